@@ -1,0 +1,151 @@
+// Package cli is the tlslab command line: flags and arguments in, lab API
+// calls, reports out. It lives apart from package main so tests can drive it
+// with a fake catalog.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tlslab/tlslab/lab"
+)
+
+// Exit codes returned by Run.
+const (
+	ExitOK       = 0 // every verdict matched its expectation (or nothing was run: list, help)
+	ExitMismatch = 1 // a verdict differed from its expectation, a scenario errored, or output failed
+	ExitUsage    = 2 // the command line was wrong: unknown command, flag, value, label or scenario
+)
+
+// Run executes the tlslab command line args (without the program name) against
+// catalog, writing reports to stdout and messages to stderr, and returns the
+// process exit code. It never panics on bad input and never prints cobra's
+// usage dump for errors: a usage error gets one line saying what was wrong and
+// where, and a hint naming the help to read. ctx cancels running scenarios.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, catalog lab.Catalog) int {
+	if args == nil {
+		args = []string{} // cobra reads os.Args when given nil
+	}
+	st := &state{catalog: catalog, stdout: stdout, stderr: stderr}
+	root := newRoot(st)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return st.code
+	}
+	var rt *runtimeError
+	if errors.As(err, &rt) {
+		fmt.Fprintf(stderr, "tlslab: %v\n", rt.err)
+		return ExitMismatch
+	}
+	fmt.Fprintf(stderr, "tlslab: %s\n", usageMessage(cmd, err))
+	fmt.Fprintf(stderr, "run '%s' for usage\n", helpCommand(cmd))
+	return ExitUsage
+}
+
+// state is what the commands share during one Run.
+type state struct {
+	catalog        lab.Catalog
+	stdout, stderr io.Writer
+	code           int // exit code when no error is returned
+}
+
+func newRoot(st *state) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tlslab",
+		Short: "Simulate attacks on a TLS/SIP deployment and measure whether its defenses hold",
+		Long: `tlslab runs attack scenarios against a simulated enterprise SIP deployment
+(clients, Front End pools, Edge servers, federated partners) and judges each one
+from what it observed: "broken" when the attacker demonstrably got what it
+wanted (a planted canary, an accepted identity, an accepted injected message),
+"held" when it did not, "error" when the scenario could not be carried out.
+The expected verdict is compared only afterwards.
+
+Exit status: 0 when every verdict matches its expectation, 1 when any differs
+or errors, 2 for usage errors.`,
+		Example: `  tlslab list
+  tlslab run
+  tlslab run eavesdrop/tls --format json
+  tlslab run --label mitm --pcap out --keylog out`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownCommand(cmd, args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usagef("missing command; want one of: %s", strings.Join(commandNames(cmd), ", "))
+		},
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &flagError{err: err}
+	})
+	root.AddCommand(newListCmd(st), newRunCmd(st))
+	return root
+}
+
+func commandNames(root *cobra.Command) []string {
+	var names []string
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() || c.Name() == "help" {
+			names = append(names, c.Name())
+		}
+	}
+	return names
+}
+
+func unknownCommand(root *cobra.Command, name string) error {
+	names := commandNames(root)
+	msg := fmt.Sprintf("unknown command %q; want one of: %s", name, strings.Join(names, ", "))
+	if c := lab.Closest(name, names, 1); len(c) == 1 && lab.Levenshtein(name, c[0]) <= 2 {
+		msg = fmt.Sprintf("unknown command %q; did you mean %q?", name, c[0])
+	}
+	return &usageError{msg: msg}
+}
+
+// validCatalog refuses to work with a catalog that breaks lab's rules: that
+// is a bug in the scenarios package, not in the command line.
+func (st *state) validCatalog() error {
+	if err := st.catalog.Validate(); err != nil {
+		return &runtimeError{err: fmt.Errorf("the scenario catalog is invalid:\n%w", err)}
+	}
+	return nil
+}
+
+// parseLabels turns --label values (each may hold several, comma-separated)
+// into labels, failing with a usage error on the first unknown one.
+func parseLabels(values []string) ([]lab.Label, error) {
+	var labels []lab.Label
+	for _, v := range values {
+		for _, s := range strings.Split(v, ",") {
+			if strings.TrimSpace(s) == "" {
+				continue
+			}
+			l, err := lab.ParseLabel(s)
+			if err != nil {
+				return nil, usagef("unknown label %q in --label; valid labels: %s", s, strings.Join(labelNames(), ", "))
+			}
+			labels = append(labels, l)
+		}
+	}
+	return labels, nil
+}
+
+func labelNames() []string {
+	var names []string
+	for _, l := range lab.KnownLabels() {
+		names = append(names, string(l))
+	}
+	return names
+}

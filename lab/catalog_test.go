@@ -1,0 +1,161 @@
+package lab_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tlslab/tlslab/lab"
+)
+
+func noop(context.Context, *lab.Env) error { return nil }
+
+func testCatalog() lab.Catalog {
+	mk := func(name string, labels ...lab.Label) lab.Scenario {
+		return lab.Scenario{Name: name, Labels: labels, Summary: name, Expected: lab.Held, Run: noop}
+	}
+	return lab.Catalog{
+		mk("baseline/tls", lab.LabelBaseline, lab.LabelTLS),
+		mk("eavesdrop/tls", lab.LabelEavesdrop, lab.LabelTLS),
+		mk("eavesdrop/plaintext", lab.LabelEavesdrop, lab.LabelPlaintext),
+		mk("mitm/arp-tls", lab.LabelMITM, lab.LabelARP, lab.LabelTLS),
+		mk("mitm/dns-hijack", lab.LabelMITM, lab.LabelDNS, lab.LabelTLS),
+	}
+}
+
+func TestLevenshtein(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0},
+		{"abc", "", 3},
+		{"", "abc", 3},
+		{"kitten", "sitting", 3},
+		{"flaw", "lawn", 2},
+		{"eavesdrop/tsl", "eavesdrop/tls", 2},
+		{"mitm", "mitm", 0},
+		{"héllo", "hello", 1}, // runes, not bytes
+	}
+	for _, tt := range tests {
+		if got := lab.Levenshtein(tt.a, tt.b); got != tt.want {
+			t.Errorf("Levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+		if got := lab.Levenshtein(tt.b, tt.a); got != tt.want {
+			t.Errorf("Levenshtein(%q, %q) = %d, want %d (symmetry)", tt.b, tt.a, got, tt.want)
+		}
+	}
+}
+
+func TestClosest(t *testing.T) {
+	names := testCatalog().Names()
+	tests := []struct {
+		name string
+		n    int
+		want []string
+	}{
+		{"eavesdrop/tsl", 2, []string{"eavesdrop/tls", "eavesdrop/plaintext"}},
+		{"dns-hijack", 1, []string{"mitm/dns-hijack"}},
+		{"mitm/arp", 1, []string{"mitm/arp-tls"}},
+		{"anything", 0, []string{}},
+	}
+	for _, tt := range tests {
+		if got := lab.Closest(tt.name, names, tt.n); !slices.Equal(got, tt.want) {
+			t.Errorf("Closest(%q, %d) = %q, want %q", tt.name, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	c := testCatalog()
+	s, err := c.Lookup("mitm/arp-tls")
+	if err != nil || s.Name != "mitm/arp-tls" {
+		t.Fatalf("Lookup = %q, %v", s.Name, err)
+	}
+	_, err = c.Lookup("eavesdrop/tsl")
+	var use *lab.UnknownScenarioError
+	if !errors.As(err, &use) {
+		t.Fatalf("Lookup(eavesdrop/tsl) error = %v, want *UnknownScenarioError", err)
+	}
+	if len(use.Closest) != 3 || use.Closest[0] != "eavesdrop/tls" {
+		t.Errorf("Closest = %q, want eavesdrop/tls first of 3", use.Closest)
+	}
+	if want := `unknown scenario "eavesdrop/tsl"; closest: eavesdrop/tls, `; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not contain %q", err, want)
+	}
+	_, err = lab.Catalog{}.Lookup("x")
+	if err == nil || !strings.Contains(err.Error(), "catalog is empty") {
+		t.Errorf("empty catalog Lookup error = %v", err)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	c := testCatalog()
+	tests := []struct {
+		name    string
+		names   []string
+		labels  []lab.Label
+		want    []string
+		wantErr string
+	}{
+		{name: "all by default", want: c.Names()},
+		{name: "names in given order, deduplicated",
+			names: []string{"mitm/arp-tls", "baseline/tls", "mitm/arp-tls"},
+			want:  []string{"mitm/arp-tls", "baseline/tls"}},
+		{name: "one label", labels: []lab.Label{lab.LabelEavesdrop},
+			want: []string{"eavesdrop/tls", "eavesdrop/plaintext"}},
+		{name: "labels narrow (all must match)", labels: []lab.Label{lab.LabelMITM, lab.LabelDNS},
+			want: []string{"mitm/dns-hijack"}},
+		{name: "names filtered by label", names: []string{"baseline/tls", "eavesdrop/tls"},
+			labels: []lab.Label{lab.LabelEavesdrop}, want: []string{"eavesdrop/tls"}},
+		{name: "unknown name", names: []string{"eavesdrop/tsl"}, wantErr: `unknown scenario "eavesdrop/tsl"; closest: eavesdrop/tls`},
+		{name: "unknown label", labels: []lab.Label{"mitn"}, wantErr: `unknown label "mitn"`},
+		{name: "nothing left", labels: []lab.Label{lab.LabelFederation}, wantErr: "no scenario in the catalog has all of the labels federation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := c.Select(tt.names, tt.labels)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if names := lab.Catalog(got).Names(); !slices.Equal(names, tt.want) {
+				t.Errorf("selected %q, want %q", names, tt.want)
+			}
+		})
+	}
+	if c[0].Name != "baseline/tls" || len(c) != 5 {
+		t.Error("Select modified the catalog")
+	}
+}
+
+func TestCatalogValidate(t *testing.T) {
+	if err := testCatalog().Validate(); err != nil {
+		t.Fatalf("valid catalog: %v", err)
+	}
+	bad := lab.Catalog{
+		{Name: "noslash", Summary: "x", Expected: lab.Held, Run: noop},
+		{Name: "a/b", Labels: []lab.Label{"bogus"}, Summary: "two\nlines", Expected: lab.Error},
+		{Name: "a/b", Summary: "dup", Expected: lab.Broken, Run: noop},
+	}
+	err := bad.Validate()
+	for _, want := range []string{
+		`"noslash": name must look like "family/name"`,
+		`unknown label "bogus"`,
+		"summary must be one non-empty line",
+		`expected verdict is "error"`,
+		"Run is nil",
+		`"a/b" is in the catalog twice`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate error %v\ndoes not contain %q", err, want)
+		}
+	}
+}

@@ -1,0 +1,46 @@
+// Package lab turns attacks on the simulated network into measured verdicts.
+//
+// A [Scenario] describes one attack (or a baseline without one): a name like
+// "eavesdrop/tls", labels from a checked list, a one-line summary, a short
+// story for people, the verdict the trust model predicts, and a Run function.
+// Run builds a topology on a fresh netsim.World, starts actors, lets the attack
+// play out and records what it observed in the [Env]:
+//
+//	Run: func(ctx context.Context, env *lab.Env) error {
+//		lan := env.World.NewSegment("lan", netsim.SegmentConfig{})
+//		env.Capture(lan) // into the pcapng, when one was asked for
+//		secret := env.NewCanary("alice")
+//		// ... alice sends secret over TLS (KeyLogWriter: env.KeyLog);
+//		// mallory taps lan and collects the TCP payload she saw ...
+//		found := lab.FindCanaries(payload, env.Canaries())
+//		env.Evidence.CanariesObtained("mallory", len(found), len(env.Canaries()),
+//			lab.FormatBytes(len(payload))+" of captured TCP payload")
+//		env.Evidence.SetService(lab.ServiceIntact)
+//		return nil
+//	}
+//
+// Run never says whether the attack worked. It records facts: lines for
+// people ([Evidence.Notef], with the exact error a defense gave), and the
+// three kinds of compromise — canaries the attacker obtained
+// ([Evidence.CanariesObtained] with found > 0), an attacker identity a victim
+// accepted ([Evidence.IdentityAccepted]), an injected message a victim accepted
+// ([Evidence.InjectionAccepted]).
+//
+// A [Runner] runs scenarios one at a time, each in a fresh World under a
+// deadline, and decides the verdict with [Decide]: Error if Run failed,
+// panicked or overran; Broken if any compromise was recorded; Held otherwise.
+// Only then is the verdict compared with the scenario's Expected, to set
+// [Result.OK]; the expectation never feeds the verdict, so a scenario that is
+// expected to be broken but records no compromise comes out held, and the
+// mismatch shows.
+//
+//	results := lab.Runner{PcapDir: "out", KeyLogDir: "out"}.RunAll(ctx, picked)
+//	lab.WriteTable(os.Stdout, results)
+//
+// A [Catalog] holds the known scenarios and picks some by name or label
+// ([Catalog.Select]); unknown names get suggestions by edit distance. Results
+// are reported as a table ([WriteTable]) or JSON ([WriteJSON]). With PcapDir
+// and KeyLogDir set, each scenario leaves "<family>-<name>.pcapng" and
+// "<family>-<name>.keys", which Wireshark opens together to show the decrypted
+// traffic.
+package lab

@@ -1,0 +1,120 @@
+package lab
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// Env is everything a scenario's Run gets from the [Runner]: a fresh world,
+// optional artifacts, and the place to record evidence. One Env belongs to one
+// run; its methods are safe for concurrent use by the scenario's goroutines.
+type Env struct {
+	// World is a fresh simulated network, closed by the Runner when Run
+	// returns or the deadline passes. Run must not close it.
+	World *netsim.World
+
+	// KeyLog receives TLS secrets in NSS key log format. It is nil unless a
+	// key log directory was requested; put it into tls.Config.KeyLogWriter
+	// (a nil KeyLog leaves key logging off). Writes are serialized.
+	KeyLog io.Writer
+
+	// Evidence is where Run records what it observed. Never nil.
+	Evidence *Evidence
+
+	rand io.Reader // source of canary tokens
+
+	mu         sync.Mutex
+	capture    *netsim.Capture // nil when no pcap was requested or after teardown
+	captureErr error           // first error from AttachSegment
+	canaries   []Canary
+}
+
+// newEnv builds the Env for one run. capture and keyLog may be nil; rnd nil
+// means crypto/rand.
+func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd io.Reader) *Env {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	env := &Env{World: world, Evidence: &Evidence{}, rand: rnd, capture: capture}
+	if keyLog != nil {
+		env.KeyLog = &lockedWriter{w: keyLog}
+	}
+	return env
+}
+
+// Capture adds seg to the scenario's pcapng capture as one more interface.
+// It does nothing when no pcap directory was requested, or after the run was
+// torn down. A failure to attach is reported by the Runner as an Error result,
+// since the capture the user asked for would be incomplete.
+func (e *Env) Capture(seg *netsim.Segment) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.capture == nil || seg == nil {
+		return
+	}
+	if err := e.capture.AttachSegment(seg); err != nil && e.captureErr == nil {
+		e.captureErr = fmt.Errorf("lab: pcap: attaching segment %q: %w", seg.Name(), err)
+	}
+}
+
+// detachCapture stops further Capture calls and returns the capture (maybe nil)
+// and the first attach error.
+func (e *Env) detachCapture() (*netsim.Capture, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.capture
+	e.capture = nil
+	return c, e.captureErr
+}
+
+// NewCanary returns a new canary for owner with a token that is unique within
+// this Env, and registers it so [Env.Canaries] returns it. Tokens come from
+// crypto/rand unless the Runner was given another source. NewCanary panics if
+// the randomness source fails, which crypto/rand does not.
+func (e *Env) NewCanary(owner string) Canary {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		tok, err := newCanaryToken(e.rand)
+		if err != nil {
+			panic(err)
+		}
+		if !e.hasTokenLocked(tok) {
+			c := Canary{Owner: owner, Token: tok}
+			e.canaries = append(e.canaries, c)
+			return c
+		}
+	}
+}
+
+func (e *Env) hasTokenLocked(tok string) bool {
+	for _, c := range e.canaries {
+		if c.Token == tok {
+			return true
+		}
+	}
+	return false
+}
+
+// Canaries returns a copy of every canary created so far, in creation order.
+func (e *Env) Canaries() []Canary {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Canary(nil), e.canaries...)
+}
+
+// lockedWriter serializes writes from the TLS stacks of several actors.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,0 +1,151 @@
+package lab
+
+import (
+	"fmt"
+	"sync"
+)
+
+// CompromiseKind names the three ways an attack can be shown to have worked.
+type CompromiseKind string
+
+const (
+	// CompromiseCanary: a canary appeared in bytes the attacker captured or
+	// decrypted.
+	CompromiseCanary CompromiseKind = "canary"
+	// CompromiseIdentity: the victim accepted the attacker as someone else.
+	CompromiseIdentity CompromiseKind = "identity"
+	// CompromiseInjection: the victim accepted a message the attacker injected.
+	CompromiseInjection CompromiseKind = "injection"
+)
+
+// Compromise is one observed success of the attacker. Line is the evidence
+// line that was recorded for it, identical to the one in [Evidence.Lines].
+type Compromise struct {
+	Kind  CompromiseKind
+	Actor string // who lost something: the victim, or the attacker for canaries
+	Line  string
+}
+
+// Evidence is what a scenario observed, in the order it was recorded. A
+// scenario records facts; it never records a verdict. All methods are safe for
+// concurrent use, and the zero value is ready to use.
+type Evidence struct {
+	mu          sync.Mutex
+	lines       []string
+	compromises []Compromise
+	service     Availability
+}
+
+// record appends one line and, when kind is not "", the compromise it proves,
+// under one lock so Lines and Compromises never disagree.
+func (e *Evidence) record(kind CompromiseKind, actor, msg string) {
+	line := msg
+	if actor != "" {
+		line = actor + ": " + msg
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lines = append(e.lines, line)
+	if kind != "" {
+		e.compromises = append(e.compromises, Compromise{Kind: kind, Actor: actor, Line: line})
+	}
+}
+
+// Notef records the line "actor: <formatted message>" (just the message when
+// actor is ""). Use it for what actors saw and, above all, for the exact
+// reason a defense stopped the attack, e.g.
+//
+//	env.Evidence.Notef("alice", "handshake with pool01.contoso.com failed: %v", err)
+//
+// Notef never records a compromise.
+func (e *Evidence) Notef(actor, format string, args ...any) {
+	e.record("", actor, fmt.Sprintf(format, args...))
+}
+
+// CanariesObtained records how many of the env's canaries an attacker found,
+// as "actor: <found> of <total> canaries in <where>", where where describes the
+// bytes searched, e.g. FormatBytes(n)+" of captured TCP payload". It records a
+// compromise of kind CompromiseCanary when found > 0.
+func (e *Evidence) CanariesObtained(actor string, found, total int, where string) {
+	noun := "canaries"
+	if total == 1 {
+		noun = "canary"
+	}
+	msg := fmt.Sprintf("%d of %d %s in %s", found, total, noun, where)
+	kind := CompromiseKind("")
+	if found > 0 {
+		kind = CompromiseCanary
+	}
+	e.record(kind, actor, msg)
+}
+
+// IdentityAccepted records a compromise: victim accepted the attacker as
+// identity (a DNS name, a SIP URI ...). detail says how, e.g. which
+// certificate was presented; it may be "".
+func (e *Evidence) IdentityAccepted(victim, identity, detail string) {
+	msg := fmt.Sprintf("accepted the attacker as %q", identity)
+	if detail != "" {
+		msg += ": " + detail
+	}
+	e.record(CompromiseIdentity, victim, msg)
+}
+
+// InjectionAccepted records a compromise: victim accepted a message the
+// attacker injected. detail describes the message; it may be "".
+func (e *Evidence) InjectionAccepted(victim, detail string) {
+	msg := "accepted an injected message"
+	if detail != "" {
+		msg += ": " + detail
+	}
+	e.record(CompromiseInjection, victim, msg)
+}
+
+// SetService records the victim's availability; the last call wins. Until it
+// is called the availability is ServiceUnknown.
+func (e *Evidence) SetService(a Availability) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.service = a
+}
+
+// Service returns the availability last set, or ServiceUnknown.
+func (e *Evidence) Service() Availability {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.service == "" {
+		return ServiceUnknown
+	}
+	return e.service
+}
+
+// Lines returns a copy of every line recorded so far, in order.
+func (e *Evidence) Lines() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.lines...)
+}
+
+// Compromises returns a copy of the compromises recorded so far, in order.
+func (e *Evidence) Compromises() []Compromise {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Compromise(nil), e.compromises...)
+}
+
+// FormatBytes formats a byte count for people: "512 B", "9.1 KiB", "3.0 MiB",
+// "1.5 GiB" (binary units, one decimal above bytes).
+func FormatBytes(n int) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	suffixes := []string{"KiB", "MiB", "GiB", "TiB"}
+	v := float64(n) / unit
+	i := 0
+	// Move up a unit before printing if the value would round to "1024.0".
+	for v >= unit-0.05 && i < len(suffixes)-1 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", v, suffixes[i])
+}

@@ -1,0 +1,97 @@
+package lab
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Label tags a scenario so people can select families of scenarios across
+// names (tlslab run --label mitm). Only the labels in [KnownLabels] are valid;
+// [ParseLabel] and [Catalog.Validate] enforce that.
+type Label string
+
+// The checked list of labels; [Label.Doc] says what each one means. Add new
+// ones here and in labelDocs.
+const (
+	LabelBaseline   Label = "baseline"
+	LabelEavesdrop  Label = "eavesdrop"
+	LabelMITM       Label = "mitm"
+	LabelARP        Label = "arp"
+	LabelDNS        Label = "dns"
+	LabelTLS        Label = "tls"
+	LabelMTLS       Label = "mtls"
+	LabelPlaintext  Label = "plaintext"
+	LabelPKI        Label = "pki"
+	LabelRevocation Label = "revocation"
+	LabelFederation Label = "federation"
+	LabelMisconfig  Label = "misconfig"
+)
+
+var labelDocs = []struct {
+	label Label
+	doc   string
+}{
+	{LabelBaseline, "no attacker, or the hardened configuration working as intended"},
+	{LabelEavesdrop, "a passive listener on the path"},
+	{LabelMITM, "an active attacker relaying or impersonating"},
+	{LabelARP, "attacks through ARP spoofing on a LAN segment"},
+	{LabelDNS, "attacks through DNS answers (rogue server, spoofing)"},
+	{LabelTLS, "client to server TLS"},
+	{LabelMTLS, "server to server mutual TLS"},
+	{LabelPlaintext, "traffic or a fallback without TLS"},
+	{LabelPKI, "certificates, CAs, mis-issuance, stolen keys"},
+	{LabelRevocation, "CRL / OCSP checking"},
+	{LabelFederation, "traffic between partner domains"},
+	{LabelMisconfig, "a defense switched off or misconfigured"},
+}
+
+// KnownLabels returns every valid label in a stable order. The slice is a
+// fresh copy; callers may modify it.
+func KnownLabels() []Label {
+	out := make([]Label, len(labelDocs))
+	for i, d := range labelDocs {
+		out[i] = d.label
+	}
+	return out
+}
+
+// Doc returns a one-line description of a known label, or "" for an unknown one.
+func (l Label) Doc() string {
+	for _, d := range labelDocs {
+		if d.label == l {
+			return d.doc
+		}
+	}
+	return ""
+}
+
+// Known reports whether l is in the checked list.
+func (l Label) Known() bool { return l.Doc() != "" }
+
+// UnknownLabelError is returned by [ParseLabel] for a string that is not a
+// known label. Its message lists the valid labels.
+type UnknownLabelError struct {
+	Label string
+}
+
+func (e *UnknownLabelError) Error() string {
+	return fmt.Sprintf("lab: unknown label %q; valid labels: %s", e.Label, labelList())
+}
+
+func labelList() string {
+	names := make([]string, len(labelDocs))
+	for i, d := range labelDocs {
+		names[i] = string(d.label)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ParseLabel returns the label named s (surrounding spaces and case ignored),
+// or an *UnknownLabelError naming the valid ones.
+func ParseLabel(s string) (Label, error) {
+	l := Label(strings.ToLower(strings.TrimSpace(s)))
+	if !l.Known() {
+		return "", &UnknownLabelError{Label: s}
+	}
+	return l, nil
+}

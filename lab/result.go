@@ -1,0 +1,84 @@
+package lab
+
+import (
+	"fmt"
+	"time"
+)
+
+// Result is the outcome of running one scenario.
+type Result struct {
+	Scenario    string
+	Labels      []Label
+	Verdict     Verdict // decided by Decide from Err and Compromises
+	Expected    Verdict // copied from the scenario, never used to decide Verdict
+	OK          bool    // Matches(Verdict, Expected)
+	Service     Availability
+	Evidence    []string     // every evidence line, in the order recorded
+	Compromises []Compromise // the compromises among them; the verdict is Broken iff this is non-empty and Err is nil
+	Duration    time.Duration
+	Seed        uint64 // the seed of the run's World; rerun with it to replay the same choices
+	Pcap        string // path of the pcapng file, or "" when none was requested
+	KeyLog      string // path of the NSS key log, or "" when none was requested
+	Err         error  // why Verdict is Error; nil otherwise
+}
+
+// MainEvidence returns the single most telling line for a one-line report:
+//
+//   - Error: "error: " and the error message;
+//   - Broken: the first compromise recorded (the earliest proof);
+//   - Held: the last evidence line, because scenarios record the outcome of
+//     the attack (the defense's exact error, the attacker's empty haul) after
+//     the setup that led to it;
+//   - "-" when nothing was recorded.
+func (r Result) MainEvidence() string {
+	switch {
+	case r.Verdict == Error && r.Err != nil:
+		return "error: " + r.Err.Error()
+	case r.Verdict == Broken && len(r.Compromises) > 0:
+		return r.Compromises[0].Line
+	case len(r.Evidence) > 0:
+		return r.Evidence[len(r.Evidence)-1]
+	default:
+		return "-"
+	}
+}
+
+// Summary counts results by how they compare with their expectations.
+type Summary struct {
+	Total    int `json:"total"`
+	Matched  int `json:"matched"`  // verdict equals expectation
+	Differed int `json:"differed"` // held or broken, but not as expected
+	Errors   int `json:"errors"`   // verdict Error
+}
+
+// Summarize counts results.
+func Summarize(results []Result) Summary {
+	s := Summary{Total: len(results)}
+	for _, r := range results {
+		switch {
+		case r.Verdict == Error:
+			s.Errors++
+		case r.OK:
+			s.Matched++
+		default:
+			s.Differed++
+		}
+	}
+	return s
+}
+
+// OK reports whether every result matched its expectation.
+func (s Summary) OK() bool { return s.Matched == s.Total }
+
+// String reads like "2 scenarios: 2 matched, 0 differed, 0 errors".
+func (s Summary) String() string {
+	noun := "scenarios"
+	if s.Total == 1 {
+		noun = "scenario"
+	}
+	errs := "errors"
+	if s.Errors == 1 {
+		errs = "error"
+	}
+	return fmt.Sprintf("%d %s: %d matched, %d differed, %d %s", s.Total, noun, s.Matched, s.Differed, s.Errors, errs)
+}

@@ -1,0 +1,275 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// Defaults for the zero Runner.
+const (
+	DefaultTimeout   = 10 * time.Second
+	DefaultStopGrace = time.Second
+)
+
+// Runner runs scenarios, each in a fresh World, and judges them with [Decide].
+// The zero value is ready to use: 10 s per scenario, no artifacts, a random
+// seed per scenario. A Runner holds no state between runs; it may be used from
+// several goroutines if Rand is safe for concurrent use and the same scenario
+// is not run twice at once into the same directories.
+type Runner struct {
+	// Timeout bounds each scenario's Run. Zero or negative means DefaultTimeout.
+	Timeout time.Duration
+	// StopGrace is how long the Runner waits for Run to return after the
+	// deadline passed and the World was closed, before abandoning it with a
+	// *NotStoppedError. Zero or negative means DefaultStopGrace.
+	StopGrace time.Duration
+	// PcapDir, when not "", receives one pcapng file per scenario,
+	// "<PcapDir>/<family>-<name>.pcapng", holding every segment the scenario
+	// passed to Env.Capture. The directory is created if missing; existing
+	// files are overwritten.
+	PcapDir string
+	// KeyLogDir, when not "", receives one NSS key log per scenario,
+	// "<KeyLogDir>/<family>-<name>.keys", fed through Env.KeyLog. Wireshark
+	// decrypts the pcapng with it. Created if missing; files are overwritten.
+	KeyLogDir string
+	// Seed seeds every scenario's World (each scenario gets a fresh World
+	// with this same seed, so a scenario replays alike whatever else runs).
+	// Zero means a random seed per World; Result.Seed reports the one used.
+	Seed uint64
+	// Rand is the source of canary tokens. Nil means crypto/rand.
+	Rand io.Reader
+}
+
+// RunAll runs scenarios one after another and returns one result per
+// scenario, in the same order. When ctx is canceled the remaining scenarios
+// are not started; each of them gets an Error result.
+func (r Runner) RunAll(ctx context.Context, scenarios []Scenario) []Result {
+	results := make([]Result, 0, len(scenarios))
+	for _, s := range scenarios {
+		results = append(results, r.Run(ctx, s))
+	}
+	return results
+}
+
+// Run runs one scenario and returns its result; it never panics because of
+// the scenario.
+//
+// It creates a fresh World and the requested artifacts, calls s.Run with an
+// Env under a context that expires after Timeout, and closes the World as soon
+// as Run returns or the deadline passes (closing stops every goroutine of the
+// World and unblocks all its connections). If Run has not returned StopGrace
+// after that, it is abandoned and the result is an Error with a
+// *NotStoppedError. A panic in Run becomes an Error with a *PanicError. The
+// verdict then comes from [Decide]; the scenario's Expected is only compared
+// with it afterwards.
+func (r Runner) Run(ctx context.Context, s Scenario) Result {
+	start := time.Now()
+	res := Result{
+		Scenario: s.Name,
+		Labels:   slices.Clone(s.Labels),
+		Expected: s.Expected,
+		Service:  ServiceUnknown,
+	}
+	err := r.run(ctx, s, &res)
+	res.Err = err
+	res.Verdict = Decide(err, res.Compromises)
+	res.OK = Matches(res.Verdict, res.Expected)
+	res.Duration = time.Since(start)
+	return res
+}
+
+// run does the work of Run and fills res's evidence and artifact fields. The
+// error it returns is the one handed to Decide.
+func (r Runner) run(ctx context.Context, s Scenario, res *Result) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("lab: scenario %q not started: %w", s.Name, context.Cause(ctx))
+	}
+	if s.Run == nil {
+		return fmt.Errorf("lab: scenario %q has no Run function", s.Name)
+	}
+	art, err := r.openArtifacts(s.Name)
+	if err != nil {
+		return err
+	}
+	res.Pcap, res.KeyLog = art.pcapPath, art.keyLogPath
+
+	world := netsim.NewWorld(netsim.Config{Seed: r.Seed})
+	res.Seed = world.Seed()
+	var keyLog io.Writer
+	if art.keyLog != nil {
+		keyLog = art.keyLog
+	}
+	env := newEnv(world, art.capture, keyLog, r.Rand)
+
+	runErr := r.execute(ctx, s, env, world)
+
+	capture, captureErr := env.detachCapture()
+	closeErr := art.close(capture)
+	res.Evidence = env.Evidence.Lines()
+	res.Compromises = env.Evidence.Compromises()
+	res.Service = env.Evidence.Service()
+	for _, err := range []error{runErr, captureErr, closeErr} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outcome is what the goroutine running s.Run reports.
+type outcome struct {
+	err    error
+	ctxErr error // runCtx.Err() right after Run returned: was it stopped?
+}
+
+// execute calls s.Run under the deadline, closes the World, and waits for Run
+// to stop. It returns Run's error, or why the run was incomplete.
+func (r Runner) execute(ctx context.Context, s Scenario, env *Env, world *netsim.World) error {
+	timeout := r.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	grace := r.StopGrace
+	if grace <= 0 {
+		grace = DefaultStopGrace
+	}
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	done := make(chan outcome, 1) // buffered: an abandoned Run must not block
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- outcome{err: &PanicError{Scenario: s.Name, Value: v, Stack: debug.Stack()}, ctxErr: runCtx.Err()}
+			}
+		}()
+		err := s.Run(runCtx, env)
+		done <- outcome{err: err, ctxErr: runCtx.Err()}
+	}()
+
+	var out outcome
+	returned := false
+	select {
+	case out = <-done:
+		returned = true
+	case <-runCtx.Done():
+	}
+	closeErr := world.Close()
+
+	if !returned {
+		cause := stopCause(ctx, s.Name, timeout, nil)
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case out = <-done:
+		case <-t.C:
+			return &NotStoppedError{Scenario: s.Name, Grace: grace, Cause: cause}
+		}
+	}
+	if out.ctxErr != nil {
+		// Run was still going when the deadline passed or the caller gave
+		// up: whatever it returned, the attack did not run to completion.
+		return stopCause(ctx, s.Name, timeout, out.err)
+	}
+	if out.err != nil {
+		return out.err
+	}
+	if closeErr != nil {
+		return fmt.Errorf("lab: scenario %q: closing its world: %w", s.Name, closeErr)
+	}
+	return nil
+}
+
+// stopCause explains why a run was stopped: the caller's context, or the
+// scenario's own deadline. runErr is what Run returned, if it did.
+func stopCause(ctx context.Context, name string, timeout time.Duration, runErr error) error {
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		if runErr != nil {
+			return fmt.Errorf("lab: scenario %q stopped by the caller (%w): %w", name, cause, runErr)
+		}
+		return fmt.Errorf("lab: scenario %q stopped by the caller: %w", name, cause)
+	}
+	return &TimeoutError{Scenario: name, Limit: timeout, Err: runErr}
+}
+
+// artifacts are the open files of one run.
+type artifacts struct {
+	pcapPath, keyLogPath string
+	pcapFile, keyLog     *os.File
+	capture              *netsim.Capture
+}
+
+// ArtifactBase returns the file name stem used for a scenario's artifacts:
+// the name with "/" (and "\") replaced by "-", e.g. "eavesdrop-tls".
+func ArtifactBase(name string) string {
+	return strings.NewReplacer("/", "-", `\`, "-").Replace(name)
+}
+
+func (r Runner) openArtifacts(name string) (*artifacts, error) {
+	a := &artifacts{}
+	base := ArtifactBase(name)
+	if r.PcapDir != "" {
+		f, err := createIn(r.PcapDir, base+".pcapng")
+		if err != nil {
+			return nil, err
+		}
+		c, err := netsim.NewCapture(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lab: pcap %s: %w", f.Name(), err)
+		}
+		a.pcapFile, a.pcapPath, a.capture = f, f.Name(), c
+	}
+	if r.KeyLogDir != "" {
+		f, err := createIn(r.KeyLogDir, base+".keys")
+		if err != nil {
+			a.close(a.capture)
+			return nil, err
+		}
+		a.keyLog, a.keyLogPath = f, f.Name()
+	}
+	return a, nil
+}
+
+func createIn(dir, file string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("lab: creating artifact directory: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, file))
+	if err != nil {
+		return nil, fmt.Errorf("lab: creating artifact: %w", err)
+	}
+	return f, nil
+}
+
+// close flushes the capture (nil if none or already detached) and closes both
+// files, returning the first error.
+func (a *artifacts) close(capture *netsim.Capture) error {
+	var errs []error
+	if capture != nil {
+		if err := capture.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("lab: pcap %s: %w", a.pcapPath, err))
+		}
+	}
+	for _, f := range []*os.File{a.pcapFile, a.keyLog} {
+		if f != nil {
+			if err := f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("lab: closing %s: %w", f.Name(), err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}

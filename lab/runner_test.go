@@ -1,0 +1,397 @@
+package lab_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket/pcapgo"
+
+	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// check is one assertion on a Result; rows combine several.
+type check func(t *testing.T, r lab.Result)
+
+func all(cs ...check) check {
+	return func(t *testing.T, r lab.Result) {
+		t.Helper()
+		for _, c := range cs {
+			c(t, r)
+		}
+	}
+}
+
+func verdict(v lab.Verdict, ok bool) check {
+	return func(t *testing.T, r lab.Result) {
+		t.Helper()
+		if r.Verdict != v || r.OK != ok {
+			t.Errorf("verdict %q ok=%v, want %q ok=%v (err: %v)", r.Verdict, r.OK, v, ok, r.Err)
+		}
+	}
+}
+
+func errContains(sub string) check {
+	return func(t *testing.T, r lab.Result) {
+		t.Helper()
+		if r.Err == nil || !strings.Contains(r.Err.Error(), sub) {
+			t.Errorf("err = %v, want one containing %q", r.Err, sub)
+		}
+	}
+}
+
+func errAs[E error]() check {
+	return func(t *testing.T, r lab.Result) {
+		t.Helper()
+		var target E
+		if !errors.As(r.Err, &target) {
+			t.Errorf("err = %v (%T), want a %T", r.Err, r.Err, target)
+		}
+	}
+}
+
+func evidence(lines ...string) check {
+	return func(t *testing.T, r lab.Result) {
+		t.Helper()
+		if strings.Join(r.Evidence, "\n") != strings.Join(lines, "\n") {
+			t.Errorf("evidence %q, want %q", r.Evidence, lines)
+		}
+	}
+}
+
+func service(a lab.Availability) check {
+	return func(t *testing.T, r lab.Result) {
+		t.Helper()
+		if r.Service != a {
+			t.Errorf("service %q, want %q", r.Service, a)
+		}
+	}
+}
+
+func TestRunnerRun(t *testing.T) {
+	tests := []struct {
+		name     string
+		expected lab.Verdict
+		run      func(ctx context.Context, env *lab.Env) error
+		check    check
+	}{
+		{
+			name: "held", expected: lab.Held,
+			run: func(ctx context.Context, env *lab.Env) error {
+				env.Evidence.Notef("alice", "handshake failed: x509: certificate signed by unknown authority")
+				env.Evidence.SetService(lab.ServiceDenied)
+				return nil
+			},
+			check: all(verdict(lab.Held, true), service(lab.ServiceDenied),
+				evidence("alice: handshake failed: x509: certificate signed by unknown authority")),
+		},
+		{
+			name: "broken", expected: lab.Broken,
+			run: func(ctx context.Context, env *lab.Env) error {
+				c := env.NewCanary("alice")
+				payload := []byte("MESSAGE sip:bob ... " + c.String())
+				found := lab.FindCanaries(payload, env.Canaries())
+				env.Evidence.CanariesObtained("mallory", len(found), 1, "plaintext SIP")
+				return nil
+			},
+			check: all(verdict(lab.Broken, true), service(lab.ServiceUnknown),
+				evidence("mallory: 1 of 1 canary in plaintext SIP")),
+		},
+		{
+			name: "broken but expected held", expected: lab.Held,
+			run: func(ctx context.Context, env *lab.Env) error {
+				env.Evidence.IdentityAccepted("alice", "pool01.contoso.com", "")
+				return nil
+			},
+			check: verdict(lab.Broken, false),
+		},
+		{
+			name: "run error", expected: lab.Held,
+			run: func(ctx context.Context, env *lab.Env) error {
+				env.Evidence.Notef("lab", "building topology")
+				return errors.New("no route to pool01")
+			},
+			check: all(verdict(lab.Error, false), errContains("no route to pool01"), evidence("lab: building topology")),
+		},
+		{
+			name: "panic", expected: lab.Held,
+			run: func(ctx context.Context, env *lab.Env) error {
+				var m map[string]int
+				m["x"]++
+				return nil
+			},
+			check: all(verdict(lab.Error, false), errAs[*lab.PanicError](), errContains("panicked: assignment to entry in nil map")),
+		},
+		{
+			name: "deadline, Run returns nil when stopped", expected: lab.Held,
+			run: func(ctx context.Context, env *lab.Env) error {
+				<-ctx.Done()
+				return nil
+			},
+			check: all(verdict(lab.Error, false), errAs[*lab.TimeoutError](), errContains("did not finish within 50ms")),
+		},
+		{
+			name: "deadline, Run returns ctx error", expected: lab.Held,
+			run: func(ctx context.Context, env *lab.Env) error {
+				<-ctx.Done()
+				return ctx.Err()
+			},
+			check: all(verdict(lab.Error, false), errAs[*lab.TimeoutError](), errContains("context deadline exceeded")),
+		},
+		{
+			name: "deadline, unblocked by closing the world", expected: lab.Held,
+			run: func(ctx context.Context, env *lab.Env) error {
+				<-env.World.Done()
+				return netsim.ErrWorldClosed
+			},
+			check: all(verdict(lab.Error, false), errAs[*lab.TimeoutError](), errContains("world closed")),
+		},
+		{
+			name: "compromise then deadline is still an error", expected: lab.Broken,
+			run: func(ctx context.Context, env *lab.Env) error {
+				env.Evidence.InjectionAccepted("bob", "BYE")
+				<-ctx.Done()
+				return nil
+			},
+			check: verdict(lab.Error, false),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := lab.Scenario{Name: "test/" + tt.name, Summary: tt.name, Expected: tt.expected, Run: tt.run,
+				Labels: []lab.Label{lab.LabelBaseline}}
+			r := lab.Runner{Timeout: 50 * time.Millisecond}.Run(context.Background(), s)
+			if r.Scenario != s.Name || r.Expected != tt.expected || len(r.Labels) != 1 {
+				t.Errorf("result identity: %q %q %v", r.Scenario, r.Expected, r.Labels)
+			}
+			tt.check(t, r)
+		})
+	}
+}
+
+func TestRunnerAbandonsRunThatDoesNotStop(t *testing.T) {
+	release, finished := make(chan struct{}), make(chan struct{})
+	s := lab.Scenario{Name: "test/stuck", Summary: "ignores ctx", Expected: lab.Held,
+		Run: func(ctx context.Context, env *lab.Env) error {
+			defer close(finished)
+			<-release // ignores ctx and the World
+			env.Evidence.InjectionAccepted("late", "recorded after abandonment")
+			return nil
+		}}
+	r := lab.Runner{Timeout: 20 * time.Millisecond, StopGrace: 20 * time.Millisecond}.Run(context.Background(), s)
+	close(release)
+	<-finished
+	all(verdict(lab.Error, false), errAs[*lab.NotStoppedError](), errAs[*lab.TimeoutError](),
+		errContains("did not stop within 20ms after its world was closed"), evidence())(t, r)
+	if len(r.Compromises) != 0 {
+		t.Errorf("late compromise leaked into the result: %v", r.Compromises)
+	}
+}
+
+func TestRunnerClosesWorld(t *testing.T) {
+	var world *netsim.World
+	s := lab.Scenario{Name: "test/world", Summary: "x", Expected: lab.Held,
+		Run: func(ctx context.Context, env *lab.Env) error {
+			world = env.World
+			return nil
+		}}
+	r := lab.Runner{Seed: 42}.Run(context.Background(), s)
+	verdict(lab.Held, true)(t, r)
+	select {
+	case <-world.Done():
+	default:
+		t.Error("World not closed after Run returned")
+	}
+	if r.Seed != 42 || world.Seed() != 42 {
+		t.Errorf("seed: result %d, world %d; want 42", r.Seed, world.Seed())
+	}
+}
+
+func TestRunnerCallerCancels(t *testing.T) {
+	held := lab.Scenario{Name: "test/held", Summary: "x", Expected: lab.Held, Run: noop}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	results := lab.Runner{}.RunAll(ctx, []lab.Scenario{held, held})
+	if len(results) != 2 {
+		t.Fatalf("%d results, want 2", len(results))
+	}
+	for _, r := range results {
+		all(verdict(lab.Error, false), errContains("not started: context canceled"))(t, r)
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	waiting := lab.Scenario{Name: "test/waiting", Summary: "x", Expected: lab.Held,
+		Run: func(ctx context.Context, env *lab.Env) error {
+			cancel()
+			<-ctx.Done()
+			return nil
+		}}
+	r := lab.Runner{}.Run(ctx, waiting)
+	all(verdict(lab.Error, false), errContains("stopped by the caller: context canceled"))(t, r)
+}
+
+func TestRunnerArtifacts(t *testing.T) {
+	dir := t.TempDir()
+	pcapDir, keyDir := filepath.Join(dir, "pcap", "nested"), filepath.Join(dir, "keys")
+	var env *lab.Env
+	s := lab.Scenario{Name: "eavesdrop/tls", Summary: "x", Expected: lab.Held,
+		Run: func(ctx context.Context, e *lab.Env) error {
+			env = e
+			if e.KeyLog == nil {
+				return errors.New("KeyLog is nil although a key log dir was given")
+			}
+			e.Capture(e.World.NewSegment("lan", netsim.SegmentConfig{}))
+			e.Capture(e.World.NewSegment("internet", netsim.SegmentConfig{}))
+			_, err := e.KeyLog.Write([]byte("CLIENT_RANDOM 00 11\n"))
+			return err
+		}}
+	r := lab.Runner{PcapDir: pcapDir, KeyLogDir: keyDir}.Run(context.Background(), s)
+	verdict(lab.Held, true)(t, r)
+	if want := filepath.Join(pcapDir, "eavesdrop-tls.pcapng"); r.Pcap != want {
+		t.Errorf("Pcap = %q, want %q", r.Pcap, want)
+	}
+	if want := filepath.Join(keyDir, "eavesdrop-tls.keys"); r.KeyLog != want {
+		t.Errorf("KeyLog = %q, want %q", r.KeyLog, want)
+	}
+	checkPcapInterfaces(t, r.Pcap, "lan", "internet")
+	if b, err := os.ReadFile(r.KeyLog); err != nil || string(b) != "CLIENT_RANDOM 00 11\n" {
+		t.Errorf("key log: %q, %v", b, err)
+	}
+	env.Capture(env.World.NewSegment("late", netsim.SegmentConfig{})) // after teardown: a no-op, no panic
+}
+
+// checkPcapInterfaces asserts that path is a pcapng file with one interface
+// per captured segment, in order.
+func checkPcapInterfaces(t *testing.T, path string, names ...string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatalf("%s is not pcapng: %v", path, err)
+	}
+	for { // interfaces are known once the stream has been read
+		if _, _, err := rd.ReadPacketData(); err != nil {
+			break
+		}
+	}
+	if rd.NInterfaces() != len(names) {
+		t.Fatalf("%s has %d interfaces, want %d", path, rd.NInterfaces(), len(names))
+	}
+	for i, want := range names {
+		if intf, err := rd.Interface(i); err != nil || intf.Name != want {
+			t.Errorf("interface %d: %q, %v; want %q", i, intf.Name, err, want)
+		}
+	}
+}
+
+func TestRunnerNoArtifacts(t *testing.T) {
+	s := lab.Scenario{Name: "test/plain", Summary: "x", Expected: lab.Held,
+		Run: func(ctx context.Context, e *lab.Env) error {
+			if e.KeyLog != nil {
+				return errors.New("KeyLog is not nil")
+			}
+			e.Capture(e.World.NewSegment("lan", netsim.SegmentConfig{})) // no-op
+			return nil
+		}}
+	r := lab.Runner{}.Run(context.Background(), s)
+	verdict(lab.Held, true)(t, r)
+	if r.Pcap != "" || r.KeyLog != "" {
+		t.Errorf("artifacts %q %q, want none", r.Pcap, r.KeyLog)
+	}
+}
+
+func TestRunnerArtifactDirUnusable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := lab.Scenario{Name: "test/x", Summary: "x", Expected: lab.Held, Run: noop}
+	r := lab.Runner{PcapDir: filepath.Join(file, "sub")}.Run(context.Background(), s)
+	all(verdict(lab.Error, false), errContains("creating artifact directory"))(t, r)
+}
+
+func TestNewCanary(t *testing.T) {
+	// 8 bytes per token: the second read repeats the first, so it is retried.
+	chunk := bytes.Repeat([]byte{0xab}, 8)
+	rnd := bytes.NewReader(append(append(append([]byte{}, chunk...), chunk...), bytes.Repeat([]byte{1}, 8)...))
+	var got []lab.Canary
+	s := lab.Scenario{Name: "test/canary", Summary: "x", Expected: lab.Held,
+		Run: func(ctx context.Context, env *lab.Env) error {
+			env.NewCanary("alice")
+			env.NewCanary("bob")
+			got = env.Canaries()
+			return nil
+		}}
+	r := lab.Runner{Rand: rnd}.Run(context.Background(), s)
+	verdict(lab.Held, true)(t, r)
+	want := []lab.Canary{{Owner: "alice", Token: "CANARY-abababababababab"}, {Owner: "bob", Token: "CANARY-0101010101010101"}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("canaries %v, want %v", got, want)
+	}
+
+	var real []lab.Canary
+	s.Run = func(ctx context.Context, env *lab.Env) error {
+		for range 100 {
+			env.NewCanary("alice")
+		}
+		real = env.Canaries()
+		return nil
+	}
+	lab.Runner{}.Run(context.Background(), s)
+	seen := map[string]bool{}
+	re := regexp.MustCompile(`^CANARY-[0-9a-f]{16}$`)
+	for _, c := range real {
+		if !re.MatchString(c.Token) || seen[c.Token] {
+			t.Errorf("bad or repeated token %q", c.Token)
+		}
+		seen[c.Token] = true
+	}
+	if len(real) != 100 {
+		t.Errorf("%d canaries, want 100", len(real))
+	}
+}
+
+func TestFindCanaries(t *testing.T) {
+	cs := []lab.Canary{{Owner: "a", Token: "CANARY-1"}, {Owner: "b", Token: "CANARY-2"}, {Owner: "c"}}
+	found := lab.FindCanaries([]byte("xx CANARY-2 yy"), cs)
+	if len(found) != 1 || found[0].Owner != "b" {
+		t.Errorf("found %v, want b's", found)
+	}
+}
+
+func ExampleRunner_Run() {
+	s := lab.Scenario{
+		Name:     "eavesdrop/demo",
+		Labels:   []lab.Label{lab.LabelEavesdrop},
+		Summary:  "a passive listener sees only ciphertext",
+		Expected: lab.Held,
+		Run: func(ctx context.Context, env *lab.Env) error {
+			secret := env.NewCanary("alice")
+			captured := []byte("\x17\x03\x03 ...ciphertext...") // what the tap saw
+			found := lab.FindCanaries(captured, []lab.Canary{secret})
+			env.Evidence.CanariesObtained("eavesdropper", len(found), 1,
+				lab.FormatBytes(len(captured))+" of captured TCP payload")
+			env.Evidence.SetService(lab.ServiceIntact)
+			return nil
+		},
+	}
+	r := lab.Runner{}.Run(context.Background(), s)
+	fmt.Println(r.Verdict, r.OK, r.Service)
+	fmt.Println(r.MainEvidence())
+	// Output:
+	// held true intact
+	// eavesdropper: 0 of 1 canary in 20 B of captured TCP payload
+}

@@ -1,0 +1,74 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Scenario is one attack (or baseline) the lab can run and judge.
+//
+// Run builds its topology on env.World, starts the actors, lets the attack play
+// out and records what it OBSERVED in env.Evidence: canaries found by the
+// attacker, identities or injected messages a victim accepted, and the exact
+// reasons defenses gave. It never decides a verdict; [Decide] does that from
+// the evidence. Run must return when ctx is done (closing env.World unblocks
+// every connection in it) and must not close env.World itself. A non-nil error
+// means the scenario could not be carried out (setup failed, an actor crashed)
+// and yields an Error verdict, so a defense stopping the attack is evidence,
+// not an error.
+type Scenario struct {
+	Name     string  // "family/name", e.g. "eavesdrop/tls"; unique in a catalog
+	Labels   []Label // from the checked list, see KnownLabels
+	Summary  string  // one line for tables
+	Story    string  // a few sentences for people: the setup, the attack, what should happen
+	Expected Verdict // Held or Broken; compared with the outcome only after it is decided
+	Run      func(ctx context.Context, env *Env) error
+}
+
+// Family returns the part of the name before "/" ("eavesdrop" for
+// "eavesdrop/tls"), or the whole name when there is no "/".
+func (s Scenario) Family() string {
+	family, _, _ := strings.Cut(s.Name, "/")
+	return family
+}
+
+// HasLabel reports whether s carries label l.
+func (s Scenario) HasLabel(l Label) bool {
+	for _, have := range s.Labels {
+		if have == l {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks the scenario's declaration: a "family/name" name without
+// spaces, known labels, a one-line summary, an expected verdict of Held or
+// Broken, and a Run function. It returns every problem found, joined.
+func (s Scenario) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("lab: scenario %q: "+format, append([]any{s.Name}, args...)...))
+	}
+	family, name, ok := strings.Cut(s.Name, "/")
+	if !ok || family == "" || name == "" || strings.Contains(name, "/") || strings.ContainsAny(s.Name, " \t\r\n") {
+		bad(`name must look like "family/name" without spaces`)
+	}
+	for _, l := range s.Labels {
+		if !l.Known() {
+			bad("unknown label %q; valid labels: %s", l, labelList())
+		}
+	}
+	if s.Summary == "" || strings.ContainsAny(s.Summary, "\r\n") {
+		bad("summary must be one non-empty line")
+	}
+	if s.Expected != Held && s.Expected != Broken {
+		bad("expected verdict is %q, want %q or %q", s.Expected, Held, Broken)
+	}
+	if s.Run == nil {
+		bad("Run is nil")
+	}
+	return errors.Join(errs...)
+}

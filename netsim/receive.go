@@ -1,0 +1,78 @@
+package netsim
+
+import (
+	"net/netip"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+// receiver decodes the frames one NIC receives, with gopacket, and hands
+// them to the host's ARP, TCP, UDP or forwarding code. It belongs to the
+// NIC's receive goroutine and is not safe for concurrent use.
+type receiver struct {
+	nic     *NIC
+	host    *Host
+	parser  *gopacket.DecodingLayerParser
+	eth     layers.Ethernet
+	arp     layers.ARP
+	ip      layers.IPv4
+	tcp     layers.TCP
+	udp     layers.UDP
+	payload gopacket.Payload
+	decoded []gopacket.LayerType
+}
+
+func newReceiver(n *NIC) *receiver {
+	r := &receiver{nic: n, host: n.host}
+	r.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &r.eth, &r.arp, &r.ip, &r.tcp, &r.udp, &r.payload)
+	r.parser.IgnoreUnsupported = true
+	r.decoded = make([]gopacket.LayerType, 0, 4)
+	return r
+}
+
+// input processes one received frame. Malformed frames and frames with bad
+// checksums are dropped, as a real stack drops them.
+func (r *receiver) input(frame []byte) {
+	if err := r.parser.DecodeLayers(frame, &r.decoded); err != nil || len(r.decoded) < 2 {
+		return
+	}
+	switch r.decoded[1] {
+	case layers.LayerTypeARP:
+		r.host.arp.input(r.nic, &r.arp)
+	case layers.LayerTypeIPv4:
+		r.inputIPv4(frame)
+	}
+}
+
+func (r *receiver) inputIPv4(frame []byte) {
+	ipHdr := r.ip.Contents
+	if len(ipHdr) < ipv4HeaderLen || foldSum(onesSum(0, ipHdr)) != 0xffff {
+		return
+	}
+	dst := netip.AddrFrom4([4]byte(r.ip.DstIP.To4()))
+	h := r.host
+	if !h.isLocal(dst) {
+		if h.cfg.Forwarding {
+			h.forward(r.nic, frame)
+		}
+		return
+	}
+	if len(r.decoded) < 3 || r.ip.Flags&layers.IPv4MoreFragments != 0 || r.ip.FragOffset != 0 {
+		return // netsim sends no fragments and reassembles none
+	}
+	src := netip.AddrFrom4([4]byte(r.ip.SrcIP.To4()))
+	switch r.decoded[2] {
+	case layers.LayerTypeTCP:
+		if !transportChecksumOK(ipHdr, r.ip.Payload, uint8(layers.IPProtocolTCP)) {
+			return
+		}
+		seg := segmentFromLayer(&r.tcp)
+		h.tcpInput(src, dst, &seg)
+	case layers.LayerTypeUDP:
+		if !transportChecksumOK(ipHdr, r.ip.Payload, uint8(layers.IPProtocolUDP)) {
+			return
+		}
+		h.udpInput(src, dst, uint16(r.udp.SrcPort), uint16(r.udp.DstPort), r.udp.Payload)
+	}
+}

@@ -1,0 +1,436 @@
+package netsim
+
+import (
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type tcpState uint8
+
+const (
+	stateSynSent tcpState = iota
+	stateSynReceived
+	stateEstablished
+	stateClosed // reset, refused, or fully closed
+)
+
+const (
+	delayedACKTimeout = 40 * time.Millisecond
+	synRetryFirst     = time.Second
+	synMaxTries       = 5
+)
+
+// Conn is a TCP-like stream between two hosts: a three-way handshake,
+// MSS-sized segments with consistent sequence and acknowledgement numbers,
+// a receive window that stalls a writer whose peer stops reading, FIN
+// half-close, RST, and deadlines. The model is lossless: frames a hook drops
+// mid-stream are not retransmitted, so the stream stalls as it would behind
+// a black hole. Conn implements net.Conn; it is safe for concurrent use.
+type Conn struct {
+	host         *Host
+	key          connKey
+	laddr, raddr *net.TCPAddr
+	path         path
+	mss          int       // largest payload we send
+	listener     *Listener // for passive opens: where the handshake delivers
+
+	readMu  sync.Mutex // serializes Read calls
+	writeMu sync.Mutex // serializes Write calls, keeping each Write's bytes contiguous
+	txMu    sync.Mutex // orders transmissions: held from sequence assignment to send
+	enc     frameEncoder
+
+	mu    sync.Mutex
+	state tcpState
+	err   error // terminal error: reset or refused
+
+	// send side
+	iss       uint32
+	sndUna    uint32
+	sndNxt    uint32
+	sndRight  uint32 // right edge of the peer's advertised window
+	sndWScale uint8
+	finSent   bool
+	finAcked  bool
+	synTries  int
+
+	// receive side
+	rcvNxt      uint32
+	rcvQueue    [][]byte // in-order payloads not yet read
+	rcvQueued   int
+	ooo         []oooSegment // out-of-order segments, sorted by seq
+	oooBytes    int
+	rcvCap      int
+	rcvWScale   uint8
+	rcvAdvRight uint32 // right edge of the window we last advertised
+	finRcvd     bool
+	ackPending  bool
+	ackTimer    Timer
+	synTimer    Timer
+
+	// application side
+	closed      bool // Close called
+	readClosed  bool
+	writeClosed bool
+
+	established chan struct{} // closed when the handshake ends, either way
+	readable    chan struct{} // kicked when Read may make progress
+	writable    chan struct{} // kicked when Write may make progress
+	rd, wd      *deadline
+}
+
+type oooSegment struct {
+	seq  uint32
+	data []byte
+	fin  bool
+}
+
+var _ net.Conn = (*Conn)(nil)
+
+func (h *Host) newConn(key connKey, p path, state tcpState) *Conn {
+	mtu := p.nic.seg.mtu
+	c := &Conn{
+		host:        h,
+		key:         key,
+		laddr:       net.TCPAddrFromAddrPort(key.local),
+		raddr:       net.TCPAddrFromAddrPort(key.remote),
+		path:        p,
+		mss:         mtu - ipv4HeaderLen - tcpHeaderLen,
+		state:       state,
+		iss:         h.world.randUint32(),
+		rcvCap:      h.cfg.ReceiveBuffer,
+		established: make(chan struct{}),
+		readable:    make(chan struct{}, 1),
+		writable:    make(chan struct{}, 1),
+		rd:          newDeadline(h.world.clock),
+		wd:          newDeadline(h.world.clock),
+	}
+	for c.rcvCap>>c.rcvWScale > 0xffff {
+		c.rcvWScale++
+	}
+	c.sndUna = c.iss
+	c.sndNxt = c.iss + 1 // the SYN
+	return c
+}
+
+func kick(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// LocalAddr returns the local *net.TCPAddr.
+func (c *Conn) LocalAddr() net.Addr { return c.laddr }
+
+// RemoteAddr returns the remote *net.TCPAddr.
+func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+
+// SetDeadline sets both deadlines; see net.Conn. Deadlines are read against
+// the World's clock.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.rd.set(t)
+	c.wd.set(t)
+	return nil
+}
+
+// SetReadDeadline sets the read deadline; see net.Conn.
+func (c *Conn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
+
+// SetWriteDeadline sets the write deadline; see net.Conn.
+func (c *Conn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
+
+func (c *Conn) opErr(op string, err error) error {
+	return opError(op, "tcp", c.laddr, c.raddr, err)
+}
+
+// Read reads stream data. It returns io.EOF once the peer's FIN has been
+// received and every byte before it read, a timeout net.Error when the read
+// deadline passes, "connection reset by peer" after a RST, and
+// net.ErrClosed after Close.
+func (c *Conn) Read(b []byte) (int, error) {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	for {
+		c.mu.Lock()
+		switch {
+		case c.closed:
+			c.mu.Unlock()
+			return 0, c.opErr("read", net.ErrClosed)
+		case c.rcvQueued > 0 && len(b) > 0:
+			n := c.dequeueLocked(b)
+			update := c.windowUpdateDueLocked()
+			c.mu.Unlock()
+			if update {
+				c.sendControl(flagACK)
+			}
+			return n, nil
+		case len(b) == 0 && c.err == nil:
+			c.mu.Unlock()
+			return 0, nil
+		case c.err != nil:
+			err := c.err
+			c.mu.Unlock()
+			return 0, c.opErr("read", err)
+		case c.finRcvd || c.readClosed:
+			c.mu.Unlock()
+			return 0, io.EOF
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.readable:
+		case <-c.rd.done():
+			return 0, c.opErr("read", deadlineError)
+		case <-c.host.world.done:
+			return 0, c.opErr("read", ErrWorldClosed)
+		}
+	}
+}
+
+// dequeueLocked copies queued payload into b.
+func (c *Conn) dequeueLocked(b []byte) int {
+	n := 0
+	for n < len(b) && len(c.rcvQueue) > 0 {
+		m := copy(b[n:], c.rcvQueue[0])
+		n += m
+		if m == len(c.rcvQueue[0]) {
+			c.rcvQueue[0] = nil
+			c.rcvQueue = c.rcvQueue[1:]
+		} else {
+			c.rcvQueue[0] = c.rcvQueue[0][m:]
+		}
+	}
+	if len(c.rcvQueue) == 0 {
+		c.rcvQueue = c.rcvQueue[:0:0]
+	}
+	c.rcvQueued -= n
+	return n
+}
+
+// advertisedWindowLocked returns the window field to send and records the
+// right edge it advertises.
+func (c *Conn) advertisedWindowLocked() uint16 {
+	free := max(c.rcvCap-c.rcvQueued-c.oooBytes, 0)
+	w := free >> c.rcvWScale
+	if w > 0xffff {
+		w = 0xffff
+	}
+	c.rcvAdvRight = c.rcvNxt + uint32(w<<c.rcvWScale)
+	return uint16(w)
+}
+
+// windowUpdateDueLocked reports whether reading has opened the window far
+// enough past what was last advertised that the peer should hear of it. A
+// writer stalled on a full window is always released: when the reader has
+// drained the buffer the window has grown by the whole buffer.
+func (c *Conn) windowUpdateDueLocked() bool {
+	if c.state != stateEstablished || c.finRcvd {
+		return false
+	}
+	free := max(c.rcvCap-c.rcvQueued-c.oooBytes, 0)
+	right := c.rcvNxt + uint32((free>>c.rcvWScale)<<c.rcvWScale)
+	return int32(right-c.rcvAdvRight) >= int32(max(c.rcvCap/4, 1))
+}
+
+// Write writes b to the stream in MSS-sized segments, blocking while the
+// peer's receive window is full. It returns a timeout net.Error when the
+// write deadline passes (with the count of bytes already sent), "broken
+// pipe" after CloseWrite, "connection reset by peer" after a RST, and
+// net.ErrClosed after Close.
+func (c *Conn) Write(b []byte) (int, error) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	written := 0
+	for written < len(b) {
+		c.txMu.Lock()
+		c.mu.Lock()
+		var err error
+		switch {
+		case c.closed:
+			err = net.ErrClosed
+		case c.err != nil:
+			err = c.err
+		case c.writeClosed:
+			err = syscallError("write", syscall.EPIPE)
+		}
+		if err != nil {
+			c.mu.Unlock()
+			c.txMu.Unlock()
+			return written, c.opErr("write", err)
+		}
+		avail := int(int32(c.sndRight - c.sndNxt))
+		if avail <= 0 {
+			c.mu.Unlock()
+			c.txMu.Unlock()
+			select {
+			case <-c.writable:
+				continue
+			case <-c.wd.done():
+				return written, c.opErr("write", deadlineError)
+			case <-c.host.world.done:
+				return written, c.opErr("write", ErrWorldClosed)
+			}
+		}
+		n := min(len(b)-written, c.mss, avail)
+		hdr := tcpHeader{
+			srcPort: c.key.local.Port(),
+			dstPort: c.key.remote.Port(),
+			seq:     c.sndNxt,
+			ack:     c.rcvNxt,
+			flags:   flagACK,
+			window:  c.advertisedWindowLocked(),
+			wscale:  -1,
+		}
+		if written+n == len(b) {
+			hdr.flags |= flagPSH
+		}
+		c.sndNxt += uint32(n)
+		c.ackPending = false
+		c.mu.Unlock()
+		c.transmitLocked(&hdr, b[written:written+n])
+		c.txMu.Unlock()
+		written += n
+	}
+	return written, nil
+}
+
+// transmitLocked builds and sends one segment. The caller holds txMu.
+func (c *Conn) transmitLocked(hdr *tcpHeader, payload []byte) {
+	ip, resolved := c.host.header(c.path, c.key.local.Addr(), c.key.remote.Addr())
+	c.host.send(c.path, c.enc.encodeTCP(&ip, hdr, payload), resolved)
+}
+
+// sendControl sends a segment without payload carrying the current
+// acknowledgement and window, plus flags (FIN consumes a sequence number).
+func (c *Conn) sendControl(flags tcpFlags) {
+	c.txMu.Lock()
+	defer c.txMu.Unlock()
+	c.mu.Lock()
+	hdr := c.controlHeaderLocked(flags)
+	c.mu.Unlock()
+	c.transmitLocked(&hdr, nil)
+}
+
+func (c *Conn) controlHeaderLocked(flags tcpFlags) tcpHeader {
+	hdr := tcpHeader{
+		srcPort: c.key.local.Port(),
+		dstPort: c.key.remote.Port(),
+		seq:     c.sndNxt,
+		ack:     c.rcvNxt,
+		flags:   flags,
+		window:  c.advertisedWindowLocked(),
+		wscale:  -1,
+	}
+	if flags&flagFIN != 0 {
+		c.sndNxt++
+		c.finSent = true
+	}
+	c.ackPending = false
+	return hdr
+}
+
+// Close closes the connection. With unread data in the receive buffer it
+// aborts with RST, as Linux does; otherwise it sends FIN and the connection
+// lingers until the peer's FIN. Further calls return net.ErrClosed.
+func (c *Conn) Close() error {
+	c.txMu.Lock()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.txMu.Unlock()
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.closed = true
+	var hdr tcpHeader
+	send, reset := false, false
+	switch {
+	case c.state != stateEstablished:
+	case c.rcvQueued > 0 || c.oooBytes > 0:
+		hdr = c.controlHeaderLocked(flagRST | flagACK)
+		send, reset = true, true
+		c.state = stateClosed
+	case !c.finSent:
+		hdr = c.controlHeaderLocked(flagFIN | flagACK)
+		send = true
+	}
+	if reset || c.state == stateClosed || (c.finRcvd && c.finAcked) {
+		c.state = stateClosed
+	}
+	done := c.state == stateClosed
+	c.mu.Unlock()
+	if send {
+		c.transmitLocked(&hdr, nil)
+	}
+	c.txMu.Unlock()
+	if done {
+		c.release()
+	}
+	c.wakeAll()
+	c.rd.stop()
+	c.wd.stop()
+	return nil
+}
+
+// CloseWrite shuts down the sending side: the peer reads io.EOF once it has
+// read everything sent before.
+func (c *Conn) CloseWrite() error {
+	c.txMu.Lock()
+	defer c.txMu.Unlock()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.writeClosed = true
+	if c.finSent || c.state != stateEstablished {
+		c.mu.Unlock()
+		return nil
+	}
+	hdr := c.controlHeaderLocked(flagFIN | flagACK)
+	c.mu.Unlock()
+	c.transmitLocked(&hdr, nil)
+	kick(c.writable)
+	return nil
+}
+
+// CloseRead shuts down the receiving side: Read returns io.EOF and data
+// that arrives later is discarded.
+func (c *Conn) CloseRead() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.readClosed = true
+	c.rcvQueue, c.rcvQueued = nil, 0
+	kick(c.readable)
+	return nil
+}
+
+func (c *Conn) wakeAll() {
+	kick(c.readable)
+	kick(c.writable)
+}
+
+// release removes the connection from its host and stops its timers.
+func (c *Conn) release() {
+	c.host.tcp.remove(c)
+	c.stopTimers()
+}
+
+func (c *Conn) stopTimers() {
+	c.mu.Lock()
+	if c.ackTimer != nil {
+		c.ackTimer.Stop()
+		c.ackTimer = nil
+	}
+	if c.synTimer != nil {
+		c.synTimer.Stop()
+		c.synTimer = nil
+	}
+	c.mu.Unlock()
+	c.rd.stop()
+	c.wd.stop()
+}

@@ -1,0 +1,272 @@
+package netsim
+
+import "syscall"
+
+// input processes a segment for this connection on its NIC's receive
+// goroutine. Replies are sent after c.mu is released.
+func (c *Conn) input(seg *tcpSegment) {
+	c.mu.Lock()
+	if seg.flags&flagRST != 0 {
+		c.inputReset(seg)
+		return
+	}
+	switch c.state {
+	case stateSynSent:
+		c.inputSynSent(seg)
+		return
+	case stateSynReceived:
+		if seg.flags&flagSYN != 0 { // our SYN-ACK was lost or the SYN repeated
+			c.mu.Unlock()
+			c.sendSynAck()
+			return
+		}
+		if seg.flags&flagACK == 0 || seg.ack != c.iss+1 {
+			c.mu.Unlock()
+			return
+		}
+		c.state = stateEstablished
+		c.sndUna = seg.ack
+		c.sndRight = seg.ack + uint32(seg.window)<<c.sndWScale
+		close(c.established)
+		c.mu.Unlock()
+		if !c.listener.enqueue(c) {
+			c.abort()
+			return
+		}
+		c.mu.Lock()
+	case stateClosed:
+		c.mu.Unlock()
+		return
+	}
+	c.inputEstablished(seg)
+}
+
+// inputReset handles an RST. c.mu is held on entry and released.
+func (c *Conn) inputReset(seg *tcpSegment) {
+	if c.state == stateSynSent {
+		if seg.flags&flagACK == 0 || seg.ack != c.iss+1 {
+			c.mu.Unlock()
+			return
+		}
+		c.err = syscallError("connect", syscall.ECONNREFUSED)
+	} else {
+		// Accept a reset anywhere in the receive window (RFC 793); a
+		// blind attacker must guess the sequence number.
+		if int32(seg.seq-c.rcvNxt) < 0 || int32(seg.seq-c.rcvNxt) > int32(c.rcvCap) {
+			c.mu.Unlock()
+			return
+		}
+		c.err = syscallError("read", syscall.ECONNRESET)
+	}
+	wasOpen := c.state != stateClosed
+	if c.state == stateSynSent || c.state == stateSynReceived {
+		closeOnce(c.established)
+	}
+	c.state = stateClosed
+	c.mu.Unlock()
+	if wasOpen {
+		c.release()
+		c.wakeAll()
+	}
+}
+
+// inputSynSent completes an active open. c.mu is held on entry and released.
+func (c *Conn) inputSynSent(seg *tcpSegment) {
+	if seg.flags&(flagSYN|flagACK) != flagSYN|flagACK || seg.ack != c.iss+1 {
+		c.mu.Unlock()
+		return
+	}
+	c.negotiateLocked(seg)
+	c.rcvNxt = seg.seq + 1
+	c.sndUna = seg.ack
+	c.sndRight = seg.ack + uint32(seg.window) // windows in SYNs are never scaled
+	c.state = stateEstablished
+	if c.synTimer != nil {
+		c.synTimer.Stop()
+		c.synTimer = nil
+	}
+	close(c.established)
+	c.mu.Unlock()
+	c.sendControl(flagACK)
+}
+
+// negotiateLocked applies the peer's SYN options: the MSS we may send and
+// window scaling, which is on only when both sides offered it.
+func (c *Conn) negotiateLocked(seg *tcpSegment) {
+	if seg.mss != 0 {
+		c.mss = min(c.mss, int(seg.mss))
+	} else {
+		c.mss = min(c.mss, 536) // RFC 1122 default
+	}
+	if seg.wscale >= 0 {
+		c.sndWScale = uint8(seg.wscale)
+	} else {
+		c.sndWScale, c.rcvWScale = 0, 0
+	}
+}
+
+// inputEstablished handles ACKs, data and FIN. c.mu is held on entry and
+// released.
+func (c *Conn) inputEstablished(seg *tcpSegment) {
+	if seg.flags&flagACK != 0 && seqLT(c.sndUna, seg.ack) && seqLEQ(seg.ack, c.sndNxt) {
+		c.sndUna = seg.ack
+		if c.finSent && seg.ack == c.sndNxt {
+			c.finAcked = true
+		}
+	}
+	if seg.flags&flagACK != 0 && seqLEQ(seg.ack, c.sndNxt) {
+		if right := seg.ack + uint32(seg.window)<<c.sndWScale; seqLT(c.sndRight, right) {
+			c.sndRight = right
+			kick(c.writable)
+		}
+	}
+	hasData := len(seg.payload) > 0 || seg.flags&flagFIN != 0
+	if len(seg.payload) > 0 && c.closed {
+		// Data for a socket the application closed: abort (RFC 1122 4.2.2.13).
+		hdr := c.controlHeaderLocked(flagRST | flagACK)
+		c.state = stateClosed
+		c.mu.Unlock()
+		c.txMu.Lock()
+		c.transmitLocked(&hdr, nil)
+		c.txMu.Unlock()
+		c.release()
+		c.wakeAll()
+		return
+	}
+	ackNow := false
+	if hasData {
+		ackNow = c.acceptDataLocked(seg)
+	}
+	done := c.finRcvd && c.finSent && c.finAcked
+	if done {
+		c.state = stateClosed
+	}
+	startTimer := !ackNow && c.ackPending && c.ackTimer == nil
+	if startTimer {
+		c.ackTimer = c.host.world.clock.AfterFunc(delayedACKTimeout, c.delayedACK)
+	}
+	c.mu.Unlock()
+	if ackNow {
+		c.sendControl(flagACK)
+	}
+	if done {
+		c.release()
+	}
+}
+
+// acceptDataLocked queues in-order payload, holds out-of-order payload, and
+// reports whether an immediate ACK is due (a FIN, a gap, or a duplicate).
+func (c *Conn) acceptDataLocked(seg *tcpSegment) (ackNow bool) {
+	seq, data, fin := seg.seq, seg.payload, seg.flags&flagFIN != 0
+	if seqLT(seq, c.rcvNxt) { // retransmitted or overlapping: keep only the new part
+		skip := c.rcvNxt - seq
+		if int(skip) >= len(data) {
+			if !fin || seq+uint32(len(data)) != c.rcvNxt {
+				return true // a pure duplicate
+			}
+			data = nil
+		} else {
+			data = data[skip:]
+		}
+		seq = c.rcvNxt
+	}
+	if seq != c.rcvNxt {
+		c.holdLocked(oooSegment{seq: seq, data: data, fin: fin})
+		return true
+	}
+	ackNow = c.appendLocked(data, fin)
+	for len(c.ooo) > 0 && seqLEQ(c.ooo[0].seq, c.rcvNxt) {
+		o := c.ooo[0]
+		c.ooo = c.ooo[1:]
+		c.oooBytes -= len(o.data)
+		if skip := c.rcvNxt - o.seq; int(skip) < len(o.data) || o.fin {
+			if int(skip) > len(o.data) {
+				continue
+			}
+			if c.appendLocked(o.data[skip:], o.fin) {
+				ackNow = true
+			}
+		}
+	}
+	return ackNow
+}
+
+// appendLocked queues in-order data and a FIN, reporting whether the FIN
+// needs an immediate ACK.
+func (c *Conn) appendLocked(data []byte, fin bool) bool {
+	if c.finRcvd {
+		return false
+	}
+	if len(data) > 0 {
+		c.rcvNxt += uint32(len(data))
+		if !c.readClosed {
+			c.rcvQueue = append(c.rcvQueue, data)
+			c.rcvQueued += len(data)
+		}
+		c.ackPending = true
+		kick(c.readable)
+	}
+	if fin {
+		c.rcvNxt++
+		c.finRcvd = true
+		kick(c.readable)
+		return true
+	}
+	return false
+}
+
+// holdLocked keeps an out-of-order segment until the gap before it fills,
+// within the receive window.
+func (c *Conn) holdLocked(o oooSegment) {
+	if int32(o.seq+uint32(len(o.data))-c.rcvNxt) > int32(c.rcvCap) {
+		return
+	}
+	i := 0
+	for i < len(c.ooo) && seqLT(c.ooo[i].seq, o.seq) {
+		i++
+	}
+	if i < len(c.ooo) && c.ooo[i].seq == o.seq && len(c.ooo[i].data) >= len(o.data) {
+		return
+	}
+	c.ooo = append(c.ooo, oooSegment{})
+	copy(c.ooo[i+1:], c.ooo[i:])
+	c.ooo[i] = o
+	c.oooBytes += len(o.data)
+}
+
+// delayedACK acknowledges data that no outgoing segment has carried an ACK
+// for since it arrived.
+func (c *Conn) delayedACK() {
+	c.mu.Lock()
+	c.ackTimer = nil
+	due := c.ackPending && c.state == stateEstablished && !c.host.world.closed()
+	c.mu.Unlock()
+	if due {
+		c.sendControl(flagACK)
+	}
+}
+
+// abort resets the connection and releases it.
+func (c *Conn) abort() {
+	c.txMu.Lock()
+	c.mu.Lock()
+	if c.state == stateClosed {
+		c.mu.Unlock()
+		c.txMu.Unlock()
+		return
+	}
+	hdr := c.controlHeaderLocked(flagRST | flagACK)
+	c.state = stateClosed
+	c.err = syscallError("read", syscall.ECONNRESET)
+	c.mu.Unlock()
+	c.transmitLocked(&hdr, nil)
+	c.txMu.Unlock()
+	c.release()
+	c.wakeAll()
+}
+
+func closeOnce(ch chan struct{}) {
+	if !isClosed(ch) {
+		close(ch)
+	}
+}
