@@ -71,9 +71,11 @@ func NewJSONReport(results []Result) JSONReport {
 }
 
 // WriteJSON writes results as one indented JSON object (see JSONReport),
-// followed by a newline.
+// followed by a newline. Strings are not HTML-escaped: evidence such as
+// "10.0.0.10:49152 -> 10.0.0.20:5061" appears as written.
 func WriteJSON(w io.Writer, results []Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(NewJSONReport(results))
 }

@@ -146,6 +146,18 @@ func TestWriteJSON(t *testing.T) {
 	}
 }
 
+func TestWriteJSONDoesNotEscapeHTML(t *testing.T) {
+	var buf bytes.Buffer
+	res := []lab.Result{{Scenario: "eavesdrop/tls", Verdict: lab.Held, Expected: lab.Held, OK: true,
+		Evidence: []string{"eavesdropper: TLS 10.0.0.10:49152 -> 10.0.0.20:5061 & <more>"}}}
+	if err := lab.WriteJSON(&buf, res); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"eavesdropper: TLS 10.0.0.10:49152 -> 10.0.0.20:5061 & <more>"`; !strings.Contains(buf.String(), want) {
+		t.Errorf("JSON lacks %s:\n%s", want, buf.String())
+	}
+}
+
 func TestWriteList(t *testing.T) {
 	var buf bytes.Buffer
 	if err := lab.WriteList(&buf, testCatalog()); err != nil {

@@ -1,6 +1,7 @@
 package netsim
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"runtime"
@@ -18,7 +19,7 @@ import (
 // flows; Close detaches them and flushes. Safe for concurrent use.
 type Capture struct {
 	mu      sync.Mutex
-	out     io.Writer
+	out     *bufio.Writer
 	w       *pcapgo.NgWriter // created with the first interface
 	err     error
 	frames  int
@@ -32,8 +33,12 @@ func NewCapture(w io.Writer) (*Capture, error) {
 	if w == nil {
 		return nil, errors.New("netsim: capture needs a writer")
 	}
-	return &Capture{out: w}, nil
+	return &Capture{out: bufio.NewWriterSize(w, captureBufferSize)}, nil
 }
+
+// captureBufferSize batches capture writes: pcapgo's own 4 KiB buffer would
+// otherwise cost a system call every few frames.
+const captureBufferSize = 1 << 20
 
 // addInterfaceLocked adds a pcapng interface, writing the section header
 // with the first one (pcapgo writes both together).
@@ -126,6 +131,9 @@ func (c *Capture) Close() error {
 		}
 	}
 	if err := c.w.Flush(); err != nil && c.err == nil {
+		c.err = err
+	}
+	if err := c.out.Flush(); err != nil && c.err == nil {
 		c.err = err
 	}
 	return c.err

@@ -31,3 +31,11 @@ func syscallError(call string, errno syscall.Errno) error {
 // deadlineError is the timeout error of expired deadlines: it implements
 // net.Error with Timeout() true and is os.ErrDeadlineExceeded.
 var deadlineError error = os.ErrDeadlineExceeded
+
+// callerAddr is an address as the caller wrote it ("10.0.0.1:80", ":53"),
+// so that listen errors say where, as package net's do ("listen tcp :80:
+// bind: address already in use").
+type callerAddr struct{ network, address string }
+
+func (a callerAddr) Network() string { return a.network }
+func (a callerAddr) String() string  { return a.address }

@@ -32,6 +32,9 @@ type frameEncoder struct {
 	opts [2]layers.TCPOption
 	mss  [2]byte
 	ws   [1]byte
+	buf  frameBuffer
+	src  [4]byte
+	dst  [4]byte
 }
 
 // ipv4Header holds what varies between IPv4 packets a host sends.
@@ -43,15 +46,15 @@ type ipv4Header struct {
 
 func (e *frameEncoder) setIPv4(h *ipv4Header, proto layers.IPProtocol) {
 	e.eth = layers.Ethernet{SrcMAC: h.srcMAC, DstMAC: h.dstMAC, EthernetType: layers.EthernetTypeIPv4}
-	src, dst := h.src.As4(), h.dst.As4()
+	e.src, e.dst = h.src.As4(), h.dst.As4()
 	e.ip = layers.IPv4{
 		Version:  4,
 		TTL:      defaultTTL,
 		Id:       h.id,
 		Flags:    layers.IPv4DontFragment,
 		Protocol: proto,
-		SrcIP:    net.IP(src[:]),
-		DstIP:    net.IP(dst[:]),
+		SrcIP:    net.IP(e.src[:]),
+		DstIP:    net.IP(e.dst[:]),
 	}
 }
 
@@ -75,8 +78,9 @@ const (
 	flagACK
 )
 
-// encodeTCP builds a complete Ethernet/IPv4/TCP frame carrying payload.
-func (e *frameEncoder) encodeTCP(ip *ipv4Header, h *tcpHeader, payload []byte) []byte {
+// encodeTCP builds a complete Ethernet/IPv4/TCP frame carrying payload, in
+// a buffer from pool.
+func (e *frameEncoder) encodeTCP(pool *framePool, ip *ipv4Header, h *tcpHeader, payload []byte) []byte {
 	e.setIPv4(ip, layers.IPProtocolTCP)
 	e.tcp = layers.TCP{
 		SrcPort: layers.TCPPort(h.srcPort),
@@ -104,13 +108,27 @@ func (e *frameEncoder) encodeTCP(ip *ipv4Header, h *tcpHeader, payload []byte) [
 		}
 	}
 	hdrLen := ethHeaderLen + ipv4HeaderLen + tcpHeaderLen + optLen
-	buf := gopacket.NewSerializeBufferExpectedSize(hdrLen+len(payload), 0)
-	if err := gopacket.SerializeLayers(buf, serializeOptions, &e.eth, &e.ip, &e.tcp, gopacket.Payload(payload)); err != nil {
-		panic("netsim: encoding TCP frame: " + err.Error()) // only on a bug in the header values above
-	}
-	frame := buf.Bytes()
+	frame := e.serialize(pool, hdrLen, payload, &e.eth, &e.ip, &e.tcp)
 	finishIPv4(frame, 16)
 	return frame
+}
+
+// serialize copies payload into a new frame and has gopacket write the
+// headers (hdrLen bytes in all) in front of it.
+func (e *frameEncoder) serialize(pool *framePool, hdrLen int, payload []byte, ls ...gopacket.SerializableLayer) []byte {
+	n := hdrLen + len(payload)
+	var data []byte
+	if pool != nil {
+		data = pool.get(n)
+	} else {
+		data = make([]byte, n, max(n, minFrameLen))
+	}
+	copy(data[hdrLen:], payload)
+	e.buf = frameBuffer{data: data, payloadStart: hdrLen, payloadEnd: n, layers: e.buf.layers}
+	if err := gopacket.SerializeLayers(&e.buf, serializeOptions, ls...); err != nil || e.buf.start != 0 {
+		panic("netsim: encoding frame: header length mismatch") // only on a bug in the header values
+	}
+	return e.buf.data
 }
 
 // encodeUDP builds a complete Ethernet/IPv4/UDP frame carrying payload.
@@ -118,12 +136,7 @@ func (e *frameEncoder) encodeUDP(ip *ipv4Header, srcPort, dstPort uint16, payloa
 	e.setIPv4(ip, layers.IPProtocolUDP)
 	e.ip.Flags = 0
 	e.udp = layers.UDP{SrcPort: layers.UDPPort(srcPort), DstPort: layers.UDPPort(dstPort)}
-	hdrLen := ethHeaderLen + ipv4HeaderLen + udpHeaderLen
-	buf := gopacket.NewSerializeBufferExpectedSize(hdrLen+len(payload), 0)
-	if err := gopacket.SerializeLayers(buf, serializeOptions, &e.eth, &e.ip, &e.udp, gopacket.Payload(payload)); err != nil {
-		panic("netsim: encoding UDP frame: " + err.Error())
-	}
-	frame := buf.Bytes()
+	frame := e.serialize(nil, ethHeaderLen+ipv4HeaderLen+udpHeaderLen, payload, &e.eth, &e.ip, &e.udp)
 	finishIPv4(frame, 6)
 	return frame
 }

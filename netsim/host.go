@@ -153,7 +153,7 @@ func (h *Host) header(p path, src, dst netip.Addr) (ipv4Header, bool) {
 func (h *Host) send(p path, frame []byte, resolved bool) {
 	switch {
 	case p.local:
-		p.nic.deliver(frame, nil)
+		p.nic.deliver(frame, nil, true)
 	case resolved:
 		p.nic.transmit(frame)
 	default:

@@ -52,8 +52,13 @@ type NIC struct {
 }
 
 type queuedFrame struct {
-	data []byte
-	at   time.Time // delivery time; zero means now
+	data  []byte
+	at    time.Time // delivery time; zero means now
+	owned bool      // the receiver is the frame's only user and may recycle it
+	// pristine means the frame is exactly as a host's own stack encoded it
+	// (no hook, injection or router touched it), so its checksums are
+	// right by construction and the receiver need not verify them.
+	pristine bool
 }
 
 // AddNIC attaches a new interface to seg and starts its receive loop. The
@@ -144,20 +149,27 @@ func (n *NIC) observe(frame []byte) {
 // a packet socket would. Segment hooks run; the frame is not copied and must
 // not be modified afterwards.
 func (n *NIC) WriteFrame(frame []byte) {
-	n.transmit(frame)
+	n.send(frame, false)
 }
 
-// transmit sends a frame built by this NIC's host onto the segment.
+// transmit sends a frame built by this NIC's host onto the segment, handing
+// over the only reference to it.
 func (n *NIC) transmit(frame []byte) {
+	n.send(frame, true)
+}
+
+func (n *NIC) send(frame []byte, owned bool) {
 	if n.cfg.Loss > 0 && isUDPFrame(frame) && n.host.world.randFloat() < n.cfg.Loss {
 		return
 	}
 	n.observe(frame)
-	n.seg.transmit(frame, n)
+	n.seg.transmit(frame, n, owned)
 }
 
-// deliver queues a frame that the segment switched to this NIC.
-func (n *NIC) deliver(frame []byte, from *NIC) {
+// deliver queues a frame that the segment switched to this NIC. owned
+// means no one else holds the frame, so the receiver may recycle it; from is
+// nil for injected frames and frames a host sends itself.
+func (n *NIC) deliver(frame []byte, from *NIC, owned bool) {
 	if !n.cfg.Promiscuous && frame[0]&1 == 0 && [6]byte(frame[0:6]) != [6]byte(n.mac) {
 		return
 	}
@@ -175,7 +187,8 @@ func (n *NIC) deliver(frame []byte, from *NIC) {
 		n.drops.Add(1)
 		return
 	}
-	n.queue = append(n.queue, queuedFrame{data: frame, at: at})
+	pristine := owned && (from == nil || !from.host.cfg.Forwarding)
+	n.queue = append(n.queue, queuedFrame{data: frame, at: at, owned: owned, pristine: pristine})
 	n.mu.Unlock()
 	select {
 	case n.kick <- struct{}{}:
@@ -194,10 +207,14 @@ func (n *NIC) receiveLoop() {
 			return
 		}
 		for {
+			// Double buffering: the loop owns spare; deliver appends to
+			// queue. Every batch taken becomes the next spare, so the two
+			// never share an array.
 			n.mu.Lock()
 			batch := n.queue
 			n.queue = n.spare[:0]
 			n.mu.Unlock()
+			n.spare = batch
 			if len(batch) == 0 {
 				break
 			}
@@ -208,9 +225,10 @@ func (n *NIC) receiveLoop() {
 					return
 				}
 				n.observe(f.data)
-				rx.input(f.data)
+				if !rx.input(f.data, f.owned, f.pristine) && f.owned {
+					n.host.world.frames.put(f.data)
+				}
 			}
-			n.spare = batch
 		}
 	}
 }

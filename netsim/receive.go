@@ -31,24 +31,30 @@ func newReceiver(n *NIC) *receiver {
 	return r
 }
 
-// input processes one received frame. Malformed frames and frames with bad
-// checksums are dropped, as a real stack drops them.
-func (r *receiver) input(frame []byte) {
+// input processes one received frame and reports whether it kept a
+// reference to the frame's bytes. owned means the frame is the receiver's
+// alone, so whoever keeps it may recycle it later. Malformed frames and
+// frames with bad checksums are dropped, as a real stack drops them.
+//
+// pristine frames (see queuedFrame) skip transport checksum verification;
+// every other frame, including any a hook rewrote, is verified.
+func (r *receiver) input(frame []byte, owned, pristine bool) (kept bool) {
 	if err := r.parser.DecodeLayers(frame, &r.decoded); err != nil || len(r.decoded) < 2 {
-		return
+		return false
 	}
 	switch r.decoded[1] {
 	case layers.LayerTypeARP:
 		r.host.arp.input(r.nic, &r.arp)
 	case layers.LayerTypeIPv4:
-		r.inputIPv4(frame)
+		return r.inputIPv4(frame, owned, pristine)
 	}
+	return false
 }
 
-func (r *receiver) inputIPv4(frame []byte) {
+func (r *receiver) inputIPv4(frame []byte, owned, pristine bool) (kept bool) {
 	ipHdr := r.ip.Contents
 	if len(ipHdr) < ipv4HeaderLen || foldSum(onesSum(0, ipHdr)) != 0xffff {
-		return
+		return false
 	}
 	dst := netip.AddrFrom4([4]byte(r.ip.DstIP.To4()))
 	h := r.host
@@ -56,23 +62,28 @@ func (r *receiver) inputIPv4(frame []byte) {
 		if h.cfg.Forwarding {
 			h.forward(r.nic, frame)
 		}
-		return
+		return false
 	}
 	if len(r.decoded) < 3 || r.ip.Flags&layers.IPv4MoreFragments != 0 || r.ip.FragOffset != 0 {
-		return // netsim sends no fragments and reassembles none
+		return false // netsim sends no fragments and reassembles none
 	}
 	src := netip.AddrFrom4([4]byte(r.ip.SrcIP.To4()))
 	switch r.decoded[2] {
 	case layers.LayerTypeTCP:
-		if !transportChecksumOK(ipHdr, r.ip.Payload, uint8(layers.IPProtocolTCP)) {
-			return
+		if !pristine && !transportChecksumOK(ipHdr, r.ip.Payload, uint8(layers.IPProtocolTCP)) {
+			return false
 		}
 		seg := segmentFromLayer(&r.tcp)
-		h.tcpInput(src, dst, &seg)
+		if owned {
+			seg.frame = frame
+		}
+		return h.tcpInput(src, dst, &seg)
 	case layers.LayerTypeUDP:
-		if !transportChecksumOK(ipHdr, r.ip.Payload, uint8(layers.IPProtocolUDP)) {
-			return
+		if !pristine && !transportChecksumOK(ipHdr, r.ip.Payload, uint8(layers.IPProtocolUDP)) {
+			return false
 		}
 		h.udpInput(src, dst, uint16(r.udp.SrcPort), uint16(r.udp.DstPort), r.udp.Payload)
+		return true // queued datagrams alias the frame
 	}
+	return false
 }

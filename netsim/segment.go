@@ -119,7 +119,7 @@ func removeItem[T comparable](list []T, item T) []T {
 // must be a well-formed Ethernet frame; it is not copied and must not be
 // modified afterwards. Inject after World.Close is a no-op.
 func (s *Segment) Inject(frame []byte) {
-	s.forward(frame, nil, s.observers.Load().taps)
+	s.forward(frame, nil, s.observers.Load().taps, false)
 }
 
 func (s *Segment) attach(n *NIC) {
@@ -129,10 +129,12 @@ func (s *Segment) attach(n *NIC) {
 	s.table[[6]byte(n.mac)] = n
 }
 
-// transmit carries a frame sent by from across the segment.
-func (s *Segment) transmit(frame []byte, from *NIC) {
+// transmit carries a frame sent by from across the segment. owned says
+// whether the sender handed over its only reference.
+func (s *Segment) transmit(frame []byte, from *NIC, owned bool) {
 	obs := s.observers.Load()
 	if len(obs.hooks) > 0 {
+		owned = false // a hook may have kept or replaced it
 		f := Frame{Data: frame, Ingress: from}
 		for _, h := range obs.hooks {
 			if h.HandleFrame(&f) == Drop {
@@ -141,10 +143,13 @@ func (s *Segment) transmit(frame []byte, from *NIC) {
 		}
 		frame = f.Data
 	}
-	s.forward(frame, from, obs.taps)
+	s.forward(frame, from, obs.taps, owned)
 }
 
-func (s *Segment) forward(frame []byte, from *NIC, taps []Tap) {
+// forward switches a frame to its port, or floods it. owned says whether
+// the sender handed over the only reference; a flooded frame is shared and
+// never recycled.
+func (s *Segment) forward(frame []byte, from *NIC, taps []Tap, owned bool) {
 	if len(frame) < ethHeaderLen || s.world.closed() {
 		return
 	}
@@ -167,7 +172,7 @@ func (s *Segment) forward(frame []byte, from *NIC, taps []Tap) {
 	}
 	if known && dst[0]&1 == 0 {
 		if out != from {
-			out.deliver(frame, from)
+			out.deliver(frame, from, owned)
 		}
 		return
 	}
@@ -176,7 +181,7 @@ func (s *Segment) forward(frame []byte, from *NIC, taps []Tap) {
 	s.mu.RUnlock()
 	for _, p := range ports {
 		if p != from {
-			p.deliver(frame, from)
+			p.deliver(frame, from, false)
 		}
 	}
 }

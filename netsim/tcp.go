@@ -18,6 +18,12 @@ type tcpSegment struct {
 	mss              uint16 // 0 when absent
 	wscale           int    // -1 when absent
 	payload          []byte
+
+	// frame is the received frame payload aliases, when the receiver owns
+	// it; kept is set when the connection holds on to payload, and with it
+	// the frame, which it recycles once the data has been read.
+	frame []byte
+	kept  bool
 }
 
 func segmentFromLayer(t *layers.TCP) tcpSegment {
@@ -143,11 +149,12 @@ func (t *tcpTable) shutdown() {
 
 // tcpInput demultiplexes a received segment to its connection or listener,
 // answering with RST when neither exists (a closed port).
-func (h *Host) tcpInput(src, dst netip.Addr, seg *tcpSegment) {
+// It reports whether the connection kept a reference to the segment's frame.
+func (h *Host) tcpInput(src, dst netip.Addr, seg *tcpSegment) (kept bool) {
 	key := connKey{local: netip.AddrPortFrom(dst, seg.dstPort), remote: netip.AddrPortFrom(src, seg.srcPort)}
 	if c := h.tcp.lookup(key); c != nil {
 		c.input(seg)
-		return
+		return seg.kept
 	}
 	if seg.flags&(flagSYN|flagACK|flagRST) == flagSYN {
 		h.tcp.mu.RLock()
@@ -155,12 +162,13 @@ func (h *Host) tcpInput(src, dst netip.Addr, seg *tcpSegment) {
 		h.tcp.mu.RUnlock()
 		if l != nil && (!l.addr.Addr().IsValid() || l.addr.Addr().IsUnspecified() || l.addr.Addr() == dst) {
 			l.handleSYN(key, seg)
-			return
+			return false
 		}
 	}
 	if seg.flags&flagRST == 0 {
 		h.sendReset(key, seg)
 	}
+	return false
 }
 
 // sendReset answers a segment that belongs to no connection (RFC 793 p.36).
@@ -179,5 +187,5 @@ func (h *Host) sendReset(key connKey, seg *tcpSegment) {
 	}
 	ip, resolved := h.header(p, key.local.Addr(), key.remote.Addr())
 	var enc frameEncoder
-	h.send(p, enc.encodeTCP(&ip, &hdr, nil), resolved)
+	h.send(p, enc.encodeTCP(nil, &ip, &hdr, nil), resolved)
 }

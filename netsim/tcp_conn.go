@@ -1,6 +1,7 @@
 package netsim
 
 import (
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -58,7 +59,8 @@ type Conn struct {
 
 	// receive side
 	rcvNxt      uint32
-	rcvQueue    [][]byte // in-order payloads not yet read
+	rcvQueue    []rcvChunk // in-order payloads; rcvQueue[rcvHead:] not yet read
+	rcvHead     int
 	rcvQueued   int
 	ooo         []oooSegment // out-of-order segments, sorted by seq
 	oooBytes    int
@@ -82,9 +84,17 @@ type Conn struct {
 }
 
 type oooSegment struct {
-	seq  uint32
-	data []byte
-	fin  bool
+	seq   uint32
+	data  []byte
+	fin   bool
+	frame []byte // recyclable frame data aliases, or nil
+}
+
+// rcvChunk is received payload waiting to be read, and the recyclable
+// frame it aliases (nil when the frame is not the connection's alone).
+type rcvChunk struct {
+	data  []byte
+	frame []byte
 }
 
 var _ net.Conn = (*Conn)(nil)
@@ -153,6 +163,11 @@ func (c *Conn) opErr(op string, err error) error {
 func (c *Conn) Read(b []byte) (int, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
+	// An expired deadline fails the call even when data is queued, as
+	// package net and net.Pipe do (net.Conn: "fail instead of blocking").
+	if isClosed(c.rd.done()) && !c.isClosed() {
+		return 0, c.opErr("read", deadlineError)
+	}
 	for {
 		c.mu.Lock()
 		switch {
@@ -192,18 +207,27 @@ func (c *Conn) Read(b []byte) (int, error) {
 // dequeueLocked copies queued payload into b.
 func (c *Conn) dequeueLocked(b []byte) int {
 	n := 0
-	for n < len(b) && len(c.rcvQueue) > 0 {
-		m := copy(b[n:], c.rcvQueue[0])
+	for n < len(b) && c.rcvHead < len(c.rcvQueue) {
+		head := &c.rcvQueue[c.rcvHead]
+		m := copy(b[n:], head.data)
 		n += m
-		if m == len(c.rcvQueue[0]) {
-			c.rcvQueue[0] = nil
-			c.rcvQueue = c.rcvQueue[1:]
+		if m == len(head.data) {
+			if head.frame != nil {
+				c.host.world.frames.put(head.frame)
+			}
+			*head = rcvChunk{}
+			c.rcvHead++
 		} else {
-			c.rcvQueue[0] = c.rcvQueue[0][m:]
+			head.data = head.data[m:]
 		}
 	}
-	if len(c.rcvQueue) == 0 {
-		c.rcvQueue = c.rcvQueue[:0:0]
+	switch {
+	case c.rcvHead == len(c.rcvQueue): // reuse the array from the start
+		c.rcvQueue, c.rcvHead = c.rcvQueue[:0], 0
+	case c.rcvHead >= 64 && c.rcvHead > len(c.rcvQueue)/2: // a reader that never drains
+		m := copy(c.rcvQueue, c.rcvQueue[c.rcvHead:])
+		clear(c.rcvQueue[m:])
+		c.rcvQueue, c.rcvHead = c.rcvQueue[:m], 0
 	}
 	c.rcvQueued -= n
 	return n
@@ -242,6 +266,11 @@ func (c *Conn) windowUpdateDueLocked() bool {
 func (c *Conn) Write(b []byte) (int, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	// An expired deadline fails the call before anything is sent, even
+	// when the peer's window is open, as package net does.
+	if isClosed(c.wd.done()) && !c.isClosed() {
+		return 0, c.opErr("write", deadlineError)
+	}
 	written := 0
 	for written < len(b) {
 		c.txMu.Lock()
@@ -252,6 +281,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 			err = net.ErrClosed
 		case c.err != nil:
 			err = c.err
+			if errors.Is(err, syscall.ECONNRESET) {
+				// c.err names the read side; a kernel fails write(2).
+				err = syscallError("write", syscall.ECONNRESET)
+			}
 		case c.writeClosed:
 			err = syscallError("write", syscall.EPIPE)
 		}
@@ -299,7 +332,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 // transmitLocked builds and sends one segment. The caller holds txMu.
 func (c *Conn) transmitLocked(hdr *tcpHeader, payload []byte) {
 	ip, resolved := c.host.header(c.path, c.key.local.Addr(), c.key.remote.Addr())
-	c.host.send(c.path, c.enc.encodeTCP(&ip, hdr, payload), resolved)
+	c.host.send(c.path, c.enc.encodeTCP(&c.host.world.frames, &ip, hdr, payload), resolved)
 }
 
 // sendControl sends a segment without payload carrying the current
@@ -404,9 +437,16 @@ func (c *Conn) CloseRead() error {
 		return c.opErr("close", net.ErrClosed)
 	}
 	c.readClosed = true
-	c.rcvQueue, c.rcvQueued = nil, 0
+	c.rcvQueue, c.rcvHead, c.rcvQueued = nil, 0, 0
 	kick(c.readable)
 	return nil
+}
+
+// isClosed reports whether Close has been called.
+func (c *Conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 func (c *Conn) wakeAll() {

@@ -59,11 +59,18 @@ func (c *Conn) inputReset(seg *tcpSegment) {
 		c.err = syscallError("read", syscall.ECONNRESET)
 	}
 	wasOpen := c.state != stateClosed
+	halfOpen := c.state == stateSynReceived
 	if c.state == stateSynSent || c.state == stateSynReceived {
 		closeOnce(c.established)
 	}
 	c.state = stateClosed
 	c.mu.Unlock()
+	if halfOpen {
+		// Give back the backlog slot handleSYN took; without this every
+		// reset handshake shrank the backlog until the listener took no
+		// more connections.
+		c.listener.handshakeDone()
+	}
 	if wasOpen {
 		c.release()
 		c.wakeAll()
@@ -141,23 +148,45 @@ func (c *Conn) inputEstablished(seg *tcpSegment) {
 	if done {
 		c.state = stateClosed
 	}
+	if ackNow {
+		c.ackPending = true // paid by sendACKIfPending or an earlier segment
+	}
 	startTimer := !ackNow && c.ackPending && c.ackTimer == nil
 	if startTimer {
 		c.ackTimer = c.host.world.clock.AfterFunc(delayedACKTimeout, c.delayedACK)
 	}
 	c.mu.Unlock()
 	if ackNow {
-		c.sendControl(flagACK)
+		c.sendACKIfPending()
 	}
 	if done {
 		c.release()
 	}
 }
 
+// sendACKIfPending sends a pure ACK unless a segment built since the
+// acknowledgement fell due already carried it (Write, Close and CloseWrite
+// clear ackPending). Without the check, an ACK for the peer's FIN that
+// waited for txMu behind a Write went out after our own FIN, acknowledging
+// nothing new, and reached a peer that had already released the
+// connection, which answered it with a RST.
+func (c *Conn) sendACKIfPending() {
+	c.txMu.Lock()
+	defer c.txMu.Unlock()
+	c.mu.Lock()
+	if !c.ackPending {
+		c.mu.Unlock()
+		return
+	}
+	hdr := c.controlHeaderLocked(flagACK)
+	c.mu.Unlock()
+	c.transmitLocked(&hdr, nil)
+}
+
 // acceptDataLocked queues in-order payload, holds out-of-order payload, and
 // reports whether an immediate ACK is due (a FIN, a gap, or a duplicate).
 func (c *Conn) acceptDataLocked(seg *tcpSegment) (ackNow bool) {
-	seq, data, fin := seg.seq, seg.payload, seg.flags&flagFIN != 0
+	seq, data, fin, frame := seg.seq, seg.payload, seg.flags&flagFIN != 0, seg.frame
 	if seqLT(seq, c.rcvNxt) { // retransmitted or overlapping: keep only the new part
 		skip := c.rcvNxt - seq
 		if int(skip) >= len(data) {
@@ -171,37 +200,43 @@ func (c *Conn) acceptDataLocked(seg *tcpSegment) (ackNow bool) {
 		seq = c.rcvNxt
 	}
 	if seq != c.rcvNxt {
-		c.holdLocked(oooSegment{seq: seq, data: data, fin: fin})
+		seg.kept = c.holdLocked(oooSegment{seq: seq, data: data, fin: fin, frame: frame})
 		return true
 	}
-	ackNow = c.appendLocked(data, fin)
+	var fin1 bool
+	seg.kept, fin1 = c.appendLocked(data, fin, frame)
+	ackNow = fin1
 	for len(c.ooo) > 0 && seqLEQ(c.ooo[0].seq, c.rcvNxt) {
 		o := c.ooo[0]
+		c.ooo[0] = oooSegment{}
 		c.ooo = c.ooo[1:]
 		c.oooBytes -= len(o.data)
-		if skip := c.rcvNxt - o.seq; int(skip) < len(o.data) || o.fin {
-			if int(skip) > len(o.data) {
-				continue
-			}
-			if c.appendLocked(o.data[skip:], o.fin) {
-				ackNow = true
-			}
+		kept := false
+		if skip := c.rcvNxt - o.seq; int(skip) <= len(o.data) && (int(skip) < len(o.data) || o.fin) {
+			var finNow bool
+			kept, finNow = c.appendLocked(o.data[skip:], o.fin, o.frame)
+			ackNow = ackNow || finNow
+		}
+		if !kept && o.frame != nil {
+			c.host.world.frames.put(o.frame)
 		}
 	}
 	return ackNow
 }
 
-// appendLocked queues in-order data and a FIN, reporting whether the FIN
-// needs an immediate ACK.
-func (c *Conn) appendLocked(data []byte, fin bool) bool {
+// appendLocked queues in-order data and a FIN. It reports whether it kept
+// data (and so frame, which the queue recycles once read) and whether a
+// FIN needs an immediate ACK.
+func (c *Conn) appendLocked(data []byte, fin bool, frame []byte) (kept, finAck bool) {
 	if c.finRcvd {
-		return false
+		return false, false
 	}
 	if len(data) > 0 {
 		c.rcvNxt += uint32(len(data))
 		if !c.readClosed {
-			c.rcvQueue = append(c.rcvQueue, data)
+			c.rcvQueue = append(c.rcvQueue, rcvChunk{data: data, frame: frame})
 			c.rcvQueued += len(data)
+			kept = true
 		}
 		c.ackPending = true
 		kick(c.readable)
@@ -210,28 +245,29 @@ func (c *Conn) appendLocked(data []byte, fin bool) bool {
 		c.rcvNxt++
 		c.finRcvd = true
 		kick(c.readable)
-		return true
+		return kept, true
 	}
-	return false
+	return kept, false
 }
 
 // holdLocked keeps an out-of-order segment until the gap before it fills,
-// within the receive window.
-func (c *Conn) holdLocked(o oooSegment) {
+// within the receive window, and reports whether it kept it.
+func (c *Conn) holdLocked(o oooSegment) bool {
 	if int32(o.seq+uint32(len(o.data))-c.rcvNxt) > int32(c.rcvCap) {
-		return
+		return false
 	}
 	i := 0
 	for i < len(c.ooo) && seqLT(c.ooo[i].seq, o.seq) {
 		i++
 	}
 	if i < len(c.ooo) && c.ooo[i].seq == o.seq && len(c.ooo[i].data) >= len(o.data) {
-		return
+		return false
 	}
 	c.ooo = append(c.ooo, oooSegment{})
 	copy(c.ooo[i+1:], c.ooo[i:])
 	c.ooo[i] = o
 	c.oooBytes += len(o.data)
+	return true
 }
 
 // delayedACK acknowledges data that no outgoing segment has carried an ACK

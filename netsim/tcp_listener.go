@@ -34,9 +34,10 @@ func (h *Host) Listen(network, address string) (net.Listener, error) {
 	if network != "tcp" && network != "tcp4" {
 		return nil, opError("listen", network, nil, nil, net.UnknownNetworkError(network))
 	}
+	la := callerAddr{network, address}
 	ap, err := h.parseBindAddr(address)
 	if err != nil {
-		return nil, opError("listen", network, nil, nil, err)
+		return nil, opError("listen", network, nil, la, err)
 	}
 	l := &Listener{host: h, accept: make(chan *Conn, listenBacklog), done: make(chan struct{})}
 	h.tcp.mu.Lock()
@@ -45,10 +46,10 @@ func (h *Host) Listen(network, address string) (net.Listener, error) {
 	if port == 0 {
 		var ok bool
 		if port, ok = allocPort(h.tcp.ports, h.world.randUint32()); !ok {
-			return nil, opError("listen", network, nil, nil, syscallError("bind", syscall.EADDRINUSE))
+			return nil, opError("listen", network, nil, la, syscallError("bind", syscall.EADDRINUSE))
 		}
 	} else if h.tcp.listeners[port] != nil {
-		return nil, opError("listen", network, nil, nil, syscallError("bind", syscall.EADDRINUSE))
+		return nil, opError("listen", network, nil, la, syscallError("bind", syscall.EADDRINUSE))
 	}
 	l.addr = netip.AddrPortFrom(ap.Addr(), port)
 	l.laddr = net.TCPAddrFromAddrPort(l.addr)
@@ -249,21 +250,24 @@ func (h *Host) dialTCP(ctx context.Context, raddr netip.AddrPort) (net.Conn, err
 	h.tcp.mu.Unlock()
 
 	c.sendSyn()
+	// Dial errors carry no Source, as package net's do ("dial tcp
+	// 10.0.0.2:81: connect: connection refused"): there Source is the local
+	// address the caller asked for, and Dial asks for none.
 	select {
 	case <-c.established:
 	case <-ctx.Done():
 		c.abandon()
-		return nil, opError("dial", "tcp", c.laddr, remote, mapContextErr(ctx.Err()))
+		return nil, opError("dial", "tcp", nil, remote, mapContextErr(ctx.Err()))
 	case <-h.world.done:
 		c.abandon()
-		return nil, opError("dial", "tcp", c.laddr, remote, ErrWorldClosed)
+		return nil, opError("dial", "tcp", nil, remote, ErrWorldClosed)
 	}
 	c.mu.Lock()
 	err = c.err
 	c.mu.Unlock()
 	if err != nil {
 		c.release()
-		return nil, opError("dial", "tcp", c.laddr, remote, err)
+		return nil, opError("dial", "tcp", nil, remote, err)
 	}
 	return c, nil
 }

@@ -69,13 +69,14 @@ func (h *Host) ListenPacket(network, address string) (net.PacketConn, error) {
 	if network != "udp" && network != "udp4" {
 		return nil, opError("listen", network, nil, nil, net.UnknownNetworkError(network))
 	}
+	la := callerAddr{network, address}
 	ap, err := h.parseBindAddr(address)
 	if err != nil {
-		return nil, opError("listen", network, nil, nil, err)
+		return nil, opError("listen", network, nil, la, err)
 	}
 	c, err := h.bindUDP(ap, netip.AddrPort{})
 	if err != nil {
-		return nil, opError("listen", network, nil, nil, err)
+		return nil, opError("listen", network, nil, la, err)
 	}
 	return c, nil
 }

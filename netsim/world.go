@@ -37,6 +37,8 @@ type World struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup // NIC receive loops
 
+	frames framePool // recycled frame buffers
+
 	mu       sync.Mutex
 	rand     *rand.Rand
 	segments []*Segment
@@ -56,12 +58,14 @@ func NewWorld(cfg Config) *World {
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	return &World{
+	w := &World{
 		clock: clock,
 		seed:  seed,
 		done:  make(chan struct{}),
 		rand:  rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
+	w.frames.init()
+	return w
 }
 
 // Seed returns the seed the World's randomness was derived from.

@@ -1,0 +1,178 @@
+package scenarios
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+
+	"github.com/tlslab/tlslab/lab"
+)
+
+// scenarioCase is what one catalog scenario must produce when run.
+type scenarioCase struct {
+	name        string
+	verdict     lab.Verdict
+	service     lab.Availability
+	main        types.GomegaMatcher   // Result.MainEvidence
+	evidence    []types.GomegaMatcher // every evidence line, in order
+	compromises []lab.CompromiseKind  // kinds, in order
+}
+
+// covered collects the names of the scenarios that have a table entry, while
+// the spec tree is built, so a spec can insist that none is left out.
+var covered = map[string]bool{}
+
+// scenarioEntry is a table entry for a catalog scenario, labelled with the
+// scenario's labels so 'ginkgo --label-filter=tls' selects it.
+func scenarioEntry(c scenarioCase) TableEntry {
+	covered[c.name] = true
+	s, err := Catalog().Lookup(c.name)
+	if err != nil {
+		// Building the tree: fail loudly rather than skip a scenario.
+		panic(err)
+	}
+	return Entry(c.name, ginkgoLabels(s), c)
+}
+
+func ginkgoLabels(s lab.Scenario) Labels {
+	ls := make(Labels, len(s.Labels))
+	for i, l := range s.Labels {
+		ls[i] = string(l)
+	}
+	return ls
+}
+
+// runCase runs one catalog scenario in a fresh World and checks its result.
+func runCase(ctx SpecContext, c scenarioCase) {
+	s, err := Catalog().Lookup(c.name)
+	Expect(err).NotTo(HaveOccurred())
+
+	res := lab.Runner{}.Run(ctx, s)
+
+	Expect(res.Err).NotTo(HaveOccurred(), "evidence so far: %q", res.Evidence)
+	Expect(res.Verdict).To(Equal(c.verdict), "evidence: %q", res.Evidence)
+	Expect(res.Expected).To(Equal(c.verdict), "the catalog's expectation")
+	Expect(res.OK).To(BeTrue())
+	Expect(res.Service).To(Equal(c.service))
+	Expect(res.MainEvidence()).To(c.main)
+	Expect(res.Evidence).To(HaveExactElements(toAny(c.evidence)...))
+	kinds := make([]lab.CompromiseKind, len(res.Compromises))
+	for i, cp := range res.Compromises {
+		kinds[i] = cp.Kind
+	}
+	if len(c.compromises) == 0 {
+		Expect(kinds).To(BeEmpty())
+	} else {
+		Expect(kinds).To(Equal(c.compromises))
+	}
+}
+
+func toAny(ms []types.GomegaMatcher) []any {
+	out := make([]any, len(ms))
+	for i, m := range ms {
+		out[i] = m
+	}
+	return out
+}
+
+// canaryLine matches the eavesdropper's verdict-bearing line, e.g.
+// "eavesdropper: 0 of 2 canaries in 8.0 KiB of captured TCP payload".
+func canaryLine(found, total int) types.GomegaMatcher {
+	return MatchRegexp(`^eavesdropper: %d of %d canaries in [0-9]+(\.[0-9])? (B|KiB) of captured TCP payload$`, found, total)
+}
+
+// tlsFact matches what the eavesdropper read in one TLS 1.3 handshake from
+// alice to pool01 (the cipher suite depends on the CPU's AES support).
+var tlsFact = MatchRegexp(`^eavesdropper: TLS 10\.0\.0\.10:[0-9]+ -> 10\.0\.0\.20:5061: TLS 1\.3, ` +
+	`(TLS_AES_128_GCM_SHA256|TLS_AES_256_GCM_SHA384|TLS_CHACHA20_POLY1305_SHA256), SNI pool01\.contoso\.com$`)
+
+var _ = Describe("catalog", func() {
+	It("is valid: unique family/name names, known labels, one-line summaries, stories", func() {
+		c := Catalog()
+		Expect(c.Validate()).To(Succeed())
+		for _, s := range c {
+			Expect(s.Story).NotTo(BeEmpty(), "%s has no story", s.Name)
+		}
+	})
+
+	It("has a table entry for every scenario", func() {
+		Expect(covered).To(HaveLen(len(Catalog())))
+		for _, name := range Catalog().Names() {
+			Expect(covered).To(HaveKey(name), "add an entry for %s to scenarios_test.go", name)
+		}
+	})
+})
+
+var _ = Describe("eavesdrop family", func() {
+	DescribeTable("a passive listener on the office LAN", runCase,
+		scenarioEntry(scenarioCase{
+			name:    "eavesdrop/tls",
+			verdict: lab.Held,
+			service: lab.ServiceIntact,
+			main:    canaryLine(0, 2),
+			evidence: []types.GomegaMatcher{
+				Equal("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5061) over TLS 1.3, " +
+					"certificate verified to Contoso Enterprise Root CA"),
+				Equal("pool01: received 2 of 2 messages"),
+				tlsFact,
+				tlsFact,
+				canaryLine(0, 2),
+			},
+		}),
+		scenarioEntry(scenarioCase{
+			name:    "eavesdrop/plaintext",
+			verdict: lab.Broken,
+			service: lab.ServiceIntact,
+			main:    canaryLine(2, 2),
+			evidence: []types.GomegaMatcher{
+				Equal("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5060) over plain TCP"),
+				Equal("pool01: received 2 of 2 messages"),
+				Equal("eavesdropper: no TLS handshake in 4 TCP stream directions"),
+				canaryLine(2, 2),
+			},
+			compromises: []lab.CompromiseKind{lab.CompromiseCanary},
+		}),
+	)
+})
+
+// Flipping a defense in a scenario's declaration, without touching its
+// expectation, must flip the verdict: the verdict is decided from what the
+// run observed, never from what the catalog expects.
+var _ = Describe("verdicts follow evidence, not expectations", func() {
+	It("eavesdrop/tls run with TLS switched off comes out broken, though it still expects held",
+		Label(string(lab.LabelEavesdrop), string(lab.LabelPlaintext), string(lab.LabelMisconfig)),
+		func(ctx SpecContext) {
+			p := eavesdropTLS
+			p.tls = false
+			s := p.scenario()
+			Expect(s.Name).To(Equal("eavesdrop/tls"))
+			Expect(s.Expected).To(Equal(lab.Held))
+
+			res := lab.Runner{}.Run(ctx, s)
+
+			Expect(res.Err).NotTo(HaveOccurred())
+			Expect(res.Verdict).To(Equal(lab.Broken))
+			Expect(res.OK).To(BeFalse())
+			Expect(res.MainEvidence()).To(canaryLine(2, 2))
+			Expect(res.Evidence).To(ContainElement("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5060) over plain TCP"))
+			Expect(lab.Summarize([]lab.Result{res})).To(Equal(lab.Summary{Total: 1, Differed: 1}))
+		})
+
+	It("eavesdrop/plaintext run with TLS switched on comes out held, though it still expects broken",
+		Label(string(lab.LabelEavesdrop), string(lab.LabelTLS)),
+		func(ctx SpecContext) {
+			p := eavesdropPlaintext
+			p.tls = true
+			s := p.scenario()
+			Expect(s.Expected).To(Equal(lab.Broken))
+
+			res := lab.Runner{}.Run(ctx, s)
+
+			Expect(res.Err).NotTo(HaveOccurred())
+			Expect(res.Verdict).To(Equal(lab.Held))
+			Expect(res.OK).To(BeFalse())
+			Expect(res.Compromises).To(BeEmpty())
+			Expect(res.MainEvidence()).To(canaryLine(0, 2))
+			Expect(lab.Summarize([]lab.Result{res})).To(Equal(lab.Summary{Total: 1, Differed: 1}))
+		})
+})
