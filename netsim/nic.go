@@ -18,8 +18,9 @@ type NICConfig struct {
 	// Latency delays every frame crossing this link, in each direction. A
 	// frame between two NICs is delayed by the sum of both links' latency.
 	Latency time.Duration
-	// Loss is the probability in [0, 1] that a UDP datagram sent through
-	// this link is lost. TCP streams are never dropped by impairments: the
+	// Loss is the probability in [0, 1] that a UDP datagram crossing this
+	// link, in either direction, is lost (so a datagram between two lossy
+	// links faces both). TCP streams are never dropped by impairments: the
 	// stream model is lossless.
 	Loss float64
 	// Promiscuous makes the NIC accept frames for any destination MAC, so
@@ -42,13 +43,14 @@ type NIC struct {
 	prefix netip.Prefix
 	cfg    NICConfig
 
-	mu     sync.Mutex
-	queue  []queuedFrame
-	spare  []queuedFrame
-	kick   chan struct{}
-	drops  atomic.Uint64
-	taps   atomic.Pointer[[]Tap]
-	tapsMu sync.Mutex
+	mu       sync.Mutex
+	queue    []queuedFrame
+	spare    []queuedFrame
+	arrivals uint64 // frames queued so far; guarded by mu
+	kick     chan struct{}
+	drops    atomic.Uint64
+	taps     atomic.Pointer[[]Tap]
+	tapsMu   sync.Mutex
 }
 
 type queuedFrame struct {
@@ -59,6 +61,7 @@ type queuedFrame struct {
 	// (no hook, injection or router touched it), so its checksums are
 	// right by construction and the receiver need not verify them.
 	pristine bool
+	seq      uint64 // arrival order, to keep equal delivery times in order
 }
 
 // AddNIC attaches a new interface to seg and starts its receive loop. The
@@ -159,11 +162,16 @@ func (n *NIC) transmit(frame []byte) {
 }
 
 func (n *NIC) send(frame []byte, owned bool) {
-	if n.cfg.Loss > 0 && isUDPFrame(frame) && n.host.world.randFloat() < n.cfg.Loss {
+	n.observe(frame) // a capture on the sender sees datagrams the link then loses
+	if n.lost(frame) {
 		return
 	}
-	n.observe(frame)
 	n.seg.transmit(frame, n, owned)
+}
+
+// lost decides whether this link's loss impairment drops frame.
+func (n *NIC) lost(frame []byte) bool {
+	return n.cfg.Loss > 0 && isUDPFrame(frame) && n.host.world.randFloat() < n.cfg.Loss
 }
 
 // deliver queues a frame that the segment switched to this NIC. owned
@@ -171,6 +179,9 @@ func (n *NIC) send(frame []byte, owned bool) {
 // nil for injected frames and frames a host sends itself.
 func (n *NIC) deliver(frame []byte, from *NIC, owned bool) {
 	if !n.cfg.Promiscuous && frame[0]&1 == 0 && [6]byte(frame[0:6]) != [6]byte(n.mac) {
+		return
+	}
+	if n.lost(frame) {
 		return
 	}
 	var at time.Time
@@ -188,7 +199,8 @@ func (n *NIC) deliver(frame []byte, from *NIC, owned bool) {
 		return
 	}
 	pristine := owned && (from == nil || !from.host.cfg.Forwarding)
-	n.queue = append(n.queue, queuedFrame{data: frame, at: at, owned: owned, pristine: pristine})
+	n.arrivals++
+	n.queue = append(n.queue, queuedFrame{data: frame, at: at, owned: owned, pristine: pristine, seq: n.arrivals})
 	n.mu.Unlock()
 	select {
 	case n.kick <- struct{}{}:
@@ -196,13 +208,42 @@ func (n *NIC) deliver(frame []byte, from *NIC, owned bool) {
 	}
 }
 
-// receiveLoop processes delivered frames in order until the World closes.
+// receiveLoop processes delivered frames until the World closes. Frames
+// without latency are processed in arrival order; delayed frames wait in a
+// queue ordered by delivery time, so a frame over a fast link is not held
+// up behind one still crossing a slow link, while frames from one link keep
+// their order (their delay is constant).
 func (n *NIC) receiveLoop() {
+	clock := n.host.world.clock
 	done := n.host.world.done
 	rx := newReceiver(n)
+	var delayed delayQueue
+	wake := make(chan struct{}, 1)
+	var timer Timer
+	var timerAt time.Time
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	process := func(f queuedFrame) {
+		n.observe(f.data)
+		if !rx.input(f.data, f.owned, f.pristine) && f.owned {
+			n.host.world.frames.put(f.data)
+		}
+	}
 	for {
+		if len(delayed) > 0 && (timer == nil || !delayed[0].at.Equal(timerAt)) {
+			if timer != nil {
+				timer.Stop()
+			}
+			timerAt = delayed[0].at
+			timer = clock.AfterFunc(timerAt.Sub(clock.Now()), func() { kick(wake) })
+		}
 		select {
 		case <-n.kick:
+		case <-wake:
+			timer = nil
 		case <-done:
 			return
 		}
@@ -221,35 +262,69 @@ func (n *NIC) receiveLoop() {
 			for i := range batch {
 				f := batch[i]
 				batch[i] = queuedFrame{}
-				if !f.at.IsZero() && !n.sleepUntil(f.at) {
-					return
+				if f.at.IsZero() {
+					process(f)
+				} else {
+					delayed.push(f)
 				}
-				n.observe(f.data)
-				if !rx.input(f.data, f.owned, f.pristine) && f.owned {
-					n.host.world.frames.put(f.data)
-				}
+			}
+		}
+		if len(delayed) > 0 {
+			now := clock.Now()
+			for len(delayed) > 0 && !delayed[0].at.After(now) {
+				process(delayed.pop())
 			}
 		}
 	}
 }
 
-// sleepUntil waits on the World's clock until t; false means the World
-// closed first.
-func (n *NIC) sleepUntil(t time.Time) bool {
-	clock := n.host.world.clock
-	wait := t.Sub(clock.Now())
-	if wait <= 0 {
-		return true
+// delayQueue is a min-heap of frames by delivery time; ties keep arrival
+// order.
+type delayQueue []queuedFrame
+
+func (q *delayQueue) push(f queuedFrame) {
+	*q = append(*q, f)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
 	}
-	wake := make(chan struct{})
-	timer := clock.AfterFunc(wait, func() { close(wake) })
-	select {
-	case <-wake:
-		return true
-	case <-n.host.world.done:
-		timer.Stop()
-		return false
+}
+
+func (q *delayQueue) pop() queuedFrame {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = queuedFrame{}
+	h = h[:last]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && h.less(l, least) {
+			least = l
+		}
+		if r < len(h) && h.less(r, least) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		h[i], h[least] = h[least], h[i]
+		i = least
 	}
+	*q = h
+	return top
+}
+
+func (q delayQueue) less(i, j int) bool {
+	if q[i].at.Equal(q[j].at) {
+		return q[i].seq < q[j].seq
+	}
+	return q[i].at.Before(q[j].at)
 }
 
 func itoa(i int) string {
