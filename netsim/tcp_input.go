@@ -27,6 +27,10 @@ func (c *Conn) input(seg *tcpSegment) {
 		c.state = stateEstablished
 		c.sndUna = seg.ack
 		c.sndRight = seg.ack + uint32(seg.window)<<c.sndWScale
+		if c.synTimer != nil {
+			c.synTimer.Stop()
+			c.synTimer = nil
+		}
 		close(c.established)
 		c.mu.Unlock()
 		if !c.listener.enqueue(c) {

@@ -155,6 +155,34 @@ func (l *Listener) handleSYN(key connKey, seg *tcpSegment) {
 	h.tcp.ports[key.local.Port()]++
 	h.tcp.mu.Unlock()
 	c.sendSynAck()
+	c.mu.Lock()
+	c.synTimer = h.world.clock.AfterFunc(synRetryFirst, c.retrySynAck)
+	c.mu.Unlock()
+}
+
+// retrySynAck re-sends an unanswered SYN-ACK with exponential backoff and,
+// after synMaxTries, drops the half-open connection and frees its backlog
+// slot, so SYNs that are never completed (a spoofed flood, a peer that went
+// away) cannot fill the backlog for good.
+func (c *Conn) retrySynAck() {
+	c.mu.Lock()
+	if c.state != stateSynReceived || c.host.world.closed() {
+		c.mu.Unlock()
+		return
+	}
+	c.synTries++
+	if c.synTries >= synMaxTries {
+		c.state = stateClosed
+		c.synTimer = nil
+		closeOnce(c.established)
+		c.mu.Unlock()
+		c.listener.handshakeDone()
+		c.release()
+		return
+	}
+	c.synTimer = c.host.world.clock.AfterFunc(synRetryFirst<<c.synTries, c.retrySynAck)
+	c.mu.Unlock()
+	c.sendSynAck()
 }
 
 // sendSynAck answers the peer's SYN, offering window scaling only when the

@@ -1,0 +1,68 @@
+package netsim
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestHalfOpenHandshakesExpire: SYNs whose SYN-ACKs are never answered (a
+// spoofed flood) hold backlog slots only until the SYN-ACK retransmissions
+// give up, after 1+2+4+8+16 = 31 s; then the listener accepts again.
+func TestHalfOpenHandshakesExpire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, pairConfig{})
+		ln, err := p.b.Listen("tcp", ":80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		l := ln.(*Listener)
+		spoofMAC := net.HardwareAddr{0x02, 0xde, 0xad, 0, 0, 1}
+		for i := range listenBacklog {
+			src := netip.AddrFrom4([4]byte{10, 0, 0, byte(100 + i%100)})
+			p.b.SetStaticARP(src, spoofMAC) // SYN-ACKs go to a MAC nobody has
+			ip := ipv4Header{srcMAC: spoofMAC, dstMAC: p.nb.MAC(), src: src, dst: p.b.Addr()}
+			hdr := tcpHeader{srcPort: uint16(40000 + i), dstPort: 80, seq: uint32(i), flags: flagSYN, window: 65535, mss: 1460, wscale: -1}
+			var enc frameEncoder
+			p.lan.Inject(enc.encodeTCP(nil, &ip, &hdr, nil))
+		}
+		synctest.Wait()
+		pending := func() int {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			return l.pending
+		}
+		if got := pending(); got != listenBacklog {
+			t.Fatalf("after the flood: %d half-open handshakes, want %d", got, listenBacklog)
+		}
+		time.Sleep(30 * time.Second)
+		synctest.Wait()
+		if got := pending(); got != listenBacklog {
+			t.Fatalf("at 30 s: %d half-open handshakes, want %d (still retrying)", got, listenBacklog)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if got := pending(); got != 0 {
+			t.Fatalf("at 32 s: %d half-open handshakes, want 0", got)
+		}
+		accepted := make(chan error, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err == nil {
+				c.Close()
+			}
+			accepted <- err
+		}()
+		c, err := p.a.Dial("tcp", "10.0.0.2:80")
+		if err != nil {
+			t.Fatalf("dial after the half-open handshakes expired: %v", err)
+		}
+		c.Close()
+		if err := <-accepted; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
