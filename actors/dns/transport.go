@@ -1,0 +1,216 @@
+package dns
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	miekg "github.com/miekg/dns"
+)
+
+// aLongTimeAgo is a deadline in the past: setting it unblocks reads.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// errTryTimeout marks a try that got no acceptable answer in time.
+var errTryTimeout = errors.New("try timed out")
+
+// exchange runs the try loop: every try sends q to every server in turn,
+// over UDP with TCP fallback on truncation. It returns the first matching
+// response, or the cause of failure: a *TimeoutError when every try timed
+// out, the context's error, or the last transport error.
+func (r *Resolver) exchange(ctx context.Context, q *miekg.Msg) (*miekg.Msg, error) {
+	tries := 0
+	var lastErr error
+	for range r.cfg.Retries + 1 {
+		for _, server := range r.servers {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			tries++
+			m := q.Copy()
+			m.Response = false
+			m.Id = r.nextTXID()
+			resp, err := r.exchangeUDP(ctx, m, server)
+			if err == nil && resp.Truncated {
+				resp, err = r.exchangeTCP(ctx, m, server)
+			}
+			switch {
+			case err == nil:
+				return resp, nil
+			case ctx.Err() != nil:
+				return nil, ctx.Err()
+			case errors.Is(err, errTryTimeout):
+			default:
+				lastErr = err
+			}
+		}
+	}
+	if lastErr != nil {
+		return nil, lastErr
+	}
+	return nil, &TimeoutError{Tries: tries}
+}
+
+// nextTXID returns the ID for the next query according to the TXID policy.
+func (r *Resolver) nextTXID() uint16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cfg.TXID == SequentialTXID {
+		id := r.nextID
+		r.nextID++
+		return id
+	}
+	return uint16(r.rng.Uint64())
+}
+
+// randomPort draws a port in the ephemeral range.
+func (r *Resolver) randomPort() uint16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return uint16(ephemeralFirst + r.rng.Uint64()%ephemeralCount)
+}
+
+// openUDP opens the socket for one try according to the port policy.
+// release closes it (and, for FixedSourcePort, lets the next try bind the
+// port).
+func (r *Resolver) openUDP(ctx context.Context) (pc net.PacketConn, release func(), err error) {
+	if r.cfg.SourcePort == FixedSourcePort {
+		select {
+		case r.fixedPort <- struct{}{}:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+		pc, err := r.cfg.Net.ListenPacket("udp", ":"+strconv.Itoa(int(r.cfg.FixedPort)))
+		if err != nil {
+			<-r.fixedPort
+			return nil, nil, err
+		}
+		return pc, func() { pc.Close(); <-r.fixedPort }, nil
+	}
+	// A drawn port may be taken by another socket on the host: draw again
+	// a few times, then let the host pick.
+	for range 8 {
+		pc, err = r.cfg.Net.ListenPacket("udp", ":"+strconv.Itoa(int(r.randomPort())))
+		if err == nil {
+			return pc, func() { pc.Close() }, nil
+		}
+	}
+	pc, err = r.cfg.Net.ListenPacket("udp", ":0")
+	if err != nil {
+		return nil, nil, err
+	}
+	return pc, func() { pc.Close() }, nil
+}
+
+// exchangeUDP sends m to server from a socket chosen by the port policy and
+// waits up to Timeout for a response whose source, ID and question match.
+// Anything else arriving on the socket is dropped and the wait goes on.
+func (r *Resolver) exchangeUDP(ctx context.Context, m *miekg.Msg, server netip.AddrPort) (*miekg.Msg, error) {
+	wire, err := m.Pack()
+	if err != nil {
+		return nil, err
+	}
+	pc, release, err := r.openUDP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(aLongTimeAgo) })
+	defer stop()
+	if err := pc.SetReadDeadline(r.now().Add(r.cfg.Timeout)); err != nil {
+		return nil, err
+	}
+	if _, err := pc.WriteTo(wire, net.UDPAddrFromAddrPort(server)); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, miekg.MaxMsgSize)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return nil, errTryTimeout
+			}
+			return nil, err
+		}
+		if !sameAddr(from, server) {
+			continue // not from the server we asked
+		}
+		resp := new(miekg.Msg)
+		if resp.Unpack(buf[:n]) != nil || !matches(resp, m) {
+			continue
+		}
+		return resp, nil
+	}
+}
+
+// exchangeTCP sends m to server over a new TCP connection and reads one
+// response, bounded by Timeout. A response that does not match m is an
+// error: on a connection no third party can interleave.
+func (r *Resolver) exchangeTCP(ctx context.Context, m *miekg.Msg, server netip.AddrPort) (*miekg.Msg, error) {
+	dctx, cancel := context.WithDeadline(ctx, r.now().Add(r.cfg.Timeout))
+	defer cancel()
+	c, err := r.cfg.Net.DialContext(dctx, "tcp", server.String())
+	if err != nil {
+		if ctx.Err() == nil && dctx.Err() != nil {
+			return nil, errTryTimeout
+		}
+		return nil, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(aLongTimeAgo) })
+	defer stop()
+	if err := c.SetDeadline(r.now().Add(r.cfg.Timeout)); err != nil {
+		return nil, err
+	}
+	co := &miekg.Conn{Conn: c}
+	if err := co.WriteMsg(m); err != nil {
+		return nil, r.tcpErr(ctx, err)
+	}
+	resp, err := co.ReadMsg()
+	if err != nil {
+		return nil, r.tcpErr(ctx, err)
+	}
+	if !matches(resp, m) {
+		return nil, errors.New("TCP response from " + server.String() + " does not match the query")
+	}
+	return resp, nil
+}
+
+func (r *Resolver) tcpErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return errTryTimeout
+	}
+	return err
+}
+
+// sameAddr reports whether from is server's address and port.
+func sameAddr(from net.Addr, server netip.AddrPort) bool {
+	ua, ok := from.(*net.UDPAddr)
+	if !ok {
+		return false
+	}
+	ap := ua.AddrPort()
+	return ap.Addr().Unmap() == server.Addr() && ap.Port() == server.Port()
+}
+
+// matches reports whether resp answers q: a response with q's ID and the
+// same question (names compared case-insensitively).
+func matches(resp, q *miekg.Msg) bool {
+	if !resp.Response || resp.Id != q.Id || len(resp.Question) != 1 {
+		return false
+	}
+	a, b := resp.Question[0], q.Question[0]
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
+}
