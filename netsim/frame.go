@@ -79,8 +79,10 @@ const (
 )
 
 // encodeTCP builds a complete Ethernet/IPv4/TCP frame carrying payload, in
-// a buffer from pool.
-func (e *frameEncoder) encodeTCP(pool *framePool, ip *ipv4Header, h *tcpHeader, payload []byte) []byte {
+// a buffer from pool. With offload the TCP checksum is left to
+// finishTCPChecksum, which whoever first looks at the frame runs (transmit
+// checksum offload: see frameChecksumPending).
+func (e *frameEncoder) encodeTCP(pool *framePool, ip *ipv4Header, h *tcpHeader, payload []byte, offload bool) []byte {
 	e.setIPv4(ip, layers.IPProtocolTCP)
 	e.tcp = layers.TCP{
 		SrcPort: layers.TCPPort(h.srcPort),
@@ -109,8 +111,44 @@ func (e *frameEncoder) encodeTCP(pool *framePool, ip *ipv4Header, h *tcpHeader, 
 	}
 	hdrLen := ethHeaderLen + ipv4HeaderLen + tcpHeaderLen + optLen
 	frame := e.serialize(pool, hdrLen, payload, &e.eth, &e.ip, &e.tcp)
-	finishIPv4(frame, 16)
+	if offload {
+		finishIPv4Header(frame)
+	} else {
+		finishIPv4(frame, 16)
+	}
 	return frame
+}
+
+// dataHeaderLen is the Ethernet, IPv4 and TCP header length of a data
+// segment, which carries no TCP options.
+const dataHeaderLen = ethHeaderLen + ipv4HeaderLen + tcpHeaderLen
+
+// segmentFromTemplate builds a data segment from the header of another
+// segment of the same connection (GSO style): the header bytes are copied
+// and the fields that differ between segments rewritten: IPv4 total length,
+// identification and header checksum, TCP sequence number and flags. The
+// TCP checksum is left zero, pending. payload must make the frame at least
+// minFrameLen long, so no Ethernet padding is needed.
+func segmentFromTemplate(pool *framePool, template []byte, id uint16, h *tcpHeader, payload []byte) []byte {
+	frame := pool.get(dataHeaderLen + len(payload))
+	copy(frame, template)
+	copy(frame[dataHeaderLen:], payload)
+	ipHdr := frame[ethHeaderLen : ethHeaderLen+ipv4HeaderLen]
+	binary.BigEndian.PutUint16(ipHdr[2:], uint16(ipv4HeaderLen+tcpHeaderLen+len(payload)))
+	binary.BigEndian.PutUint16(ipHdr[4:], id)
+	ipHdr[10], ipHdr[11] = 0, 0
+	finishIPv4Header(frame)
+	tcpHdr := frame[ethHeaderLen+ipv4HeaderLen : dataHeaderLen]
+	binary.BigEndian.PutUint32(tcpHdr[4:], h.seq)
+	tcpHdr[13] = byte(h.flags)
+	tcpHdr[16], tcpHdr[17] = 0, 0
+	return frame
+}
+
+// finishTCPChecksum computes the TCP checksum of a frame encoded with
+// offload.
+func finishTCPChecksum(frame []byte) {
+	finishTransport(frame, 16)
 }
 
 // serialize copies payload into a new frame and has gopacket write the
@@ -145,8 +183,20 @@ func (e *frameEncoder) encodeUDP(ip *ipv4Header, srcPort, dstPort uint16, payloa
 // which sits at csumOffset within the transport header. The checksum fields
 // must be zero on entry.
 func finishIPv4(frame []byte, csumOffset int) {
+	finishIPv4Header(frame)
+	finishTransport(frame, csumOffset)
+}
+
+// finishIPv4Header fills in the IPv4 header checksum.
+func finishIPv4Header(frame []byte) {
 	ipHdr := frame[ethHeaderLen : ethHeaderLen+ipv4HeaderLen]
 	binary.BigEndian.PutUint16(ipHdr[10:], internetChecksum(onesSum(0, ipHdr)))
+}
+
+// finishTransport fills in the TCP or UDP checksum at csumOffset of the
+// transport header, which must be zero on entry.
+func finishTransport(frame []byte, csumOffset int) {
+	ipHdr := frame[ethHeaderLen : ethHeaderLen+ipv4HeaderLen]
 	// Ethernet pads short frames to 60 bytes; the padding is not part of
 	// the IPv4 packet.
 	ipLen := int(binary.BigEndian.Uint16(ipHdr[2:4]))

@@ -153,11 +153,34 @@ func (h *Host) header(p path, src, dst netip.Addr) (ipv4Header, bool) {
 func (h *Host) send(p path, frame []byte, resolved bool) {
 	switch {
 	case p.local:
-		p.nic.deliver(frame, nil, true)
+		var k kicker
+		p.nic.deliver(&k, frame, nil, frameOwned)
+		k.kick()
 	case resolved:
 		p.nic.transmit(frame)
 	default:
 		h.arp.enqueue(p.nic, p.nextHop, frame)
+	}
+}
+
+// sendBatch is send for TCP frames that leave in order on one path, with
+// their checksums pending (see frameChecksumPending).
+func (h *Host) sendBatch(p path, frames [][]byte, resolved bool) {
+	st := frameOwned | frameChecksumPending
+	switch {
+	case p.local:
+		var k kicker
+		for _, f := range frames {
+			p.nic.deliver(&k, f, nil, st)
+		}
+		k.kick()
+	case resolved:
+		p.nic.transmitBatch(frames, st)
+	default:
+		for _, f := range frames {
+			st.completeChecksum(f)
+			h.arp.enqueue(p.nic, p.nextHop, f)
+		}
 	}
 }
 

@@ -53,10 +53,37 @@ type NIC struct {
 	tapsMu   sync.Mutex
 }
 
+// frameState travels with a frame from its sender to its receivers.
+type frameState uint8
+
+const (
+	// frameOwned: the sender handed over its only reference, so the one
+	// receiver may recycle the buffer.
+	frameOwned frameState = 1 << iota
+	// frameChecksumPending: the TCP checksum is not computed yet (transmit
+	// checksum offload). The first code to expose the frame to anyone but
+	// its single receiver (a tap, a hook, flooding, the ARP queue) computes
+	// it first, and so does the receiver before decoding; no one ever sees
+	// the frame without its checksum. It moves a pass over the payload from
+	// the sender's goroutine to the receiver's.
+	frameChecksumPending
+)
+
+func (st frameState) owned() bool { return st&frameOwned != 0 }
+
+// completeChecksum computes a pending checksum and returns the state
+// without frameChecksumPending.
+func (st frameState) completeChecksum(frame []byte) frameState {
+	if st&frameChecksumPending != 0 {
+		finishTCPChecksum(frame)
+	}
+	return st &^ frameChecksumPending
+}
+
 type queuedFrame struct {
 	data  []byte
 	at    time.Time // delivery time; zero means now
-	owned bool      // the receiver is the frame's only user and may recycle it
+	state frameState
 	// pristine means the frame is exactly as a host's own stack encoded it
 	// (no hook, injection or router touched it), so its checksums are
 	// right by construction and the receiver need not verify them.
@@ -152,21 +179,39 @@ func (n *NIC) observe(frame []byte) {
 // a packet socket would. Segment hooks run; the frame is not copied and must
 // not be modified afterwards.
 func (n *NIC) WriteFrame(frame []byte) {
-	n.send(frame, false)
+	var k kicker
+	n.send(&k, frame, 0)
+	k.kick()
 }
 
 // transmit sends a frame built by this NIC's host onto the segment, handing
 // over the only reference to it.
 func (n *NIC) transmit(frame []byte) {
-	n.send(frame, true)
+	var k kicker
+	n.send(&k, frame, frameOwned)
+	k.kick()
 }
 
-func (n *NIC) send(frame []byte, owned bool) {
-	n.observe(frame) // a capture on the sender sees datagrams the link then loses
+// transmitBatch sends frames in order, each in state st, and wakes each
+// receiver once, after the last: a receiver that keeps up with its sender
+// then wakes once per batch instead of once per frame.
+func (n *NIC) transmitBatch(frames [][]byte, st frameState) {
+	var k kicker
+	for _, f := range frames {
+		n.send(&k, f, st)
+	}
+	k.kick()
+}
+
+func (n *NIC) send(k *kicker, frame []byte, st frameState) {
+	if p := n.taps.Load(); p != nil && len(*p) > 0 {
+		st = st.completeChecksum(frame)
+		n.observe(frame) // a capture on the sender sees datagrams the link then loses
+	}
 	if n.lost(frame) {
 		return
 	}
-	n.seg.transmit(frame, n, owned)
+	n.seg.transmit(k, frame, n, st)
 }
 
 // lost decides whether this link's loss impairment drops frame.
@@ -174,10 +219,11 @@ func (n *NIC) lost(frame []byte) bool {
 	return n.cfg.Loss > 0 && isUDPFrame(frame) && n.host.world.randFloat() < n.cfg.Loss
 }
 
-// deliver queues a frame that the segment switched to this NIC. owned
-// means no one else holds the frame, so the receiver may recycle it; from is
-// nil for injected frames and frames a host sends itself.
-func (n *NIC) deliver(frame []byte, from *NIC, owned bool) {
+// deliver queues a frame that the segment switched to this NIC and adds the
+// NIC to k, whose kick wakes the receive loop. st says whether the receiver
+// may recycle the frame and whether its checksum is pending; from is nil for
+// injected frames and frames a host sends itself.
+func (n *NIC) deliver(k *kicker, frame []byte, from *NIC, st frameState) {
 	if !n.cfg.Promiscuous && frame[0]&1 == 0 && [6]byte(frame[0:6]) != [6]byte(n.mac) {
 		return
 	}
@@ -198,13 +244,35 @@ func (n *NIC) deliver(frame []byte, from *NIC, owned bool) {
 		n.drops.Add(1)
 		return
 	}
-	pristine := owned && (from == nil || !from.host.cfg.Forwarding)
+	pristine := st.owned() && (from == nil || !from.host.cfg.Forwarding)
 	n.arrivals++
-	n.queue = append(n.queue, queuedFrame{data: frame, at: at, owned: owned, pristine: pristine, seq: n.arrivals})
+	n.queue = append(n.queue, queuedFrame{data: frame, at: at, state: st, pristine: pristine, seq: n.arrivals})
 	n.mu.Unlock()
-	select {
-	case n.kick <- struct{}{}:
-	default:
+	k.add(n)
+}
+
+// kicker collects the NICs that frames were queued to, so a sender wakes
+// each receive loop once per batch.
+type kicker struct {
+	nics []*NIC
+	one  [2]*NIC
+}
+
+func (k *kicker) add(n *NIC) {
+	if k.nics == nil {
+		k.nics = k.one[:0]
+	}
+	for _, have := range k.nics {
+		if have == n {
+			return
+		}
+	}
+	k.nics = append(k.nics, n)
+}
+
+func (k *kicker) kick() {
+	for _, n := range k.nics {
+		kick(n.kick)
 	}
 }
 
@@ -227,8 +295,9 @@ func (n *NIC) receiveLoop() {
 		}
 	}()
 	process := func(f queuedFrame) {
+		f.state.completeChecksum(f.data)
 		n.observe(f.data)
-		if !rx.input(f.data, f.owned, f.pristine) && f.owned {
+		if !rx.input(f.data, f.state.owned(), f.pristine) && f.state.owned() {
 			n.host.world.frames.put(f.data)
 		}
 	}
@@ -268,12 +337,14 @@ func (n *NIC) receiveLoop() {
 					delayed.push(f)
 				}
 			}
+			rx.notifyReaders()
 		}
 		if len(delayed) > 0 {
 			now := clock.Now()
 			for len(delayed) > 0 && !delayed[0].at.After(now) {
 				process(delayed.pop())
 			}
+			rx.notifyReaders()
 		}
 	}
 }

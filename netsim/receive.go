@@ -21,6 +21,7 @@ type receiver struct {
 	udp     layers.UDP
 	payload gopacket.Payload
 	decoded []gopacket.LayerType
+	touched []*Conn // connections that got segments in this batch
 }
 
 func newReceiver(n *NIC) *receiver {
@@ -77,7 +78,11 @@ func (r *receiver) inputIPv4(frame []byte, owned, pristine bool) (kept bool) {
 		if owned {
 			seg.frame = frame
 		}
-		return h.tcpInput(src, dst, &seg)
+		kept := h.tcpInput(src, dst, &seg)
+		if seg.conn != nil && (len(r.touched) == 0 || r.touched[len(r.touched)-1] != seg.conn) {
+			r.touched = append(r.touched, seg.conn)
+		}
+		return kept
 	case layers.LayerTypeUDP:
 		if !pristine && !transportChecksumOK(ipHdr, r.ip.Payload, uint8(layers.IPProtocolUDP)) {
 			return false
@@ -86,4 +91,21 @@ func (r *receiver) inputIPv4(frame []byte, owned, pristine bool) (kept bool) {
 		return true // queued datagrams alias the frame
 	}
 	return false
+}
+
+// notifyReaders wakes the readers of connections that received data or a
+// FIN since the last call. The receive loop calls it after each batch of
+// frames, so a reader that keeps up wakes once per batch.
+func (r *receiver) notifyReaders() {
+	for i, c := range r.touched {
+		c.mu.Lock()
+		notify := c.readerNotify
+		c.readerNotify = false
+		c.mu.Unlock()
+		if notify {
+			kick(c.readable)
+		}
+		r.touched[i] = nil
+	}
+	r.touched = r.touched[:0]
 }

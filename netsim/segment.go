@@ -119,7 +119,9 @@ func removeItem[T comparable](list []T, item T) []T {
 // must be a well-formed Ethernet frame; it is not copied and must not be
 // modified afterwards. Inject after World.Close is a no-op.
 func (s *Segment) Inject(frame []byte) {
-	s.forward(frame, nil, s.observers.Load().taps, false)
+	var k kicker
+	s.forward(&k, frame, nil, s.observers.Load().taps, 0)
+	k.kick()
 }
 
 func (s *Segment) attach(n *NIC) {
@@ -129,12 +131,19 @@ func (s *Segment) attach(n *NIC) {
 	s.table[[6]byte(n.mac)] = n
 }
 
-// transmit carries a frame sent by from across the segment. owned says
-// whether the sender handed over its only reference.
-func (s *Segment) transmit(frame []byte, from *NIC, owned bool) {
+// transmit carries a frame sent by from across the segment; st says
+// whether the sender handed over its only reference and whether the
+// frame's checksum is still pending.
+//
+// Receivers are queued into k, which the caller kicks once its batch of
+// frames is on the wire.
+func (s *Segment) transmit(k *kicker, frame []byte, from *NIC, st frameState) {
 	obs := s.observers.Load()
+	if len(obs.hooks) > 0 || len(obs.taps) > 0 {
+		st = st.completeChecksum(frame)
+	}
 	if len(obs.hooks) > 0 {
-		owned = false // a hook may have kept or replaced it
+		st &^= frameOwned // a hook may have kept or replaced it
 		f := Frame{Data: frame, Ingress: from}
 		for _, h := range obs.hooks {
 			if h.HandleFrame(&f) == Drop {
@@ -143,13 +152,12 @@ func (s *Segment) transmit(frame []byte, from *NIC, owned bool) {
 		}
 		frame = f.Data
 	}
-	s.forward(frame, from, obs.taps, owned)
+	s.forward(k, frame, from, obs.taps, st)
 }
 
-// forward switches a frame to its port, or floods it. owned says whether
-// the sender handed over the only reference; a flooded frame is shared and
-// never recycled.
-func (s *Segment) forward(frame []byte, from *NIC, taps []Tap, owned bool) {
+// forward switches a frame to its port, or floods it. A flooded frame is
+// shared, so it is never recycled and its checksum is completed first.
+func (s *Segment) forward(k *kicker, frame []byte, from *NIC, taps []Tap, st frameState) {
 	if len(frame) < ethHeaderLen || s.world.closed() {
 		return
 	}
@@ -172,16 +180,17 @@ func (s *Segment) forward(frame []byte, from *NIC, taps []Tap, owned bool) {
 	}
 	if known && dst[0]&1 == 0 {
 		if out != from {
-			out.deliver(frame, from, owned)
+			out.deliver(k, frame, from, st)
 		}
 		return
 	}
 	s.mu.RLock()
 	ports := s.ports
 	s.mu.RUnlock()
+	st = st.completeChecksum(frame) &^ frameOwned
 	for _, p := range ports {
 		if p != from {
-			p.deliver(frame, from, false)
+			p.deliver(k, frame, from, st)
 		}
 	}
 }

@@ -24,6 +24,8 @@ type tcpSegment struct {
 	// the frame, which it recycles once the data has been read.
 	frame []byte
 	kept  bool
+	// conn is the connection the segment was for, if any.
+	conn *Conn
 }
 
 func segmentFromLayer(t *layers.TCP) tcpSegment {
@@ -153,6 +155,7 @@ func (t *tcpTable) shutdown() {
 func (h *Host) tcpInput(src, dst netip.Addr, seg *tcpSegment) (kept bool) {
 	key := connKey{local: netip.AddrPortFrom(dst, seg.dstPort), remote: netip.AddrPortFrom(src, seg.srcPort)}
 	if c := h.tcp.lookup(key); c != nil {
+		seg.conn = c
 		c.input(seg)
 		return seg.kept
 	}
@@ -187,5 +190,5 @@ func (h *Host) sendReset(key connKey, seg *tcpSegment) {
 	}
 	ip, resolved := h.header(p, key.local.Addr(), key.remote.Addr())
 	var enc frameEncoder
-	h.send(p, enc.encodeTCP(nil, &ip, &hdr, nil), resolved)
+	h.send(p, enc.encodeTCP(nil, &ip, &hdr, nil, false), resolved)
 }

@@ -42,6 +42,7 @@ type Conn struct {
 	writeMu sync.Mutex // serializes Write calls, keeping each Write's bytes contiguous
 	txMu    sync.Mutex // orders transmissions: held from sequence assignment to send
 	enc     frameEncoder
+	txBatch [][]byte // frames of one Write batch, reused; guarded by txMu
 
 	mu    sync.Mutex
 	state tcpState
@@ -69,8 +70,12 @@ type Conn struct {
 	rcvAdvRight uint32 // right edge of the window we last advertised
 	finRcvd     bool
 	ackPending  bool
-	ackTimer    Timer
-	synTimer    Timer
+	// readerNotify: data or a FIN arrived since the reader was last woken.
+	// The receive loop wakes the reader once per batch of frames (see
+	// receiver.notifyReaders), not once per segment.
+	readerNotify bool
+	ackTimer     Timer
+	synTimer     Timer
 
 	// application side
 	closed      bool // Close called
@@ -306,7 +311,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 				return written, c.opErr("write", ErrWorldClosed)
 			}
 		}
-		n := min(len(b)-written, c.mss, avail)
+		// Reserve up to a batch of segments' worth of sequence space, then
+		// encode and send them without holding mu, so ACKs for this
+		// connection are processed meanwhile.
+		n := min(len(b)-written, avail, maxBatchSegments*c.mss)
 		hdr := tcpHeader{
 			srcPort: c.key.local.Port(),
 			dstPort: c.key.remote.Port(),
@@ -316,23 +324,61 @@ func (c *Conn) Write(b []byte) (int, error) {
 			window:  c.advertisedWindowLocked(),
 			wscale:  -1,
 		}
-		if written+n == len(b) {
-			hdr.flags |= flagPSH
-		}
 		c.sndNxt += uint32(n)
 		c.ackPending = false
 		c.mu.Unlock()
-		c.transmitLocked(&hdr, b[written:written+n])
+		c.transmitDataLocked(&hdr, b[written:written+n], written+n == len(b))
 		c.txMu.Unlock()
 		written += n
 	}
 	return written, nil
 }
 
+// maxBatchSegments bounds how many segments one Write sends as a batch.
+const maxBatchSegments = 64
+
+// transmitDataLocked sends data as MSS-sized segments starting at hdr.seq,
+// all carrying hdr's acknowledgement and window, with PSH on the last one
+// when push is set. The caller holds txMu.
+//
+// It segments the way Linux's generic segmentation offload does: gopacket
+// encodes the batch's first frame, and every further segment starts as a
+// copy of that header with its IPv4 length and ID, TCP sequence number,
+// flags and checksums rewritten. TCP checksums are left pending (see
+// frameChecksumPending).
+func (c *Conn) transmitDataLocked(hdr *tcpHeader, data []byte, push bool) {
+	h := c.host
+	ip, resolved := h.header(c.path, c.key.local.Addr(), c.key.remote.Addr())
+	frames := c.txBatch[:0]
+	var template []byte
+	for off := 0; off < len(data); off += c.mss {
+		end := min(off+c.mss, len(data))
+		seg := *hdr
+		seg.seq = hdr.seq + uint32(off)
+		if push && end == len(data) {
+			seg.flags |= flagPSH
+		}
+		var frame []byte
+		if template == nil || dataHeaderLen+end-off < minFrameLen {
+			if off > 0 {
+				ip.id = uint16(h.ipID.Add(1))
+			}
+			frame = c.enc.encodeTCP(&h.world.frames, &ip, &seg, data[off:end], true)
+			template = frame[:dataHeaderLen]
+		} else {
+			frame = segmentFromTemplate(&h.world.frames, template, uint16(h.ipID.Add(1)), &seg, data[off:end])
+		}
+		frames = append(frames, frame)
+	}
+	h.sendBatch(c.path, frames, resolved)
+	clear(frames)
+	c.txBatch = frames[:0]
+}
+
 // transmitLocked builds and sends one segment. The caller holds txMu.
 func (c *Conn) transmitLocked(hdr *tcpHeader, payload []byte) {
 	ip, resolved := c.host.header(c.path, c.key.local.Addr(), c.key.remote.Addr())
-	c.host.send(c.path, c.enc.encodeTCP(&c.host.world.frames, &ip, hdr, payload), resolved)
+	c.host.send(c.path, c.enc.encodeTCP(&c.host.world.frames, &ip, hdr, payload, false), resolved)
 }
 
 // sendControl sends a segment without payload carrying the current

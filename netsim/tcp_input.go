@@ -243,12 +243,12 @@ func (c *Conn) appendLocked(data []byte, fin bool, frame []byte) (kept, finAck b
 			kept = true
 		}
 		c.ackPending = true
-		kick(c.readable)
+		c.readerNotify = true
 	}
 	if fin {
 		c.rcvNxt++
 		c.finRcvd = true
-		kick(c.readable)
+		c.readerNotify = true
 		return kept, true
 	}
 	return kept, false
