@@ -1,9 +1,11 @@
 package pki
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -11,14 +13,229 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
+	"strconv"
 	"time"
 )
 
-// DefaultServerValidity is the lifetime of an issued server certificate when
-// ServerRequest.NotAfter is zero.
-const DefaultServerValidity = 365 * 24 * time.Hour
+// DefaultCertValidity is the lifetime of an issued end-entity certificate
+// when the request's NotAfter is zero.
+const DefaultCertValidity = 365 * 24 * time.Hour
 
-// ServerRequest declares a TLS server certificate to issue.
+// DefaultServerValidity is DefaultCertValidity, under the name IssueServer's
+// callers know it by.
+const DefaultServerValidity = DefaultCertValidity
+
+// Purpose selects the extended key usages of an issued certificate, named
+// after the RFC 5280 key purposes.
+type Purpose int
+
+const (
+	// PurposeServer is id-kp-serverAuth: a TLS server (the zero value).
+	PurposeServer Purpose = iota
+	// PurposeClient is id-kp-clientAuth: a TLS client.
+	PurposeClient
+	// PurposeServerClient is both, as MTLS peers (Front End, Edge) need.
+	PurposeServerClient
+)
+
+// String returns "server", "client" or "server+client".
+func (p Purpose) String() string {
+	switch p {
+	case PurposeServer:
+		return "server"
+	case PurposeClient:
+		return "client"
+	case PurposeServerClient:
+		return "server+client"
+	}
+	return "Purpose(" + strconv.Itoa(int(p)) + ")"
+}
+
+func (p Purpose) extKeyUsages() ([]x509.ExtKeyUsage, error) {
+	switch p {
+	case PurposeServer:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, nil
+	case PurposeClient:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, nil
+	case PurposeServerClient:
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, nil
+	}
+	return nil, fmt.Errorf("pki: CertRequest.Purpose is %v; want PurposeServer, PurposeClient or PurposeServerClient", p)
+}
+
+// KeyType is the algorithm and size of an issued certificate's key.
+type KeyType int
+
+const (
+	// KeyECDSAP256 is ECDSA on NIST P-256 (the zero value).
+	KeyECDSAP256 KeyType = iota
+	// KeyRSA2048 is a 2048-bit RSA key, for scenarios that need RSA key
+	// transport (static-RSA key exchange).
+	KeyRSA2048
+)
+
+// String returns "ECDSA P-256" or "RSA 2048".
+func (k KeyType) String() string {
+	switch k {
+	case KeyECDSAP256:
+		return "ECDSA P-256"
+	case KeyRSA2048:
+		return "RSA 2048"
+	}
+	return "KeyType(" + strconv.Itoa(int(k)) + ")"
+}
+
+// CertRequest declares an end-entity certificate to issue.
+type CertRequest struct {
+	// CommonName is the subject common name; empty means the first DNS
+	// name, else the first IP address.
+	CommonName string
+	// DNSNames are DNS subject alternative names: host FQDNs, pool names,
+	// SIP domains. At least one of CommonName, DNSNames and IPAddresses is
+	// required.
+	DNSNames []string
+	// IPAddresses are IP subject alternative names.
+	IPAddresses []netip.Addr
+	// Organization is the subject organisation; empty leaves it out.
+	Organization string
+	// Purpose selects the extended key usages; the zero value is
+	// PurposeServer.
+	Purpose Purpose
+	// ExtKeyUsages, when non-nil, replaces the usages Purpose implies,
+	// exactly as given: a scenario mints a "wrong EKU" certificate with
+	// {x509.ExtKeyUsageCodeSigning}. An empty non-nil slice issues a
+	// certificate with no extended key usage extension, which crypto/x509
+	// accepts for any purpose.
+	ExtKeyUsages []x509.ExtKeyUsage
+	// KeyType is the key to generate; the zero value is KeyECDSAP256. Key
+	// usage is DigitalSignature, plus KeyEncipherment for RSA.
+	KeyType KeyType
+	// NotBefore is the start of validity; zero means the CA's Now.
+	NotBefore time.Time
+	// NotAfter is the end of validity; zero means NotBefore plus
+	// DefaultCertValidity. Windows in the past (expired) or the future (not
+	// yet valid) are allowed; it is not clamped to the CA's own validity.
+	NotAfter time.Time
+	// OmitCRLDistributionPoint and OmitOCSPServer leave out the CA's CRL
+	// distribution point or OCSP responder, so the certificate names fewer
+	// (or no) places to check its revocation.
+	OmitCRLDistributionPoint bool
+	OmitOCSPServer           bool
+}
+
+// Credential is an issued certificate with its private key: what a server or
+// client loads, and what an attacker steals.
+type Credential struct {
+	// TLS is ready for tls.Config.Certificates: Certificate holds the chain
+	// from the leaf up to the issuing CA, excluding the root (a certificate
+	// issued by a root holds the leaf alone); PrivateKey and Leaf are set.
+	TLS tls.Certificate
+	// Leaf is the parsed certificate (the same as TLS.Leaf).
+	Leaf *x509.Certificate
+	// Key is the private key: *ecdsa.PrivateKey or *rsa.PrivateKey.
+	Key crypto.Signer
+}
+
+// Issue generates a key and a certificate for it signed by ca, as declared
+// by req, and records it so the CA's OCSP responses call it good until it is
+// revoked. The certificate carries the CA's CRL distribution point and OCSP
+// responder unless the request omits them. The request is not retained.
+func (ca *CA) Issue(req CertRequest) (Credential, error) {
+	ips := make([]net.IP, 0, len(req.IPAddresses))
+	for _, a := range req.IPAddresses {
+		if !a.IsValid() {
+			return Credential{}, errors.New("pki: CertRequest.IPAddresses holds an invalid (zero) address")
+		}
+		ips = append(ips, net.IP(a.Unmap().AsSlice()))
+	}
+	cn := req.CommonName
+	switch {
+	case cn != "":
+	case len(req.DNSNames) > 0:
+		cn = req.DNSNames[0]
+	case len(req.IPAddresses) > 0:
+		cn = req.IPAddresses[0].Unmap().String()
+	default:
+		return Credential{}, errors.New("pki: CertRequest has no CommonName, DNSNames or IPAddresses; a certificate needs at least one name")
+	}
+	notBefore := req.NotBefore
+	if notBefore.IsZero() {
+		notBefore = ca.clock()
+	}
+	notAfter := req.NotAfter
+	if notAfter.IsZero() {
+		notAfter = notBefore.Add(DefaultCertValidity)
+	}
+	if !notAfter.After(notBefore) {
+		return Credential{}, fmt.Errorf("pki: CertRequest for %q: NotAfter %s is not after NotBefore %s", cn, formatTime(notAfter), formatTime(notBefore))
+	}
+	ekus := slices.Clone(req.ExtKeyUsages)
+	if req.ExtKeyUsages == nil {
+		var err error
+		if ekus, err = req.Purpose.extKeyUsages(); err != nil {
+			return Credential{}, err
+		}
+	}
+	key, usage, err := generateKey(req.KeyType, cn)
+	if err != nil {
+		return Credential{}, err
+	}
+	serial, err := ca.serials.next()
+	if err != nil {
+		return Credential{}, err
+	}
+	subject := pkix.Name{CommonName: cn}
+	if req.Organization != "" {
+		subject.Organization = []string{req.Organization}
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               subject,
+		DNSNames:              slices.Clone(req.DNSNames),
+		IPAddresses:           ips,
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              usage,
+		ExtKeyUsage:           ekus,
+		BasicConstraintsValid: true,
+	}
+	ca.addRevocationInfo(tmpl, req.OmitCRLDistributionPoint, req.OmitOCSPServer)
+	leaf, der, err := ca.sign(tmpl, key.Public())
+	if err != nil {
+		return Credential{}, err
+	}
+	return Credential{
+		TLS: tls.Certificate{
+			Certificate: append([][]byte{der}, ca.chain...),
+			PrivateKey:  key,
+			Leaf:        leaf,
+		},
+		Leaf: leaf,
+		Key:  key,
+	}, nil
+}
+
+// generateKey makes a key of type t and returns the key usage it allows.
+func generateKey(t KeyType, cn string) (crypto.Signer, x509.KeyUsage, error) {
+	switch t {
+	case KeyECDSAP256:
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, 0, fmt.Errorf("pki: generate key for %q: %w", cn, err)
+		}
+		return key, x509.KeyUsageDigitalSignature, nil
+	case KeyRSA2048:
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, 0, fmt.Errorf("pki: generate key for %q: %w", cn, err)
+		}
+		return key, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, nil
+	}
+	return nil, 0, fmt.Errorf("pki: CertRequest for %q: KeyType is %v; want KeyECDSAP256 or KeyRSA2048", cn, t)
+}
+
+// ServerRequest declares a TLS server certificate for IssueServer.
 type ServerRequest struct {
 	// DNSNames are the subject alternative names the certificate is valid
 	// for; the first is also the subject common name. At least one DNS name
@@ -35,80 +252,18 @@ type ServerRequest struct {
 	NotAfter time.Time
 }
 
-// IssueServer generates a P-256 key and a certificate for it signed by ca,
-// with key usage DigitalSignature and extended key usage serverAuth.
-//
-// The result carries the chain leaf-then-CA in Certificate, the private key,
-// and Leaf set to the parsed leaf, ready for tls.Config.Certificates. The
-// request is not retained.
+// IssueServer is Issue for an ECDSA P-256 certificate with extended key
+// usage serverAuth, returning only the tls.Certificate (chain, key and Leaf).
 func (ca *CA) IssueServer(req ServerRequest) (tls.Certificate, error) {
 	if len(req.DNSNames) == 0 && len(req.IPAddresses) == 0 {
 		return tls.Certificate{}, errors.New("pki: ServerRequest has no DNSNames or IPAddresses; a server certificate needs at least one name")
 	}
-	notBefore := req.NotBefore
-	if notBefore.IsZero() {
-		notBefore = ca.now
-	}
-	notAfter := req.NotAfter
-	if notAfter.IsZero() {
-		notAfter = notBefore.Add(DefaultServerValidity)
-	}
-	if !notAfter.After(notBefore) {
-		return tls.Certificate{}, fmt.Errorf("pki: ServerRequest NotAfter %v is not after NotBefore %v", notAfter, notBefore)
-	}
-
-	subject := pkix.Name{}
-	if len(req.DNSNames) > 0 {
-		subject.CommonName = req.DNSNames[0]
-	} else {
-		subject.CommonName = req.IPAddresses[0].String()
-	}
-	if req.Organization != "" {
-		subject.Organization = []string{req.Organization}
-	}
-	ips := make([]net.IP, 0, len(req.IPAddresses))
-	for _, a := range req.IPAddresses {
-		if !a.IsValid() {
-			return tls.Certificate{}, errors.New("pki: ServerRequest.IPAddresses holds an invalid (zero) address")
-		}
-		ips = append(ips, net.IP(a.Unmap().AsSlice()))
-	}
-	serial, err := ca.serial()
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               subject,
-		DNSNames:              append([]string(nil), req.DNSNames...),
-		IPAddresses:           ips,
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
-	return ca.issue(tmpl)
-}
-
-// issue generates a key for tmpl, signs it with the CA key and returns the
-// chain leaf-then-CA.
-func (ca *CA) issue(tmpl *x509.Certificate) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("pki: generate key for %q: %w", tmpl.Subject.CommonName, err)
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("pki: issue %q: %w", tmpl.Subject.CommonName, err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("pki: parse issued %q: %w", tmpl.Subject.CommonName, err)
-	}
-	return tls.Certificate{
-		Certificate: [][]byte{der, ca.der},
-		PrivateKey:  key,
-		Leaf:        leaf,
-	}, nil
+	cred, err := ca.Issue(CertRequest{
+		DNSNames:     req.DNSNames,
+		IPAddresses:  req.IPAddresses,
+		Organization: req.Organization,
+		NotBefore:    req.NotBefore,
+		NotAfter:     req.NotAfter,
+	})
+	return cred.TLS, err
 }

@@ -1,7 +1,10 @@
 package pki_test
 
 import (
+	"bytes"
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"net/netip"
@@ -113,11 +116,8 @@ func TestIssueServerShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cert.Certificate) != 2 {
-		t.Fatalf("chain has %d certificates, want leaf and CA", len(cert.Certificate))
-	}
-	if !slices.Equal(cert.Certificate[1], ca.Certificate().Raw) {
-		t.Error("chain[1] is not the CA certificate")
+	if len(cert.Certificate) != 1 {
+		t.Fatalf("chain has %d certificates, want the leaf alone: the root is not sent", len(cert.Certificate))
 	}
 	leaf := cert.Leaf
 	if leaf == nil || !slices.Equal(cert.Certificate[0], leaf.Raw) {
@@ -157,8 +157,9 @@ func TestIssueServerErrors(t *testing.T) {
 		want string
 	}{
 		{"no names", pki.ServerRequest{}, "pki: ServerRequest has no DNSNames or IPAddresses"},
-		{"inverted window", pki.ServerRequest{DNSNames: []string{"a.example"}, NotBefore: epoch, NotAfter: epoch.Add(-time.Hour)}, "pki: ServerRequest NotAfter"},
-		{"zero ip", pki.ServerRequest{IPAddresses: []netip.Addr{{}}}, "pki: ServerRequest.IPAddresses holds an invalid"},
+		{"inverted window", pki.ServerRequest{DNSNames: []string{"a.example"}, NotBefore: epoch, NotAfter: epoch.Add(-time.Hour)},
+			`pki: CertRequest for "a.example": NotAfter 2026-03-01T11:00:00Z is not after NotBefore 2026-03-01T12:00:00Z`},
+		{"zero ip", pki.ServerRequest{IPAddresses: []netip.Addr{{}}}, "pki: CertRequest.IPAddresses holds an invalid (zero) address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,5 +189,222 @@ func TestIssueServerConcurrent(t *testing.T) {
 	slices.Sort(serials)
 	if len(slices.Compact(serials)) != len(serials) {
 		t.Errorf("duplicate serial numbers: %v", serials)
+	}
+}
+
+// certCheck inspects an issued credential.
+type certCheck func(t *testing.T, h *hierarchy, c pki.Credential)
+
+func all(checks ...certCheck) certCheck {
+	return func(t *testing.T, h *hierarchy, c pki.Credential) {
+		t.Helper()
+		for _, check := range checks {
+			check(t, h, c)
+		}
+	}
+}
+
+func ekus(want ...x509.ExtKeyUsage) certCheck {
+	return func(t *testing.T, _ *hierarchy, c pki.Credential) {
+		t.Helper()
+		if !slices.Equal(c.Leaf.ExtKeyUsage, want) {
+			t.Errorf("ExtKeyUsage = %v, want %v", c.Leaf.ExtKeyUsage, want)
+		}
+	}
+}
+
+func keyUsage(want x509.KeyUsage) certCheck {
+	return func(t *testing.T, _ *hierarchy, c pki.Credential) {
+		t.Helper()
+		if c.Leaf.KeyUsage != want {
+			t.Errorf("KeyUsage = %b, want %b", c.Leaf.KeyUsage, want)
+		}
+	}
+}
+
+func isECDSA() certCheck {
+	return func(t *testing.T, _ *hierarchy, c pki.Credential) {
+		t.Helper()
+		k, ok := c.Key.(*ecdsa.PrivateKey)
+		if !ok || k.Curve != elliptic.P256() {
+			t.Fatalf("Key is %T, want an ECDSA P-256 key", c.Key)
+		}
+		if !k.PublicKey.Equal(c.Leaf.PublicKey) || c.TLS.PrivateKey != c.Key {
+			t.Error("Key, TLS.PrivateKey and the certificate's public key disagree")
+		}
+	}
+}
+
+func isRSA2048() certCheck {
+	return func(t *testing.T, _ *hierarchy, c pki.Credential) {
+		t.Helper()
+		k, ok := c.Key.(*rsa.PrivateKey)
+		if !ok || k.N.BitLen() != 2048 {
+			t.Fatalf("Key is %T, want a 2048-bit RSA key", c.Key)
+		}
+		if !k.PublicKey.Equal(c.Leaf.PublicKey) || c.TLS.PrivateKey != c.Key {
+			t.Error("Key, TLS.PrivateKey and the certificate's public key disagree")
+		}
+	}
+}
+
+func names(cn string, dns []string, ips ...string) certCheck {
+	return func(t *testing.T, _ *hierarchy, c pki.Credential) {
+		t.Helper()
+		var gotIPs []string
+		for _, ip := range c.Leaf.IPAddresses {
+			gotIPs = append(gotIPs, ip.String())
+		}
+		if c.Leaf.Subject.CommonName != cn || !slices.Equal(c.Leaf.DNSNames, dns) || !slices.Equal(gotIPs, ips) {
+			t.Errorf("CN %q DNS %q IP %q, want %q %q %q", c.Leaf.Subject.CommonName, c.Leaf.DNSNames, gotIPs, cn, dns, ips)
+		}
+	}
+}
+
+func revocationInfo(crl, ocsp []string) certCheck {
+	return func(t *testing.T, _ *hierarchy, c pki.Credential) {
+		t.Helper()
+		if !slices.Equal(c.Leaf.CRLDistributionPoints, crl) || !slices.Equal(c.Leaf.OCSPServer, ocsp) {
+			t.Errorf("CRL DPs %q OCSP %q, want %q %q", c.Leaf.CRLDistributionPoints, c.Leaf.OCSPServer, crl, ocsp)
+		}
+	}
+}
+
+// verifiesFor checks x509 verification at a time for a key usage, through
+// the issuing CA sent in the chain: "" means success, else the exact error.
+func verifiesFor(at time.Time, usage x509.ExtKeyUsage, want string) certCheck {
+	return func(t *testing.T, h *hierarchy, c pki.Credential) {
+		t.Helper()
+		inter := x509.NewCertPool()
+		for _, der := range c.TLS.Certificate[1:] {
+			cert, err := x509.ParseCertificate(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inter.AddCert(cert)
+		}
+		_, err := c.Leaf.Verify(x509.VerifyOptions{Roots: h.root.Pool(), Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{usage}})
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("Verify at %v for %v: %q, want %q", at, usage, got, want)
+		}
+	}
+}
+
+func TestIssue(t *testing.T) {
+	h := newHierarchy(t, hierarchyConfig{})
+	both := []string{issuingCRL}
+	tests := []struct {
+		name  string
+		req   pki.CertRequest
+		check certCheck
+	}{
+		{"server by default", pki.CertRequest{DNSNames: []string{poolName, "fe01.contoso.com", "contoso.com"}, IPAddresses: []netip.Addr{netip.MustParseAddr("10.0.0.20")}},
+			all(names(poolName, []string{poolName, "fe01.contoso.com", "contoso.com"}, "10.0.0.20"), ekus(x509.ExtKeyUsageServerAuth),
+				keyUsage(x509.KeyUsageDigitalSignature), isECDSA(), revocationInfo(both, []string{ocspURL}),
+				verifiesFor(epoch, x509.ExtKeyUsageServerAuth, ""),
+				verifiesFor(epoch, x509.ExtKeyUsageClientAuth, "x509: certificate specifies an incompatible key usage"))},
+		{"client", pki.CertRequest{CommonName: "alice@contoso.com", Purpose: pki.PurposeClient},
+			all(names("alice@contoso.com", nil), ekus(x509.ExtKeyUsageClientAuth),
+				verifiesFor(epoch, x509.ExtKeyUsageClientAuth, ""),
+				verifiesFor(epoch, x509.ExtKeyUsageServerAuth, "x509: certificate specifies an incompatible key usage"))},
+		{"server and client", pki.CertRequest{DNSNames: []string{"edge.contoso.com"}, Purpose: pki.PurposeServerClient},
+			all(ekus(x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth),
+				verifiesFor(epoch, x509.ExtKeyUsageServerAuth, ""), verifiesFor(epoch, x509.ExtKeyUsageClientAuth, ""))},
+		{"wrong EKU: code signing only", pki.CertRequest{DNSNames: []string{poolName}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}},
+			all(ekus(x509.ExtKeyUsageCodeSigning), verifiesFor(epoch, x509.ExtKeyUsageServerAuth, "x509: certificate specifies an incompatible key usage"))},
+		{"explicit EKUs override Purpose", pki.CertRequest{DNSNames: []string{poolName}, Purpose: pki.PurposeServerClient, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
+			ekus(x509.ExtKeyUsageClientAuth)},
+		{"no EKU extension at all", pki.CertRequest{DNSNames: []string{poolName}, ExtKeyUsages: []x509.ExtKeyUsage{}},
+			all(ekus(), verifiesFor(epoch, x509.ExtKeyUsageServerAuth, ""))},
+		{"RSA 2048", pki.CertRequest{DNSNames: []string{poolName}, KeyType: pki.KeyRSA2048},
+			all(isRSA2048(), keyUsage(x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment), verifiesFor(epoch, x509.ExtKeyUsageServerAuth, ""))},
+		{"IP only", pki.CertRequest{IPAddresses: []netip.Addr{netip.MustParseAddr("::ffff:10.0.0.20")}}, names("10.0.0.20", nil, "10.0.0.20")},
+		{"without OCSP", pki.CertRequest{DNSNames: []string{poolName}, OmitOCSPServer: true}, revocationInfo(both, nil)},
+		{"without CRL", pki.CertRequest{DNSNames: []string{poolName}, OmitCRLDistributionPoint: true}, revocationInfo(nil, []string{ocspURL})},
+		{"without either", pki.CertRequest{DNSNames: []string{poolName}, OmitOCSPServer: true, OmitCRLDistributionPoint: true}, revocationInfo(nil, nil)},
+		{"already expired", pki.CertRequest{DNSNames: []string{poolName}, NotBefore: epoch.Add(-48 * time.Hour), NotAfter: epoch.Add(-24 * time.Hour)},
+			verifiesFor(epoch, x509.ExtKeyUsageServerAuth, "x509: certificate has expired or is not yet valid: current time 2026-03-01T12:00:00Z is after 2026-02-28T12:00:00Z")},
+		{"not yet valid", pki.CertRequest{DNSNames: []string{poolName}, NotBefore: epoch.Add(24 * time.Hour)},
+			all(verifiesFor(epoch, x509.ExtKeyUsageServerAuth, "x509: certificate has expired or is not yet valid: current time 2026-03-01T12:00:00Z is before 2026-03-02T12:00:00Z"),
+				verifiesFor(epoch.Add(24*time.Hour), x509.ExtKeyUsageServerAuth, ""))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := h.issuing.Issue(tt.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.TLS.Leaf != c.Leaf || len(c.TLS.Certificate) != 2 || !bytes.Equal(c.TLS.Certificate[0], c.Leaf.Raw) ||
+				!bytes.Equal(c.TLS.Certificate[1], h.issuing.Certificate().Raw) {
+				t.Error("TLS.Certificate is not [leaf, issuing CA] with Leaf set")
+			}
+			if c.Leaf.IsCA || c.Leaf.Issuer.CommonName != issuingName {
+				t.Errorf("IsCA %v issuer %q", c.Leaf.IsCA, c.Leaf.Issuer.CommonName)
+			}
+			tt.check(t, h, c)
+		})
+	}
+}
+
+func TestIssueErrors(t *testing.T) {
+	ca := newCA(t, "Contoso Root CA")
+	tests := []struct {
+		name string
+		req  pki.CertRequest
+		want string
+	}{
+		{"no names", pki.CertRequest{}, "pki: CertRequest has no CommonName, DNSNames or IPAddresses; a certificate needs at least one name"},
+		{"bad purpose", pki.CertRequest{CommonName: "x", Purpose: 7}, "pki: CertRequest.Purpose is Purpose(7); want PurposeServer, PurposeClient or PurposeServerClient"},
+		{"bad key type", pki.CertRequest{CommonName: "x", KeyType: 3}, `pki: CertRequest for "x": KeyType is KeyType(3); want KeyECDSAP256 or KeyRSA2048`},
+		{"zero ip", pki.CertRequest{CommonName: "x", IPAddresses: []netip.Addr{{}}}, "pki: CertRequest.IPAddresses holds an invalid (zero) address"},
+		{"empty window", pki.CertRequest{CommonName: "x", NotBefore: epoch, NotAfter: epoch},
+			`pki: CertRequest for "x": NotAfter 2026-03-01T12:00:00Z is not after NotBefore 2026-03-01T12:00:00Z`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := ca.Issue(tt.req); err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v\nwant  %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnumStrings(t *testing.T) {
+	for _, tt := range []struct{ got, want string }{
+		{pki.PurposeServer.String(), "server"},
+		{pki.PurposeClient.String(), "client"},
+		{pki.PurposeServerClient.String(), "server+client"},
+		{pki.KeyECDSAP256.String(), "ECDSA P-256"},
+		{pki.KeyRSA2048.String(), "RSA 2048"},
+		{pki.ReasonKeyCompromise.String(), "keyCompromise"},
+		{pki.ReasonCACompromise.String(), "cACompromise"},
+		{pki.ReasonAACompromise.String(), "aACompromise"},
+		{pki.RevocationReason(7).String(), "RevocationReason(7)"},
+		{pki.RevocationOff.String(), "off"},
+		{pki.RevocationSoftFail.String(), "soft-fail"},
+		{pki.RevocationHardFail.String(), "hard-fail"},
+		{pki.RevocationMode(9).String(), "RevocationMode(9)"},
+		{pki.MethodOCSP.String(), "OCSP"},
+		{pki.MethodCRL.String(), "CRL"},
+		{pki.StatusUnavailable.String(), "unavailable"},
+		{pki.StatusGood.String(), "good"},
+		{pki.StatusRevoked.String(), "revoked"},
+		{pki.StatusUnknown.String(), "unknown"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("String() = %q, want %q", tt.got, tt.want)
+		}
+	}
+	for _, m := range []pki.RevocationMode{pki.RevocationOff, pki.RevocationSoftFail, pki.RevocationHardFail} {
+		if got, err := pki.ParseRevocationMode(m.String()); got != m || err != nil {
+			t.Errorf("ParseRevocationMode(%q) = %v, %v", m, got, err)
+		}
+	}
+	if _, err := pki.ParseRevocationMode("strict"); err == nil || err.Error() != `pki: revocation mode "strict": want off, soft-fail or hard-fail` {
+		t.Errorf("ParseRevocationMode(strict): %v", err)
 	}
 }
