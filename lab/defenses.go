@@ -1,0 +1,135 @@
+package lab
+
+import (
+	"crypto/tls"
+	"fmt"
+
+	"github.com/tlslab/tlslab/actors/dns"
+	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// Defenses holds every defense switch of the simulated deployment in one
+// place. Hardened returns the configuration the trust model describes; a
+// scenario (Scenario.Defenses) or a matrix run turns single switches off.
+// Actors never read Defenses themselves: the topology presets translate it
+// into tls.Configs, resolver and ARP settings when they build the world.
+type Defenses struct {
+	// ChainValidation: peers' certificates must chain to a trusted root.
+	ChainValidation bool
+	// HostnameCheck: a server's certificate must name the host dialled.
+	HostnameCheck bool
+	// ValidityCheck: certificates must be inside their validity period,
+	// judged against the World's clock.
+	ValidityCheck bool
+	// Revocation: how certificates are checked against CRLs and OCSP.
+	Revocation pki.RevocationMode
+	// ClientCertRequired: MTLS servers require and verify a client
+	// certificate (tls.RequireAndVerifyClientCert).
+	ClientCertRequired bool
+	// TrustedServerList: an MTLS peer's certificate must name a server
+	// listed in the topology, not merely chain to the enterprise CA.
+	TrustedServerList bool
+	// TLSOnly: clients never fall back to plaintext SIP.
+	TLSOnly bool
+	// MinTLSVersion is the lowest protocol version clients and servers
+	// accept (tls.VersionTLS12 hardened).
+	MinTLSVersion uint16
+	// ForwardSecrecyOnly: only (EC)DHE key exchange; static RSA key
+	// exchange, which a stolen server key decrypts after the fact, is off.
+	ForwardSecrecyOnly bool
+	// FederationSRVDomainMatch: a federation SRV target must lie inside the
+	// partner's domain.
+	FederationSRVDomainMatch bool
+	// FederationAllowList: only partners on the Edge's allow-list federate.
+	FederationAllowList bool
+	// DNSRandomization: resolvers use random transaction IDs and source
+	// ports.
+	DNSRandomization bool
+	// DNSSECValidation: resolvers validate answers for signed zones.
+	DNSSECValidation bool
+	// ARPPolicy is every host's ARP cache policy.
+	ARPPolicy netsim.ARPPolicy
+}
+
+// Hardened returns the defaults: every protection the trust model claims
+// for TLS and MTLS is on, with hard-fail revocation. The network layer is as
+// the model assumes an enterprise LAN to be: resolvers randomise IDs and
+// ports but do not validate DNSSEC, and ARP caches accept any reply. The
+// model does not rely on those two, and scenarios turn them on to show what
+// they add.
+func Hardened() Defenses {
+	return Defenses{
+		ChainValidation:          true,
+		HostnameCheck:            true,
+		ValidityCheck:            true,
+		Revocation:               pki.RevocationHardFail,
+		ClientCertRequired:       true,
+		TrustedServerList:        true,
+		TLSOnly:                  true,
+		MinTLSVersion:            tls.VersionTLS12,
+		ForwardSecrecyOnly:       true,
+		FederationSRVDomainMatch: true,
+		FederationAllowList:      true,
+		DNSRandomization:         true,
+		DNSSECValidation:         false,
+		ARPPolicy:                netsim.ARPAcceptAny,
+	}
+}
+
+// DefenseSetting is one switch as shown to people: its name, its value,
+// and what it means.
+type DefenseSetting struct {
+	Name  string
+	Value string
+	Doc   string
+}
+
+// Settings lists the switches in a fixed order, for `tlslab show` and
+// reports.
+func (d Defenses) Settings() []DefenseSetting {
+	onOff := func(b bool) string {
+		if b {
+			return "on"
+		}
+		return "off"
+	}
+	return []DefenseSetting{
+		{"chain-validation", onOff(d.ChainValidation), "certificates must chain to a trusted root"},
+		{"hostname-check", onOff(d.HostnameCheck), "the server certificate must name the host dialled"},
+		{"validity-check", onOff(d.ValidityCheck), "certificates must be inside their validity period"},
+		{"revocation", d.Revocation.String(), "CRL and OCSP checks (off, soft-fail, hard-fail)"},
+		{"client-cert-required", onOff(d.ClientCertRequired), "MTLS servers require a verified client certificate"},
+		{"trusted-server-list", onOff(d.TrustedServerList), "MTLS peers must be servers listed in the topology"},
+		{"tls-only", onOff(d.TLSOnly), "no plaintext SIP fallback"},
+		{"min-tls-version", tls.VersionName(d.MinTLSVersion), "lowest TLS version accepted"},
+		{"forward-secrecy-only", onOff(d.ForwardSecrecyOnly), "only ECDHE key exchange, no static RSA"},
+		{"federation-srv-domain-match", onOff(d.FederationSRVDomainMatch), "federation SRV targets must lie in the partner domain"},
+		{"federation-allow-list", onOff(d.FederationAllowList), "only allow-listed partners federate"},
+		{"dns-randomization", onOff(d.DNSRandomization), "random DNS transaction IDs and source ports"},
+		{"dnssec-validation", onOff(d.DNSSECValidation), "resolvers validate signed zones"},
+		{"arp-policy", d.ARPPolicy.String(), "which ARP messages may change ARP caches"},
+	}
+}
+
+// Diff lists the switches whose value differs from base, as
+// "name: base -> d".
+func (d Defenses) Diff(base Defenses) []string {
+	var out []string
+	mine, theirs := d.Settings(), base.Settings()
+	for i := range mine {
+		if mine[i].Value != theirs[i].Value {
+			out = append(out, fmt.Sprintf("%s: %s -> %s", mine[i].Name, theirs[i].Value, mine[i].Value))
+		}
+	}
+	return out
+}
+
+// resolverPolicies maps the DNS randomisation switch onto the resolver's
+// TXID and source-port policies.
+func (d Defenses) resolverPolicies() (dns.TXIDPolicy, dns.PortPolicy) {
+	if d.DNSRandomization {
+		return dns.RandomTXID, dns.RandomSourcePort
+	}
+	return dns.SequentialTXID, dns.FixedSourcePort
+}
