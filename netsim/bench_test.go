@@ -2,20 +2,13 @@ package netsim
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"math/big"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 const (
@@ -227,55 +220,19 @@ func benchHandshakes(b *testing.B, ln net.Listener, dial func() (net.Conn, error
 	}
 }
 
+// benchTLSConfigs returns a TLS 1.3 server with an ECDSA P-256
+// certificate and a client that verifies its chain and name.
 func benchTLSConfigs(b *testing.B) (server, client *tls.Config) {
-	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "Bench Root CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		b.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "server.bench.test"},
-		DNSNames:     []string{"server.bench.test"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
+	pki := newTestPKI(b)
 	server = &tls.Config{
-		Certificates:           []tls.Certificate{{Certificate: [][]byte{der, caDER}, PrivateKey: key}},
+		Certificates:           []tls.Certificate{pki.cert},
 		MinVersion:             tls.VersionTLS13,
 		SessionTicketsDisabled: true,
 	}
 	client = &tls.Config{
-		RootCAs:            pool,
-		ServerName:         "server.bench.test",
-		MinVersion:         tls.VersionTLS13,
-		ClientSessionCache: nil,
+		RootCAs:    pki.roots,
+		ServerName: "server.test",
+		MinVersion: tls.VersionTLS13,
 	}
 	return server, client
 }
