@@ -59,7 +59,7 @@ func (r *receiver) inputIPv4(frame []byte, owned, pristine bool) (kept bool) {
 	}
 	dst := netip.AddrFrom4([4]byte(r.ip.DstIP.To4()))
 	h := r.host
-	if !h.isLocal(dst) {
+	if !h.isLocal(dst) && !r.intercepted(dst) {
 		if h.cfg.Forwarding {
 			h.forward(r.nic, frame)
 		}
@@ -108,4 +108,23 @@ func (r *receiver) notifyReaders() {
 		r.touched[i] = nil
 	}
 	r.touched = r.touched[:0]
+}
+
+// intercepted reports whether a TCP segment for another host's address
+// belongs to this host anyway: to a transparent listener on its port, or to
+// a connection such a listener accepted.
+func (r *receiver) intercepted(dst netip.Addr) bool {
+	if len(r.decoded) < 3 || r.decoded[2] != layers.LayerTypeTCP {
+		return false
+	}
+	t := &r.host.tcp
+	port := uint16(r.tcp.DstPort)
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if l := t.listeners[port]; l != nil && l.transparent {
+		return true
+	}
+	src := netip.AddrFrom4([4]byte(r.ip.SrcIP.To4()))
+	_, ok := t.conns[connKey{local: netip.AddrPortFrom(dst, port), remote: netip.AddrPortFrom(src, uint16(r.tcp.SrcPort))}]
+	return ok
 }

@@ -163,7 +163,7 @@ func (h *Host) tcpInput(src, dst netip.Addr, seg *tcpSegment) (kept bool) {
 		h.tcp.mu.RLock()
 		l := h.tcp.listeners[seg.dstPort]
 		h.tcp.mu.RUnlock()
-		if l != nil && (!l.addr.Addr().IsValid() || l.addr.Addr().IsUnspecified() || l.addr.Addr() == dst) {
+		if l != nil && (l.transparent || !l.addr.Addr().IsValid() || l.addr.Addr().IsUnspecified() || l.addr.Addr() == dst) {
 			l.handleSYN(key, seg)
 			return false
 		}

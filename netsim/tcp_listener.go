@@ -18,6 +18,10 @@ type Listener struct {
 	addr  netip.AddrPort
 	laddr *net.TCPAddr
 
+	// transparent listeners accept connections addressed to any IP (see
+	// ListenTransparent).
+	transparent bool
+
 	mu      sync.Mutex
 	closed  bool
 	pending int // handshakes in progress
@@ -31,6 +35,22 @@ var _ net.Listener = (*Listener)(nil)
 // ":port" or "ip:port" with one of the host's addresses, and port 0 picks a
 // free ephemeral port.
 func (h *Host) Listen(network, address string) (net.Listener, error) {
+	return h.listen(network, address, false)
+}
+
+// ListenTransparent listens on ":port" for TCP connections addressed to ANY
+// IPv4 address that reaches this host, as Linux's TPROXY does: frames that
+// arrive for another host's address (because an ARP-spoofed cache or a route
+// sent them here) are answered as that address. Accepted connections'
+// LocalAddr is the address the client dialled, and everything sent on them
+// leaves with that source address. It is the interception point of a
+// transparent man in the middle; traffic to other ports is still forwarded
+// or dropped as usual.
+func (h *Host) ListenTransparent(network, address string) (net.Listener, error) {
+	return h.listen(network, address, true)
+}
+
+func (h *Host) listen(network, address string, transparent bool) (net.Listener, error) {
 	if network != "tcp" && network != "tcp4" {
 		return nil, opError("listen", network, nil, nil, net.UnknownNetworkError(network))
 	}
@@ -39,7 +59,10 @@ func (h *Host) Listen(network, address string) (net.Listener, error) {
 	if err != nil {
 		return nil, opError("listen", network, nil, la, err)
 	}
-	l := &Listener{host: h, accept: make(chan *Conn, listenBacklog), done: make(chan struct{})}
+	if transparent && !ap.Addr().IsUnspecified() {
+		return nil, opError("listen", network, nil, nil, &net.AddrError{Err: "a transparent listener takes \":port\"", Addr: address})
+	}
+	l := &Listener{host: h, transparent: transparent, accept: make(chan *Conn, listenBacklog), done: make(chan struct{})}
 	h.tcp.mu.Lock()
 	defer h.tcp.mu.Unlock()
 	port := ap.Port()
