@@ -1,0 +1,178 @@
+package attacker
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	miekg "github.com/miekg/dns"
+
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// DNSSpoofConfig declares an on-path DNS spoofer.
+type DNSSpoofConfig struct {
+	// Forgery is what forged answers say. Required: at least its A or
+	// SRVTarget.
+	Forgery DNSForgery
+	// Servers limits spoofing to queries sent to these name servers;
+	// empty means queries to any address.
+	Servers []netip.Addr
+	// DropQueries also drops the queries it answers, so the real answer
+	// never races the forged one. Without it the forged answer still
+	// wins: it leaves as the query passes, a round trip ahead.
+	DropQueries bool
+}
+
+// DNSSpoofer is an on-path DNS spoofer: it sees each query as it passes
+// (UDP port 53), and answers it at once with a forged response carrying
+// the query's ID, ports and question, sent from the name server's address.
+// A stub resolver accepts the first matching response, so the forgery wins
+// the race against the real server; only DNSSEC validation of the zone
+// rejects it ("dns: DNSSEC validation failed for ... : no RRSIG").
+//
+// Attach it where the queries pass: AttachNIC for a host positioned by an
+// ARPSpoofer or a RogueGateway, AttachSegment for a hook on the segment (a
+// compromised switch). Safe for concurrent use.
+type DNSSpoofer struct {
+	cfg DNSSpoofConfig
+
+	mu        sync.Mutex
+	questions []DNSQuestion
+	answered  map[queryKey]bool // queries forged for, so forwarded copies can be dropped
+}
+
+// NewDNSSpoofer returns a spoofer; it does nothing until attached.
+func NewDNSSpoofer(cfg DNSSpoofConfig) (*DNSSpoofer, error) {
+	if !cfg.Forgery.A.Is4() && cfg.Forgery.SRVTarget == "" {
+		return nil, &ConfigError{"DNSSpoofConfig.Forgery", "forges nothing; set A (the attacker's address) or SRVTarget"}
+	}
+	cfg.Servers = slices.Clone(cfg.Servers)
+	return &DNSSpoofer{cfg: cfg, answered: map[queryKey]bool{}}, nil
+}
+
+// AttachNIC spoofs from the attacker's interface nic: queries other hosts
+// send to nic's MAC (because their ARP cache or route points at it) are
+// answered with frames from nic. The attacker's host forwards the queries
+// unless DropQueries, which installs a forward hook dropping them.
+func (s *DNSSpoofer) AttachNIC(nic *netsim.NIC) (remove func()) {
+	mac := nic.MAC()
+	own := map[netip.Addr]bool{}
+	for _, n := range nic.Host().NICs() {
+		own[n.Addr()] = true
+	}
+	rmTap := nic.AddTap(netsim.TapFunc(func(_ time.Time, frame []byte) {
+		p := decode(frame)
+		if p == nil {
+			return
+		}
+		defer p.put()
+		if !sameMAC(p.eth.DstMAC, mac) || sameMAC(p.eth.SrcMAC, mac) || own[p.dst()] {
+			return
+		}
+		if resp := s.forge(p); resp != nil {
+			nic.WriteFrame(resp(mac, p.eth.SrcMAC))
+		}
+	}))
+	rmHook := func() {}
+	if s.cfg.DropQueries {
+		rmHook = nic.Host().AddForwardHook(netsim.HookFunc(s.dropAnswered))
+	}
+	return func() { rmTap(); rmHook() }
+}
+
+// AttachSegment spoofs from a hook on seg: every query crossing the
+// segment is answered by an injected frame that seems to come from the
+// query's destination MAC, before the query itself is delivered.
+func (s *DNSSpoofer) AttachSegment(seg *netsim.Segment) (remove func()) {
+	return seg.AddHook(netsim.HookFunc(func(f *netsim.Frame) netsim.HookAction {
+		p := decode(f.Data)
+		if p == nil {
+			return netsim.Pass
+		}
+		defer p.put()
+		resp := s.forge(p)
+		if resp == nil {
+			return netsim.Pass
+		}
+		seg.Inject(resp(p.eth.DstMAC, p.eth.SrcMAC))
+		if s.cfg.DropQueries {
+			return netsim.Drop
+		}
+		return netsim.Pass
+	}))
+}
+
+// forge looks at a decoded frame; for a query it covers it returns a
+// builder of the forged answer frame from srcMAC to dstMAC, else nil. Every
+// query seen is recorded.
+func (s *DNSSpoofer) forge(p *packet) func(srcMAC, dstMAC net.HardwareAddr) []byte {
+	if !p.isUDP() || p.udp.DstPort != 53 {
+		return nil
+	}
+	server := netip.AddrPortFrom(p.dst(), 53)
+	client := netip.AddrPortFrom(p.src(), uint16(p.udp.SrcPort))
+	if len(s.cfg.Servers) > 0 && !slices.Contains(s.cfg.Servers, server.Addr()) {
+		return nil
+	}
+	q := new(miekg.Msg)
+	if q.Unpack(p.udp.Payload) != nil {
+		return nil
+	}
+	m := s.cfg.Forgery.Answer(q)
+	s.mu.Lock()
+	s.questions = append(s.questions, questionOf(q, client, server, m != nil))
+	if m != nil {
+		s.answered[queryKey{client, server, q.Id}] = true
+	}
+	s.mu.Unlock()
+	if m == nil {
+		return nil
+	}
+	wire, err := m.Pack()
+	if err != nil {
+		return nil
+	}
+	id := p.ip.Id + 1
+	return func(srcMAC, dstMAC net.HardwareAddr) []byte {
+		return udpFrame(srcMAC, dstMAC, server, client, id, wire)
+	}
+}
+
+// dropAnswered is the forward hook that drops queries already forged for.
+func (s *DNSSpoofer) dropAnswered(f *netsim.Frame) netsim.HookAction {
+	p := decode(f.Data)
+	if p == nil {
+		return netsim.Pass
+	}
+	defer p.put()
+	if !p.isUDP() || p.udp.DstPort != 53 {
+		return netsim.Pass
+	}
+	q := new(miekg.Msg)
+	if q.Unpack(p.udp.Payload) != nil {
+		return netsim.Pass
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.answered[queryKey{netip.AddrPortFrom(p.src(), uint16(p.udp.SrcPort)), netip.AddrPortFrom(p.dst(), 53), q.Id}] {
+		return netsim.Drop
+	}
+	return netsim.Pass
+}
+
+// queryKey identifies a query in flight.
+type queryKey struct {
+	client, server netip.AddrPort
+	id             uint16
+}
+
+// Questions returns a copy of the queries seen so far, in order, each
+// saying whether it was answered with the forgery.
+func (s *DNSSpoofer) Questions() []DNSQuestion {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]DNSQuestion(nil), s.questions...)
+}

@@ -1,0 +1,112 @@
+package attacker
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+)
+
+// VictimSide plays the server to the victim of an intercepted connection.
+// VictimTLS, VictimPlain and VictimRefuse are the lab's; any type may
+// implement it.
+type VictimSide interface {
+	// Accept takes over conn, the intercepted connection (its LocalAddr is
+	// the address the victim dialled), runs whatever handshake this side
+	// plays, records it in hs, and returns the connection carrying the
+	// victim's application data. conn's deadline bounds the handshake; on
+	// error the proxy closes conn.
+	Accept(ctx context.Context, conn net.Conn, hs *Handshake) (net.Conn, error)
+}
+
+// VictimTLS terminates the victim's TLS with a certificate from Certs: the
+// man in the middle proper. The victim completes the handshake only if it
+// accepts that certificate for the name it dialled; otherwise hs.Err is the
+// alert it sent, e.g. "remote error: tls: bad certificate".
+//
+// MaxVersion below the victim's MinVersion is the downgrade attack: a
+// victim that insists on TLS 1.2 refuses a TLS 1.0 server with a
+// protocol_version alert (victim: "remote error: tls: protocol version not
+// supported"; attacker: "tls: client offered only unsupported versions:
+// [304 303]"), while one that still allows TLS 1.0 is talked down to it.
+type VictimTLS struct {
+	// Certs chooses the certificate. Required.
+	Certs CertSource
+	// MinVersion and MaxVersion bound the versions offered; zero means
+	// crypto/tls's defaults (TLS 1.2 to 1.3). MinVersion below TLS 1.2
+	// must be set explicitly for a TLS 1.0 or 1.1 downgrade.
+	MinVersion, MaxVersion uint16
+	// CipherSuites restricts TLS 1.0-1.2 suites; nil means the defaults.
+	CipherSuites []uint16
+	// KeyLogWriter, when set, receives the victim-side session secrets
+	// in NSS key log format, so Wireshark can decrypt the capture.
+	KeyLogWriter io.Writer
+}
+
+// Downgrade returns a VictimTLS that offers only version (e.g.
+// tls.VersionTLS10) with certificates from certs.
+func Downgrade(certs CertSource, version uint16) VictimTLS {
+	return VictimTLS{Certs: certs, MinVersion: version, MaxVersion: version}
+}
+
+// Accept implements VictimSide.
+func (v VictimTLS) Accept(ctx context.Context, conn net.Conn, hs *Handshake) (net.Conn, error) {
+	hs.TLS = true
+	if v.Certs == nil {
+		err := errors.New("attacker: VictimTLS has no CertSource")
+		hs.Err = err.Error()
+		return nil, err
+	}
+	var presented *tls.Certificate
+	cfg := &tls.Config{
+		MinVersion:   v.MinVersion,
+		MaxVersion:   v.MaxVersion,
+		CipherSuites: v.CipherSuites,
+		KeyLogWriter: v.KeyLogWriter,
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			hs.ServerName = hello.ServerName
+			c, err := v.Certs.Certificate(hello)
+			presented = c
+			return c, err
+		},
+	}
+	tc := tls.Server(conn, cfg)
+	err := tc.HandshakeContext(ctx)
+	hs.Certificate = certInfo(leafOf(presented), v.Certs.String())
+	if err != nil {
+		hs.Err = err.Error()
+		return nil, err
+	}
+	hs.Completed = true
+	hs.fillTLS(tc.ConnectionState())
+	return tc, nil
+}
+
+// VictimPlain takes the victim's bytes as they come, with no handshake:
+// plaintext from a victim that talks plaintext (TLS stripping of a client
+// that fell back to port 5060), or the victim's TLS records untouched when
+// paired with UpstreamPlain (a passthrough relay that sees only
+// ciphertext).
+type VictimPlain struct{}
+
+// Accept implements VictimSide.
+func (VictimPlain) Accept(_ context.Context, conn net.Conn, hs *Handshake) (net.Conn, error) {
+	hs.Completed = true
+	return conn, nil
+}
+
+// ErrRefused is the error VictimRefuse records.
+var ErrRefused = errors.New("attacker: connection refused by the attacker")
+
+// VictimRefuse closes every intercepted connection at once (with a reset
+// once the victim's first bytes have arrived): the attacker blocks the
+// victim's TLS port so that a client allowed to fall back to plaintext
+// does so.
+type VictimRefuse struct{}
+
+// Accept implements VictimSide.
+func (VictimRefuse) Accept(_ context.Context, conn net.Conn, hs *Handshake) (net.Conn, error) {
+	hs.Err = ErrRefused.Error()
+	return nil, ErrRefused
+}
