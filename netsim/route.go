@@ -19,7 +19,15 @@ type routeTable struct {
 	routes []route
 }
 
+// add installs r, replacing any route for the same prefix (as
+// "ip route replace" does).
 func (t *routeTable) add(r route) {
+	for i := range t.routes {
+		if t.routes[i].dst == r.dst {
+			t.routes[i] = r
+			return
+		}
+	}
 	t.routes = append(t.routes, r)
 	slices.SortStableFunc(t.routes, func(a, b route) int { return b.dst.Bits() - a.dst.Bits() })
 }
@@ -38,7 +46,9 @@ func (t *routeTable) lookup(dst netip.Addr) (route, bool) {
 }
 
 // AddRoute sends packets for dst through the gateway via, which must lie in
-// the subnet of one of the host's NICs.
+// the subnet of one of the host's NICs. A route for the same prefix is
+// replaced, so a rogue-gateway position can take over an existing default
+// route.
 func (h *Host) AddRoute(dst netip.Prefix, via netip.Addr) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -51,7 +61,7 @@ func (h *Host) AddRoute(dst netip.Prefix, via netip.Addr) error {
 }
 
 // SetDefaultGateway routes every destination without a more specific route
-// through gw.
+// through gw, replacing the previous default gateway.
 func (h *Host) SetDefaultGateway(gw netip.Addr) error {
 	return h.AddRoute(netip.PrefixFrom(netip.IPv4Unspecified(), 0), gw)
 }

@@ -352,3 +352,24 @@ func TestForwardHook(t *testing.T) {
 		}
 	})
 }
+
+// TestRouteReplace: a second route for the same prefix replaces the first,
+// so the default gateway can be changed (as a rogue gateway would).
+func TestRouteReplace(t *testing.T) {
+	w := NewWorld(Config{Seed: 1})
+	t.Cleanup(func() { w.Close() })
+	lan := w.NewSegment("lan", SegmentConfig{})
+	h := w.NewHost("h", HostConfig{})
+	mustNIC(t, h, lan, "10.0.0.10/24")
+	if err := h.SetDefaultGateway(netip.MustParseAddr("10.0.0.1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SetDefaultGateway(netip.MustParseAddr("10.0.0.66")); err != nil {
+		t.Fatal(err)
+	}
+	got := h.Routes()
+	want := []string{"10.0.0.0/24 dev h/eth0", "0.0.0.0/0 via 10.0.0.66 dev h/eth0"}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("Routes() = %q, want %q", got, want)
+	}
+}
