@@ -77,6 +77,18 @@ func Hardened() Defenses {
 	}
 }
 
+// With returns a copy of d changed by each non-nil change, in order. The
+// Runner builds a scenario's defenses as Hardened().With(s.Defenses,
+// r.Override).
+func (d Defenses) With(changes ...func(*Defenses)) Defenses {
+	for _, change := range changes {
+		if change != nil {
+			change(&d)
+		}
+	}
+	return d
+}
+
 // DefenseSetting is one switch as shown to people: its name, its value,
 // and what it means.
 type DefenseSetting struct {
@@ -113,7 +125,7 @@ func (d Defenses) Settings() []DefenseSetting {
 }
 
 // Diff lists the switches whose value differs from base, as
-// "name: base -> d".
+// "name: base -> d", in the order of Settings.
 func (d Defenses) Diff(base Defenses) []string {
 	var out []string
 	mine, theirs := d.Settings(), base.Settings()

@@ -26,6 +26,39 @@
 // accepted ([Evidence.IdentityAccepted]), an injected message a victim accepted
 // ([Evidence.InjectionAccepted]).
 //
+// # Defenses and topologies
+//
+// Every defense of the trust model is one switch in [Defenses]; [Hardened]
+// turns them all on. A scenario states what it changes
+// (Scenario.Defenses), a Runner may override more (Runner.Override, for
+// matrix runs), and Run receives the result as Env.Defenses. Nothing reads
+// the switches but the topology presets, which translate them once:
+// [TLSPolicy] into every tls.Config (chain, hostname and validity checks,
+// revocation with a pki.Checker, client certificates, versions and cipher
+// suites), and the preset itself into the SIP actors' policy settings,
+// resolver policies, DNSSEC and ARP.
+//
+// The "contoso" preset is declared by a [ContosoConfig]: the enterprise
+// LAN with its Front End pool, internal DNS and PKI, the perimeter Edge, the
+// Internet with public DNS and a public CA, and the partner fabrikam.com.
+// A scenario puts its config in Scenario.Topology, so that [WriteShow]
+// (tlslab show) prints the declared world, and builds the running one from
+// the same value:
+//
+//	Topology: lab.ContosoConfig{ContosoEdgeOmitsFabrikamRoot: true},
+//	Run: func(ctx context.Context, env *lab.Env) error {
+//		c, err := lab.ContosoConfig{ContosoEdgeOmitsFabrikamRoot: true}.Build(ctx, env, env.Defenses)
+//		if err != nil {
+//			return err
+//		}
+//		defer c.Close()
+//		alice, err := c.Client("alice", "alice@contoso.com")
+//		// ... alice.SendMessage(ctx, "carol@fabrikam.com", canary);
+//		// c.Edge("edge01").Rejections() says why it did not arrive ...
+//	}
+//
+// # Running
+//
 // A [Runner] runs scenarios one at a time, each in a fresh World under a
 // deadline, and decides the verdict with [Decide]: Error if Run failed,
 // panicked or overran; Broken if any compromise was recorded; Held otherwise.

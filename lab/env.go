@@ -25,6 +25,13 @@ type Env struct {
 	// Evidence is where Run records what it observed. Never nil.
 	Evidence *Evidence
 
+	// Defenses are the switches in force for this run: Hardened(), then the
+	// scenario's own changes (Scenario.Defenses), then the Runner's
+	// Override. Topology presets read them when they build the world (see
+	// ContosoConfig.Build); Run may read them too, and must not change them
+	// (the Runner reports on the value it set).
+	Defenses Defenses
+
 	rand io.Reader // source of canary tokens
 
 	mu         sync.Mutex
@@ -35,11 +42,11 @@ type Env struct {
 
 // newEnv builds the Env for one run. capture and keyLog may be nil; rnd nil
 // means crypto/rand.
-func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd io.Reader) *Env {
+func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd io.Reader, d Defenses) *Env {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	env := &Env{World: world, Evidence: &Evidence{}, rand: rnd, capture: capture}
+	env := &Env{World: world, Evidence: &Evidence{}, Defenses: d, rand: rnd, capture: capture}
 	if keyLog != nil {
 		env.KeyLog = &lockedWriter{w: keyLog}
 	}

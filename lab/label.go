@@ -25,6 +25,7 @@ const (
 	LabelRevocation Label = "revocation"
 	LabelFederation Label = "federation"
 	LabelMisconfig  Label = "misconfig"
+	LabelSIP        Label = "sip"
 )
 
 var labelDocs = []struct {
@@ -43,6 +44,7 @@ var labelDocs = []struct {
 	{LabelRevocation, "CRL / OCSP checking"},
 	{LabelFederation, "traffic between partner domains"},
 	{LabelMisconfig, "a defense switched off or misconfigured"},
+	{LabelSIP, "SIP signalling: REGISTER and MESSAGE through pools and Edges"},
 }
 
 // KnownLabels returns every valid label in a stable order. The slice is a

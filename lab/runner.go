@@ -47,7 +47,17 @@ type Runner struct {
 	Seed uint64
 	// Rand is the source of canary tokens. Nil means crypto/rand.
 	Rand io.Reader
+	// Override, when non-nil, changes every scenario's defenses after the
+	// scenario's own changes: a matrix run turns one switch off across the
+	// catalog with it. Each run gets Hardened().With(s.Defenses, Override)
+	// as Env.Defenses. It is called once per run, possibly from several
+	// goroutines when the Runner is shared, and must only assign fields.
+	Override func(*Defenses)
 }
+
+// Defenses returns the switches s runs with under this Runner:
+// Hardened(), then s.Defenses, then r.Override.
+func (r Runner) Defenses(s Scenario) Defenses { return Hardened().With(s.Defenses, r.Override) }
 
 // RunAll runs scenarios one after another and returns one result per
 // scenario, in the same order. When ctx is canceled the remaining scenarios
@@ -108,7 +118,7 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result) error {
 	if art.keyLog != nil {
 		keyLog = art.keyLog
 	}
-	env := newEnv(world, art.capture, keyLog, r.Rand)
+	env := newEnv(world, art.capture, keyLog, r.Rand, r.Defenses(s))
 
 	runErr := r.execute(ctx, s, env, world)
 

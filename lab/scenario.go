@@ -24,8 +24,25 @@ type Scenario struct {
 	Summary  string  // one line for tables
 	Story    string  // a few sentences for people: the setup, the attack, what should happen
 	Expected Verdict // Held or Broken; compared with the outcome only after it is decided
-	Run      func(ctx context.Context, env *Env) error
+
+	// Defenses changes the hardened defaults (Hardened) for this scenario,
+	// e.g. func(d *Defenses) { d.TrustedServerList = false }. Nil changes
+	// nothing. The Runner applies it, then Runner.Override, and hands the
+	// result to Run as Env.Defenses; tlslab show marks what it changed. It
+	// must only assign fields: it is called once per run and once per show.
+	Defenses func(*Defenses)
+	// Topology declares the world Run builds (a preset such as
+	// ContosoConfig, with the options the scenario picked), so tlslab show
+	// can print it before anything runs. Nil means the scenario builds an
+	// undeclared world of its own; Run should build from this same value.
+	Topology Topology
+
+	Run func(ctx context.Context, env *Env) error
 }
+
+// DefensesFor returns the defenses the scenario runs with when nothing
+// overrides them: Hardened() changed by s.Defenses.
+func (s Scenario) DefensesFor() Defenses { return Hardened().With(s.Defenses) }
 
 // Family returns the part of the name before "/" ("eavesdrop" for
 // "eavesdrop/tls"), or the whole name when there is no "/".
@@ -46,7 +63,9 @@ func (s Scenario) HasLabel(l Label) bool {
 
 // Validate checks the scenario's declaration: a "family/name" name without
 // spaces, known labels, a one-line summary, an expected verdict of Held or
-// Broken, and a Run function. It returns every problem found, joined.
+// Broken, a Run function, and a Topology that validates itself when it
+// has a Validate() error method (ContosoConfig does). It returns every
+// problem found, joined.
 func (s Scenario) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
@@ -69,6 +88,11 @@ func (s Scenario) Validate() error {
 	}
 	if s.Run == nil {
 		bad("Run is nil")
+	}
+	if v, ok := s.Topology.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			bad("topology: %v", err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -7,8 +7,15 @@
 // unexported params struct and builds its scenarios from it, so a test can run
 // the same body with a defense flipped and see the verdict follow the evidence.
 //
-// Topology and PKI pieces that several families share (the Contoso office LAN,
-// the enterprise CA) live in contoso.go.
+// The baseline family (baseline.go, baseline_refusals.go) runs on lab's
+// "contoso" topology preset with every defense on: four scenarios prove a
+// canary travels end to end (client to pool, Front End to Front End over
+// MTLS, federation with a partner CA and with a public CA), three that the
+// model refuses what it must (a partner whose root is not imported, an MTLS
+// peer outside the topology, a revoked server certificate). sipnotes.go
+// turns what the SIP servers recorded into evidence lines.
+//
+// The eavesdrop family's office LAN and its CA live in contoso.go.
 package scenarios
 
 import "github.com/tlslab/tlslab/lab"
@@ -17,6 +24,7 @@ import "github.com/tlslab/tlslab/lab"
 // returns a fresh slice; callers may modify it.
 func Catalog() lab.Catalog {
 	var c lab.Catalog
+	c = append(c, baselineFamily()...)
 	c = append(c, eavesdropFamily()...)
 	return c
 }

@@ -82,3 +82,36 @@ func newContosoPKI(env *lab.Env) (*contosoPKI, error) {
 	}
 	return &contosoPKI{root: root, pool01: cert}, nil
 }
+
+// officeLANTopology declares the world newOfficeLAN and newContosoPKI
+// build, for tlslab show: the PKI is part of it when TLS is on.
+type officeLANTopology struct{}
+
+// Describe implements lab.Topology.
+func (officeLANTopology) Describe(d lab.Defenses) lab.TopologyDescription {
+	lanPrefix := aliceAddr.Masked()
+	td := lab.TopologyDescription{
+		Preset:   "office LAN (the eavesdrop family's own)",
+		Options:  []string{"one switched segment; the eavesdropper listens on a mirror port of its switch"},
+		Segments: []lab.SegmentDescription{{Name: "lan", Prefix: lanPrefix, Doc: "Contoso office LAN"}},
+		Hosts: []lab.HostDescription{
+			{Name: "alice", Role: "alice's PC (line-message client)", NICs: []lab.NICDescription{{Segment: "lan", Addr: aliceAddr}}},
+			{Name: "pool01", Role: "Front End pool (line-message server)", NICs: []lab.NICDescription{{Segment: "lan", Addr: pool01Addr}},
+				Names: []string{pool01Name}},
+		},
+	}
+	if d.TLSOnly {
+		td.Options = append(td.Options, "TLS 1.3 on port 5061; alice dials pool01.contoso.com by address, without DNS")
+		td.Hosts[1].Services = []string{"TLS :5061"}
+		td.CAs = []lab.CADescription{{Name: contosoRootCAName, Role: "Contoso enterprise root"}}
+		td.Certificates = []lab.CertificateDescription{{
+			Holder: "pool01", Names: []string{pool01Name}, Purpose: "server", Key: "ECDSA P-256",
+			Issuer: contosoRootCAName, Status: "valid",
+		}}
+		td.Trust = []lab.TrustDescription{{Who: "alice", Roots: []string{contosoRootCAName}}}
+	} else {
+		td.Options = append(td.Options, "plain TCP on port 5060")
+		td.Hosts[1].Services = []string{"TCP :5060"}
+	}
+	return td
+}

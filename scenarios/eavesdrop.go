@@ -31,7 +31,9 @@ type eavesdropParams struct {
 	// tls is the defense: alice and pool01 speak TLS 1.3 on port 5061, the
 	// client verifying the chain to the Contoso Enterprise Root CA and the
 	// name pool01.contoso.com. False sends the messages over plain TCP on
-	// port 5060.
+	// port 5060. It is declared to the lab as the tls-only switch
+	// (Scenario.Defenses), and Run follows env.Defenses.TLSOnly, so a
+	// Runner override turns TLS off here too.
 	tls bool
 }
 
@@ -76,8 +78,18 @@ func (p eavesdropParams) scenario() lab.Scenario {
 		Summary:  p.summary,
 		Story:    p.story,
 		Expected: p.expected,
+		Defenses: p.defenses(),
+		Topology: officeLANTopology{},
 		Run:      p.run,
 	}
+}
+
+// defenses declares the tls switch: without TLS, tls-only is off.
+func (p eavesdropParams) defenses() func(*lab.Defenses) {
+	if p.tls {
+		return nil
+	}
+	return func(d *lab.Defenses) { d.TLSOnly = false }
 }
 
 // run plays the scenario. Evidence, in order: what alice sent and how, what
@@ -102,7 +114,8 @@ func (p eavesdropParams) run(ctx context.Context, env *lab.Env) error {
 	var serverTLS *tls.Config
 	client := &clientTLS{}
 	port := portPlain
-	if p.tls {
+	useTLS := env.Defenses.TLSOnly
+	if useTLS {
 		if serverTLS, err = client.configure(env); err != nil {
 			return err
 		}
@@ -142,7 +155,7 @@ func (p eavesdropParams) run(ctx context.Context, env *lab.Env) error {
 	}
 
 	how := "over plain TCP"
-	if p.tls {
+	if useTLS {
 		how = "over " + client.summary()
 	}
 	env.Evidence.Notef("alice", "sent %d of %d messages to %s (%s) %s", sent, len(bodies), pool01Name, serverAddr, how)

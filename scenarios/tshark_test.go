@@ -9,8 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -59,6 +61,57 @@ func tshark(args ...string) string {
 	return stdout.String()
 }
 
+// decodeMTLS makes tshark dissect the servers' MTLS port 5062 as TLS and,
+// once decrypted, as SIP (Wireshark's Decode As): it knows 5061 but not
+// 5062.
+var decodeMTLS = []string{"-d", "tcp.port==5062,tls", "-d", "tls.port==5062,sip"}
+
+// tsharkOutput runs tshark with args and returns its standard output, or an
+// error carrying its standard error. Safe to call from several goroutines.
+func tsharkOutput(args ...string) (string, error) {
+	cmd := exec.Command("tshark", args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("tshark %s: %w\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+type output struct {
+	text string
+	err  error
+}
+
+// parallel runs f(0..n-1), as many at a time as there are CPUs, and
+// returns the results in order.
+func parallel(n int, f func(i int) (string, error)) []output {
+	outs := make([]output, n)
+	sem := make(chan struct{}, max(runtime.NumCPU(), 2))
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			outs[i].text, outs[i].err = f(i)
+		})
+	}
+	wg.Wait()
+	return outs
+}
+
+// expertTable is the heading of one of "-z expert"'s tables.
+var expertTable = regexp.MustCompile(`(?m)^(Errors|Warns|Notes|Chats|Comments) \([0-9]+\)$`)
+
+// splitExpert splits the output of "tshark -V -z expert" into the packet
+// details and the expert tables that follow them ("" when there are none).
+func splitExpert(out string) (details, expert string) {
+	if loc := expertTable.FindStringIndex(out); loc != nil {
+		return out[:loc[0]], out[loc[0]:]
+	}
+	return out, ""
+}
+
 // checksums makes tshark validate every IPv4, TCP and UDP checksum.
 var checksums = []string{
 	"-o", "ip.check_checksum:TRUE",
@@ -104,23 +157,34 @@ var _ = Describe("captures, checked with tshark", Ordered, Label("tshark"), func
 	})
 
 	It("finds no malformed packet and no bad checksum in any capture, with or without the key log", func() {
+		type run struct {
+			name string
+			args []string
+		}
+		var runs []run
 		for _, s := range Catalog() {
 			res := results[s.Name]
-			runs := [][]string{append([]string{"-r", res.Pcap}, checksums...)}
+			plain := append(append([]string{"-r", res.Pcap}, checksums...), decodeMTLS...)
+			runs = append(runs, run{s.Name, plain})
 			if keys, err := os.ReadFile(res.KeyLog); err == nil && len(keys) > 0 {
-				runs = append(runs, append(slices.Clone(runs[0]), "-o", "tls.keylog_file:"+res.KeyLog))
+				runs = append(runs, run{s.Name + " with its key log", append(slices.Clone(plain), "-o", "tls.keylog_file:"+res.KeyLog)})
 			}
-			for _, args := range runs {
-				expert := tshark(append(slices.Clone(args), "-q", "-z", "expert")...)
-				Expect(expert).NotTo(ContainSubstring("Malformed"), "%s: %s", s.Name, expert)
-				Expect(strings.ToLower(expert)).NotTo(ContainSubstring("checksum"), "%s: %s", s.Name, expert)
-				Expect(expert).NotTo(MatchRegexp(`(?m)^Errors \(`), "%s: %s", s.Name, expert)
-
-				details := tshark(append(slices.Clone(args), "-V")...)
-				Expect(details).NotTo(ContainSubstring("Malformed"), s.Name)
-				Expect(details).NotTo(ContainSubstring("[Checksum Status: Bad]"), s.Name)
-				Expect(details).To(ContainSubstring("[Checksum Status: Good]"), s.Name)
-			}
+		}
+		// One tshark per capture and key log: packet details (-V) followed
+		// by the expert summary (-z expert), several at a time.
+		outs := parallel(len(runs), func(i int) (string, error) {
+			return tsharkOutput(append(slices.Clone(runs[i].args), "-V", "-z", "expert")...)
+		})
+		for i, r := range runs {
+			out := outs[i]
+			Expect(out.err).NotTo(HaveOccurred(), "%s", r.name)
+			details, expert := splitExpert(out.text)
+			Expect(details).NotTo(ContainSubstring("Malformed"), r.name)
+			Expect(details).NotTo(ContainSubstring("[Checksum Status: Bad]"), r.name)
+			Expect(details).To(ContainSubstring("[Checksum Status: Good]"), r.name)
+			Expect(expert).NotTo(ContainSubstring("Malformed"), "%s: %s", r.name, expert)
+			Expect(strings.ToLower(expert)).NotTo(ContainSubstring("checksum"), "%s: %s", r.name, expert)
+			Expect(expert).NotTo(MatchRegexp(`(?m)^Errors \(`), "%s: %s", r.name, expert)
 		}
 	})
 
@@ -173,5 +237,127 @@ var _ = Describe("captures, checked with tshark", Ordered, Label("tshark"), func
 		for _, unused := range toks[2:] {
 			Expect(details).NotTo(ContainSubstring(unused))
 		}
+	})
+
+	// query is one tshark run: a capture, extra options, a display filter
+	// and the fields to print (none: the packet details, -V).
+	type query struct {
+		pcap   string
+		extra  []string
+		filter string
+		fields []string
+	}
+	// lines runs the queries, several at a time, and returns for each the
+	// distinct lines of its fields, tab-separated, in capture order.
+	lines := func(qs ...query) [][]string {
+		GinkgoHelper()
+		outs := parallel(len(qs), func(i int) (string, error) {
+			q := qs[i]
+			args := slices.Concat([]string{"-r", q.pcap}, q.extra, []string{"-Y", q.filter, "-T", "fields"})
+			if len(q.fields) == 0 {
+				args[len(args)-2] = "-V"
+				args = args[:len(args)-1]
+			}
+			for _, f := range q.fields {
+				args = append(args, "-e", f)
+			}
+			return tsharkOutput(args...)
+		})
+		got := make([][]string, len(qs))
+		for i, out := range outs {
+			Expect(out.err).NotTo(HaveOccurred())
+			for _, l := range strings.Split(strings.TrimSpace(out.text), "\n") {
+				if l != "" && !slices.Contains(got[i], l) {
+					got[i] = append(got[i], l)
+				}
+			}
+		}
+		return got
+	}
+
+	It("decodes the baselines' DNS: SRV and A queries and answers inside the simulation", func() {
+		pcap := results["baseline/federation-partner-ca"].Pcap
+		got := lines(
+			query{pcap, nil, "dns.qry.type == 33 && dns.flags.response == 0", []string{"ip.src", "ip.dst", "dns.qry.name"}},
+			query{pcap, nil, "dns.qry.type == 33 && dns.flags.response == 1", []string{"ip.src", "ip.dst", "dns.srv.target", "dns.srv.port"}},
+			query{pcap, nil, "dns.qry.type == 1 && dns.flags.response == 1", []string{"ip.dst", "dns.qry.name", "dns.a"}},
+		)
+		Expect(got[0]).To(ContainElements(
+			"10.0.0.10\t10.0.0.53\t_sip._tls.contoso.com",
+			"203.0.113.10\t203.0.113.53\t_sipfederationtls._tcp.fabrikam.com",
+		))
+		Expect(got[1]).To(ContainElements(
+			"10.0.0.53\t10.0.0.10\tpool01.contoso.com\t5061",
+			"203.0.113.53\t203.0.113.10\tsip.fabrikam.com\t5061",
+		))
+		Expect(got[2]).To(ContainElements(
+			"10.0.0.10\tpool01.contoso.com\t10.0.0.11,10.0.0.12", // the pool: both Front Ends
+			"10.0.0.10\tpki.contoso.com\t10.0.0.80",              // internal view
+			"203.0.113.10\tsip.fabrikam.com\t203.0.113.20",
+			"203.0.113.10\tpki.fabrikam.com\t203.0.113.82",
+			"203.0.113.20\tpki.contoso.com\t203.0.113.81", // public view
+			"10.1.0.11\tpki.fabrikam.com\t10.1.0.80",
+		))
+	})
+
+	It("decodes the baselines' OCSP requests over HTTP and their answers", func() {
+		pcap := results["baseline/federation-partner-ca"].Pcap
+		revoked := results["baseline/revoked-server-cert"]
+		got := lines(
+			query{pcap, nil, "http.request", []string{"ip.src", "ip.dst", "http.request.method", "http.host", "http.request.uri"}},
+			query{pcap, nil, "ocsp.responseStatus", []string{"ocsp.responseStatus", "ocsp.certStatus"}},
+			query{pcap, nil, "http.response", []string{"http.response.code", "http.content_type"}},
+			query{revoked.Pcap, nil, "ocsp.certStatus == 1", []string{"ip.src", "ip.dst", "ocsp.revoked_element"}},
+			query{revoked.Pcap, []string{"-o", "tls.keylog_file:" + revoked.KeyLog}, "tls.alert_message", []string{"ip.src", "ip.dst", "tls.alert_message.desc"}},
+		)
+		Expect(got[0]).To(ContainElements(
+			"10.0.0.10\t10.0.0.80\tPOST\tpki.contoso.com\t/ocsp",        // alice checks fe01
+			"203.0.113.10\t203.0.113.82\tPOST\tpki.fabrikam.com\t/ocsp", // contoso's Edge checks fabrikam's
+			"203.0.113.20\t203.0.113.81\tPOST\tpki.contoso.com\t/ocsp",  // and the other way round
+		))
+		// Every answer is a successful OCSP response saying "good" (0).
+		Expect(got[1]).To(Equal([]string{"0\t0"}))
+		Expect(got[2]).To(Equal([]string{"200\tapplication/ocsp-response"}))
+		// fe01's revoked certificate: pki01 says so to alice.
+		Expect(got[3]).To(ConsistOf(MatchRegexp(`^10\.0\.0\.80\t10\.0\.0\.10\t\S`)))
+		// alice aborts the handshake with a bad_certificate alert (42),
+		// encrypted under TLS 1.3: readable with the key log only.
+		Expect(got[4]).To(Equal([]string{"10.0.0.10\t10.0.0.11\t42"}))
+	})
+
+	It("decodes the TLS and MTLS handshakes of the baselines, 5062 with Decode As", func() {
+		hellos := func(name string) query {
+			return query{results[name].Pcap, decodeMTLS, "tls.handshake.type == 1",
+				[]string{"ip.src", "ip.dst", "tcp.dstport", "tls.handshake.extensions_server_name"}}
+		}
+		got := lines(hellos("baseline/fe-to-fe-mtls"), hellos("baseline/federation-partner-ca"), hellos("baseline/mtls-peer-not-in-topology"))
+		Expect(got[0]).To(ConsistOf(
+			"10.0.0.10\t10.0.0.11\t5061\tpool01.contoso.com",
+			"10.0.0.11\t10.0.0.12\t5062\tfe02.contoso.com",
+		))
+		Expect(got[1]).To(ConsistOf(
+			"10.0.0.10\t10.0.0.11\t5061\tpool01.contoso.com",
+			"10.0.0.11\t172.16.0.10\t5062\tedge01.contoso.com",
+			"203.0.113.10\t203.0.113.20\t5061\tsip.fabrikam.com",
+			"10.1.0.5\t10.1.0.11\t5062\tfe01.fabrikam.com",
+		))
+		Expect(got[2]).To(ContainElement("10.0.0.99\t10.0.0.12\t5062\tfe02.contoso.com"))
+	})
+
+	It("decrypts the relayed MESSAGE on the MTLS port only with Decode As tls.port 5062 as SIP", func() {
+		res := results["baseline/fe-to-fe-mtls"]
+		keys := []string{"-o", "tls.keylog_file:" + res.KeyLog}
+		message := []string{"ip.src", "ip.dst", "tcp.dstport", "sip.Request-Line"}
+		got := lines(
+			query{res.Pcap, slices.Concat(keys, decodeMTLS), `sip.Method == "MESSAGE"`, message},
+			query{res.Pcap, keys, `sip.Method == "MESSAGE"`, message},
+			query{res.Pcap, slices.Concat(keys, decodeMTLS), `sip.Method == "MESSAGE" && tcp.dstport == 5062`, nil},
+		)
+		Expect(got[0]).To(ConsistOf(
+			"10.0.0.10\t10.0.0.11\t5061\tMESSAGE sip:bob@contoso.com SIP/2.0", // alice to fe01
+			"10.0.0.11\t10.0.0.12\t5062\tMESSAGE sip:bob@contoso.com SIP/2.0", // fe01 relays to fe02
+		))
+		Expect(got[1]).To(ConsistOf("10.0.0.10\t10.0.0.11\t5061\tMESSAGE sip:bob@contoso.com SIP/2.0"))
+		Expect(got[2]).To(ContainElement(HaveSuffix(tokens["baseline/fe-to-fe-mtls"][0])), "the relayed body carries alice's canary")
 	})
 })

@@ -74,7 +74,8 @@ or errors, 2 for usage errors.`,
 		Example: `  tlslab list
   tlslab run
   tlslab run eavesdrop/tls --format json
-  tlslab run --label mitm --pcap out --keylog out`,
+  tlslab run --label mitm --pcap out --keylog out
+  tlslab show baseline/fe-to-fe-mtls`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -91,7 +92,7 @@ or errors, 2 for usage errors.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &flagError{err: err}
 	})
-	root.AddCommand(newListCmd(st), newRunCmd(st))
+	root.AddCommand(newListCmd(st), newRunCmd(st), newShowCmd(st))
 	return root
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,6 +65,18 @@ func withMismatch() lab.Catalog {
 			env.Evidence.IdentityAccepted("alice", "pool01.contoso.com", "no hostname check")
 			return nil
 		},
+	})
+}
+
+// withTopology adds a scenario declaring the contoso preset with an
+// insider, and a defense it turns off.
+func withTopology() lab.Catalog {
+	return append(fakeCatalog(), lab.Scenario{
+		Name: "baseline/rogue", Labels: []lab.Label{lab.LabelBaseline, lab.LabelMTLS},
+		Summary: "a rogue server", Expected: lab.Held, Story: "fe99 tries to relay.",
+		Defenses: func(d *lab.Defenses) { d.TrustedServerList = false },
+		Topology: lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
+		Run:      func(ctx context.Context, env *lab.Env) error { return nil },
 	})
 }
 
@@ -199,13 +212,31 @@ func TestCLI(t *testing.T) {
 		{"verbose", fakeCatalog, []string{"run", "-v", "baseline/tls"},
 			all(exit(ExitOK), stdoutHas("baseline/tls: held (expected held)", "  alice: registered with pool01.contoso.com"))},
 
+		// show
+		{"show", fakeCatalog, []string{"show", "eavesdrop/plaintext"},
+			all(exit(ExitOK), stdoutHas("eavesdrop/plaintext\n  without TLS the listener reads the IM\n  labels: eavesdrop, plaintext\n  expected: broken\n",
+				"\nStory\n", "\nTopology\n  not declared", "\nDefenses (* = changed by this scenario from the hardened defaults)\n",
+				"  trusted-server-list          on "), stdoutLacks("\n* "))},
+		{"show a declared topology and changed defenses", withTopology, []string{"show", "baseline/rogue"},
+			all(exit(ExitOK), stdoutHas("\nTopology: contoso\n", "insider: fe99.contoso.com (10.0.0.99)",
+				"  fe99: server with an enterprise certificate, not in the topology\n      contoso-lan 10.0.0.99/24",
+				"* trusted-server-list          off (hardened: on)"))},
+		{"show unknown scenario", fakeCatalog, []string{"show", "eavesdrop/tsl"},
+			usage("tlslab help show", `unknown scenario "eavesdrop/tsl"; closest: eavesdrop/tls, `)},
+		{"show without a name", fakeCatalog, []string{"show"},
+			usage("tlslab help show", "'tlslab show' takes one scenario name, got 0")},
+		{"show two names", fakeCatalog, []string{"show", "eavesdrop/tls", "baseline/tls"},
+			usage("tlslab help show", "'tlslab show' takes one scenario name, got 2")},
+		{"help show", fakeCatalog, []string{"help", "show"},
+			all(exit(ExitOK), stdoutHas("show NAME", "declared topology", "Exit status"))},
+
 		// usage errors
 		{"no command", fakeCatalog, nil,
-			usage("tlslab help", "missing command; want one of: help, list, run")},
+			usage("tlslab help", "missing command; want one of: help, list, run, show")},
 		{"unknown command", fakeCatalog, []string{"rnu"},
 			usage("tlslab help", `unknown command "rnu"; did you mean "run"?`)},
 		{"unknown command far from any", fakeCatalog, []string{"explode"},
-			usage("tlslab help", `unknown command "explode"; want one of: help, list, run`)},
+			usage("tlslab help", `unknown command "explode"; want one of: help, list, run, show`)},
 		{"unknown flag", fakeCatalog, []string{"run", "--fromat", "json"},
 			usage("tlslab help run", "unknown flag --fromat for 'tlslab run'; did you mean --format?")},
 		{"unknown shorthand", fakeCatalog, []string{"run", "-x"},

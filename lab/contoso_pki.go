@@ -1,0 +1,282 @@
+package lab
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/tlslab/tlslab/actors/dns"
+	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// organizations are the subject organisations of each party's CAs and
+// certificates.
+var organizations = map[string]string{
+	orgContoso:  "Contoso",
+	orgFabrikam: "Fabrikam",
+	orgInternet: "Public Trust",
+}
+
+// buildPKI creates the CAs, issues and revokes the certificates, fills the
+// trust stores and starts the revocation servers.
+func (c *Contoso) buildPKI() error {
+	now := c.env.World.Now
+	for _, cp := range c.plan.cas {
+		org := organizations[cp.org]
+		if cp.key == caAttacker {
+			org = "Mallory"
+		}
+		var ca *pki.CA
+		var err error
+		if cp.parent == "" {
+			ca, err = pki.NewRootCA(pki.RootConfig{
+				CommonName: cp.name, Organization: org, Clock: now, CRLURL: cp.crl, OCSPURL: cp.ocsp,
+			})
+		} else {
+			ca, err = c.cas[cp.parent].NewIntermediate(pki.IntermediateConfig{
+				CommonName: cp.name, Organization: org, CRLURL: cp.crl, OCSPURL: cp.ocsp,
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("lab: contoso: creating %s: %w", cp.name, err)
+		}
+		c.cas[cp.key] = ca
+	}
+	for _, cp := range c.plan.certs {
+		ca := c.cas[cp.ca]
+		cred, err := ca.Issue(pki.CertRequest{
+			DNSNames: cp.names, Purpose: cp.purpose, Organization: organizations[c.plan.host(cp.host).org],
+		})
+		if err != nil {
+			return fmt.Errorf("lab: contoso: issuing %s's certificate: %w", cp.key, err)
+		}
+		if cp.revoked != nil {
+			if err := ca.Revoke(cred.Leaf.SerialNumber, *cp.revoked, time.Time{}); err != nil {
+				return fmt.Errorf("lab: contoso: revoking %s's certificate: %w", cp.key, err)
+			}
+		}
+		c.creds[cp.key] = cred
+	}
+	for _, tp := range c.plan.trust {
+		pool := x509.NewCertPool()
+		for _, k := range tp.roots {
+			pool.AddCert(c.cas[k].Certificate())
+		}
+		c.pools[tp.key] = pool
+	}
+	for _, hp := range c.plan.hosts {
+		if len(hp.publishes) == 0 {
+			continue
+		}
+		if err := c.serveRevocation(hp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serveRevocation runs a pki.RevocationServer for hp's CAs on hp's port 80.
+func (c *Contoso) serveRevocation(hp hostPlan) error {
+	var cas []*pki.CA
+	for _, k := range hp.publishes {
+		cas = append(cas, c.cas[k])
+	}
+	rs, err := pki.NewRevocationServer(cas...)
+	if err != nil {
+		return fmt.Errorf("lab: contoso: %s: %w", hp.name, err)
+	}
+	ln, err := c.hosts[hp.name].Listen("tcp", ":80")
+	if err != nil {
+		return fmt.Errorf("lab: contoso: %s listening on :80: %w", hp.name, err)
+	}
+	srv := &http.Server{
+		Handler:           rs,
+		ReadHeaderTimeout: c.timeout,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln) // returns at Close, or when the World closes the listener
+	}()
+	c.onClose(func() {
+		srv.Close()
+		<-done
+	})
+	return nil
+}
+
+// checker returns the revocation checker of a host that verifies
+// certificates: the mode of the defenses, queries dialled from the host
+// through its resolver, the World's clock, observations into the
+// topology's log under the host's name.
+func (c *Contoso) checker(name string) *pki.Checker {
+	if ch, ok := c.checkers[name]; ok {
+		return ch
+	}
+	h := c.hosts[name]
+	ch := &pki.Checker{
+		Mode:    c.d.Revocation,
+		Dial:    c.dialer(h, c.resolvers[name]),
+		Now:     c.env.World.Now,
+		Timeout: c.revTimeout,
+		Observe: func(o pki.Observation) { c.revs.add(name, o) },
+	}
+	c.checkers[name] = ch
+	return ch
+}
+
+// dialer dials "name:port" from h, resolving name with r (IP literals are
+// used as they are).
+func (c *Contoso) dialer(h *netsim.Host, r *dns.Resolver) func(ctx context.Context, network, address string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(address)
+		if err != nil {
+			return nil, err
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil {
+			if r == nil {
+				return nil, fmt.Errorf("lookup %s: the host has no resolver", host)
+			}
+			addrs, err := r.LookupNetIP(ctx, "ip4", host)
+			if err != nil {
+				return nil, err
+			}
+			ip = addrs[0]
+		}
+		return h.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+	}
+}
+
+// CA returns a certification authority by role: "contoso-root",
+// "contoso-issuing", "fabrikam-root", "fabrikam-issuing", "public-root",
+// "public-issuing", or "attacker" (the attacker's own root, trusted by
+// nobody). Nil for another name.
+func (c *Contoso) CA(key string) *pki.CA { return c.cas[key] }
+
+// Credential returns a certificate issued at build time with its key, by
+// holder: "fe01", "fe02", "edge01", "edge01-external", "fabrikam-fe01",
+// "fabrikam-edge01", "fabrikam-edge01-external", or an insider's name.
+func (c *Contoso) Credential(holder string) (pki.Credential, bool) {
+	cred, ok := c.creds[holder]
+	return cred, ok
+}
+
+// Roots returns the trust store the named host verifies peers with (the
+// federation store for the Edges' external side is FederationRoots).
+func (c *Contoso) Roots(host string) (*x509.CertPool, error) {
+	_, hp, err := c.hostOf(host)
+	if err != nil {
+		return nil, err
+	}
+	key := hp.trust
+	if key == trustContosoEdge {
+		key = trustContosoMembers
+	} else if key == trustFabrikamEdge {
+		key = trustFabrikamMembers
+	}
+	if key == "" {
+		return nil, fmt.Errorf("lab: contoso: host %s %w", host, errNoTrust)
+	}
+	return c.pools[key], nil
+}
+
+// MTLSConfig returns the MTLS config (both roles, see TLSPolicy.MTLS) of
+// the server holding the named credential, on the host it was issued for:
+// its certificate, its host's trust store and revocation checker. Scenarios
+// use it to run an insider's server as the topology would configure it.
+func (c *Contoso) MTLSConfig(holder string) (*tls.Config, error) {
+	cp := c.plan.cert(holder)
+	if cp == nil {
+		return nil, fmt.Errorf("lab: contoso: no certificate held by %q", holder)
+	}
+	roots, err := c.Roots(cp.host)
+	if err != nil {
+		return nil, err
+	}
+	if holder == certEdge01External || holder == certFabrikamEdgeExt {
+		roots = c.pools[c.plan.host(cp.host).trust]
+	}
+	return c.tls.MTLS(c.creds[holder].TLS, roots, c.checker(cp.host)), nil
+}
+
+// ServerTLS returns the client-facing server config (no client
+// certificate) presenting the named credential.
+func (c *Contoso) ServerTLS(holder string) (*tls.Config, error) {
+	cred, ok := c.creds[holder]
+	if !ok {
+		return nil, fmt.Errorf("lab: contoso: no certificate held by %q", holder)
+	}
+	return c.tls.Server(cred.TLS), nil
+}
+
+// RevocationRecord is one revocation check a host made: an OCSP or CRL
+// query, or the Checker's conclusion.
+type RevocationRecord struct {
+	Host string
+	pki.Observation
+}
+
+// String reads like the evidence line, "alice: revocation: OCSP
+// http://pki.contoso.com/ocsp: "fe01.contoso.com" (serial 0x3f) good".
+func (r RevocationRecord) String() string { return r.Host + ": " + r.Observation.String() }
+
+// Revocations returns every revocation check made so far, in the order
+// they were made.
+func (c *Contoso) Revocations() []RevocationRecord { return c.revs.records() }
+
+// NoteRevocations records, for each of hosts in the order given, the
+// revocation checks it made so far as evidence lines ("alice: revocation:
+// ..."). Grouping by host keeps the lines in a stable order when servers
+// check concurrently.
+func (c *Contoso) NoteRevocations(ev *Evidence, hosts ...string) {
+	recs := c.revs.records()
+	for _, h := range hosts {
+		for _, r := range recs {
+			if r.Host == h {
+				ev.Notef(h, "%s", r.Observation)
+			}
+		}
+	}
+}
+
+// revocationLog collects what every host's Checker observed.
+type revocationLog struct {
+	mu   sync.Mutex
+	recs []RevocationRecord
+}
+
+func (l *revocationLog) add(host string, o pki.Observation) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recs = append(l.recs, RevocationRecord{Host: host, Observation: o})
+}
+
+func (l *revocationLog) records() []RevocationRecord {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]RevocationRecord(nil), l.recs...)
+}
+
+// FederationRoots returns the trust store an Edge ("edge01",
+// "fabrikam-edge01") verifies federated partners with.
+func (c *Contoso) FederationRoots(edge string) (*x509.CertPool, error) {
+	_, hp, err := c.hostOf(edge)
+	if err != nil {
+		return nil, err
+	}
+	if hp.trust != trustContosoEdge && hp.trust != trustFabrikamEdge {
+		return nil, fmt.Errorf("lab: contoso: host %s is not an Edge", edge)
+	}
+	return c.pools[hp.trust], nil
+}

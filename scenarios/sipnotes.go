@@ -1,0 +1,233 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tlslab/tlslab/actors/sip"
+	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// Helpers shared by the families that run SIP on the Contoso topology:
+// sending alice's canary, and turning what the servers recorded into
+// evidence lines.
+
+// aliceSends creates a canary and has alice, on her PC, register and send
+// it to "to" in one session.
+func aliceSends(ctx context.Context, env *lab.Env, c *lab.Contoso, to string) (lab.Canary, *sip.Result, error) {
+	canary := env.NewCanary("alice")
+	client, err := c.Client("alice", "alice@contoso.com")
+	if err != nil {
+		return canary, &sip.Result{}, err
+	}
+	res, err := client.SendMessage(ctx, to, fmt.Sprintf("alice to %s: code word %s", to, canary))
+	return canary, res, err
+}
+
+// noteConnection records the connection alice's client made, if any.
+func noteConnection(env *lab.Env, res *sip.Result) {
+	ci := res.Conn
+	if ci.TLS == nil {
+		return
+	}
+	verb := "connected to"
+	if res.Registered {
+		verb = "registered with"
+	}
+	env.Evidence.Notef("alice", "%s %s (%v, found through %s) over %s %s, server certificate %s issued by %s",
+		verb, ci.Target, ci.Addr, ci.Record, ci.TLS.VersionName(), ci.TLS.CipherSuiteName(), ci.TLS.PeerSubject, ci.TLS.PeerIssuer)
+}
+
+// sipServer is what FrontEnd and Edge record.
+type sipServer interface {
+	Relays() []sip.Relay
+	Rejections() []sip.Rejection
+}
+
+// server returns the Front End or Edge on host, or nil.
+func server(c *lab.Contoso, host string) sipServer {
+	if fe := c.FrontEnd(host); fe != nil {
+		return fe
+	}
+	if e := c.Edge(host); e != nil {
+		return e
+	}
+	return nil
+}
+
+// noteRelays records every request each of hosts relayed, in host order.
+func noteRelays(env *lab.Env, c *lab.Contoso, hosts ...string) {
+	for _, h := range hosts {
+		s := server(c, h)
+		if s == nil {
+			continue
+		}
+		for _, r := range s.Relays() {
+			via := ""
+			if t := r.NextHopTLS; t != nil {
+				via = fmt.Sprintf(" over MTLS, %s, peer certificate %s issued by %s", t.VersionName(), t.PeerSubject, t.PeerIssuer)
+			}
+			env.Evidence.Notef(h, "relayed %s from %s to %s to %s (%s)%s; answered %d",
+				r.Method, r.From, r.To, r.NextHop, r.NextHopAddr, via, r.Status)
+		}
+	}
+}
+
+// noteRejections records every refusal each of hosts recorded, in host
+// order, as its exact reason and where it happened.
+func noteRejections(env *lab.Env, c *lab.Contoso, hosts ...string) {
+	for _, h := range hosts {
+		if s := server(c, h); s != nil {
+			for _, r := range s.Rejections() {
+				noteRejection(env, r)
+			}
+		}
+	}
+}
+
+// noteRejection records one refusal: the server's exact reason first (it
+// reads "<server>: <cause>"), then where it happened, e.g. "edge01: tls:
+// failed to verify certificate: x509: certificate signed by unknown
+// authority, in the outbound handshake with sip.fabrikam.com
+// (203.0.113.20:5061)".
+func noteRejection(env *lab.Env, r sip.Rejection) {
+	env.Evidence.Notef("", "%s, %s", r.Reason, rejectionContext(r))
+}
+
+func rejectionContext(r sip.Rejection) string {
+	if r.Direction == sip.Outbound {
+		s := fmt.Sprintf("in the outbound %s with %s", stageNoun(r.Stage), r.Target)
+		if r.TargetAddr != "" {
+			s += " (" + r.TargetAddr + ")"
+		}
+		return s
+	}
+	return fmt.Sprintf("in the inbound %s from %s on the %s listener", stageNoun(r.Stage), hostOnly(r.Peer.Addr), r.Peer.Listener)
+}
+
+// stageNoun names a stage for a sentence: "handshake", "request".
+func stageNoun(s sip.Stage) string {
+	switch s {
+	case sip.StagePolicy:
+		return "policy check"
+	case sip.StageLookup:
+		return "DNS lookup"
+	}
+	return string(s)
+}
+
+// findDelivery returns the Front End's delivery whose body carries the
+// canary.
+func findDelivery(c *lab.Contoso, host string, canary lab.Canary) (sip.Delivery, bool) {
+	fe := c.FrontEnd(host)
+	if fe == nil {
+		return sip.Delivery{}, false
+	}
+	for _, d := range fe.Deliveries() {
+		if strings.Contains(d.Body, canary.Token) {
+			return d, true
+		}
+	}
+	return sip.Delivery{}, false
+}
+
+// describeDelivery says who delivered the canary to whom, over which
+// connection, and the path the Via headers record, e.g. "delivered the
+// canary to bob@contoso.com from verified MTLS peer fe01.contoso.com
+// (10.0.0.11), sent by alice@contoso.com, path 10.0.0.10 > fe01.contoso.com".
+func describeDelivery(d sip.Delivery) string {
+	p := d.Peer
+	if p.Listener == "client" || p.Listener == "plain" {
+		return fmt.Sprintf("delivered the canary to %s from %s's registered %s connection (%s)",
+			d.To, p.User, p.Transport, hostOnly(p.Addr))
+	}
+	verified := "verified"
+	if !p.Verified {
+		verified = "unverified"
+	}
+	path := slices.Clone(d.Via)
+	slices.Reverse(path)
+	for i, v := range path {
+		path[i] = hostOnly(v)
+	}
+	return fmt.Sprintf("delivered the canary to %s from %s %s peer %s (%s), sent by %s, path %s",
+		d.To, verified, p.Transport, p.Identity, hostOnly(p.Addr), d.From, strings.Join(path, " > "))
+}
+
+// hostOnly drops the port of "host:port"; other strings are returned as
+// they are.
+func hostOnly(s string) string {
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		return h
+	}
+	return s
+}
+
+func errOrNothing(err error) string {
+	if err == nil {
+		return "no error was reported"
+	}
+	return err.Error()
+}
+
+// waitFor polls cond until it holds, ctx ends or limit passes, and reports
+// whether it held. Servers record an inbound refusal after sending their
+// alert, so possibly after the other end has its answer.
+func waitFor(ctx context.Context, limit time.Duration, cond func() bool) bool {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if cond() {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return cond()
+		case <-tick.C:
+		}
+	}
+}
+
+// dropTrafficTo installs a hook on the segments of host that drops every
+// IPv4 frame addressed to it, as a dead link or a firewall would: the host
+// is unreachable while the rest of the network works. remove uninstalls it.
+func dropTrafficTo(c *lab.Contoso, host string) (remove func(), err error) {
+	h := c.Host(host)
+	if h == nil {
+		return nil, fmt.Errorf("scenarios: no host %q to make unreachable", host)
+	}
+	var removes []func()
+	for _, nic := range h.NICs() {
+		target := nic.Addr()
+		removes = append(removes, nic.Segment().AddHook(netsim.HookFunc(func(f *netsim.Frame) netsim.HookAction {
+			if ipv4Dst(f.Data) == target {
+				return netsim.Drop
+			}
+			return netsim.Pass
+		})))
+	}
+	return func() {
+		for _, r := range removes {
+			r()
+		}
+	}, nil
+}
+
+// ipv4Dst returns the destination of an Ethernet frame carrying IPv4, or
+// the zero Addr.
+func ipv4Dst(frame []byte) netip.Addr {
+	const eth = 14
+	if len(frame) < eth+20 || binary.BigEndian.Uint16(frame[12:14]) != 0x0800 {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom4([4]byte(frame[eth+16 : eth+20]))
+}
