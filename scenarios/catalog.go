@@ -26,5 +26,10 @@ func Catalog() lab.Catalog {
 	var c lab.Catalog
 	c = append(c, baselineFamily()...)
 	c = append(c, eavesdropFamily()...)
+	c = append(c, eavesdropAttackFamily()...)
+	c = append(c, mitmFamily()...)
+	c = append(c, mtlsFamily()...)
+	c = append(c, dnsFamily()...)
+	c = append(c, federationFamily()...)
 	return c
 }
