@@ -1,6 +1,430 @@
 package scenarios
 
-import "github.com/tlslab/tlslab/lab"
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tlslab/tlslab/actors/attacker"
+	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/actors/sip"
+	"github.com/tlslab/tlslab/lab"
+)
+
+// The MITM family: mallory (10.0.0.66, a router on contoso-lan) puts
+// herself between alice and the pool's Front End fe01 (10.0.0.11), by ARP
+// spoofing or as a rogue gateway, and runs a transparent proxy on 5061.
+// Each scenario varies what mallory presents and which defenses alice's
+// client has; alice then sends dave@contoso.com, homed on fe01, a canary.
+// The lab judges from what happened: mallory reading the canary, alice
+// completing a TLS handshake with mallory's certificate.
+
+// mitmPosition is how mallory gets on the path.
+type mitmPosition int
+
+const (
+	positionARP     mitmPosition = iota // ARP spoofing of alice and fe01
+	positionGateway                     // alice's route to fe01 goes via mallory
+)
+
+// mitmMode is how mallory's proxy treats alice's connection.
+type mitmMode int
+
+const (
+	modeTerminate   mitmMode = iota // TLS with mallory's certificate, TLS upstream
+	modeDowngrade                   // as terminate, offering TLS 1.0 only
+	modePassthrough                 // relay the bytes untouched
+	modeStrip                       // refuse 5061; relay plaintext 5060 to fe01 over TLS
+)
+
+// mitmParams declares one MITM scenario; tests change a field (a
+// defense) and rerun the same body.
+type mitmParams struct {
+	name     string
+	labels   []lab.Label
+	summary  string
+	story    string
+	expected lab.Verdict
+
+	topology lab.ContosoConfig
+	defenses func(*lab.Defenses)
+	position mitmPosition
+	mode     mitmMode
+	// certs is the certificate mallory presents (terminate, downgrade).
+	certs func(env *lab.Env, c *lab.Contoso, m *mallory) (attacker.CertSource, error)
+	// malloryCA makes mallory run her own root CA ("Mallory Root CA"),
+	// answering OCSP for it at http://10.0.0.66/ocsp.
+	malloryCA bool
+	// trustMallory adds Mallory Root CA to alice's trust store.
+	trustMallory bool
+	// revokePresented has Contoso Issuing CA 01 revoke the certificate
+	// mallory presents before alice connects.
+	revokePresented bool
+	// blockPKI makes mallory poison pki01's ARP cache too and drop
+	// alice's revocation queries to it.
+	blockPKI bool
+}
+
+const (
+	mitmTo   = "dave@contoso.com"
+	mitmHome = "fe01"
+)
 
 // mitmFamily returns the scenarios of this family.
-func mitmFamily() []lab.Scenario { return nil }
+func mitmFamily() []lab.Scenario {
+	ps := mitmCatalog()
+	out := make([]lab.Scenario, len(ps))
+	for i, p := range ps {
+		out[i] = p.scenario()
+	}
+	return out
+}
+
+// scenario declares p as a lab scenario.
+func (p mitmParams) scenario() lab.Scenario {
+	return lab.Scenario{
+		Name:     p.name,
+		Labels:   slices.Clone(p.labels),
+		Summary:  p.summary,
+		Story:    p.story,
+		Expected: p.expected,
+		Defenses: p.defenses,
+		Topology: p.topology,
+		Run:      p.run,
+	}
+}
+
+// mitmRun is what one run set up and observed.
+type mitmRun struct {
+	p       mitmParams
+	env     *lab.Env
+	c       *lab.Contoso
+	m       *mallory
+	proxies []*attacker.Proxy
+	blocker *attacker.Blocker
+}
+
+func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
+	c, err := p.topology.Build(ctx, env, env.Defenses)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	m, err := placeMallory(env, c)
+	if err != nil {
+		return err
+	}
+	r := &mitmRun{p: p, env: env, c: c, m: m}
+	if p.malloryCA {
+		stop, err := m.startCA(env)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	var certs attacker.CertSource
+	if p.certs != nil {
+		if certs, err = p.certs(env, c, m); err != nil {
+			return err
+		}
+	}
+	if p.revokePresented {
+		if err := revokePresented(env, c, certs); err != nil {
+			return err
+		}
+	}
+	if err := r.startProxies(ctx, certs); err != nil {
+		return err
+	}
+	defer func() {
+		for _, px := range r.proxies {
+			px.Close()
+		}
+	}()
+
+	switch p.position {
+	case positionGateway:
+		if err := m.gatewayPosition(env, c); err != nil {
+			return err
+		}
+	default:
+		victims := []netip.Addr{aliceIP, fe01IP}
+		if p.blockPKI {
+			victims = append(victims, pki01IP)
+		}
+		arp, in, line, err := m.arpPosition(ctx, c, victims...)
+		if err != nil {
+			return err
+		}
+		defer arp.Close()
+		if in {
+			env.Evidence.Notef("mallory", "%s", line)
+		} else {
+			// The failed position is the outcome: it goes last.
+			defer env.Evidence.Notef("mallory", "%s", line)
+		}
+	}
+	if p.blockPKI {
+		r.blocker = attacker.NewBlocker(pki01IP)
+		defer r.blocker.AttachRouter(m.host)()
+	}
+
+	canary, res, sendErr := r.aliceSends(ctx)
+	r.observe(ctx, canary, res, sendErr)
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// startCA creates Mallory Root CA with its OCSP responder on mallory.
+func (m *mallory) startCA(env *lab.Env) (stop func(), err error) {
+	ca, err := pki.NewRootCA(pki.RootConfig{
+		CommonName: "Mallory Root CA", Organization: "Mallory", Clock: env.World.Now,
+		OCSPURL: "http://" + malloryAddr.Addr().String() + "/ocsp",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scenarios: Mallory Root CA: %w", err)
+	}
+	m.ca = ca
+	return m.serveRevocation(ca)
+}
+
+// revokePresented has the enterprise issuing CA revoke the certificate
+// certs presents for pool01.contoso.com.
+func revokePresented(env *lab.Env, c *lab.Contoso, certs attacker.CertSource) error {
+	cert, err := certs.Certificate(&tls.ClientHelloInfo{ServerName: pool01Name})
+	if err != nil {
+		return err
+	}
+	leaf := cert.Leaf
+	if leaf == nil {
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return err
+		}
+	}
+	ca := c.CA("contoso-issuing")
+	if err := ca.Revoke(leaf.SerialNumber, pki.ReasonKeyCompromise, time.Time{}); err != nil {
+		return fmt.Errorf("scenarios: revoking the certificate mallory presents: %w", err)
+	}
+	env.Evidence.Notef("", "Contoso Issuing CA 01 revoked %s (serial %#x), reason keyCompromise",
+		leaf.Subject, leaf.SerialNumber)
+	return nil
+}
+
+// startProxies starts mallory's transparent proxies for the mode.
+func (r *mitmRun) startProxies(ctx context.Context, certs attacker.CertSource) error {
+	up := attacker.UpstreamTLS{Config: &tls.Config{InsecureSkipVerify: true, KeyLogWriter: r.env.KeyLog}}
+	var cfgs []attacker.ProxyConfig
+	switch r.p.mode {
+	case modeTerminate:
+		cfgs = append(cfgs, attacker.ProxyConfig{Port: portTLS, Victim: attacker.VictimTLS{Certs: certs, KeyLogWriter: r.env.KeyLog}, Upstream: up})
+	case modeDowngrade:
+		v := attacker.Downgrade(certs, tls.VersionTLS10)
+		v.KeyLogWriter = r.env.KeyLog
+		cfgs = append(cfgs, attacker.ProxyConfig{Port: portTLS, Victim: v, Upstream: up})
+	case modePassthrough:
+		cfgs = append(cfgs, attacker.ProxyConfig{Port: portTLS, Victim: attacker.VictimPlain{}, Upstream: attacker.UpstreamPlain{}})
+	case modeStrip:
+		up.Port = portTLS
+		cfgs = append(cfgs,
+			attacker.ProxyConfig{Port: portTLS, Victim: resetAfterHello{}, Upstream: attacker.UpstreamPlain{}},
+			attacker.ProxyConfig{Port: portPlain, Victim: attacker.VictimPlain{}, Upstream: up})
+	}
+	for _, cfg := range cfgs {
+		cfg.Host, cfg.SIP, cfg.Timeout = r.m.host, true, lab.DefaultContosoTimeout
+		px, err := attacker.NewProxy(cfg)
+		if err != nil {
+			return err
+		}
+		if err := px.Start(ctx); err != nil {
+			return fmt.Errorf("scenarios: mallory's proxy on %d: %w", cfg.Port, err)
+		}
+		r.proxies = append(r.proxies, px)
+	}
+	return nil
+}
+
+// aliceSends has alice send the canary to dave with her client as the
+// topology configures it, trusting Mallory Root CA too when asked.
+func (r *mitmRun) aliceSends(ctx context.Context) (lab.Canary, *sip.Result, error) {
+	canary := r.env.NewCanary("alice")
+	cfg, err := r.c.ClientConfig("alice", "alice@contoso.com")
+	if err != nil {
+		return canary, &sip.Result{}, err
+	}
+	if r.p.trustMallory {
+		roots, err := r.c.Roots("alice")
+		if err != nil {
+			return canary, &sip.Result{}, err
+		}
+		roots = roots.Clone()
+		roots.AddCert(r.m.ca.Certificate())
+		cfg.TLS = cfg.TLS.Clone()
+		cfg.TLS.RootCAs = roots
+	}
+	client, err := sip.NewClient(cfg)
+	if err != nil {
+		return canary, &sip.Result{}, err
+	}
+	res, err := client.SendMessage(ctx, mitmTo, fmt.Sprintf("alice to %s: code word %s", mitmTo, canary))
+	return canary, res, err
+}
+
+// sessions waits until every intercepted connection has ended (the
+// proxy records the victim's alert after the victim has given up) and
+// returns them all.
+func (r *mitmRun) sessions(ctx context.Context) []attacker.Session {
+	var all []attacker.Session
+	waitFor(ctx, refusalWait, func() bool {
+		all = all[:0]
+		for _, px := range r.proxies {
+			for _, s := range px.Sessions() {
+				if s.End.IsZero() {
+					return false
+				}
+				all = append(all, s)
+			}
+		}
+		return true
+	})
+	return all
+}
+
+// observe records, in order: what mallory's proxy did with each
+// connection, alice's revocation checks and connection, whether dave got
+// the canary, what mallory read, whether alice accepted mallory's
+// certificate, and last why alice refused, if she did.
+func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result, sendErr error) {
+	ev := r.env.Evidence
+	sessions := r.sessions(ctx)
+	for _, s := range sessions {
+		ev.Notef("mallory", "%s", describeSession(s))
+	}
+	if r.blocker != nil {
+		ev.Notef("mallory", "dropped %d frames to and from pki01 (%v)", r.blocker.Report().Dropped, pki01IP)
+	}
+	r.c.NoteRevocations(ev, "alice")
+	switch {
+	case res.Conn.TLS != nil:
+		noteConnection(r.env, res)
+	case res.Conn.Transport == sip.TransportTCP:
+		ev.Notef("alice", "fell back to plaintext: connected to %s (%v) over TCP", res.Conn.Target, res.Conn.Addr)
+	}
+	if d, ok := findDelivery(r.c, mitmHome, canary); ok {
+		ev.SetService(lab.ServiceIntact)
+		ev.Notef(mitmHome, "%s", describeDelivery(d))
+	} else {
+		ev.SetService(lab.ServiceDenied)
+		ev.Notef("alice", "the canary did not reach %s", mitmTo)
+	}
+
+	tokens := make([]string, 0, len(r.env.Canaries()))
+	for _, cn := range r.env.Canaries() {
+		tokens = append(tokens, cn.Token)
+	}
+	var found []string
+	var captured int64
+	for _, px := range r.proxies {
+		rep := px.Report(tokens)
+		captured += rep.CapturedBytes
+		for _, f := range rep.Found {
+			if !slices.Contains(found, f) {
+				found = append(found, f)
+			}
+		}
+	}
+	ev.CanariesObtained("mallory", len(found), len(tokens), haul(sessions, captured))
+
+	for _, s := range sessions {
+		if v := s.VictimSide; v.TLS && v.Completed && v.Certificate != nil {
+			ev.IdentityAccepted("alice", v.ServerName, fmt.Sprintf("completed the %s handshake with mallory, certificate %s issued by %s",
+				v.Version, v.Certificate.Subject, v.Certificate.Issuer))
+		}
+	}
+	if res.Conn.TLS == nil && res.Conn.Transport != sip.TransportTCP {
+		a, ok := lastTLSAttempt(res.Attempts)
+		if !ok {
+			ev.Notef("alice", "no connection: %v", errOrNothing(sendErr))
+			return
+		}
+		line := fmt.Sprintf("%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
+		var ce *sip.ConnectError
+		if errors.As(sendErr, &ce) && ce.Hint != "" {
+			line += "; " + ce.Hint
+		}
+		ev.Notef("alice", "%s", line)
+	}
+}
+
+// haul says what bytes mallory searched for canaries.
+func haul(sessions []attacker.Session, captured int64) string {
+	size := lab.FormatBytes(int(captured))
+	for _, s := range sessions {
+		switch {
+		case s.VictimSide.TLS && s.VictimSide.Completed:
+			return size + " of decrypted plaintext"
+		case !s.VictimSide.TLS && s.UpstreamSide.TLS && s.UpstreamSide.Completed:
+			return size + " of stripped plaintext"
+		}
+	}
+	if len(sessions) > 0 && slices.ContainsFunc(sessions, func(s attacker.Session) bool { return s.FromVictim > 0 && !s.VictimSide.TLS }) {
+		return size + " of relayed TLS ciphertext"
+	}
+	return size + ": no intercepted connection carried application data"
+}
+
+// describeSession says what mallory's proxy did with one connection.
+func describeSession(s attacker.Session) string {
+	v, u := s.VictimSide, s.UpstreamSide
+	var b strings.Builder
+	fmt.Fprintf(&b, "intercepted alice's connection (%v) to %v", s.Victim.Addr(), s.Dialled)
+	switch {
+	case v.Certificate != nil:
+		ci := v.Certificate
+		fmt.Fprintf(&b, " and presented %s issued by %s, valid %s to %s", ci.Subject, ci.Issuer,
+			ci.NotBefore.UTC().Format(time.RFC3339), ci.NotAfter.UTC().Format(time.RFC3339))
+		if len(ci.ExtKeyUsage) > 0 && !slices.Contains(ci.ExtKeyUsage, "serverAuth") {
+			fmt.Fprintf(&b, ", extended key usage %s", strings.Join(ci.ExtKeyUsage, ","))
+		}
+		fmt.Fprintf(&b, " (%s)", ci.Source)
+		if v.Err != "" {
+			fmt.Fprintf(&b, "; handshake failed: %s", v.Err)
+		} else if v.Completed {
+			fmt.Fprintf(&b, "; alice completed %s", v.Version)
+		}
+	case v.TLS:
+		fmt.Fprintf(&b, " and answered as a TLS server; handshake failed: %s", v.Err)
+	case strings.Contains(v.Err, attacker.ErrRefused.Error()):
+		b.WriteString(" and refused it")
+	case !v.TLS && u.TLS:
+		fmt.Fprintf(&b, " in plaintext")
+	default:
+		b.WriteString(" and relayed it untouched")
+	}
+	if u.TLS && u.Completed && u.Certificate != nil {
+		fmt.Fprintf(&b, "; upstream %s to %v, server certificate %s", u.Version, s.Upstream, u.Certificate.Subject)
+	}
+	return b.String()
+}
+
+// resetAfterHello is attacker.VictimRefuse made deterministic: it waits
+// for the victim's first bytes (the ClientHello) before refusing, so the
+// close always resets the connection, rather than racing the ClientHello
+// with a FIN.
+type resetAfterHello struct{}
+
+// Accept implements attacker.VictimSide.
+func (resetAfterHello) Accept(ctx context.Context, conn net.Conn, hs *attacker.Handshake) (net.Conn, error) {
+	var b [1]byte
+	_, _ = io.ReadFull(conn, b[:])
+	return attacker.VictimRefuse{}.Accept(ctx, conn, hs)
+}
