@@ -1,6 +1,175 @@
 package scenarios
 
-import "github.com/tlslab/tlslab/lab"
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/tlslab/tlslab/actors/attacker"
+	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/actors/sip"
+	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// The federation family: mallory, on the Internet (203.0.113.66), connects
+// to contoso's federation listener (edge01, sip.contoso.com,
+// 203.0.113.10:5061) as if she were a partner's Edge and relays a MESSAGE
+// to alice@contoso.com carrying her canary. Her client certificate is a
+// valid one from the public CA, which every federation trust store holds;
+// edge01's allow-list (fabrikam.com only) is what must refuse it. fe01's
+// delivery records decide whether the message got in; alice's own message
+// to carol@fabrikam.com shows whether federation still works.
+
+// federationParams declares one scenario of the family.
+type federationParams struct {
+	name     string
+	labels   []lab.Label
+	summary  string
+	story    string
+	expected lab.Verdict
+	defenses func(*lab.Defenses)
+	topology lab.ContosoConfig
+	// holder is the name the attacker's public-CA certificate is issued
+	// for, and what it says of it; from is the sender it claims.
+	holder, certDesc, from string
+	// actor is who sends it: "mallory", or the unlisted partner itself.
+	actor string
+}
+
+var federationAttackerAddr = netip.MustParsePrefix("203.0.113.66/24")
+
+const (
+	federationTarget     = "203.0.113.10:5061"
+	federationTargetName = "sip.contoso.com"
+	federationVictim     = "alice@contoso.com"
+)
+
+var (
+	federationImpersonatePublicCA = federationParams{
+		name:    "federation/impersonate-partner-public-ca",
+		labels:  []lab.Label{lab.LabelFederation, lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
+		summary: "mallory, with a public-CA certificate for her own name, poses as Fabrikam's Edge",
+		story: "Mallory bought a certificate for her own name, sip.mallory.example, from the public CA (Public " +
+			"Trust TLS CA), which every federation trust store holds. From 203.0.113.66 on the Internet she " +
+			"connects to contoso's federation listener (sip.contoso.com, 203.0.113.10:5061) as a partner Edge " +
+			"and relays a MESSAGE claiming to come from carol@fabrikam.com, carrying a canary, to " +
+			"alice@contoso.com. The chain is valid; edge01's federation allow-list (fabrikam.com) must refuse " +
+			"a peer whose certificate names no allowed partner domain.",
+		expected: lab.Held,
+		holder:   "sip.mallory.example", certDesc: "her own public-CA certificate", from: "carol@fabrikam.com", actor: "mallory",
+	}
+	federationPartnerNotAllowed = federationParams{
+		name:    "federation/partner-not-allowed",
+		labels:  []lab.Label{lab.LabelFederation, lab.LabelMTLS, lab.LabelSIP},
+		summary: "litware.com, with a valid public-CA certificate, is not on contoso's federation allow-list",
+		story: "Litware (litware.com) runs an Edge at sip.litware.com with a valid certificate from the public " +
+			"CA, and sends alice@contoso.com an unsolicited MESSAGE carrying a canary, as itself " +
+			"(sales@litware.com), from 203.0.113.66. Contoso federates only with fabrikam.com: the chain and " +
+			"name are fine, but edge01's allow-list must refuse the partner domain.",
+		expected: lab.Held,
+		holder:   "sip.litware.com", certDesc: "its own public-CA certificate", from: "sales@litware.com", actor: "litware",
+	}
+	federationOtherPartnerCert = federationParams{
+		name:    "federation/impersonate-with-other-partner-cert",
+		labels:  []lab.Label{lab.LabelFederation, lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
+		summary: "mallory uses another organisation's valid federation certificate to pose as Fabrikam",
+		story: "Mallory holds the valid federation certificate and key of another organisation's Edge, " +
+			"sip.litware.com (public CA). From 203.0.113.66 she connects to contoso's federation listener " +
+			"(203.0.113.10:5061) and relays a MESSAGE claiming to come from carol@fabrikam.com, carrying a " +
+			"canary, to alice@contoso.com. The certificate proves litware, not fabrikam: edge01's allow-list " +
+			"must refuse it.",
+		expected: lab.Held,
+		holder:   "sip.litware.com", certDesc: "litware's public-CA certificate", from: "carol@fabrikam.com", actor: "mallory",
+	}
+)
 
 // federationFamily returns the scenarios of this family.
-func federationFamily() []lab.Scenario { return nil }
+func federationFamily() []lab.Scenario {
+	var out []lab.Scenario
+	for _, p := range []federationParams{federationImpersonatePublicCA, federationPartnerNotAllowed, federationOtherPartnerCert} {
+		out = append(out, p.scenario())
+	}
+	return out
+}
+
+func (p federationParams) scenario() lab.Scenario {
+	return lab.Scenario{
+		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
+		Expected: p.expected, Defenses: p.defenses, Topology: p.topology, Run: p.run,
+	}
+}
+
+// run: mallory's attempt first, then alice's federation service check;
+// last, edge01's refusal or fe01's acceptance.
+func (p federationParams) run(ctx context.Context, env *lab.Env) error {
+	c, err := p.topology.Build(ctx, env, env.Defenses)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	mallory := env.World.NewHost("mallory", netsim.HostConfig{})
+	if _, err := mallory.AddNIC(c.Segment("internet"), netsim.NICConfig{Addr: federationAttackerAddr}); err != nil {
+		return err
+	}
+	ca := c.CA("public-issuing")
+	cred, err := ca.Issue(pki.CertRequest{DNSNames: []string{p.holder}, Purpose: pki.PurposeServerClient})
+	if err != nil {
+		return err
+	}
+	forged := env.NewCanary(p.actor)
+	res, err := attacker.ImpersonateMTLS(ctx, attacker.MTLSImpersonation{
+		Dial: mallory, Addr: federationTarget, ServerName: federationTargetName,
+		Certificate: &cred.TLS, CertSource: p.certDesc,
+		Message: attacker.ForgedMessage{
+			From: p.from, To: federationVictim,
+			Body:    fmt.Sprintf("%s to %s: code word %s", p.from, federationVictim, forged),
+			ViaHost: p.holder, ViaPort: 5061,
+		},
+		Now: env.World.Now,
+	})
+	if err != nil {
+		return err
+	}
+	env.Evidence.Notef(p.actor, "presented %s (%s, issued by %s) to %s (%s)",
+		p.certDesc, res.Presented.Subject, res.Presented.Issuer, federationTargetName, federationTarget)
+	if res.Answered {
+		env.Evidence.Notef(p.actor, "MESSAGE from %s to %s answered %d %s", p.from, federationVictim, res.Status, res.Reason)
+	} else {
+		env.Evidence.Notef(p.actor, "MESSAGE from %s to %s failed: %s", p.from, federationVictim, res.Err)
+	}
+	injected, accepted := findDelivery(c, "fe01", forged)
+	var refusal sip.Rejection
+	if !accepted {
+		waitFor(ctx, refusalWait, func() bool {
+			var ok bool
+			refusal, ok = findRejection(c, "edge01", func(r sip.Rejection) bool {
+				return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == federationAttackerAddr.Addr().String()
+			})
+			return ok
+		})
+	}
+
+	legit, _, legitErr := aliceSends(ctx, env, c, "carol@fabrikam.com")
+	if d, ok := findDelivery(c, "fabrikam-fe01", legit); ok {
+		env.Evidence.SetService(lab.ServiceIntact)
+		env.Evidence.Notef("fabrikam-fe01", "service check: %s", describeDelivery(d))
+	} else {
+		env.Evidence.SetService(lab.ServiceDenied)
+		env.Evidence.Notef("alice", "service check: the canary did not reach carol@fabrikam.com: %v", errOrNothing(legitErr))
+	}
+
+	if accepted {
+		env.Evidence.Notef("fe01", "%s", describeDelivery(injected))
+		env.Evidence.InjectionAccepted("fe01", fmt.Sprintf("MESSAGE from %s to %s carrying %s's canary, relayed by edge01 from federation peer %s (%s)",
+			injected.From, injected.To, p.actor, p.holder, federationAttackerAddr.Addr()))
+		return nil
+	}
+	if refusal.Reason == "" {
+		noteRejections(env, c, "edge01")
+		return fmt.Errorf("scenarios: %s: edge01 neither relayed mallory's MESSAGE nor recorded refusing it (%s)", p.name, res.Err)
+	}
+	noteRejection(env, refusal)
+	return nil
+}

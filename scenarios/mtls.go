@@ -1,6 +1,241 @@
 package scenarios
 
-import "github.com/tlslab/tlslab/lab"
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/tlslab/tlslab/actors/attacker"
+	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/actors/sip"
+	"github.com/tlslab/tlslab/lab"
+)
+
+// The mtls family: mallory controls a machine on contoso-lan (10.0.0.99,
+// fe99.contoso.com, which holds a valid enterprise certificate but is not
+// in the topology) and connects to fe02's MTLS port, 5062, as if it were a
+// Front End relaying a MESSAGE from alice@contoso.com to bob@contoso.com
+// that carries mallory's canary. What it presents as its client
+// certificate differs from scenario to scenario; fe02's delivery records
+// decide whether the forged message got in.
+
+// mtlsParams declares one MTLS impersonation scenario.
+type mtlsParams struct {
+	name     string
+	labels   []lab.Label
+	summary  string
+	story    string
+	expected lab.Verdict
+	// defenses changes the hardened defaults (catalog variants and tests).
+	defenses func(*lab.Defenses)
+	// cert is the client certificate mallory presents (nil: none) and
+	// how it describes it.
+	cert func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error)
+}
+
+// mtlsInsider is the machine mallory controls.
+var mtlsInsider = lab.ContosoInsider{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}
+
+const (
+	mtlsTarget     = "fe02"
+	mtlsTargetFQDN = "fe02.contoso.com"
+	mtlsTargetAddr = "10.0.0.12:5062"
+	mtlsVictim     = "bob@contoso.com"
+)
+
+func mtlsTopology() lab.ContosoConfig {
+	return lab.ContosoConfig{Insiders: []lab.ContosoInsider{mtlsInsider}}
+}
+
+var (
+	mtlsNoClientCert = mtlsParams{
+		name:    "mtls/no-client-cert",
+		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP},
+		summary: "mallory connects to fe02's MTLS port without a client certificate",
+		story: "Mallory, on a machine on contoso-lan (10.0.0.99), connects to fe02's MTLS listener " +
+			"(10.0.0.12:5062) and tries to relay a MESSAGE claiming to come from alice@contoso.com, carrying a " +
+			"canary, to bob@contoso.com. She presents no client certificate. fe02 requires and verifies one " +
+			"(ClientCertRequired): the handshake must fail with \"tls: client didn't provide a certificate\" " +
+			"and nothing from mallory may be delivered.",
+		expected: lab.Held,
+		cert:     func(*lab.Env, *lab.Contoso) (*tls.Certificate, string, error) { return nil, "", nil },
+	}
+	mtlsUntrustedCert = mtlsParams{
+		name:    "mtls/untrusted-client-cert",
+		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
+		summary: "mallory presents a self-signed certificate for fe01.contoso.com to fe02's MTLS port",
+		story: "Mallory, on 10.0.0.99 on contoso-lan, connects to fe02's MTLS listener (10.0.0.12:5062) " +
+			"presenting a self-signed certificate for fe01.contoso.com, a name fe02's trusted server list " +
+			"holds, and tries to relay a forged MESSAGE from alice@contoso.com carrying a canary to " +
+			"bob@contoso.com. Chain validation must refuse the certificate (x509: unknown authority) and fe02 " +
+			"must deliver nothing from her.",
+		expected: lab.Held,
+		cert: func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
+			src := attacker.SelfSigned(env.World.Now, "fe01.contoso.com")
+			cert, err := src.Certificate(&tls.ClientHelloInfo{ServerName: "fe01.contoso.com"})
+			return cert, "a self-signed certificate", err
+		},
+	}
+	mtlsNotInTopology = mtlsParams{
+		name:    "mtls/not-in-topology",
+		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP},
+		summary: "mallory presents fe99's valid enterprise certificate; fe99 is not in the topology",
+		story: "Mallory controls fe99.contoso.com (10.0.0.99), a machine with a valid server+client " +
+			"certificate from Contoso Issuing CA 01 that the topology does not list. With that certificate she " +
+			"connects to fe02's MTLS listener (10.0.0.12:5062) and relays a forged MESSAGE from " +
+			"alice@contoso.com carrying a canary to bob@contoso.com. The chain, name and revocation status are " +
+			"all good; only the trusted server list stands in the way, and fe02 must refuse fe99.",
+		expected: lab.Held,
+		cert:     mtlsInsiderCert,
+	}
+	mtlsNotInTopologyListOff = mtlsParams{
+		name:    "mtls/not-in-topology-list-off",
+		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelMisconfig},
+		summary: "as mtls/not-in-topology with the trusted server list off: fe02 takes the forged message",
+		story: "The attack of mtls/not-in-topology against a fe02 that checks only the chain of an MTLS " +
+			"peer, not whether the topology lists it (TrustedServerList off). Mallory's fe99.contoso.com " +
+			"certificate chains to the enterprise root, so fe02 accepts the connection and delivers her forged " +
+			"MESSAGE to bob@contoso.com as if alice had sent it: a valid enterprise certificate is not a server " +
+			"identity.",
+		expected: lab.Broken,
+		defenses: func(d *lab.Defenses) { d.TrustedServerList = false },
+		cert:     mtlsInsiderCert,
+	}
+	mtlsMissingClientAuth = mtlsParams{
+		name:    "mtls/missing-client-auth-eku",
+		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
+		summary: "mallory presents an enterprise certificate for fe01.contoso.com without clientAuth",
+		story: "Mallory got Contoso Issuing CA 01 to issue her a certificate for fe01.contoso.com with the " +
+			"serverAuth extended key usage only, as a web server template would. From 10.0.0.99 she presents " +
+			"it as a client certificate to fe02's MTLS listener (10.0.0.12:5062) and relays a forged MESSAGE " +
+			"from alice@contoso.com carrying a canary to bob@contoso.com. fe02 verifies client certificates " +
+			"for the clientAuth usage and must refuse it with the exact x509 reason.",
+		expected: lab.Held,
+		cert: func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
+			ca := c.CA("contoso-issuing")
+			cred, err := ca.Issue(pki.CertRequest{DNSNames: []string{"fe01.contoso.com"}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+			if err != nil {
+				return nil, "", err
+			}
+			return &cred.TLS, "a certificate " + ca.Name() + " issued with serverAuth only", nil
+		},
+	}
+)
+
+// mtlsInsiderCert is fe99's own enterprise certificate.
+func mtlsInsiderCert(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
+	cred, ok := c.Credential(mtlsInsider.Name)
+	if !ok {
+		return nil, "", fmt.Errorf("scenarios: the topology has no certificate for %s", mtlsInsider.FQDN())
+	}
+	return &cred.TLS, "fe99's own enterprise certificate", nil
+}
 
 // mtlsFamily returns the scenarios of this family.
-func mtlsFamily() []lab.Scenario { return nil }
+func mtlsFamily() []lab.Scenario {
+	out := []lab.Scenario{}
+	for _, p := range []mtlsParams{mtlsNoClientCert, mtlsUntrustedCert, mtlsNotInTopology, mtlsNotInTopologyListOff, mtlsMissingClientAuth} {
+		out = append(out, p.scenario())
+	}
+	out = append(out, mtlsRelay.scenario())
+	return out
+}
+
+func (p mtlsParams) scenario() lab.Scenario {
+	return lab.Scenario{
+		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
+		Expected: p.expected, Defenses: p.defenses, Topology: mtlsTopology(), Run: p.run,
+	}
+}
+
+// run: mallory impersonates a Front End to fe02; then alice's own message
+// to bob shows whether the service still works.
+func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
+	c, err := mtlsTopology().Build(ctx, env, env.Defenses)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cert, desc, err := p.cert(env, c)
+	if err != nil {
+		return err
+	}
+	forged := env.NewCanary("mallory")
+	res, err := attacker.ImpersonateMTLS(ctx, attacker.MTLSImpersonation{
+		Dial: c.Host(mtlsInsider.Name), Addr: mtlsTargetAddr, ServerName: mtlsTargetFQDN,
+		Certificate: cert, CertSource: desc,
+		Message: attacker.ForgedMessage{
+			From: "alice@contoso.com", To: mtlsVictim,
+			Body:    fmt.Sprintf("alice to %s: code word %s", mtlsVictim, forged),
+			ViaHost: mtlsInsider.FQDN(), ViaPort: 5062,
+		},
+		Now: env.World.Now,
+	})
+	if err != nil {
+		return err
+	}
+	if res.Presented != nil {
+		env.Evidence.Notef("mallory", "presented %s (%s, issued by %s, extended key usage %s) to %s (%s)",
+			desc, res.Presented.Subject, res.Presented.Issuer, ekuList(res.Presented.ExtKeyUsage), mtlsTargetFQDN, mtlsTargetAddr)
+	} else {
+		env.Evidence.Notef("mallory", "presented no client certificate to %s (%s)", mtlsTargetFQDN, mtlsTargetAddr)
+	}
+	switch {
+	case res.Answered:
+		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s answered %d %s", mtlsVictim, res.Status, res.Reason)
+	default:
+		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s failed: %s", mtlsVictim, res.Err)
+	}
+
+	injected, accepted := findDelivery(c, mtlsTarget, forged)
+	var refusal sip.Rejection
+	refused := func(r sip.Rejection) bool {
+		return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == mtlsInsider.Addr.String()
+	}
+	if !accepted {
+		// fe02 records its refusal after sending the alert mallory reads.
+		waitFor(ctx, refusalWait, func() bool {
+			var ok bool
+			refusal, ok = findRejection(c, mtlsTarget, refused)
+			return ok
+		})
+	}
+
+	legit, _, legitErr := aliceSends(ctx, env, c, mtlsVictim)
+	if d, ok := findDelivery(c, mtlsTarget, legit); ok {
+		env.Evidence.SetService(lab.ServiceIntact)
+		env.Evidence.Notef(mtlsTarget, "service check: %s", describeDelivery(d))
+	} else {
+		env.Evidence.SetService(lab.ServiceDenied)
+		env.Evidence.Notef("alice", "service check: the canary did not reach %s: %v", mtlsVictim, errOrNothing(legitErr))
+	}
+
+	if accepted {
+		peer := injected.Peer.Identity
+		if peer == "" {
+			peer = "a peer without a certificate"
+		}
+		env.Evidence.Notef(mtlsTarget, "%s", describeDelivery(injected))
+		env.Evidence.InjectionAccepted(mtlsTarget, fmt.Sprintf("MESSAGE from %s to %s carrying mallory's canary, relayed by %s from %s (%s verified: %v)",
+			injected.From, injected.To, peer, hostOnly(injected.Peer.Addr), injected.Peer.Transport, injected.Peer.Verified))
+		return nil
+	}
+	if refusal.Reason == "" {
+		noteRejections(env, c, mtlsTarget)
+		return fmt.Errorf("scenarios: %s: %s neither delivered mallory's MESSAGE nor recorded refusing it (%s)", p.name, mtlsTarget, res.Err)
+	}
+	noteRejection(env, refusal)
+	return nil
+}
+
+// ekuList names extended key usages, "any" when there are none.
+func ekuList(us []string) string {
+	if len(us) == 0 {
+		return "any"
+	}
+	return strings.Join(us, ",")
+}

@@ -1,0 +1,134 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/tlslab/tlslab/actors/attacker"
+	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/actors/sip"
+	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// dnsSRVParams declares a federation SRV poisoning scenario: mallory, on
+// the Internet segment, answers edge01's query to public DNS for
+// _sipfederationtls._tcp.fabrikam.com with her own host, sip.evil.com
+// (203.0.113.66), for which she holds a valid public-CA certificate.
+type dnsSRVParams struct {
+	name     string
+	labels   []lab.Label
+	summary  string
+	story    string
+	expected lab.Verdict
+	defenses func(*lab.Defenses)
+}
+
+var dnsEvilAddr = netip.MustParsePrefix("203.0.113.66/24")
+
+const (
+	dnsEvilName   = "sip.evil.com"
+	dnsFedRecord  = "_sipfederationtls._tcp.fabrikam.com"
+	dnsFedVictim  = "carol@fabrikam.com"
+	dnsFedPartner = "fabrikam.com"
+)
+
+var (
+	dnsSRVPoison = dnsSRVParams{
+		name:    "dns/federation-srv-poison",
+		labels:  []lab.Label{lab.LabelDNS, lab.LabelFederation, lab.LabelSIP, lab.LabelMITM},
+		summary: "mallory poisons Fabrikam's federation SRV record to point at sip.evil.com",
+		story: "Mallory sits on the Internet path to public DNS (203.0.113.53) and answers edge01's query for " +
+			"_sipfederationtls._tcp.fabrikam.com first, pointing it at sip.evil.com (203.0.113.66), a host she " +
+			"runs with a valid public-CA certificate for its own name. Alice sends carol@fabrikam.com a canary. " +
+			"edge01 requires a federation SRV target to lie inside the partner's domain and must refuse " +
+			"sip.evil.com: carol gets nothing (service denied), mallory reads nothing.",
+		expected: lab.Held,
+	}
+	dnsSRVPoisonNoMatch = dnsSRVParams{
+		name:    "dns/federation-srv-poison-no-domain-match",
+		labels:  []lab.Label{lab.LabelDNS, lab.LabelFederation, lab.LabelSIP, lab.LabelMITM, lab.LabelMisconfig},
+		summary: "the SRV poisoning against an Edge that does not check the target's domain",
+		story: "The attack of dns/federation-srv-poison against an edge01 that follows a federation SRV record " +
+			"wherever it points (FederationSRVDomainMatch off). It dials sip.evil.com, and the certificate there " +
+			"is valid for exactly that name from a CA every federation trust store holds: the handshake " +
+			"succeeds, edge01 takes mallory for Fabrikam's Edge and hands her alice's canary.",
+		expected: lab.Broken,
+		defenses: func(d *lab.Defenses) { d.FederationSRVDomainMatch = false },
+	}
+)
+
+func (p dnsSRVParams) scenario() lab.Scenario {
+	return lab.Scenario{
+		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
+		Expected: p.expected, Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
+	}
+}
+
+func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
+	c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	mallory := env.World.NewHost("mallory", netsim.HostConfig{})
+	if _, err := mallory.AddNIC(c.Segment("internet"), netsim.NICConfig{Addr: dnsEvilAddr}); err != nil {
+		return err
+	}
+	me := dnsEvilAddr.Addr()
+	cred, err := c.CA("public-issuing").Issue(pki.CertRequest{DNSNames: []string{dnsEvilName}, Purpose: pki.PurposeServerClient})
+	if err != nil {
+		return err
+	}
+	px, err := attacker.NewProxy(attacker.ProxyConfig{
+		Host: mallory, Port: lab.PortSIPTLS, SIP: true,
+		Victim:   attacker.VictimTLS{Certs: attacker.OwnCertificate(cred), KeyLogWriter: env.KeyLog},
+		Upstream: attacker.SIPResponder{},
+	})
+	if err != nil {
+		return err
+	}
+	if err := px.Start(ctx); err != nil {
+		return err
+	}
+	defer px.Close()
+	spoof, err := attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{
+		Forgery: attacker.DNSForgery{Names: []string{dnsFedRecord, dnsEvilName}, A: me, SRVTarget: dnsEvilName, SRVPort: lab.PortSIPTLS},
+		Servers: []netip.Addr{c.Host("public-dns").Addr()},
+	})
+	if err != nil {
+		return err
+	}
+	defer spoof.AttachSegment(c.Segment("internet"))()
+
+	canary, _, sendErr := aliceSends(ctx, env, c, dnsFedVictim)
+	for _, q := range spoof.Questions() {
+		if q.Forged {
+			env.Evidence.Notef("mallory", "answered %s's query %s %s (ID %d) with %s", q.Client.Addr(), q.Type, q.Name, q.ID, map[string]string{"SRV": dnsEvilName + ":5061", "A": me.String()}[q.Type])
+		}
+	}
+	for _, r := range c.Edge("edge01").Relays() {
+		if r.NextHop != dnsEvilName || r.NextHopTLS == nil {
+			continue
+		}
+		env.Evidence.Notef("edge01", "relayed MESSAGE from %s to %s to %s (%s) over MTLS, peer certificate %s issued by %s; answered %d",
+			r.From, r.To, r.NextHop, r.NextHopAddr, r.NextHopTLS.PeerSubject, r.NextHopTLS.PeerIssuer, r.Status)
+		env.Evidence.IdentityAccepted("edge01", dnsEvilName, fmt.Sprintf("federated %s's message for %s to it, reached through a poisoned %s record, a host outside %s",
+			r.From, r.To, dnsFedRecord, dnsFedPartner))
+	}
+	if d, ok := findDelivery(c, "fabrikam-fe01", canary); ok {
+		env.Evidence.SetService(lab.ServiceIntact)
+		env.Evidence.Notef("fabrikam-fe01", "%s", describeDelivery(d))
+	} else {
+		env.Evidence.SetService(lab.ServiceDenied)
+		noteAnswer(env, "alice", "MESSAGE to "+dnsFedVictim, sendErr)
+	}
+	rep := px.Report([]string{canary.Token})
+	env.Evidence.CanariesObtained("mallory", len(rep.Found), 1, fmt.Sprintf("%d B edge01 sent to %s", rep.CapturedBytes, dnsEvilName))
+	if r, ok := findRejection(c, "edge01", func(r sip.Rejection) bool { return r.Direction == sip.Outbound }); ok {
+		noteRejection(env, r)
+	}
+	return nil
+}
