@@ -65,9 +65,11 @@ var _ = Describe("dns family", func() {
 			kinds: []lab.CompromiseKind{lab.CompromiseIdentity, lab.CompromiseCanary},
 		}),
 		familyEntry(familyCase{
-			name: "dns/dnssec-on-path-spoof", verdict: lab.Held, service: lab.ServiceDenied,
-			main:  Equal("alice: TLS pool01.contoso.com: dns: DNSSEC validation failed for pool01.contoso.com A: no RRSIG"),
-			lines: []types.GomegaMatcher{spoofedA, malloryNothing},
+			// alice's validating resolver drops mallory's unsigned answer and
+			// waits for dns01's signed one: the message reaches dave.
+			name: "dns/dnssec-on-path-spoof", verdict: lab.Held, service: lab.ServiceIntact,
+			main:  malloryNothing,
+			lines: []types.GomegaMatcher{spoofedA, MatchRegexp(`^alice: connected to pool01\.contoso\.com at 10\.0\.0\.11:5061 over TLS`), MatchRegexp(`^fe01: delivered the canary to dave@contoso\.com`)},
 		}),
 		familyEntry(familyCase{
 			name: "dns/federation-srv-poison", verdict: lab.Held, service: lab.ServiceDenied,
@@ -124,8 +126,8 @@ var _ = Describe("dns family", func() {
 		It("dnssec-on-path-spoof with a mis-issued certificate: DNSSEC alone stops it; off, mallory reads the canary (broken)", func(ctx SpecContext) {
 			p := dnsDNSSEC
 			p.misIssued = true
-			res := runFlipped(ctx, p.scenario(), lab.Held, lab.ServiceDenied)
-			Expect(res.Evidence).To(ContainElement("alice: TLS pool01.contoso.com: dns: DNSSEC validation failed for pool01.contoso.com A: no RRSIG"))
+			res := runFlipped(ctx, p.scenario(), lab.Held, lab.ServiceIntact)
+			Expect(res.Evidence).To(ContainElement(MatchRegexp(`^alice: connected to pool01\.contoso\.com at 10\.0\.0\.11:5061`)))
 			res = runFlipped(ctx, with(p, func(d *lab.Defenses) { d.DNSSECValidation = false }), lab.Broken, lab.ServiceDenied)
 			Expect(res.Evidence).To(ContainElement(malloryCanary))
 		})

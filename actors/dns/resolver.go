@@ -330,15 +330,26 @@ func (r *Resolver) lookup(ctx context.Context, host string, qtype uint16) ([]mie
 		} else if r.cfg.EDNS0Size > 0 {
 			q.SetEdns0(r.cfg.EDNS0Size, false)
 		}
-		resp, err := r.exchange(ctx, q)
+		// A response that fails validation is treated like a forgery:
+		// dropped, while the resolver waits for one that validates, so an
+		// on-path spoofer that only races the real server loses.
+		var accept func(*miekg.Msg) error
+		if zone := r.anchorZone(name); zone != "" {
+			// Fetch the zone's keys first: validating inside the wait must
+			// not need a second query (a fixed source port is taken).
+			_, _ = r.trustedKeys(ctx, zone)
+			accept = func(resp *miekg.Msg) error { return r.validate(ctx, resp, name, qtype) }
+		}
+		resp, err := r.exchangeAccepting(ctx, q, accept)
 		if err != nil {
+			var verr *ValidationError
+			if errors.As(err, &verr) {
+				return nil, "", verr
+			}
 			return fail(err)
 		}
 		if resp.Rcode != miekg.RcodeSuccess && resp.Rcode != miekg.RcodeNameError {
 			return fail(&RcodeError{Rcode: resp.Rcode})
-		}
-		if err := r.validate(ctx, resp, name, qtype); err != nil {
-			return nil, "", err
 		}
 		rrs, final := chase(resp.Answer, name, qtype)
 		switch {

@@ -23,6 +23,16 @@ var errTryTimeout = errors.New("try timed out")
 // response, or the cause of failure: a *TimeoutError when every try timed
 // out, the context's error, or the last transport error.
 func (r *Resolver) exchange(ctx context.Context, q *miekg.Msg) (*miekg.Msg, error) {
+	return r.exchangeAccepting(ctx, q, nil)
+}
+
+// exchangeAccepting is exchange with a further test on responses: a
+// matching UDP response that accept rejects is dropped like a forgery with
+// the wrong ID, and the try keeps waiting for the real answer, which an
+// on-path spoofer only races (DNSSEC validation uses this). When a try ends
+// with no accepted response, the last rejection is its error. accept nil
+// accepts everything.
+func (r *Resolver) exchangeAccepting(ctx context.Context, q *miekg.Msg, accept func(*miekg.Msg) error) (*miekg.Msg, error) {
 	tries := 0
 	var lastErr error
 	for range r.cfg.Retries + 1 {
@@ -34,9 +44,12 @@ func (r *Resolver) exchange(ctx context.Context, q *miekg.Msg) (*miekg.Msg, erro
 			m := q.Copy()
 			m.Response = false
 			m.Id = r.nextTXID()
-			resp, err := r.exchangeUDP(ctx, m, server)
+			resp, err := r.exchangeUDP(ctx, m, server, accept)
 			if err == nil && resp.Truncated {
 				resp, err = r.exchangeTCP(ctx, m, server)
+				if err == nil && accept != nil {
+					err = accept(resp)
+				}
 			}
 			switch {
 			case err == nil:
@@ -109,7 +122,7 @@ func (r *Resolver) openUDP(ctx context.Context) (pc net.PacketConn, release func
 // exchangeUDP sends m to server from a socket chosen by the port policy and
 // waits up to Timeout for a response whose source, ID and question match.
 // Anything else arriving on the socket is dropped and the wait goes on.
-func (r *Resolver) exchangeUDP(ctx context.Context, m *miekg.Msg, server netip.AddrPort) (*miekg.Msg, error) {
+func (r *Resolver) exchangeUDP(ctx context.Context, m *miekg.Msg, server netip.AddrPort, accept func(*miekg.Msg) error) (*miekg.Msg, error) {
 	wire, err := m.Pack()
 	if err != nil {
 		return nil, err
@@ -128,6 +141,7 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *miekg.Msg, server netip.A
 		return nil, err
 	}
 	buf := make([]byte, miekg.MaxMsgSize)
+	var rejected error
 	for {
 		n, from, err := pc.ReadFrom(buf)
 		if err != nil {
@@ -136,6 +150,9 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *miekg.Msg, server netip.A
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
+				if rejected != nil {
+					return nil, rejected
+				}
 				return nil, errTryTimeout
 			}
 			return nil, err
@@ -146,6 +163,12 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *miekg.Msg, server netip.A
 		resp := new(miekg.Msg)
 		if resp.Unpack(buf[:n]) != nil || !matches(resp, m) {
 			continue
+		}
+		if accept != nil && !resp.Truncated {
+			if err := accept(resp); err != nil {
+				rejected = err
+				continue
+			}
 		}
 		return resp, nil
 	}
