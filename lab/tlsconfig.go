@@ -29,6 +29,8 @@ import (
 //     (tls.RequireAndVerifyClientCert) or only verify one if given
 //     (tls.VerifyClientCertIfGiven).
 //   - MinTLSVersion: Config.MinVersion on every side.
+//   - MinTLSVersion below TLS 1.2 adds the ECDHE CBC suites old versions
+//     need.
 //   - ForwardSecrecyOnly: CipherSuites lists only ECDHE suites; off, it
 //     adds the static-RSA key-exchange suites, which Go offers only when
 //     listed explicitly (they need an RSA certificate to be negotiated).
@@ -112,6 +114,17 @@ func (p TLSPolicy) CipherSuites() []uint16 {
 		tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 		tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 		tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	}
+	if p.Defenses.MinTLSVersion < tls.VersionTLS12 {
+		// A floor below TLS 1.2 is only meaningful with suites that TLS 1.0
+		// and 1.1 can use: the CBC ones, as deployments that allow old
+		// versions configure them.
+		suites = append(suites,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+		)
 	}
 	if !p.Defenses.ForwardSecrecyOnly {
 		suites = append(suites,

@@ -317,17 +317,14 @@ var _ = Describe("mitm: the responsible defense does the work", func() {
 				compromises: []lab.CompromiseKind{lab.CompromiseCanary}}),
 	)
 
-	// The lab's TLS policy has a second layer under the version floor: its
-	// cipher suites are all TLS 1.2+ AEAD ones, none usable in TLS 1.0.
-	// With the floor lowered, the handshake still fails, on the suites.
-	It("version-downgrade with minimum version TLS 1.0: the version check no longer refuses, the cipher suite list does (held)",
+	// With the version floor lowered to TLS 1.0, alice takes the downgraded
+	// handshake: the version floor was the defense doing the work.
+	It("version-downgrade with minimum version TLS 1.0: alice accepts the downgraded session and mallory reads it (broken)",
 		Label(string(lab.LabelMisconfig)), func(ctx SpecContext) {
 			p := mitmVersionDowngrade.with(func(d *lab.Defenses) { d.MinTLSVersion = tls.VersionTLS10 })
-			res := runMITMParams(ctx, p, mitmCase{verdict: lab.Held, service: lab.ServiceDenied,
-				main: refused("remote error: tls: handshake failure"),
-				lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
-					ContainSubstring("(stolen certificate and key of fe01.contoso.com, pool01.contoso.com issued by Contoso Issuing CA 01); " +
-						"handshake failed: tls: no cipher suite supported by both client and server")}})
+			res := runMITMParams(ctx, p, mitmCase{verdict: lab.Broken, service: lab.ServiceIntact,
+				main:        MatchRegexp(`^mallory: 1 of 1 canary in [0-9.]+ (B|KiB) of decrypted plaintext$`),
+				compromises: []lab.CompromiseKind{lab.CompromiseCanary, lab.CompromiseIdentity}})
 			Expect(res.Evidence).NotTo(ContainElement(ContainSubstring("protocol version not supported")))
 		})
 
