@@ -2,12 +2,13 @@ package attacker
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/netip"
 	"sync"
 
 	miekg "github.com/miekg/dns"
+
+	"github.com/tlslab/tlslab/actors/dns"
 )
 
 // RogueDNS is a DNS server that answers with the attacker's forgery: what
@@ -54,65 +55,7 @@ func (r *RogueDNS) Queries() []DNSQuestion {
 // closes both and returns context.Cause(ctx) once every goroutine it
 // started has finished. Either may be nil, not both.
 func (r *RogueDNS) Serve(ctx context.Context, pc net.PacketConn, l net.Listener) error {
-	return serveDNS(ctx, r, pc, l)
-}
-
-// serveDNS runs miekg servers for h on pc and l until ctx ends.
-func serveDNS(ctx context.Context, h miekg.Handler, pc net.PacketConn, l net.Listener) error {
-	if pc == nil && l == nil {
-		return errors.New("attacker: serving DNS needs a PacketConn or a Listener")
-	}
-	type run struct {
-		srv     *miekg.Server
-		started chan struct{}
-		done    chan error
-	}
-	var runs []*run
-	add := func(srv *miekg.Server) {
-		r := &run{srv: srv, started: make(chan struct{}), done: make(chan error, 1)}
-		srv.Handler = h
-		srv.NotifyStartedFunc = func() { close(r.started) }
-		runs = append(runs, r)
-	}
-	if pc != nil {
-		add(&miekg.Server{PacketConn: pc, UDPSize: 4096})
-	}
-	if l != nil {
-		add(&miekg.Server{Listener: l})
-	}
-	var wg sync.WaitGroup
-	failed := make(chan error, len(runs))
-	for _, r := range runs {
-		wg.Go(func() {
-			err := r.srv.ActivateAndServe()
-			r.done <- err
-			failed <- err
-		})
-	}
-	var err error
-	select {
-	case <-ctx.Done():
-		err = context.Cause(ctx)
-	case err = <-failed:
-		if err == nil {
-			err = errors.New("attacker: DNS server stopped unexpectedly")
-		}
-	}
-	for _, r := range runs {
-		select {
-		case <-r.started:
-			_ = r.srv.ShutdownContext(context.WithoutCancel(ctx))
-		case <-r.done:
-		}
-	}
-	wg.Wait()
-	if pc != nil {
-		pc.Close()
-	}
-	if l != nil {
-		l.Close()
-	}
-	return err
+	return dns.Serve(ctx, r, pc, l)
 }
 
 // addrPortOfAny returns a UDP or TCP address as a netip.AddrPort.

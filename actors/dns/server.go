@@ -125,6 +125,16 @@ func (s *Server) ServeDNS(w miekg.ResponseWriter, r *miekg.Msg) {
 // has finished. Queries that arrive before Serve starts reading wait in the
 // socket, so callers need not wait for Serve to be ready.
 func (s *Server) Serve(ctx context.Context, pc net.PacketConn, l net.Listener) error {
+	return Serve(ctx, s, pc, l)
+}
+
+// Serve answers DNS queries with handler over pc (UDP) and l (TCP) until ctx
+// ends, with the contract of Server.Serve: either transport may be nil, not
+// both; it returns context.Cause(ctx), or the error of a transport that
+// failed first; it closes pc and l and returns only when every goroutine it
+// started has finished. It lets any miekg.Handler (a rogue server, say) be
+// served the way the lab's authoritative servers are.
+func Serve(ctx context.Context, handler miekg.Handler, pc net.PacketConn, l net.Listener) error {
 	if pc == nil && l == nil {
 		return &ConfigError{What: "server", Problem: "Serve needs a PacketConn, a Listener or both"}
 	}
@@ -136,7 +146,7 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, l net.Listener) e
 	var runs []*run
 	add := func(srv *miekg.Server) {
 		r := &run{srv: srv, started: make(chan struct{}), done: make(chan error, 1)}
-		srv.Handler = s
+		srv.Handler = handler
 		srv.NotifyStartedFunc = func() { close(r.started) }
 		runs = append(runs, r)
 	}
