@@ -1,11 +1,13 @@
 package scenarios
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/eavesdrop"
@@ -51,6 +53,11 @@ type eavesdropAttackParams struct {
 	// TLS 1.2 stack preferring static RSA when allowed, and gives the tap
 	// fe02's private key.
 	rsaFE02 bool
+	// rsaFabrikamEdge re-keys fabrikam-edge01's federation listener with
+	// an RSA certificate for sip.fabrikam.com (from the CA that issued its
+	// current external certificate) on a TLS 1.2 stack preferring static
+	// RSA when allowed, and gives the tap that certificate's private key.
+	rsaFabrikamEdge bool
 }
 
 var (
@@ -191,6 +198,14 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 			fe01 = fe02
 		}
 	}
+	if p.rsaFabrikamEdge {
+		keyHolder = "fabrikam-edge01"
+		var edge *sip.Edge
+		if rsaKey, edge, err = restartFabrikamEdge(ctx, env, c, p.topology.Timeout); err != nil {
+			return err
+		}
+		defer edge.Close()
+	}
 	seg := c.Segment(p.segment)
 	if seg == nil {
 		return fmt.Errorf("scenarios: the topology has no segment %q", p.segment)
@@ -198,7 +213,7 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 	tap := eavesdrop.New(eavesdrop.Config{})
 	defer seg.AddTap(tap)()
 	var thief *attacker.KeyEavesdropper
-	if p.stolenKey || p.rsaFE02 {
+	if p.stolenKey || p.rsaFE02 || p.rsaFabrikamEdge {
 		thief = attacker.NewKeyEavesdropper(rsaKey.Key, 0)
 		defer seg.AddTap(thief)()
 	}
@@ -350,4 +365,74 @@ func restartFE02(ctx context.Context, env *lab.Env, c *lab.Contoso, cred pki.Cre
 		return nil, fmt.Errorf("scenarios: restarting fe02: %w", err)
 	}
 	return fe, nil
+}
+
+// restartFabrikamEdge replaces the topology's fabrikam-edge01 by one
+// configured as the topology would, except for its federation listener: it
+// presents a new RSA certificate for sip.fabrikam.com, issued by the CA that
+// issued the Edge's current external certificate, on TLS 1.2, preferring
+// the static-RSA suites when the policy allows them. Its federation side
+// checks no revocation. It returns the new credential (whose key the tap
+// steals) and the Edge; the caller closes it.
+func restartFabrikamEdge(ctx context.Context, env *lab.Env, c *lab.Contoso, timeout time.Duration) (pki.Credential, *sip.Edge, error) {
+	const host = "fabrikam-edge01"
+	cur, ok := c.Credential(host + "-external")
+	if !ok {
+		return pki.Credential{}, nil, fmt.Errorf("scenarios: %s has no external certificate", host)
+	}
+	var issuer *pki.CA
+	for _, key := range []string{"fabrikam-issuing", "public-issuing"} {
+		if ca := c.CA(key); ca != nil && bytes.Equal(ca.Certificate().RawSubject, cur.Leaf.RawIssuer) {
+			issuer = ca
+			break
+		}
+	}
+	if issuer == nil {
+		return pki.Credential{}, nil, fmt.Errorf("scenarios: no CA of the topology issued %s's external certificate (%s)", host, cur.Leaf.Issuer)
+	}
+	cred, err := issuer.Issue(pki.CertRequest{
+		DNSNames: []string{"sip.fabrikam.com"}, Organization: "Fabrikam", KeyType: pki.KeyRSA2048, Purpose: pki.PurposeServerClient,
+	})
+	if err != nil {
+		return pki.Credential{}, nil, err
+	}
+	internal, err := c.MTLSConfig(host)
+	if err != nil {
+		return pki.Credential{}, nil, err
+	}
+	fedRoots, err := c.FederationRoots(host)
+	if err != nil {
+		return pki.Credential{}, nil, err
+	}
+	external := c.TLS().MTLS(cred.TLS, fedRoots, nil)
+	external.MaxVersion = tls.VersionTLS12
+	if rsa := staticRSASuites(external.CipherSuites); len(rsa) > 0 {
+		external.CipherSuites = rsa
+	}
+	if timeout <= 0 {
+		timeout = lab.DefaultContosoTimeout
+	}
+	d := c.Defenses()
+	edge, err := sip.NewEdge(sip.EdgeConfig{
+		FQDN: "edge01.fabrikam.com", ExternalFQDN: "sip.fabrikam.com", Name: host, Domain: lab.FabrikamDomain, Net: c.Host(host),
+		InternalAddr: "10.1.0.5:5062", InternalTLS: internal,
+		ExternalAddr: "203.0.113.20:5061", ExternalTLS: external,
+		Resolver:       c.Resolver(host),
+		FrontEnds:      map[string]string{"fe01.fabrikam.com": "10.1.0.11:5062"},
+		Registrar:      sip.NewRegistrar(map[string]string{"carol@fabrikam.com": "fe01.fabrikam.com"}),
+		TrustedServers: []string{"fe01.fabrikam.com", "edge01.fabrikam.com"}, SkipTrustedServerCheck: !d.TrustedServerList,
+		Partners: []string{lab.ContosoDomain}, AllowAnyPartner: !d.FederationAllowList,
+		AllowSRVTargetOutsideDomain: !d.FederationSRVDomainMatch,
+		Timeout:                     timeout, Now: env.World.Now,
+	})
+	if err != nil {
+		return pki.Credential{}, nil, fmt.Errorf("scenarios: %s: %w", host, err)
+	}
+	if err := c.Edge(host).Close(); err != nil {
+		return pki.Credential{}, nil, fmt.Errorf("scenarios: stopping %s: %w", host, err)
+	}
+	if err := edge.Start(ctx); err != nil {
+		return pki.Credential{}, nil, fmt.Errorf("scenarios: restarting %s: %w", host, err)
+	}
+	return cred, edge, nil
 }

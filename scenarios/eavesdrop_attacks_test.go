@@ -124,5 +124,18 @@ var _ = Describe("eavesdrop attack family", func() {
 			Expect(res.MainEvidence()).To(MatchRegexp(`^mallory: 1 of 1 canary in the plaintext of \d+ captured TLS session\(s\) decrypted with fe02's stolen key$`))
 			Expect(res.Evidence).To(ContainElement(MatchRegexp(`^mallory: decrypted 10\.0\.0\.11:\d+ -> 10\.0\.0\.12:5062 with fe02's stolen key: TLS 1\.2 TLS_RSA_WITH_\w+`)))
 		})
+		It("federation with fabrikam-edge01 on an RSA certificate and its key stolen: forward secrecy keeps the Internet leg sealed; off, the tap reads it (broken)", func(ctx SpecContext) {
+			p := eavesdropFederation
+			p.rsaFabrikamEdge = true
+			res := runFlipped(ctx, p.scenario(), lab.Held, lab.ServiceIntact)
+			Expect(res.MainEvidence()).To(MatchRegexp(`^mallory: 0 of 1 canary in the plaintext of \d+ captured TLS session\(s\) decrypted with fabrikam-edge01's stolen key$`))
+			Expect(res.Evidence).To(ContainElement(MatchRegexp(`^mallory: cannot decrypt 203\.0\.113\.10:\d+ -> 203\.0\.113\.20:5061 with fabrikam-edge01's stolen key: ` + ecdheRefusal + `$`)))
+			Expect(res.Evidence).To(ContainElement(Equal(federationDelivered)))
+			p.defenses = func(d *lab.Defenses) { d.ForwardSecrecyOnly = false }
+			res = runFlipped(ctx, p.scenario(), lab.Broken, lab.ServiceIntact)
+			Expect(res.MainEvidence()).To(MatchRegexp(`^mallory: 1 of 1 canary in the plaintext of \d+ captured TLS session\(s\) decrypted with fabrikam-edge01's stolen key$`))
+			Expect(res.Evidence).To(ContainElement(MatchRegexp(`^mallory: decrypted 203\.0\.113\.10:\d+ -> 203\.0\.113\.20:5061 with fabrikam-edge01's stolen key: TLS 1\.2 TLS_RSA_WITH_\w+`)))
+			Expect(res.Evidence).To(ContainElement(Equal(federationDelivered)))
+		})
 	})
 })
