@@ -65,7 +65,9 @@
 //
 // Frames are encoded in place into pooled buffers and recycled once read;
 // bulk writes are segmented GSO-style from one gopacket-encoded header per
-// batch; TCP checksums are computed by whoever first exposes a frame (transmit
-// checksum offload). BenchmarkStream and BenchmarkTLSHandshake compare netsim
-// with kernel loopback TCP and net.Pipe in the same run.
+// batch, each segment checksummed while its payload is still in the cache;
+// receivers and readers are woken once per batch; frames that reach their
+// receiver exactly as a host's stack built them skip checksum verification.
+// BenchmarkStream and BenchmarkTLSHandshake compare netsim with kernel
+// loopback TCP and net.Pipe in the same run.
 package netsim

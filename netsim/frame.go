@@ -79,10 +79,8 @@ const (
 )
 
 // encodeTCP builds a complete Ethernet/IPv4/TCP frame carrying payload, in
-// a buffer from pool. With offload the TCP checksum is left to
-// finishTCPChecksum, which whoever first looks at the frame runs (transmit
-// checksum offload: see frameChecksumPending).
-func (e *frameEncoder) encodeTCP(pool *framePool, ip *ipv4Header, h *tcpHeader, payload []byte, offload bool) []byte {
+// a buffer from pool (nil allocates).
+func (e *frameEncoder) encodeTCP(pool *framePool, ip *ipv4Header, h *tcpHeader, payload []byte) []byte {
 	e.setIPv4(ip, layers.IPProtocolTCP)
 	e.tcp = layers.TCP{
 		SrcPort: layers.TCPPort(h.srcPort),
@@ -111,11 +109,7 @@ func (e *frameEncoder) encodeTCP(pool *framePool, ip *ipv4Header, h *tcpHeader, 
 	}
 	hdrLen := ethHeaderLen + ipv4HeaderLen + tcpHeaderLen + optLen
 	frame := e.serialize(pool, hdrLen, payload, &e.eth, &e.ip, &e.tcp)
-	if offload {
-		finishIPv4Header(frame)
-	} else {
-		finishIPv4(frame, 16)
-	}
+	finishIPv4(frame, 16)
 	return frame
 }
 
@@ -126,9 +120,9 @@ const dataHeaderLen = ethHeaderLen + ipv4HeaderLen + tcpHeaderLen
 // segmentFromTemplate builds a data segment from the header of another
 // segment of the same connection (GSO style): the header bytes are copied
 // and the fields that differ between segments rewritten: IPv4 total length,
-// identification and header checksum, TCP sequence number and flags. The
-// TCP checksum is left zero, pending. payload must make the frame at least
-// minFrameLen long, so no Ethernet padding is needed.
+// identification and header checksum, TCP sequence number, flags and
+// checksum. payload must make the frame at least minFrameLen long, so no
+// Ethernet padding is needed.
 func segmentFromTemplate(pool *framePool, template []byte, id uint16, h *tcpHeader, payload []byte) []byte {
 	frame := pool.get(dataHeaderLen + len(payload))
 	copy(frame, template)
@@ -142,13 +136,8 @@ func segmentFromTemplate(pool *framePool, template []byte, id uint16, h *tcpHead
 	binary.BigEndian.PutUint32(tcpHdr[4:], h.seq)
 	tcpHdr[13] = byte(h.flags)
 	tcpHdr[16], tcpHdr[17] = 0, 0
+	finishTransport(frame, 16) // while the payload is still in this core's cache
 	return frame
-}
-
-// finishTCPChecksum computes the TCP checksum of a frame encoded with
-// offload.
-func finishTCPChecksum(frame []byte) {
-	finishTransport(frame, 16)
 }
 
 // serialize copies payload into a new frame and has gopacket write the

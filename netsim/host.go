@@ -163,10 +163,9 @@ func (h *Host) send(p path, frame []byte, resolved bool) {
 	}
 }
 
-// sendBatch is send for TCP frames that leave in order on one path, with
-// their checksums pending (see frameChecksumPending).
+// sendBatch is send for frames that leave in order on one path.
 func (h *Host) sendBatch(p path, frames [][]byte, resolved bool) {
-	st := frameOwned | frameChecksumPending
+	st := frameOwned
 	switch {
 	case p.local:
 		var k kicker
@@ -178,7 +177,6 @@ func (h *Host) sendBatch(p path, frames [][]byte, resolved bool) {
 		p.nic.transmitBatch(frames, st)
 	default:
 		for _, f := range frames {
-			st.completeChecksum(f)
 			h.arp.enqueue(p.nic, p.nextHop, f)
 		}
 	}

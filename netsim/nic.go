@@ -56,29 +56,11 @@ type NIC struct {
 // frameState travels with a frame from its sender to its receivers.
 type frameState uint8
 
-const (
-	// frameOwned: the sender handed over its only reference, so the one
-	// receiver may recycle the buffer.
-	frameOwned frameState = 1 << iota
-	// frameChecksumPending: the TCP checksum is not computed yet (transmit
-	// checksum offload). The first code to expose the frame to anyone but
-	// its single receiver (a tap, a hook, flooding, the ARP queue) computes
-	// it first, and so does the receiver before decoding; no one ever sees
-	// the frame without its checksum. It moves a pass over the payload from
-	// the sender's goroutine to the receiver's.
-	frameChecksumPending
-)
+// frameOwned: the sender handed over its only reference, so the one
+// receiver may recycle the buffer.
+const frameOwned frameState = 1
 
 func (st frameState) owned() bool { return st&frameOwned != 0 }
-
-// completeChecksum computes a pending checksum and returns the state
-// without frameChecksumPending.
-func (st frameState) completeChecksum(frame []byte) frameState {
-	if st&frameChecksumPending != 0 {
-		finishTCPChecksum(frame)
-	}
-	return st &^ frameChecksumPending
-}
 
 type queuedFrame struct {
 	data  []byte
@@ -204,10 +186,7 @@ func (n *NIC) transmitBatch(frames [][]byte, st frameState) {
 }
 
 func (n *NIC) send(k *kicker, frame []byte, st frameState) {
-	if p := n.taps.Load(); p != nil && len(*p) > 0 {
-		st = st.completeChecksum(frame)
-		n.observe(frame) // a capture on the sender sees datagrams the link then loses
-	}
+	n.observe(frame) // a capture on the sender sees datagrams the link then loses
 	if n.lost(frame) {
 		return
 	}
@@ -221,7 +200,7 @@ func (n *NIC) lost(frame []byte) bool {
 
 // deliver queues a frame that the segment switched to this NIC and adds the
 // NIC to k, whose kick wakes the receive loop. st says whether the receiver
-// may recycle the frame and whether its checksum is pending; from is nil for
+// may recycle the frame; from is nil for
 // injected frames and frames a host sends itself.
 func (n *NIC) deliver(k *kicker, frame []byte, from *NIC, st frameState) {
 	if !n.cfg.Promiscuous && frame[0]&1 == 0 && [6]byte(frame[0:6]) != [6]byte(n.mac) {
@@ -295,7 +274,6 @@ func (n *NIC) receiveLoop() {
 		}
 	}()
 	process := func(f queuedFrame) {
-		f.state.completeChecksum(f.data)
 		n.observe(f.data)
 		if !rx.input(f.data, f.state.owned(), f.pristine) && f.state.owned() {
 			n.host.world.frames.put(f.data)

@@ -132,16 +132,12 @@ func (s *Segment) attach(n *NIC) {
 }
 
 // transmit carries a frame sent by from across the segment; st says
-// whether the sender handed over its only reference and whether the
-// frame's checksum is still pending.
+// whether the sender handed over its only reference.
 //
 // Receivers are queued into k, which the caller kicks once its batch of
 // frames is on the wire.
 func (s *Segment) transmit(k *kicker, frame []byte, from *NIC, st frameState) {
 	obs := s.observers.Load()
-	if len(obs.hooks) > 0 || len(obs.taps) > 0 {
-		st = st.completeChecksum(frame)
-	}
 	if len(obs.hooks) > 0 {
 		st &^= frameOwned // a hook may have kept or replaced it
 		f := Frame{Data: frame, Ingress: from}
@@ -156,7 +152,7 @@ func (s *Segment) transmit(k *kicker, frame []byte, from *NIC, st frameState) {
 }
 
 // forward switches a frame to its port, or floods it. A flooded frame is
-// shared, so it is never recycled and its checksum is completed first.
+// shared, so it is never recycled.
 func (s *Segment) forward(k *kicker, frame []byte, from *NIC, taps []Tap, st frameState) {
 	if len(frame) < ethHeaderLen || s.world.closed() {
 		return
@@ -187,7 +183,7 @@ func (s *Segment) forward(k *kicker, frame []byte, from *NIC, taps []Tap, st fra
 	s.mu.RLock()
 	ports := s.ports
 	s.mu.RUnlock()
-	st = st.completeChecksum(frame) &^ frameOwned
+	st &^= frameOwned
 	for _, p := range ports {
 		if p != from {
 			p.deliver(k, frame, from, st)

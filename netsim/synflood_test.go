@@ -27,7 +27,7 @@ func TestHalfOpenHandshakesExpire(t *testing.T) {
 			ip := ipv4Header{srcMAC: spoofMAC, dstMAC: p.nb.MAC(), src: src, dst: p.b.Addr()}
 			hdr := tcpHeader{srcPort: uint16(40000 + i), dstPort: 80, seq: uint32(i), flags: flagSYN, window: 65535, mss: 1460, wscale: -1}
 			var enc frameEncoder
-			p.lan.Inject(enc.encodeTCP(nil, &ip, &hdr, nil, false))
+			p.lan.Inject(enc.encodeTCP(nil, &ip, &hdr, nil))
 		}
 		synctest.Wait()
 		pending := func() int {

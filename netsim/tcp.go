@@ -190,5 +190,5 @@ func (h *Host) sendReset(key connKey, seg *tcpSegment) {
 	}
 	ip, resolved := h.header(p, key.local.Addr(), key.remote.Addr())
 	var enc frameEncoder
-	h.send(p, enc.encodeTCP(nil, &ip, &hdr, nil, false), resolved)
+	h.send(p, enc.encodeTCP(nil, &ip, &hdr, nil), resolved)
 }

@@ -344,8 +344,7 @@ const maxBatchSegments = 64
 // It segments the way Linux's generic segmentation offload does: gopacket
 // encodes the batch's first frame, and every further segment starts as a
 // copy of that header with its IPv4 length and ID, TCP sequence number,
-// flags and checksums rewritten. TCP checksums are left pending (see
-// frameChecksumPending).
+// flags and checksums rewritten.
 func (c *Conn) transmitDataLocked(hdr *tcpHeader, data []byte, push bool) {
 	h := c.host
 	ip, resolved := h.header(c.path, c.key.local.Addr(), c.key.remote.Addr())
@@ -363,7 +362,7 @@ func (c *Conn) transmitDataLocked(hdr *tcpHeader, data []byte, push bool) {
 			if off > 0 {
 				ip.id = uint16(h.ipID.Add(1))
 			}
-			frame = c.enc.encodeTCP(&h.world.frames, &ip, &seg, data[off:end], true)
+			frame = c.enc.encodeTCP(&h.world.frames, &ip, &seg, data[off:end])
 			template = frame[:dataHeaderLen]
 		} else {
 			frame = segmentFromTemplate(&h.world.frames, template, uint16(h.ipID.Add(1)), &seg, data[off:end])
@@ -378,7 +377,7 @@ func (c *Conn) transmitDataLocked(hdr *tcpHeader, data []byte, push bool) {
 // transmitLocked builds and sends one segment. The caller holds txMu.
 func (c *Conn) transmitLocked(hdr *tcpHeader, payload []byte) {
 	ip, resolved := c.host.header(c.path, c.key.local.Addr(), c.key.remote.Addr())
-	c.host.send(c.path, c.enc.encodeTCP(&c.host.world.frames, &ip, hdr, payload, false), resolved)
+	c.host.send(c.path, c.enc.encodeTCP(&c.host.world.frames, &ip, hdr, payload), resolved)
 }
 
 // sendControl sends a segment without payload carrying the current
