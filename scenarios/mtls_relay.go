@@ -111,6 +111,16 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 	for _, s := range rep.Sessions {
 		env.Evidence.Notef("mallory", "intercepted %v -> %v: %s", s.Victim, s.Dialled, describeSides(s))
 	}
+	// fe01 finishing its MTLS handshake with mallory means it took her
+	// certificate for fe02's: an accepted identity, whether or not the
+	// relay then carries the canary.
+	for _, s := range rep.Sessions {
+		if v := s.VictimSide; v.TLS && v.Completed && v.Certificate != nil {
+			env.Evidence.IdentityAccepted("fe01", mtlsTargetFQDN,
+				fmt.Sprintf("completed the MTLS handshake with mallory's certificate %s (issuer %s)", v.Certificate.Subject, v.Certificate.Issuer))
+			break
+		}
+	}
 	if d, ok := findDelivery(c, mtlsTarget, canary); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
 		env.Evidence.Notef(mtlsTarget, "%s", describeDelivery(d))
