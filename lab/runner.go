@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tlslab/tlslab/netsim"
@@ -53,20 +54,51 @@ type Runner struct {
 	// as Env.Defenses. It is called once per run, possibly from several
 	// goroutines when the Runner is shared, and must only assign fields.
 	Override func(*Defenses)
+	// Parallel is how many scenarios RunAll runs at once, each in its own
+	// World. Zero or one means one after another. Verdicts do not depend on
+	// it: worlds share nothing.
+	Parallel int
+	// Progress, when non-nil, is called by RunAll after each scenario
+	// finishes, with the number finished so far, the total, and the result.
+	// Calls are serialized (never concurrent), in completion order.
+	Progress func(done, total int, r Result)
 }
 
 // Defenses returns the switches s runs with under this Runner:
 // Hardened(), then s.Defenses, then r.Override.
 func (r Runner) Defenses(s Scenario) Defenses { return Hardened().With(s.Defenses, r.Override) }
 
-// RunAll runs scenarios one after another and returns one result per
-// scenario, in the same order. When ctx is canceled the remaining scenarios
-// are not started; each of them gets an Error result.
+// RunAll runs scenarios, Parallel at a time (one after another by default),
+// and returns one result per scenario in the order given, whatever order they
+// finished in. When ctx is canceled the scenarios not yet started are not
+// started; each of them gets an Error result.
 func (r Runner) RunAll(ctx context.Context, scenarios []Scenario) []Result {
-	results := make([]Result, 0, len(scenarios))
-	for _, s := range scenarios {
-		results = append(results, r.Run(ctx, s))
+	results := make([]Result, len(scenarios))
+	workers := min(max(r.Parallel, 1), max(len(scenarios), 1))
+	next := make(chan int)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex // serializes Progress
+		done int
+	)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = r.Run(ctx, scenarios[i])
+				if r.Progress != nil {
+					mu.Lock()
+					done++
+					r.Progress(done, len(scenarios), results[i])
+					mu.Unlock()
+				}
+			}
+		})
 	}
+	for i := range scenarios {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	return results
 }
 

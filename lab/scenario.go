@@ -19,10 +19,15 @@ import (
 // and yields an Error verdict, so a defense stopping the attack is evidence,
 // not an error.
 type Scenario struct {
-	Name     string  // "family/name", e.g. "eavesdrop/tls"; unique in a catalog
-	Labels   []Label // from the checked list, see KnownLabels
-	Summary  string  // one line for tables
-	Story    string  // a few sentences for people: the setup, the attack, what should happen
+	Name    string  // "family/name", e.g. "eavesdrop/tls"; unique in a catalog
+	Labels  []Label // from the checked list, see KnownLabels
+	Summary string  // one line for tables
+	Story   string  // a few sentences for people: the setup, the attack, what should happen
+	// Attacker says who attacks from where and how, for handouts: "mallory
+	// (10.0.0.66) on contoso-lan, ARP-spoofing alice and fe01, terminating
+	// TLS on 5061 with a self-signed certificate". "" for baselines
+	// without an attacker.
+	Attacker string
 	Expected Verdict // Held or Broken; compared with the outcome only after it is decided
 
 	// Defenses changes the hardened defaults (Hardened) for this scenario,
