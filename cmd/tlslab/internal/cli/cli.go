@@ -27,11 +27,11 @@ const (
 // process exit code. It never panics on bad input and never prints cobra's
 // usage dump for errors: a usage error gets one line saying what was wrong and
 // where, and a hint naming the help to read. ctx cancels running scenarios.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer, catalog lab.Catalog) int {
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, l Lab) int {
 	if args == nil {
 		args = []string{} // cobra reads os.Args when given nil
 	}
-	st := &state{catalog: catalog, stdout: stdout, stderr: stderr}
+	st := &state{catalog: l.Catalog, loadFile: l.LoadFile, stdout: stdout, stderr: stderr}
 	root := newRoot(st)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -51,9 +51,18 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, catalog l
 	return ExitUsage
 }
 
+// Lab is what the command line works on.
+type Lab struct {
+	Catalog lab.Catalog
+	// LoadFile loads a YAML scenario file for --file; nil means --file is
+	// refused. Its errors name the file, line and field.
+	LoadFile func(path string) (lab.Scenario, error)
+}
+
 // state is what the commands share during one Run.
 type state struct {
 	catalog        lab.Catalog
+	loadFile       func(path string) (lab.Scenario, error)
 	stdout, stderr io.Writer
 	code           int // exit code when no error is returned
 }
@@ -75,6 +84,7 @@ or errors, 2 for usage errors.`,
   tlslab run
   tlslab run eavesdrop/tls --format json
   tlslab run --label mitm --pcap out --keylog out
+  tlslab matrix --format markdown
   tlslab show baseline/fe-to-fe-mtls`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -92,7 +102,7 @@ or errors, 2 for usage errors.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &flagError{err: err}
 	})
-	root.AddCommand(newListCmd(st), newRunCmd(st), newShowCmd(st))
+	root.AddCommand(newListCmd(st), newRunCmd(st), newMatrixCmd(st), newShowCmd(st))
 	return root
 }
 

@@ -171,7 +171,7 @@ func usage(hint string, subs ...string) check {
 
 func run(catalog lab.Catalog, args ...string) outcome {
 	var stdout, stderr bytes.Buffer
-	code := Run(context.Background(), args, &stdout, &stderr, catalog)
+	code := Run(context.Background(), args, &stdout, &stderr, Lab{Catalog: catalog})
 	return outcome{code, stdout.String(), stderr.String()}
 }
 
@@ -232,11 +232,11 @@ func TestCLI(t *testing.T) {
 
 		// usage errors
 		{"no command", fakeCatalog, nil,
-			usage("tlslab help", "missing command; want one of: help, list, run, show")},
+			usage("tlslab help", "missing command; want one of: help, list, matrix, run, show")},
 		{"unknown command", fakeCatalog, []string{"rnu"},
 			usage("tlslab help", `unknown command "rnu"; did you mean "run"?`)},
 		{"unknown command far from any", fakeCatalog, []string{"explode"},
-			usage("tlslab help", `unknown command "explode"; want one of: help, list, run, show`)},
+			usage("tlslab help", `unknown command "explode"; want one of: help, list, matrix, run, show`)},
 		{"unknown flag", fakeCatalog, []string{"run", "--fromat", "json"},
 			usage("tlslab help run", "unknown flag --fromat for 'tlslab run'; did you mean --format?")},
 		{"unknown shorthand", fakeCatalog, []string{"run", "-x"},
@@ -246,7 +246,7 @@ func TestCLI(t *testing.T) {
 		{"flag without value", fakeCatalog, []string{"run", "--format"},
 			usage("tlslab help run", "flag needs an argument: --format (for 'tlslab run')")},
 		{"bad format", fakeCatalog, []string{"run", "--format", "xml"},
-			usage("tlslab help run", `invalid --format "xml"; want table or json`)},
+			usage("tlslab help run", `invalid --format "xml"; want table, json, junit, markdown`)},
 		{"bad timeout", fakeCatalog, []string{"run", "--timeout", "soon"},
 			usage("tlslab help run", `invalid argument "soon" for "--timeout" flag`)},
 		{"zero timeout", fakeCatalog, []string{"run", "--timeout", "0s"},
@@ -369,7 +369,7 @@ func TestRunCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var stdout, stderr bytes.Buffer
-	code := Run(ctx, []string{"run"}, &stdout, &stderr, fakeCatalog())
+	code := Run(ctx, []string{"run"}, &stdout, &stderr, Lab{Catalog: fakeCatalog()})
 	if code != ExitMismatch || !strings.Contains(stdout.String(), "3 errors") {
 		t.Errorf("code %d, stdout:\n%s", code, stdout.String())
 	}

@@ -3,8 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,73 +12,80 @@ import (
 )
 
 type runFlags struct {
-	labels    []string
+	selectFlags
 	format    string
 	pcapDir   string
 	keyLogDir string
-	timeout   time.Duration
-	seed      uint64
 	verbose   bool
 }
 
 func newRunCmd(st *state) *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run [NAME...] [--label L]... [--format table|json] [--pcap DIR] [--keylog DIR] [--timeout D]",
+		Use:   "run [NAME...] [--label L]... [--file FILE]... [--format table|json|junit|markdown] [--pcap DIR] [--keylog DIR]",
 		Short: "Run scenarios (all by default) and report their verdicts",
 		Long: `Run the named scenarios, or all of them, each in a fresh simulated network, and
 report each verdict beside the expected one. --label keeps only scenarios that
-carry every given label. With --pcap and --keylog, each scenario leaves
+carry every given label; --file adds a scenario written in YAML (see
+scenarios/examples). With --pcap and --keylog, each scenario leaves
 <family>-<name>.pcapng and <family>-<name>.keys; open them together in Wireshark
 to see the decrypted traffic.
 
-Exit status: 0 when every verdict matches its expectation, 1 when any differs
-or errors, 2 for usage errors.`,
+Formats: table (for people), json, junit (JUnit XML for CI: one testcase per
+scenario, failures carrying the evidence), markdown (a training handout: per
+scenario the story, the attacker, the defenses, the verdict, the evidence and
+the capture files).
+
+--baseline FILE compares verdicts and service with a stored baseline and names
+every scenario that changed; --update-baseline FILE writes one.
+
+Exit status: 0 when every verdict matches its expectation (and the baseline,
+if given), 1 when any differs or errors, 2 for usage errors.`,
 		Example: `  tlslab run
-  tlslab run eavesdrop/tls mitm/arp-tls
-  tlslab run --label mitm --format json
-  tlslab run eavesdrop/tls --pcap out --keylog out`,
+  tlslab run eavesdrop/tls mitm/self-signed
+  tlslab run --label mitm --format json --parallel 2
+  tlslab run --file scenarios/examples/forged-ca-trusted.yaml
+  tlslab run --baseline scenarios/testdata/baselines/run.json
+  tlslab run --format markdown --pcap out/pcap --keylog out/keylog > handout.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return st.run(cmd, args, f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.labels, "label", "l", nil, "run only scenarios with this label (repeat or comma-separate; all must match)")
-	fl.StringVarP(&f.format, "format", "o", "table", "output format: table or json")
+	f.register(fl, 1)
+	fl.StringVarP(&f.format, "format", "o", "table", "output format: table, json, junit or markdown")
 	fl.StringVar(&f.pcapDir, "pcap", "", "write one pcapng capture per scenario into `DIR`")
 	fl.StringVar(&f.keyLogDir, "keylog", "", "write one NSS key log per scenario into `DIR` (for Wireshark)")
-	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline per scenario")
-	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated networks (0: random; each result reports its seed)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "after the table, print every evidence line of every scenario")
 	return cmd
 }
 
+var runFormats = []string{"table", "json", "junit", "markdown"}
+
 func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	format := strings.ToLower(f.format)
-	if format != "table" && format != "json" {
-		return usagef("invalid --format %q; want table or json", f.format)
+	if !slices.Contains(runFormats, format) {
+		return usagef("invalid --format %q; want %s", f.format, strings.Join(runFormats, ", "))
 	}
-	if f.timeout <= 0 {
-		return usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
-	}
-	labels, err := parseLabels(f.labels)
+	sel, err := st.pick(names, f.selectFlags, lab.BaselineRun)
 	if err != nil {
 		return err
 	}
-	if err := st.validCatalog(); err != nil {
-		return err
-	}
-	picked, err := st.catalog.Select(names, labels)
-	if err != nil {
-		return selectionError(err)
-	}
 
-	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, Seed: f.seed}
-	results := runner.RunAll(cmd.Context(), picked)
+	bar := newProgress(st.stderr, "scenario")
+	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, Seed: f.seed,
+		Parallel: f.parallel, Progress: bar.update}
+	results := runner.RunAll(cmd.Context(), sel.scenarios)
+	bar.clear()
 
-	if format == "json" {
+	switch format {
+	case "json":
 		err = lab.WriteJSON(st.stdout, results)
-	} else {
+	case "junit":
+		err = lab.WriteJUnit(st.stdout, sel.scenarios, results)
+	case "markdown":
+		err = lab.WriteMarkdown(st.stdout, sel.scenarios, results)
+	default:
 		err = lab.WriteTable(st.stdout, results)
 		if err == nil && f.verbose {
 			err = writeEvidence(st, results)
@@ -88,7 +95,11 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 		return &runtimeError{err: fmt.Errorf("writing the report: %w", err)}
 	}
 	st.notes(results, f)
-	if !lab.Summarize(results).OK() {
+	changed, err := st.settleBaseline(sel, f.selectFlags, lab.RunBaseline(results))
+	if err != nil {
+		return err
+	}
+	if changed || !lab.Summarize(results).OK() {
 		st.code = ExitMismatch
 	}
 	return nil

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tlslab/tlslab/lab"
+)
+
+// selectFlags pick scenarios and say how to run them; run and matrix share
+// them.
+type selectFlags struct {
+	labels         []string
+	files          []string
+	timeout        time.Duration
+	seed           uint64
+	parallel       int
+	baseline       string
+	updateBaseline string
+}
+
+func (f *selectFlags) register(fl *pflag.FlagSet, defaultParallel int) {
+	fl.StringArrayVarP(&f.labels, "label", "l", nil, "only scenarios with this label (repeat or comma-separate; all must match)")
+	fl.StringArrayVarP(&f.files, "file", "f", nil, "also run the scenario in this YAML scenario `FILE` (repeatable); without NAMEs, only the files")
+	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline per scenario run")
+	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated networks (0: random; each result reports its seed)")
+	fl.IntVarP(&f.parallel, "parallel", "j", defaultParallel, "run `N` scenarios at once, each in its own simulated network")
+	fl.StringVar(&f.baseline, "baseline", "", "compare the outcomes with the baseline `FILE`; exit 1 naming every cell that changed")
+	fl.StringVar(&f.updateBaseline, "update-baseline", "", "write the outcomes to the baseline `FILE` (cells not run are kept unless the whole catalog ran)")
+}
+
+// matrixParallel is the matrix's default --parallel: one run per CPU.
+func matrixParallel() int { return runtime.NumCPU() }
+
+// selection is what the flags and arguments picked.
+type selection struct {
+	scenarios []lab.Scenario
+	// complete: the whole catalog, nothing filtered, so a baseline check
+	// also reports stored cells that no longer exist.
+	complete bool
+	baseline *lab.Baseline // the stored baseline to compare with, if --baseline
+}
+
+// pick validates the shared flags, loads scenario files and the baseline (so
+// bad input fails before anything runs), and selects the scenarios.
+func (st *state) pick(names []string, f selectFlags, kind lab.BaselineKind) (selection, error) {
+	if f.timeout <= 0 {
+		return selection{}, usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
+	}
+	if f.parallel < 1 {
+		return selection{}, usagef("invalid --parallel %d; want 1 or more", f.parallel)
+	}
+	labels, err := parseLabels(f.labels)
+	if err != nil {
+		return selection{}, err
+	}
+	if err := st.validCatalog(); err != nil {
+		return selection{}, err
+	}
+	var sel selection
+	if f.baseline != "" {
+		b, err := lab.ReadBaseline(f.baseline, kind)
+		if err != nil {
+			return selection{}, usagef("%v", err)
+		}
+		sel.baseline = &b
+	}
+	fromFiles, err := st.loadFiles(f.files)
+	if err != nil {
+		return selection{}, err
+	}
+	if len(names) > 0 || len(fromFiles) == 0 {
+		sel.scenarios, err = st.catalog.Select(names, labels)
+		if err != nil {
+			return selection{}, selectionError(err)
+		}
+	}
+	for _, s := range fromFiles {
+		if _, err := st.catalog.Lookup(s.Name); err == nil {
+			return selection{}, usagef("scenario file names %q, which is already a catalog scenario; choose another name", s.Name)
+		}
+		if len(labels) == 0 || hasAll(s, labels) {
+			sel.scenarios = append(sel.scenarios, s)
+		}
+	}
+	sel.complete = len(names) == 0 && len(labels) == 0 && len(fromFiles) == 0
+	return sel, nil
+}
+
+func hasAll(s lab.Scenario, labels []lab.Label) bool {
+	for _, l := range labels {
+		if !s.HasLabel(l) {
+			return false
+		}
+	}
+	return true
+}
+
+// loadFiles loads every --file; a missing or malformed file is a usage
+// error whose message names the file, line and field.
+func (st *state) loadFiles(paths []string) ([]lab.Scenario, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	if st.loadFile == nil {
+		return nil, usagef("--file is not supported by this build")
+	}
+	var out []lab.Scenario
+	seen := map[string]string{}
+	for _, p := range paths {
+		s, err := st.loadFile(p)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if other, dup := seen[s.Name]; dup {
+			return nil, usagef("scenario files %s and %s both name %q", other, p, s.Name)
+		}
+		seen[s.Name] = p
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// settleBaseline compares now with the stored baseline (when --baseline was
+// given) and writes --update-baseline. It reports on stderr and returns
+// whether any cell changed.
+func (st *state) settleBaseline(sel selection, f selectFlags, now lab.Baseline) (changed bool, err error) {
+	if sel.baseline != nil {
+		changes := sel.baseline.Compare(now, sel.complete)
+		if len(changes) == 0 {
+			fmt.Fprintf(st.stderr, "tlslab: all %d cells match the baseline %s\n", len(now.Outcomes), f.baseline)
+		} else {
+			fmt.Fprintf(st.stderr, "tlslab: %d of %d cells differ from the baseline %s:\n", len(changes), len(now.Outcomes), f.baseline)
+			for _, c := range changes {
+				fmt.Fprintf(st.stderr, "  %s\n", c)
+			}
+			fmt.Fprintf(st.stderr, "(if the change is intended, rerun with --update-baseline %s)\n", f.baseline)
+		}
+		changed = len(changes) > 0
+	}
+	if f.updateBaseline != "" {
+		stored := lab.Baseline{Kind: now.Kind}
+		if !sel.complete {
+			if old, err := lab.ReadBaseline(f.updateBaseline, now.Kind); err == nil {
+				stored = old
+			} else if _, statErr := os.Stat(f.updateBaseline); statErr == nil {
+				return changed, &runtimeError{err: fmt.Errorf("not updating it: %w", err)}
+			}
+		}
+		merged := stored.Merge(now, sel.complete)
+		if err := lab.WriteBaseline(f.updateBaseline, merged); err != nil {
+			return changed, &runtimeError{err: err}
+		}
+		fmt.Fprintf(st.stderr, "tlslab: wrote %d cells to the baseline %s\n", len(merged.Outcomes), f.updateBaseline)
+	}
+	return changed, nil
+}

@@ -1,0 +1,296 @@
+package lab_test
+
+import (
+	"bytes"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlslab/tlslab/lab"
+)
+
+// The JUnit document as a CI reporter reads it back.
+type junitDoc struct {
+	XMLName  xml.Name `xml:"testsuites"`
+	Name     string   `xml:"name,attr"`
+	Tests    string   `xml:"tests,attr"`
+	Failures string   `xml:"failures,attr"`
+	Errors   string   `xml:"errors,attr"`
+	Time     string   `xml:"time,attr"`
+	Suites   []struct {
+		Name     string          `xml:"name,attr"`
+		Tests    string          `xml:"tests,attr"`
+		Failures string          `xml:"failures,attr"`
+		Errors   string          `xml:"errors,attr"`
+		Skipped  string          `xml:"skipped,attr"`
+		Time     string          `xml:"time,attr"`
+		Cases    []junitCaseRead `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+type junitCaseRead struct {
+	ClassName  string `xml:"classname,attr"`
+	Name       string `xml:"name,attr"`
+	Time       string `xml:"time,attr"`
+	Properties []struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	} `xml:"properties>property"`
+	Failure   *junitProblemRead `xml:"failure"`
+	Error     *junitProblemRead `xml:"error"`
+	SystemOut *string           `xml:"system-out"`
+}
+
+type junitProblemRead struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Body    string `xml:",chardata"`
+}
+
+// junitFixture is sampleResults (a match with captures, a mismatch, an
+// error) plus a second mismatch whose evidence holds markup, quotes, a
+// CDATA terminator and characters XML 1.0 forbids.
+func junitFixture() ([]lab.Scenario, []lab.Result) {
+	rs := append(sampleResults(), lab.Result{
+		Scenario: "pki/odd-evidence", Labels: []lab.Label{lab.LabelPKI},
+		Verdict: lab.Held, Expected: lab.Broken, OK: false, Service: lab.ServiceDenied,
+		Evidence: []string{
+			"mallory: sent <INVITE> & \"quoted\" 'single' <&>\x00\x01\x1b ]]> end",
+			"alice: handshake failed: x509: certificate signed by unknown authority",
+		},
+		Duration: 1500 * time.Microsecond, Seed: 42,
+	})
+	scenarios := []lab.Scenario{
+		{Name: "mitm/stolen-key", Summary: "Mallory relays with the server's stolen key"},
+		{Name: "eavesdrop/tls", Summary: "A passive tap sees only TLS"},
+	}
+	return scenarios, rs
+}
+
+func decodeJUnit(t *testing.T, data []byte) junitDoc {
+	t.Helper()
+	var doc junitDoc
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("output is not XML: %v\n%s", err, data)
+	}
+	return doc
+}
+
+// junitCheck is one assertion about a decoded test case.
+type junitCheck func(t *testing.T, tc junitCaseRead)
+
+func junitAll(checks ...junitCheck) junitCheck {
+	return func(t *testing.T, tc junitCaseRead) {
+		for _, c := range checks {
+			c(t, tc)
+		}
+	}
+}
+
+func junitAttrs(classname, name, seconds string) junitCheck {
+	return func(t *testing.T, tc junitCaseRead) {
+		if tc.ClassName != classname || tc.Name != name || tc.Time != seconds {
+			t.Errorf("testcase classname=%q name=%q time=%q, want %q %q %q", tc.ClassName, tc.Name, tc.Time, classname, name, seconds)
+		}
+	}
+}
+
+// props checks the properties, in order, as "name=value".
+func junitProps(want ...string) junitCheck {
+	return func(t *testing.T, tc junitCaseRead) {
+		var got []string
+		for _, p := range tc.Properties {
+			got = append(got, p.Name+"="+p.Value)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: properties %q, want %q", tc.Name, got, want)
+		}
+	}
+}
+
+func junitPassed() junitCheck {
+	return func(t *testing.T, tc junitCaseRead) {
+		if tc.Failure != nil || tc.Error != nil {
+			t.Errorf("%s: failure %+v, error %+v, want neither", tc.Name, tc.Failure, tc.Error)
+		}
+	}
+}
+
+// problem checks the failure (kind "failure") or error (kind "error"): its
+// attributes and its body, exactly.
+func junitProblem(kind, message, typ, body string) junitCheck {
+	return func(t *testing.T, tc junitCaseRead) {
+		got, other := tc.Failure, tc.Error
+		if kind == "error" {
+			got, other = tc.Error, tc.Failure
+		}
+		if got == nil || other != nil {
+			t.Fatalf("%s: failure %+v, error %+v, want only a %s", tc.Name, tc.Failure, tc.Error, kind)
+		}
+		if got.Message != message || got.Type != typ {
+			t.Errorf("%s: %s message=%q type=%q, want %q %q", tc.Name, kind, got.Message, got.Type, message, typ)
+		}
+		if got.Body != body {
+			t.Errorf("%s: %s body\n%q\nwant\n%q", tc.Name, kind, got.Body, body)
+		}
+	}
+}
+
+func junitSystemOut(want string) junitCheck {
+	return func(t *testing.T, tc junitCaseRead) {
+		if tc.SystemOut == nil {
+			t.Fatalf("%s: no system-out", tc.Name)
+		}
+		if *tc.SystemOut != want {
+			t.Errorf("%s: system-out\n%q\nwant\n%q", tc.Name, *tc.SystemOut, want)
+		}
+	}
+}
+
+func TestWriteJUnit(t *testing.T) {
+	scenarios, results := junitFixture()
+	var buf bytes.Buffer
+	if err := lab.WriteJUnit(&buf, scenarios, results); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`+"\n<testsuites ") {
+		t.Errorf("output does not start with the XML declaration and <testsuites>:\n%s", buf.String())
+	}
+	doc := decodeJUnit(t, buf.Bytes())
+
+	// 1.234567s + 3ms + 0 + 1.5ms
+	if doc.Name != "tlslab" || doc.Tests != "4" || doc.Failures != "2" || doc.Errors != "1" || doc.Time != "1.239" {
+		t.Errorf("testsuites name=%q tests=%s failures=%s errors=%s time=%s, want tlslab 4 2 1 1.239",
+			doc.Name, doc.Tests, doc.Failures, doc.Errors, doc.Time)
+	}
+	if len(doc.Suites) != 1 {
+		t.Fatalf("%d testsuites, want 1", len(doc.Suites))
+	}
+	s := doc.Suites[0]
+	if s.Name != "tlslab" || s.Tests != "4" || s.Failures != "2" || s.Errors != "1" || s.Skipped != "0" || s.Time != "1.239" {
+		t.Errorf("testsuite name=%q tests=%s failures=%s errors=%s skipped=%s time=%s, want tlslab 4 2 1 0 1.239",
+			s.Name, s.Tests, s.Failures, s.Errors, s.Skipped, s.Time)
+	}
+
+	long := results[1].Evidence[0]
+	odd := "mallory: sent <INVITE> & \"quoted\" 'single' <&> ]]> end" // NUL, SOH and ESC dropped
+	checks := []junitCheck{
+		junitAll(
+			junitAttrs("tlslab.eavesdrop", "eavesdrop/tls", "1.235"),
+			junitProps("verdict=held", "expected=held", "service=intact", "seed=7", "labels=eavesdrop,tls"),
+			junitPassed(),
+			junitSystemOut("A passive tap sees only TLS\n"+
+				"verdict: held (expected held, match: yes)\n"+
+				"service: intact\n"+
+				"seed: 7 (replay: tlslab run eavesdrop/tls --seed 7)\n"+
+				"pcap: out/eavesdrop-tls.pcapng\n"+
+				"keylog: out/eavesdrop-tls.keys\n"+
+				"evidence:\n"+
+				"  alice: sent 2 IMs\n"+
+				"  eavesdropper: 0 of 2 canaries in 9.1 KiB of captured TCP payload\n"),
+		),
+		junitAll(
+			junitAttrs("tlslab.mitm", "mitm/stolen-key", "0.003"),
+			junitProps("verdict=broken", "expected=held", "service=intact", "seed=0", "labels=mitm"),
+			junitProblem("failure", "verdict broken, expected held", "verdict-mismatch",
+				long+"\nevidence:\n  "+long+"\n  mallory: 2 of 2 canaries in decrypted SIP\n"),
+			junitSystemOut("Mallory relays with the server's stolen key\n"+
+				"verdict: broken (expected held, match: NO)\n"+
+				"service: intact\n"+
+				"seed: not recorded\n"+
+				"evidence:\n  "+long+"\n  mallory: 2 of 2 canaries in decrypted SIP\n"),
+		),
+		junitAll(
+			junitAttrs("tlslab.dns", "dns/hijack", "0.000"),
+			junitProps("verdict=error", "expected=held", "service=unknown", "seed=0"),
+			junitProblem("error", `lab: scenario "dns/hijack" did not finish within 10s`, "scenario-error",
+				`error: lab: scenario "dns/hijack" did not finish within 10s`+"\nevidence: none recorded\n"),
+			junitSystemOut("verdict: error (expected held, match: error)\n"+
+				"service: unknown\n"+
+				"seed: not recorded\n"+
+				"evidence: none recorded\n"),
+		),
+		junitAll(
+			junitAttrs("tlslab.pki", "pki/odd-evidence", "0.002"),
+			junitProps("verdict=held", "expected=broken", "service=denied", "seed=42", "labels=pki"),
+			junitProblem("failure", "verdict held, expected broken", "verdict-mismatch",
+				"alice: handshake failed: x509: certificate signed by unknown authority\n"+
+					"evidence:\n  "+odd+"\n  alice: handshake failed: x509: certificate signed by unknown authority\n"),
+			junitSystemOut("verdict: held (expected broken, match: NO)\n"+
+				"service: denied\n"+
+				"seed: 42 (replay: tlslab run pki/odd-evidence --seed 42)\n"+
+				"evidence:\n  "+odd+"\n  alice: handshake failed: x509: certificate signed by unknown authority\n"),
+		),
+	}
+	if len(s.Cases) != len(checks) {
+		t.Fatalf("%d testcases, want %d", len(s.Cases), len(checks))
+	}
+	for i, check := range checks {
+		check(t, s.Cases[i])
+	}
+	junitXMLLint(t, buf.Bytes())
+}
+
+func TestWriteJUnitEmpty(t *testing.T) {
+	var buf bytes.Buffer
+	if err := lab.WriteJUnit(&buf, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	doc := decodeJUnit(t, buf.Bytes())
+	if doc.Tests != "0" || doc.Failures != "0" || doc.Errors != "0" || doc.Time != "0.000" || len(doc.Suites) != 1 || len(doc.Suites[0].Cases) != 0 {
+		t.Errorf("empty report: %+v", doc)
+	}
+	junitXMLLint(t, buf.Bytes())
+}
+
+// TestWriteJUnitEscapesAttributes: markup and forbidden characters in the
+// name and the error message, which land in attributes.
+func TestWriteJUnitEscapesAttributes(t *testing.T) {
+	res := []lab.Result{{
+		Scenario: "odd/<name>&\"'\x00", Verdict: lab.Error, Expected: lab.Held, Seed: 3,
+		Err: junitErr("lab: bad <thing> & \"more\"\x07\nsecond line"),
+	}}
+	var buf bytes.Buffer
+	if err := lab.WriteJUnit(&buf, nil, res); err != nil {
+		t.Fatal(err)
+	}
+	doc := decodeJUnit(t, buf.Bytes())
+	tc := doc.Suites[0].Cases[0]
+	if tc.Name != `odd/<name>&"'` || tc.ClassName != "tlslab.odd" {
+		t.Errorf("name %q classname %q", tc.Name, tc.ClassName)
+	}
+	if tc.Error == nil || tc.Error.Message != "lab: bad <thing> & \"more\"\nsecond line" {
+		t.Errorf("error %+v", tc.Error)
+	}
+	if want := `seed: 3 (replay: tlslab run 'odd/<name>&"'\''' --seed 3)`; tc.SystemOut == nil || !strings.Contains(*tc.SystemOut, want) {
+		t.Errorf("system-out lacks %s", want)
+	}
+	junitXMLLint(t, buf.Bytes())
+}
+
+type junitErr string
+
+func (e junitErr) Error() string { return string(e) }
+
+// junitXMLLint checks well-formedness with xmllint, in a subtest that is
+// skipped when xmllint is not installed.
+func junitXMLLint(t *testing.T, data []byte) {
+	t.Helper()
+	t.Run("xmllint", func(t *testing.T) {
+		path, err := exec.LookPath("xmllint")
+		if err != nil {
+			t.Skip("xmllint not installed")
+		}
+		file := filepath.Join(t.TempDir(), "junit.xml")
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(path, "--noout", file).CombinedOutput(); err != nil {
+			t.Errorf("xmllint --noout: %v\n%s\n%s", err, out, data)
+		}
+	})
+}
