@@ -33,6 +33,9 @@ type baselineParams struct {
 	// path lists the servers alice's message crosses, her Front End first
 	// and the recipient's home Front End last.
 	path []string
+	// attacker describes the attacker (Scenario.Attacker), "" for a
+	// delivery baseline.
+	attacker string
 	// unreachable lists hosts whose inbound traffic is dropped on their
 	// segment, as a dead link or firewall would (tests: an unreachable
 	// PKI host).
@@ -128,6 +131,7 @@ var (
 		expected: lab.Held,
 		topology: lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
 		play:     refuseInsider,
+		attacker: "mallory on fe99.contoso.com (10.0.0.99) on contoso-lan, a server with a valid enterprise certificate that the topology does not list, relaying a forged MESSAGE to fe02's MTLS port (10.0.0.12:5062)",
 		to:       "bob@contoso.com",
 		path:     []string{"fe01", "fe02"},
 	}
@@ -170,6 +174,7 @@ func (p baselineParams) scenario() lab.Scenario {
 		Summary:  p.summary,
 		Story:    p.story,
 		Expected: p.expected,
+		Attacker: p.attacker,
 		Defenses: p.defenses,
 		Topology: p.topology,
 		Run:      p.run,

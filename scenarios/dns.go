@@ -46,11 +46,14 @@ type dnsParams struct {
 	expected lab.Verdict
 	defenses func(*lab.Defenses)
 	position dnsPosition
-	// misIssued has mallory present a certificate for pool01.contoso.com
-	// that Contoso Issuing CA 01 issued to her; otherwise her own CA
-	// forges one.
-	misIssued bool
+	// cert is the certificate mallory's pool presents (the catalog's
+	// default is dnsForged). Mallory Root CA is the topology's attacker
+	// CA here, which runs no revocation service.
+	cert certSpec
 }
+
+// dnsForged is a certificate forged per SNI by Mallory Root CA.
+var dnsForged = certSpec{source: certForged, issuer: issuerMallory}
 
 var dnsMalloryAddr = netip.MustParsePrefix("10.0.0.66/24")
 
@@ -67,6 +70,7 @@ var (
 			"dave@contoso.com a canary. Her client validates the chain and must refuse the handshake: mallory " +
 			"reads nothing, and alice loses her service.",
 		expected: lab.Held, position: dnsRogueServer,
+		cert: dnsForged,
 	}
 	dnsOnPathSpoof = dnsParams{
 		name:    "dns/on-path-spoof",
@@ -77,6 +81,7 @@ var (
 			"answer arrives second and is ignored. She plays the pool with a certificate forged by her own CA. " +
 			"Alice's certificate check must refuse it: service denied, nothing read.",
 		expected: lab.Held, position: dnsOnPath,
+		cert: dnsForged,
 	}
 	dnsHijackFallback = dnsParams{
 		name:    "dns/hijack-plaintext-fallback",
@@ -88,6 +93,7 @@ var (
 		expected: lab.Broken,
 		defenses: func(d *lab.Defenses) { d.TLSOnly = false },
 		position: dnsOnPath,
+		cert:     dnsForged,
 	}
 	dnsHijackMisIssued = dnsParams{
 		name:    "dns/hijack-mis-issued-cert",
@@ -97,7 +103,7 @@ var (
 			"mis-issuance the trust model names as its limit) and spoofs dns01's answer from the path. Alice's " +
 			"client finds a valid chain, the right name and a good revocation status at 10.0.0.66, accepts " +
 			"mallory as her pool and sends her the canary.",
-		expected: lab.Broken, position: dnsOnPath, misIssued: true,
+		expected: lab.Broken, position: dnsOnPath, cert: misIssuedCert,
 	}
 	dnsBlindRandomised = dnsParams{
 		name:    "dns/blind-spoof-randomised",
@@ -109,6 +115,7 @@ var (
 			"answer. Alice's resolver picks random query IDs and source ports (DNSRandomization): no forgery " +
 			"matches, dns01's answer wins and dave gets the canary.",
 		expected: lab.Held, position: dnsBlind,
+		cert: dnsForged,
 	}
 	dnsBlindPredictable = dnsParams{
 		name:    "dns/blind-spoof-predictable",
@@ -121,6 +128,7 @@ var (
 		expected: lab.Held,
 		defenses: func(d *lab.Defenses) { d.DNSRandomization = false },
 		position: dnsBlind,
+		cert:     dnsForged,
 	}
 	dnsDNSSEC = dnsParams{
 		name:    "dns/dnssec-on-path-spoof",
@@ -133,6 +141,7 @@ var (
 		expected: lab.Held,
 		defenses: func(d *lab.Defenses) { d.DNSSECValidation = true },
 		position: dnsOnPath,
+		cert:     dnsForged,
 	}
 )
 
@@ -151,7 +160,7 @@ func dnsFamily() []lab.Scenario {
 func (p dnsParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
+		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
 	}
 }
 
@@ -171,9 +180,12 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	me := dnsMalloryAddr.Addr()
 
 	// mallory's pool: TLS on 5061, and a plaintext trap on 5060.
-	certs := attacker.ForgedByCA(c.CA("attacker"), lab.ContosoPool)
-	if p.misIssued {
-		if certs, err = attacker.MisIssuedCertificate(c.CA("contoso-issuing"), lab.ContosoPool); err != nil {
+	certs, ca, err := p.cert.build(certWorld{env: env, c: c, server: lab.ContosoPool, mallory: c.CA("attacker")})
+	if err != nil {
+		return err
+	}
+	if p.cert.revoked && p.cert.source != certStolen {
+		if err := revokeCert(env, ca, certs, lab.ContosoPool); err != nil {
 			return err
 		}
 	}

@@ -63,7 +63,7 @@ var (
 func (p dnsSRVParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
+		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
 	}
 }
 

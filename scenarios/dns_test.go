@@ -118,14 +118,14 @@ var _ = Describe("dns family", func() {
 		})
 		It("blind-spoof-randomised with DNS randomisation off and a mis-issued certificate: poisoned and read (broken)", func(ctx SpecContext) {
 			p := dnsBlindRandomised
-			p.misIssued = true
+			p.cert = misIssuedCert
 			runFlipped(ctx, p.scenario(), lab.Held, lab.ServiceIntact) // randomisation alone stops it
 			res := runFlipped(ctx, with(p, func(d *lab.Defenses) { d.DNSRandomization = false }), lab.Broken, lab.ServiceDenied)
 			Expect(res.Evidence).To(ContainElement(malloryCanary))
 		})
 		It("dnssec-on-path-spoof with a mis-issued certificate: DNSSEC alone stops it; off, mallory reads the canary (broken)", func(ctx SpecContext) {
 			p := dnsDNSSEC
-			p.misIssued = true
+			p.cert = misIssuedCert
 			res := runFlipped(ctx, p.scenario(), lab.Held, lab.ServiceIntact)
 			Expect(res.Evidence).To(ContainElement(MatchRegexp(`^alice: connected to pool01\.contoso\.com at 10\.0\.0\.11:5061`)))
 			res = runFlipped(ctx, with(p, func(d *lab.Defenses) { d.DNSSECValidation = false }), lab.Broken, lab.ServiceDenied)

@@ -78,6 +78,7 @@ func (p eavesdropParams) scenario() lab.Scenario {
 		Summary:  p.summary,
 		Story:    p.story,
 		Expected: p.expected,
+		Attacker: "an eavesdropper on a mirror port of the office LAN's switch (segment lan), passive: it records every frame between alice (10.0.0.10) and pool01 (10.0.0.20) and sends nothing",
 		Defenses: p.defenses(),
 		Topology: officeLANTopology{},
 		Run:      p.run,

@@ -141,7 +141,7 @@ func eavesdropAttackFamily() []lab.Scenario {
 func (p eavesdropAttackParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Defenses: p.defenses, Topology: p.topology, Run: p.run,
+		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: p.topology, Run: p.run,
 	}
 }
 

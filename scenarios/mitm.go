@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -58,16 +57,12 @@ type mitmParams struct {
 	defenses func(*lab.Defenses)
 	position mitmPosition
 	mode     mitmMode
-	// certs is the certificate mallory presents (terminate, downgrade).
-	certs func(env *lab.Env, c *lab.Contoso, m *mallory) (attacker.CertSource, error)
-	// malloryCA makes mallory run her own root CA ("Mallory Root CA"),
-	// answering OCSP for it at http://10.0.0.66/ocsp.
-	malloryCA bool
+	// cert is the certificate mallory presents (terminate, downgrade);
+	// it comes from Mallory Root CA (created for the run, answering OCSP
+	// for it at http://10.0.0.66/ocsp) when cert or trustMallory names it.
+	cert certSpec
 	// trustMallory adds Mallory Root CA to alice's trust store.
 	trustMallory bool
-	// revokePresented has Contoso Issuing CA 01 revoke the certificate
-	// mallory presents before alice connects.
-	revokePresented bool
 	// blockPKI makes mallory poison pki01's ARP cache too and drop
 	// alice's revocation queries to it.
 	blockPKI bool
@@ -96,10 +91,27 @@ func (p mitmParams) scenario() lab.Scenario {
 		Summary:  p.summary,
 		Story:    p.story,
 		Expected: p.expected,
+		Attacker: p.attackerText(),
 		Defenses: p.defenses,
-		Topology: p.topology,
+		Topology: p.topologyConfig(),
 		Run:      p.run,
 	}
+}
+
+// usesCert reports whether mallory's proxy presents a certificate.
+func (p mitmParams) usesCert() bool { return p.mode == modeTerminate || p.mode == modeDowngrade }
+
+// malloryCA reports whether mallory runs her own root CA in the run.
+func (p mitmParams) malloryCA() bool { return p.trustMallory || p.usesCert() && p.cert.usesMalloryCA() }
+
+// topologyConfig is the declared topology, with the stolen certificate
+// revoked at build time when the spec says so.
+func (p mitmParams) topologyConfig() lab.ContosoConfig {
+	cfg := p.topology
+	if p.usesCert() && p.cert.source == certStolen && p.cert.revoked {
+		cfg.Revoked = append(slices.Clone(cfg.Revoked), lab.ContosoRevocation{Cert: p.cert.holder, Reason: pki.ReasonKeyCompromise})
+	}
+	return cfg
 }
 
 // mitmRun is what one run set up and observed.
@@ -113,7 +125,7 @@ type mitmRun struct {
 }
 
 func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := p.topology.Build(ctx, env, env.Defenses)
+	c, err := p.topologyConfig().Build(ctx, env, env.Defenses)
 	if err != nil {
 		return err
 	}
@@ -123,7 +135,7 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	r := &mitmRun{p: p, env: env, c: c, m: m}
-	if p.malloryCA {
+	if p.malloryCA() {
 		stop, err := m.startCA(env)
 		if err != nil {
 			return err
@@ -131,14 +143,15 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 		defer stop()
 	}
 	var certs attacker.CertSource
-	if p.certs != nil {
-		if certs, err = p.certs(env, c, m); err != nil {
+	if p.usesCert() {
+		var ca *pki.CA
+		if certs, ca, err = p.cert.build(certWorld{env: env, c: c, server: pool01Name, mallory: m.ca}); err != nil {
 			return err
 		}
-	}
-	if p.revokePresented {
-		if err := revokePresented(env, c, certs); err != nil {
-			return err
+		if p.cert.revoked && p.cert.source != certStolen {
+			if err := revokeCert(env, ca, certs, pool01Name); err != nil {
+				return err
+			}
 		}
 	}
 	if err := r.startProxies(ctx, certs); err != nil {
@@ -196,28 +209,6 @@ func (m *mallory) startCA(env *lab.Env) (stop func(), err error) {
 	}
 	m.ca = ca
 	return m.serveRevocation(ca)
-}
-
-// revokePresented has the enterprise issuing CA revoke the certificate
-// certs presents for pool01.contoso.com.
-func revokePresented(env *lab.Env, c *lab.Contoso, certs attacker.CertSource) error {
-	cert, err := certs.Certificate(&tls.ClientHelloInfo{ServerName: pool01Name})
-	if err != nil {
-		return err
-	}
-	leaf := cert.Leaf
-	if leaf == nil {
-		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			return err
-		}
-	}
-	ca := c.CA("contoso-issuing")
-	if err := ca.Revoke(leaf.SerialNumber, pki.ReasonKeyCompromise, time.Time{}); err != nil {
-		return fmt.Errorf("scenarios: revoking the certificate mallory presents: %w", err)
-	}
-	env.Evidence.Notef("", "Contoso Issuing CA 01 revoked %s (serial %#x), reason keyCompromise",
-		leaf.Subject, leaf.SerialNumber)
-	return nil
 }
 
 // startProxies starts mallory's transparent proxies for the mode.

@@ -1,56 +1,27 @@
 package scenarios
 
 import (
-	"errors"
+	"crypto/x509"
 	"time"
 
-	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/netsim"
 )
 
-// The certificates mallory can present.
+// The certificates mallory presents in the catalog.
+const year = 365 * 24 * time.Hour
 
-func selfSignedCert(env *lab.Env, _ *lab.Contoso, _ *mallory) (attacker.CertSource, error) {
-	return attacker.SelfSigned(env.World.Now, pool01Name), nil
-}
-
-func malloryCACert(_ *lab.Env, _ *lab.Contoso, m *mallory) (attacker.CertSource, error) {
-	return attacker.ForgedByCA(m.ca, pool01Name), nil
-}
-
-func ownCert(_ *lab.Env, c *lab.Contoso, _ *mallory) (attacker.CertSource, error) {
-	cred, err := c.CA("contoso-issuing").Issue(pki.CertRequest{DNSNames: []string{"mallory.contoso.com"}, Organization: contosoOrg})
-	if err != nil {
-		return nil, err
-	}
-	return attacker.OwnCertificate(cred), nil
-}
-
-func misIssuedCert(_ *lab.Env, c *lab.Contoso, _ *mallory) (attacker.CertSource, error) {
-	return attacker.MisIssuedCertificate(c.CA("contoso-issuing"), pool01Name)
-}
-
-func stolenCert(_ *lab.Env, c *lab.Contoso, _ *mallory) (attacker.CertSource, error) {
-	cred, ok := c.Credential("fe01")
-	if !ok {
-		return nil, errors.New("scenarios: the topology has no certificate for fe01")
-	}
-	return attacker.StolenCertificate(cred), nil
-}
-
-func expiredCert(env *lab.Env, c *lab.Contoso, _ *mallory) (attacker.CertSource, error) {
-	return attacker.ExpiredCertificate(c.CA("contoso-issuing"), env.World.Now(), pool01Name)
-}
-
-func notYetValidCert(env *lab.Env, c *lab.Contoso, _ *mallory) (attacker.CertSource, error) {
-	return attacker.NotYetValidCertificate(c.CA("contoso-issuing"), env.World.Now(), pool01Name)
-}
-
-func wrongEKUCert(_ *lab.Env, c *lab.Contoso, _ *mallory) (attacker.CertSource, error) {
-	return attacker.WrongEKUCertificate(c.CA("contoso-issuing"), nil, pool01Name)
-}
+var (
+	selfSignedCert  = certSpec{source: certSelfSigned}
+	malloryCACert   = certSpec{source: certForged, issuer: issuerMallory}
+	ownCert         = certSpec{source: certOwn, issuer: "contoso-issuing"}
+	misIssuedCert   = certSpec{source: certForged, issuer: "contoso-issuing"}
+	stolenCert      = certSpec{source: certStolen, holder: "fe01"}
+	expiredCert     = certSpec{source: certForged, issuer: "contoso-issuing", dated: true, validFrom: -2 * year, validFor: year}
+	notYetValidCert = certSpec{source: certForged, issuer: "contoso-issuing", dated: true, validFrom: year, validFor: year}
+	wrongEKUCert    = certSpec{source: certForged, issuer: "contoso-issuing", ekus: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+)
 
 var (
 	mitmLabels    = []lab.Label{lab.LabelMITM, lab.LabelARP, lab.LabelTLS, lab.LabelSIP}
@@ -65,53 +36,51 @@ const mitmSetting = "Mallory (10.0.0.66, a router on contoso-lan) ARP-spoofs ali
 
 var (
 	mitmSelfSigned = mitmParams{
-		name: "mitm/self-signed", labels: mitmLabels, expected: lab.Held, certs: selfSignedCert,
+		name: "mitm/self-signed", labels: mitmLabels, expected: lab.Held, cert: selfSignedCert,
 		summary: "ARP MITM presents a self-signed pool01 certificate: chain validation refuses",
 		story: mitmSetting + "Mallory presents a self-signed certificate for pool01.contoso.com. Every defense is on: " +
 			"alice's chain validation must refuse it; she loses her service, mallory reads nothing.",
 	}
 	mitmAttackerCA = mitmParams{
-		name: "mitm/attacker-ca", labels: mitmPKILabels, expected: lab.Held, certs: malloryCACert, malloryCA: true,
+		name: "mitm/attacker-ca", labels: mitmPKILabels, expected: lab.Held, cert: malloryCACert,
 		summary: "ARP MITM forges pool01 from Mallory Root CA, which alice does not trust",
 		story: mitmSetting + "Mallory forges a pool01.contoso.com leaf from her own Mallory Root CA (with its own OCSP " +
 			"responder) as interception proxies do. Alice's trust store lacks that root: chain validation must refuse.",
 	}
 	mitmAttackerCAInstalled = mitmParams{
-		name: "mitm/attacker-ca-installed", labels: mitmPKILabels, expected: lab.Broken, certs: malloryCACert,
-		malloryCA: true, trustMallory: true,
-		summary: "alice's trust store includes Mallory Root CA: the forged pool01 leaf is accepted",
+		name: "mitm/attacker-ca-installed", labels: mitmPKILabels, expected: lab.Broken, cert: malloryCACert,
+		trustMallory: true,
+		summary:      "alice's trust store includes Mallory Root CA: the forged pool01 leaf is accepted",
 		story: mitmSetting + "As mitm/attacker-ca, but Mallory Root CA was installed in alice's trust store. The chain, " +
 			"name, validity and (mallory's own OCSP) revocation checks all pass: mallory reads the canary.",
 	}
 	mitmWrongName = mitmParams{
-		name: "mitm/trusted-cert-wrong-name", labels: mitmPKILabels, expected: lab.Held, certs: ownCert,
+		name: "mitm/trusted-cert-wrong-name", labels: mitmPKILabels, expected: lab.Held, cert: ownCert,
 		summary: "ARP MITM presents its valid enterprise certificate for mallory.contoso.com",
 		story: mitmSetting + "Mallory presents a valid certificate for mallory.contoso.com from Contoso Issuing CA 01. " +
 			"The chain is trusted, but alice's hostname check must refuse a certificate not naming pool01.contoso.com.",
 	}
 	mitmNoHostnameCheck = mitmParams{
-		name: "mitm/wrong-name-no-hostname-check", labels: mitmMisLabels, expected: lab.Broken, certs: ownCert,
+		name: "mitm/wrong-name-no-hostname-check", labels: mitmMisLabels, expected: lab.Broken, cert: ownCert,
 		defenses: func(d *lab.Defenses) { d.HostnameCheck = false },
 		summary:  "alice's client skips the hostname check: mallory.contoso.com passes for pool01",
 		story: mitmSetting + "As mitm/trusted-cert-wrong-name, with alice's hostname check off: her client accepts " +
 			"any trusted certificate, so mallory's own passes and mallory reads the canary.",
 	}
 	mitmMisIssued = mitmParams{
-		name: "mitm/mis-issued-cert", labels: mitmPKILabels, expected: lab.Broken, certs: misIssuedCert,
+		name: "mitm/mis-issued-cert", labels: mitmPKILabels, expected: lab.Broken, cert: misIssuedCert,
 		summary: "a trusted CA mis-issued pool01.contoso.com to mallory: the model's stated limit",
 		story: mitmSetting + "Contoso Issuing CA 01 mis-issued a certificate for pool01.contoso.com to mallory. Every " +
 			"check passes (chain, name, validity, OCSP good): TLS cannot tell, and mallory reads the canary.",
 	}
 	mitmMisIssuedRevokedHard = mitmParams{
-		name: "mitm/mis-issued-revoked-hard-fail", labels: mitmRevLabels, expected: lab.Held, certs: misIssuedCert,
-		revokePresented: true,
-		summary:         "the mis-issued certificate is revoked; alice's hard-fail OCSP check refuses it",
+		name: "mitm/mis-issued-revoked-hard-fail", labels: mitmRevLabels, expected: lab.Held, cert: misIssuedCert.revoke(),
+		summary: "the mis-issued certificate is revoked; alice's hard-fail OCSP check refuses it",
 		story: mitmSetting + "As mitm/mis-issued-cert, but the CA has revoked the mis-issued certificate. Alice checks " +
 			"revocation in hard-fail mode at pki.contoso.com and must refuse it as revoked.",
 	}
 	mitmMisIssuedSoftBlocked = mitmParams{
-		name: "mitm/mis-issued-revoked-soft-fail-blocked", labels: mitmRevLabels, expected: lab.Broken, certs: misIssuedCert,
-		revokePresented: true, blockPKI: true,
+		name: "mitm/mis-issued-revoked-soft-fail-blocked", labels: mitmRevLabels, expected: lab.Broken, cert: misIssuedCert.revoke(), blockPKI: true,
 		topology: lab.ContosoConfig{RevocationTimeout: 15 * time.Millisecond},
 		defenses: func(d *lab.Defenses) { d.Revocation = pki.RevocationSoftFail },
 		summary:  "revoked mis-issued certificate, soft-fail revocation, mallory blocks pki01",
@@ -120,32 +89,31 @@ var (
 			"soft-fail accepts, and mallory reads the canary.",
 	}
 	mitmStolenKey = mitmParams{
-		name: "mitm/stolen-key", labels: mitmPKILabels, expected: lab.Broken, certs: stolenCert,
+		name: "mitm/stolen-key", labels: mitmPKILabels, expected: lab.Broken, cert: stolenCert,
 		summary: "mallory stole fe01's certificate and key: indistinguishable from fe01",
 		story: mitmSetting + "Mallory stole fe01's certificate and private key and presents them. It is fe01's genuine, " +
 			"unrevoked certificate: every check passes and mallory reads the canary.",
 	}
 	mitmStolenKeyRevoked = mitmParams{
-		name: "mitm/stolen-key-revoked", labels: mitmRevLabels, expected: lab.Held, certs: stolenCert,
-		topology: lab.ContosoConfig{Revoked: []lab.ContosoRevocation{{Cert: "fe01", Reason: pki.ReasonKeyCompromise}}},
-		summary:  "fe01's stolen certificate was revoked: alice's hard-fail check refuses it",
+		name: "mitm/stolen-key-revoked", labels: mitmRevLabels, expected: lab.Held, cert: stolenCert.revoke(),
+		summary: "fe01's stolen certificate was revoked: alice's hard-fail check refuses it",
 		story: mitmSetting + "As mitm/stolen-key, but Contoso revoked fe01's certificate for key compromise. Alice's " +
 			"hard-fail revocation check must refuse it; her service is down until fe01 gets a new certificate.",
 	}
 	mitmExpired = mitmParams{
-		name: "mitm/expired-cert", labels: mitmPKILabels, expected: lab.Held, certs: expiredCert,
+		name: "mitm/expired-cert", labels: mitmPKILabels, expected: lab.Held, cert: expiredCert,
 		summary: "ARP MITM presents an expired pool01 certificate from the enterprise CA",
 		story: mitmSetting + "Mallory presents a pool01.contoso.com certificate from Contoso Issuing CA 01 that " +
 			"expired a year ago (an old certificate's key). Alice's validity check must refuse it.",
 	}
 	mitmNotYetValid = mitmParams{
-		name: "mitm/not-yet-valid", labels: mitmPKILabels, expected: lab.Held, certs: notYetValidCert,
+		name: "mitm/not-yet-valid", labels: mitmPKILabels, expected: lab.Held, cert: notYetValidCert,
 		summary: "ARP MITM presents a pool01 certificate valid only from next year",
 		story: mitmSetting + "Mallory presents a pool01.contoso.com certificate from Contoso Issuing CA 01 valid from " +
 			"a year from now. Alice's validity check must refuse it.",
 	}
 	mitmWrongEKU = mitmParams{
-		name: "mitm/wrong-eku", labels: mitmPKILabels, expected: lab.Held, certs: wrongEKUCert,
+		name: "mitm/wrong-eku", labels: mitmPKILabels, expected: lab.Held, cert: wrongEKUCert,
 		summary: "ARP MITM presents a clientAuth-only pool01 certificate: not for servers",
 		story: mitmSetting + "Mallory presents a pool01.contoso.com certificate from Contoso Issuing CA 01 whose " +
 			"extended key usage is clientAuth only. Alice's chain validation must refuse it for a server.",
@@ -166,14 +134,14 @@ var (
 			"5061 she sends her canary over TCP 5060, which mallory reads and relays to fe01 over TLS.",
 	}
 	mitmVersionDowngrade = mitmParams{
-		name: "mitm/version-downgrade", labels: mitmPKILabels, expected: lab.Held, mode: modeDowngrade, certs: stolenCert,
+		name: "mitm/version-downgrade", labels: mitmPKILabels, expected: lab.Held, mode: modeDowngrade, cert: stolenCert,
 		summary: "mallory's proxy speaks only TLS 1.0: alice's TLS 1.2 floor refuses it",
 		story: mitmSetting + "Mallory's proxy offers TLS 1.0 only, the legacy protocol she hopes to break later. Even " +
 			"with fe01's stolen certificate and key, alice's minimum version (TLS 1.2) must refuse the handshake.",
 	}
 	mitmRogueGateway = mitmParams{
 		name: "mitm/rogue-gateway-self-signed", labels: []lab.Label{lab.LabelMITM, lab.LabelTLS, lab.LabelSIP},
-		expected: lab.Held, position: positionGateway, certs: selfSignedCert,
+		expected: lab.Held, position: positionGateway, cert: selfSignedCert,
 		summary: "mallory is alice's gateway to the pool and presents a self-signed certificate",
 		story: "A rogue DHCP offer made mallory (10.0.0.66) alice's next hop to fe01 (10.0.0.11/32 via 10.0.0.66); " +
 			"no ARP spoofing. Mallory's proxy presents a self-signed pool01.contoso.com certificate: chain validation " +
@@ -187,7 +155,7 @@ var (
 	}
 	mitmARPStatic = mitmParams{
 		name: "mitm/arp-static-entries", labels: []lab.Label{lab.LabelMITM, lab.LabelARP, lab.LabelSIP},
-		expected: lab.Held, certs: selfSignedCert,
+		expected: lab.Held, cert: selfSignedCert,
 		defenses: func(d *lab.Defenses) { d.ARPPolicy = netsim.ARPStaticOnly },
 		summary:  "alice and fe01 pin static ARP entries: the spoofing fails, service intact",
 		story: mitmSetting + "Every host pins static ARP entries (ARP policy static-only) and ignores mallory's forged " +

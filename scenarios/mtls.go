@@ -35,6 +35,8 @@ type mtlsParams struct {
 	// cert is the client certificate mallory presents (nil: none) and
 	// how it describes it.
 	cert func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error)
+	// certText says what cert presents, for handouts.
+	certText string
 }
 
 // mtlsInsider is the machine mallory controls.
@@ -63,6 +65,7 @@ var (
 			"and nothing from mallory may be delivered.",
 		expected: lab.Held,
 		cert:     func(*lab.Env, *lab.Contoso) (*tls.Certificate, string, error) { return nil, "", nil },
+		certText: "no client certificate",
 	}
 	mtlsUntrustedCert = mtlsParams{
 		name:    "mtls/untrusted-client-cert",
@@ -74,6 +77,7 @@ var (
 			"bob@contoso.com. Chain validation must refuse the certificate (x509: unknown authority) and fe02 " +
 			"must deliver nothing from her.",
 		expected: lab.Held,
+		certText: "a self-signed certificate for fe01.contoso.com",
 		cert: func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
 			src := attacker.SelfSigned(env.World.Now, "fe01.contoso.com")
 			cert, err := src.Certificate(&tls.ClientHelloInfo{ServerName: "fe01.contoso.com"})
@@ -91,6 +95,7 @@ var (
 			"all good; only the trusted server list stands in the way, and fe02 must refuse fe99.",
 		expected: lab.Held,
 		cert:     mtlsInsiderCert,
+		certText: "fe99's valid server+client certificate from Contoso Issuing CA 01",
 	}
 	mtlsNotInTopologyListOff = mtlsParams{
 		name:    "mtls/not-in-topology-list-off",
@@ -104,6 +109,7 @@ var (
 		expected: lab.Broken,
 		defenses: func(d *lab.Defenses) { d.TrustedServerList = false },
 		cert:     mtlsInsiderCert,
+		certText: "fe99's valid server+client certificate from Contoso Issuing CA 01",
 	}
 	mtlsMissingClientAuth = mtlsParams{
 		name:    "mtls/missing-client-auth-eku",
@@ -115,6 +121,7 @@ var (
 			"from alice@contoso.com carrying a canary to bob@contoso.com. fe02 verifies client certificates " +
 			"for the clientAuth usage and must refuse it with the exact x509 reason.",
 		expected: lab.Held,
+		certText: "a certificate for fe01.contoso.com from Contoso Issuing CA 01 with serverAuth only",
 		cert: func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
 			ca := c.CA("contoso-issuing")
 			cred, err := ca.Issue(pki.CertRequest{DNSNames: []string{"fe01.contoso.com"}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
@@ -148,7 +155,7 @@ func mtlsFamily() []lab.Scenario {
 func (p mtlsParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Defenses: p.defenses, Topology: mtlsTopology(), Run: p.run,
+		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: mtlsTopology(), Run: p.run,
 	}
 }
 

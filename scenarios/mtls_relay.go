@@ -42,7 +42,7 @@ var mtlsRelay = mtlsRelayParams{
 func (p mtlsRelayParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
+		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
 	}
 }
 

@@ -1,0 +1,477 @@
+package scenarios
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// The keys of a scenario file, per mapping.
+var (
+	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected"}
+	fileAttackKeys  = []string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation"}
+	fileCertKeys    = []string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}
+	fileTopologies  = []string{"contoso"}
+	fileVictims     = []string{"alice"}
+	fileServers     = []string{"pool01", "pool01.contoso.com"}
+	fileVerdicts    = []string{string(lab.Held), string(lab.Broken)}
+	filePositions   = append(slices.Clone(mitmPositions), dnsPositions...)
+	fileNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$`)
+	fileDNSName     = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+)
+
+// fileRevocationTimeout bounds alice's OCSP and CRL requests when mallory
+// blocks them (block_revocation), as mitm/mis-issued-revoked-soft-fail-blocked
+// does, so a soft-fail client gives up quickly.
+const fileRevocationTimeout = 15 * time.Millisecond
+
+// scenario turns the root mapping into a scenario.
+func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
+	top, err := d.mapping(root, "", fileKeys)
+	if err != nil {
+		return lab.Scenario{}, err
+	}
+	name, nn, err := d.str(top, "name", true, `"family/name", e.g. "training/forged-pool-cert"`)
+	if err != nil {
+		return lab.Scenario{}, err
+	}
+	if !fileNamePattern.MatchString(name) {
+		return lab.Scenario{}, d.errAt(nn, "name", `%q is not "family/name": two parts of lowercase letters, digits, '.', '_' or '-', e.g. "training/forged-pool-cert"`, name)
+	}
+	summary, sn, err := d.str(top, "summary", true, "one line for tables")
+	if err != nil {
+		return lab.Scenario{}, err
+	}
+	summary = strings.TrimSpace(summary)
+	if summary == "" || strings.ContainsAny(summary, "\r\n") {
+		return lab.Scenario{}, d.errAt(sn, "summary", "must be one non-empty line; put longer text in story")
+	}
+	story, _, err := d.str(top, "story", false, "a few sentences for people")
+	if err != nil {
+		return lab.Scenario{}, err
+	}
+	labels, err := d.labels(top)
+	if err != nil {
+		return lab.Scenario{}, err
+	}
+	for _, k := range []struct{ key, what string }{{"topology", "topology preset"}, {"victim", "victim"}, {"server", "server"}} {
+		valid := map[string][]string{"topology": fileTopologies, "victim": fileVictims, "server": fileServers}[k.key]
+		if _, _, err := d.oneOf(top, k.key, false, k.what, valid); err != nil {
+			return lab.Scenario{}, err
+		}
+	}
+	expected, _, err := d.oneOf(top, "expected", true, "verdict", fileVerdicts)
+	if err != nil {
+		return lab.Scenario{}, err
+	}
+	defenses, err := d.defenses(top)
+	if err != nil {
+		return lab.Scenario{}, err
+	}
+	if !top.has("attacker") {
+		return lab.Scenario{}, d.errAt(top.node, "", "missing key %q; want a mapping with position, mode and certificate", "attacker")
+	}
+	a, err := d.attack(top)
+	if err != nil {
+		return lab.Scenario{}, err
+	}
+	if story == "" {
+		story = summary
+	}
+	if labels == nil {
+		labels = a.labels(defenses)
+	}
+	return a.scenario(name, summary, strings.TrimSpace(story), labels, lab.Verdict(expected), defenses), nil
+}
+
+// labels reads the optional label list.
+func (d *fileDecoder) labels(top *mapping) ([]lab.Label, *FileError) {
+	names, nodes, err := d.list(top, "labels", "[mitm, arp, tls]")
+	if err != nil || names == nil {
+		return nil, err
+	}
+	known := make([]string, 0, len(lab.KnownLabels()))
+	for _, l := range lab.KnownLabels() {
+		known = append(known, string(l))
+	}
+	out := make([]lab.Label, 0, len(names))
+	for i, n := range names {
+		l, perr := lab.ParseLabel(n)
+		if perr != nil {
+			return nil, d.errAt(nodes[i], "labels", "unknown label %q; valid: %s%s", n, joinComma(known), didYouMean(n, known))
+		}
+		if slices.Contains(out, l) {
+			return nil, d.errAt(nodes[i], "labels", "label %q is listed twice", n)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// fileAttack is the attacker section, as the catalog's params.
+type fileAttack struct {
+	mitm *mitmParams
+	dns  *dnsParams
+}
+
+// attack reads the attacker mapping.
+func (d *fileDecoder) attack(top *mapping) (fileAttack, *FileError) {
+	m, err := d.mapping(top.values["attacker"], "attacker", fileAttackKeys)
+	if err != nil {
+		return fileAttack{}, err
+	}
+	pos, _, err := d.oneOf(m, "position", true, "position", filePositions)
+	if err != nil {
+		return fileAttack{}, err
+	}
+	mode, mn, err := d.oneOf(m, "mode", false, "mode", mitmModes)
+	if err != nil {
+		return fileAttack{}, err
+	}
+	if mn == nil {
+		mode = "terminate"
+	}
+	dnsPos := slices.Index(dnsPositions, pos)
+	if dnsPos >= 0 && mode != "terminate" {
+		return fileAttack{}, d.errAt(mn, "attacker.mode", "position %s supports only mode terminate: mallory plays the pool herself, there is no server behind her to %s to", pos, mode)
+	}
+	trusted, err := d.boolean(m, "trusted_by_victim")
+	if err != nil {
+		return fileAttack{}, err
+	}
+	if trusted && dnsPos >= 0 {
+		return fileAttack{}, d.errAt(m.keys["trusted_by_victim"], "attacker.trusted_by_victim", "position %s does not support it; use position arp or gateway", pos)
+	}
+	block, err := d.boolean(m, "block_revocation")
+	if err != nil {
+		return fileAttack{}, err
+	}
+	if block && pos != "arp" {
+		return fileAttack{}, d.errAt(m.keys["block_revocation"], "attacker.block_revocation", "needs position arp: mallory blocks pki01 by ARP-spoofing it too (position is %s)", pos)
+	}
+	presents := mode == "terminate" || mode == "downgrade"
+	var cert certSpec
+	switch {
+	case presents && !m.has("certificate"):
+		return fileAttack{}, d.errAt(m.node, "attacker", "missing key %q: mode %s presents a certificate to alice; want a mapping with source (and issuer, names ...)", "certificate", mode)
+	case !presents && m.has("certificate"):
+		return fileAttack{}, d.errAt(m.keys["certificate"], "attacker.certificate", "mode %s presents no certificate; remove it, or use mode terminate", mode)
+	case presents:
+		if cert, err = d.certificate(m.values["certificate"]); err != nil {
+			return fileAttack{}, err
+		}
+	}
+	if dnsPos >= 0 {
+		return fileAttack{dns: &dnsParams{position: dnsPosition(dnsPos), cert: cert}}, nil
+	}
+	p := &mitmParams{
+		position: mitmPosition(slices.Index(mitmPositions, pos)), mode: mitmMode(slices.Index(mitmModes, mode)),
+		cert: cert, trustMallory: trusted, blockPKI: block,
+	}
+	if block {
+		p.topology.RevocationTimeout = fileRevocationTimeout
+	}
+	return fileAttack{mitm: p}, nil
+}
+
+// certificate reads attacker.certificate.
+func (d *fileDecoder) certificate(n *yaml.Node) (certSpec, *FileError) {
+	const path = "attacker.certificate"
+	m, err := d.mapping(n, path, fileCertKeys)
+	if err != nil {
+		return certSpec{}, err
+	}
+	src, _, err := d.oneOf(m, "source", true, "certificate source", certSources)
+	if err != nil {
+		return certSpec{}, err
+	}
+	s := certSpec{source: certSource(slices.Index(certSources, src))}
+	// Keys that make no sense for the source.
+	forbidden := map[certSource][]string{
+		certSelfSigned: {"issuer", "from", "revoked"},
+		certForged:     {"from"},
+		certOwn:        {"from"},
+		certStolen:     {"issuer", "names", "valid_from", "valid_for", "eku", "key"},
+	}[s.source]
+	for _, key := range m.order {
+		if slices.Contains(forbidden, key) {
+			why := map[string]string{
+				"issuer":  "a self-signed certificate has no issuer",
+				"from":    "from names whose certificate is stolen; use source stolen",
+				"revoked": "a self-signed certificate has no CA to revoke it",
+			}[key]
+			if s.source == certStolen {
+				why = "a stolen certificate is the holder's as issued; only from and revoked apply"
+			}
+			return certSpec{}, d.errAt(m.keys[key], fieldPath(path, key), "not allowed with source %s: %s", src, why)
+		}
+	}
+	issuer, _, err := d.oneOf(m, "issuer", s.source == certForged, "issuer", issuerKeys())
+	if err != nil {
+		return certSpec{}, err
+	}
+	s.issuer = issuer
+	names, nodes, err := d.list(m, "names", "[pool01.contoso.com]")
+	if err != nil {
+		return certSpec{}, err
+	}
+	if names != nil && len(names) == 0 {
+		return certSpec{}, d.errAt(m.values["names"], fieldPath(path, "names"), "empty list; list the DNS names the certificate holds, or leave names out")
+	}
+	for i, nm := range names {
+		if !fileDNSName.MatchString(nm) {
+			return certSpec{}, d.errAt(nodes[i], fieldPath(path, "names"), "%q is not a DNS name such as pool01.contoso.com (lowercase letters, digits, '-', dots)", nm)
+		}
+	}
+	s.names = names
+	if s.holder, _, err = d.oneOf(m, "from", s.source == certStolen, "certificate holder", certHolders); err != nil {
+		return certSpec{}, err
+	}
+	if err := d.validity(m, &s); err != nil {
+		return certSpec{}, err
+	}
+	ekus, enodes, err := d.list(m, "eku", "[serverAuth]")
+	if err != nil {
+		return certSpec{}, err
+	}
+	if ekus != nil {
+		valid := make([]string, len(ekuNames))
+		for i, e := range ekuNames {
+			valid[i] = e.name
+		}
+		s.ekus = []x509.ExtKeyUsage{}
+		for i, e := range ekus {
+			j := slices.Index(valid, e)
+			if j < 0 {
+				return certSpec{}, d.errAt(enodes[i], fieldPath(path, "eku"), "unknown extended key usage %q; valid: %s%s", e, joinComma(valid), didYouMean(e, valid))
+			}
+			s.ekus = append(s.ekus, ekuNames[j].eku)
+		}
+	}
+	keyNames := make([]string, len(keyTypes))
+	for i, k := range keyTypes {
+		keyNames[i] = k.name
+	}
+	key, kn, err := d.oneOf(m, "key", false, "key type", keyNames)
+	if err != nil {
+		return certSpec{}, err
+	}
+	if kn != nil {
+		s.key = keyTypes[slices.Index(keyNames, key)].key
+	}
+	if s.revoked, err = d.boolean(m, "revoked"); err != nil {
+		return certSpec{}, err
+	}
+	return s, nil
+}
+
+// validity reads valid_from and valid_for.
+func (d *fileDecoder) validity(m *mapping, s *certSpec) *FileError {
+	for _, key := range []string{"valid_from", "valid_for"} {
+		v, vn, err := d.str(m, key, false, `a duration such as "-1h", "720h" or "30d"`)
+		if err != nil {
+			return err
+		}
+		if vn == nil {
+			continue
+		}
+		dur, perr := parseFileDuration(v)
+		if perr != "" {
+			return d.errAt(vn, fieldPath(m.path, key), "%q is not a duration: %s; write e.g. \"-1h\", \"720h\", \"30d\" (d = 24h, y = 365d)", v, perr)
+		}
+		s.dated = true
+		if key == "valid_from" {
+			s.validFrom = dur
+		} else {
+			if dur <= 0 {
+				return d.errAt(vn, fieldPath(m.path, key), "%q must be positive: how long the certificate is valid from valid_from", v)
+			}
+			s.validFor = dur
+		}
+	}
+	return nil
+}
+
+// parseFileDuration parses a Go duration, or a whole number of days
+// ("30d") or years ("2y", 365 days each), with an optional sign. It
+// returns a reason when s is not one.
+func parseFileDuration(s string) (time.Duration, string) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, "it is empty"
+	}
+	if unit := t[len(t)-1]; unit == 'd' || unit == 'y' {
+		n, err := strconv.ParseInt(t[:len(t)-1], 10, 32)
+		if err != nil || n > 1000*365 || n < -1000*365 {
+			return 0, "want a whole number before " + string(unit)
+		}
+		day := 24 * time.Hour
+		if unit == 'y' {
+			day *= 365
+		}
+		return time.Duration(n) * day, ""
+	}
+	dur, err := time.ParseDuration(t)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "time: ")
+		if strings.HasPrefix(msg, "invalid duration") {
+			return 0, "want a number and a unit"
+		}
+		return 0, msg
+	}
+	return dur, ""
+}
+
+// defenseSetter sets one switch of lab.Defenses from its printed value.
+type defenseSetter struct {
+	name  string
+	valid []string
+	set   func(d *lab.Defenses, v string)
+}
+
+var onOff = []string{"on", "off"}
+
+func boolSwitch(name string, field func(*lab.Defenses) *bool) defenseSetter {
+	return defenseSetter{name, onOff, func(d *lab.Defenses, v string) { *field(d) = v == "on" }}
+}
+
+// defenseSetters inverts lab.Defenses.Settings: one setter per switch,
+// named and valued as Settings prints them (TestFileDefenseSetters checks
+// that they cover every switch).
+var defenseSetters = []defenseSetter{
+	boolSwitch("chain-validation", func(d *lab.Defenses) *bool { return &d.ChainValidation }),
+	boolSwitch("hostname-check", func(d *lab.Defenses) *bool { return &d.HostnameCheck }),
+	boolSwitch("validity-check", func(d *lab.Defenses) *bool { return &d.ValidityCheck }),
+	{"revocation", []string{"off", "soft-fail", "hard-fail"}, func(d *lab.Defenses, v string) {
+		d.Revocation, _ = pki.ParseRevocationMode(v)
+	}},
+	boolSwitch("client-cert-required", func(d *lab.Defenses) *bool { return &d.ClientCertRequired }),
+	boolSwitch("trusted-server-list", func(d *lab.Defenses) *bool { return &d.TrustedServerList }),
+	boolSwitch("tls-only", func(d *lab.Defenses) *bool { return &d.TLSOnly }),
+	{"min-tls-version", []string{"TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"}, func(d *lab.Defenses, v string) {
+		d.MinTLSVersion = map[string]uint16{"TLS 1.0": tls.VersionTLS10, "TLS 1.1": tls.VersionTLS11, "TLS 1.2": tls.VersionTLS12, "TLS 1.3": tls.VersionTLS13}[v]
+	}},
+	boolSwitch("forward-secrecy-only", func(d *lab.Defenses) *bool { return &d.ForwardSecrecyOnly }),
+	boolSwitch("federation-srv-domain-match", func(d *lab.Defenses) *bool { return &d.FederationSRVDomainMatch }),
+	boolSwitch("federation-allow-list", func(d *lab.Defenses) *bool { return &d.FederationAllowList }),
+	boolSwitch("dns-randomization", func(d *lab.Defenses) *bool { return &d.DNSRandomization }),
+	boolSwitch("dnssec-validation", func(d *lab.Defenses) *bool { return &d.DNSSECValidation }),
+	{"arp-policy", []string{netsim.ARPAcceptAny.String(), netsim.ARPAcceptSolicited.String(), netsim.ARPStaticOnly.String()}, func(d *lab.Defenses, v string) {
+		d.ARPPolicy = map[string]netsim.ARPPolicy{
+			netsim.ARPAcceptAny.String(): netsim.ARPAcceptAny, netsim.ARPAcceptSolicited.String(): netsim.ARPAcceptSolicited,
+			netsim.ARPStaticOnly.String(): netsim.ARPStaticOnly,
+		}[v]
+	}},
+}
+
+// defenses reads the defenses mapping into a change of the hardened
+// defaults (nil when there is none).
+func (d *fileDecoder) defenses(top *mapping) (func(*lab.Defenses), *FileError) {
+	if !top.has("defenses") {
+		return nil, nil
+	}
+	names := make([]string, len(defenseSetters))
+	for i, ds := range defenseSetters {
+		names[i] = ds.name
+	}
+	m, err := d.mapping(top.values["defenses"], "defenses", names)
+	if err != nil {
+		return nil, err
+	}
+	type change struct {
+		set func(*lab.Defenses, string)
+		v   string
+	}
+	var changes []change
+	for _, key := range m.order {
+		ds := defenseSetters[slices.Index(names, key)]
+		vn := resolve(m.values[key])
+		v := ""
+		if vn != nil && vn.Kind == yaml.ScalarNode {
+			v = vn.Value
+			if vn.ShortTag() == "!!bool" && slices.Equal(ds.valid, onOff) {
+				v = map[bool]string{true: "on", false: "off"}[v == "true"]
+			}
+		}
+		if !slices.Contains(ds.valid, v) {
+			return nil, d.errAt(orNode(vn, m.keys[key]), fieldPath("defenses", key), "got %s; want %s%s", describeNode(vn), orList(ds.valid), didYouMean(v, ds.valid))
+		}
+		changes = append(changes, change{ds.set, v})
+	}
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	return func(d *lab.Defenses) {
+		for _, c := range changes {
+			c.set(d, c.v)
+		}
+	}, nil
+}
+
+// labels derives the labels of a file scenario that lists none.
+func (a fileAttack) labels(defenses func(*lab.Defenses)) []lab.Label {
+	var out []lab.Label
+	add := func(l lab.Label) {
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	var cert *certSpec
+	if a.dns != nil {
+		add(lab.LabelDNS)
+		add(lab.LabelMITM)
+		add(lab.LabelTLS)
+		cert = &a.dns.cert
+	} else {
+		p := a.mitm
+		add(lab.LabelMITM)
+		if p.position == positionARP {
+			add(lab.LabelARP)
+		}
+		if p.mode == modeStrip {
+			add(lab.LabelPlaintext)
+		} else {
+			add(lab.LabelTLS)
+		}
+		if p.usesCert() {
+			cert = &p.cert
+		}
+		if p.blockPKI {
+			add(lab.LabelRevocation)
+		}
+	}
+	if cert != nil && cert.source != certSelfSigned {
+		add(lab.LabelPKI)
+	}
+	if cert != nil && cert.revoked {
+		add(lab.LabelRevocation)
+	}
+	if len(lab.Hardened().With(defenses).Diff(lab.Hardened())) > 0 {
+		add(lab.LabelMisconfig)
+	}
+	add(lab.LabelSIP)
+	return out
+}
+
+// scenario declares the attack as a lab scenario, through the catalog's
+// params.
+func (a fileAttack) scenario(name, summary, story string, labels []lab.Label, expected lab.Verdict, defenses func(*lab.Defenses)) lab.Scenario {
+	if a.dns != nil {
+		p := *a.dns
+		p.name, p.summary, p.story, p.labels, p.expected, p.defenses = name, summary, story, labels, expected, defenses
+		return p.scenario()
+	}
+	p := *a.mitm
+	p.name, p.summary, p.story, p.labels, p.expected, p.defenses = name, summary, story, labels, expected, defenses
+	return p.scenario()
+}
