@@ -1,7 +1,7 @@
 # Developer entry points. 'make demo' and 'make test' are all a newcomer needs.
 GO ?= go
 
-.PHONY: demo test bench lint ginkgo
+.PHONY: demo test bench lint ginkgo matrix baselines fuzz
 
 # Run the whole catalog, print the results table, and leave one pcapng
 # capture and one TLS key log per scenario under out/.
@@ -12,6 +12,24 @@ demo:
 # its tshark checks, which skip locally when tshark is missing).
 test:
 	$(GO) test -race -count=1 ./...
+
+# The defense matrix as a document: every attack with the hardened defaults
+# and with each defense changed alone (720 runs, about 10 s on 2 cores).
+matrix:
+	$(GO) run ./cmd/tlslab matrix --format markdown > docs/defense-matrix.md.tmp
+	mv docs/defense-matrix.md.tmp docs/defense-matrix.md
+
+# Rewrite the catalog's baselines, which 'make test' checks, after a change
+# that is meant to flip verdicts; review the diff before committing it.
+baselines:
+	$(GO) run ./cmd/tlslab run --update-baseline scenarios/testdata/baselines/run.json > /dev/null
+	$(GO) run ./cmd/tlslab matrix --update-baseline scenarios/testdata/baselines/matrix.json > /dev/null
+
+# Fuzz the scenario file loader (new corpus entries land in
+# scenarios/testdata/fuzz/FuzzParseFile).
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseFile -fuzztime $(FUZZTIME) ./scenarios
 
 # netsim benchmarks only (no tests).
 bench:

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net/netip"
 
@@ -143,9 +144,13 @@ func (c *Contoso) Edge(host string) *sip.Edge { return c.edges[host] }
 // ClientConfig returns the config of a SIP client for user running on the
 // named host, as the topology configures its clients: the host's resolver
 // and trust store, the defenses' TLS client config with the host's
-// revocation checker, plaintext fallback only when TLSOnly is off. The
-// caller may change it before sip.NewClient.
-func (c *Contoso) ClientConfig(host, user string) (sip.ClientConfig, error) {
+// revocation checker, plaintext fallback only when TLSOnly is off.
+// extraRoots are added to a copy of the host's trust store (a root someone
+// installed on that machine); they go through the TLS policy, so every
+// check uses them, crypto/tls's and the lab's own when a switch is off.
+// The caller may change the config before sip.NewClient, but must not
+// swap its RootCAs: the lab's checks would not see the new pool.
+func (c *Contoso) ClientConfig(host, user string, extraRoots ...*x509.Certificate) (sip.ClientConfig, error) {
 	h, _, err := c.hostOf(host)
 	if err != nil {
 		return sip.ClientConfig{}, err
@@ -157,6 +162,12 @@ func (c *Contoso) ClientConfig(host, user string) (sip.ClientConfig, error) {
 	roots, err := c.Roots(host)
 	if err != nil {
 		return sip.ClientConfig{}, err
+	}
+	if len(extraRoots) > 0 {
+		roots = roots.Clone()
+		for _, r := range extraRoots {
+			roots.AddCert(r)
+		}
 	}
 	return sip.ClientConfig{
 		User: user, Resolver: r, Dialer: h,

@@ -85,7 +85,7 @@ var (
 	}
 	dnsHijackFallback = dnsParams{
 		name:    "dns/hijack-plaintext-fallback",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelPlaintext, lab.LabelMisconfig},
+		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelPlaintext, lab.LabelMisconfig},
 		summary: "after the DNS hijack alice's client refuses mallory's TLS, then falls back to plaintext to her",
 		story: "The on-path DNS spoof of dns/on-path-spoof against a client allowed to fall back to plaintext " +
 			"(TLSOnly off). Alice refuses mallory's forged certificate on 5061, then retries pool01.contoso.com " +
@@ -173,8 +173,8 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	defer c.Close()
-	mallory := env.World.NewHost("mallory", netsim.HostConfig{})
-	if _, err := mallory.AddNIC(c.Segment("contoso-lan"), netsim.NICConfig{Addr: dnsMalloryAddr}); err != nil {
+	mallory, _, err := c.AttachHost("mallory", "contoso-lan", dnsMalloryAddr, false)
+	if err != nil {
 		return err
 	}
 	me := dnsMalloryAddr.Addr()

@@ -10,7 +10,6 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
-	"github.com/tlslab/tlslab/netsim"
 )
 
 // dnsSRVParams declares a federation SRV poisoning scenario: mallory, on
@@ -73,8 +72,8 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	defer c.Close()
-	mallory := env.World.NewHost("mallory", netsim.HostConfig{})
-	if _, err := mallory.AddNIC(c.Segment("internet"), netsim.NICConfig{Addr: dnsEvilAddr}); err != nil {
+	mallory, _, err := c.AttachHost("mallory", "internet", dnsEvilAddr, false)
+	if err != nil {
 		return err
 	}
 	me := dnsEvilAddr.Addr()

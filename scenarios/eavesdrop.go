@@ -28,12 +28,15 @@ type eavesdropParams struct {
 	story    string
 	expected lab.Verdict
 
-	// tls is the defense: alice and pool01 speak TLS 1.3 on port 5061, the
-	// client verifying the chain to the Contoso Enterprise Root CA and the
-	// name pool01.contoso.com. False sends the messages over plain TCP on
-	// port 5060. It is declared to the lab as the tls-only switch
-	// (Scenario.Defenses), and Run follows env.Defenses.TLSOnly, so a
-	// Runner override turns TLS off here too.
+	// tls is the deployment's transport: alice and pool01 speak TLS 1.3
+	// on port 5061, the client verifying the chain to the Contoso
+	// Enterprise Root CA and the name pool01.contoso.com. False deploys
+	// plain TCP on port 5060, declared to the lab as tls-only off
+	// (Scenario.Defenses). The transport is the deployment, not the
+	// switch: no defense switch turns TLS on for a deployment without it,
+	// and tls-only off only allows a fallback that a working TLS
+	// connection never needs, so the defense matrix shows both rows
+	// unaffected by any single switch.
 	tls bool
 }
 
@@ -115,8 +118,7 @@ func (p eavesdropParams) run(ctx context.Context, env *lab.Env) error {
 	var serverTLS *tls.Config
 	client := &clientTLS{}
 	port := portPlain
-	useTLS := env.Defenses.TLSOnly
-	if useTLS {
+	if p.tls {
 		if serverTLS, err = client.configure(env); err != nil {
 			return err
 		}
@@ -156,7 +158,7 @@ func (p eavesdropParams) run(ctx context.Context, env *lab.Env) error {
 	}
 
 	how := "over plain TCP"
-	if useTLS {
+	if p.tls {
 		how = "over " + client.summary()
 	}
 	env.Evidence.Notef("alice", "sent %d of %d messages to %s (%s) %s", sent, len(bodies), pool01Name, serverAddr, how)

@@ -10,7 +10,6 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
-	"github.com/tlslab/tlslab/netsim"
 )
 
 // The federation family: mallory, on the Internet (203.0.113.66), connects
@@ -109,8 +108,8 @@ func (p federationParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	defer c.Close()
-	mallory := env.World.NewHost("mallory", netsim.HostConfig{})
-	if _, err := mallory.AddNIC(c.Segment("internet"), netsim.NICConfig{Addr: federationAttackerAddr}); err != nil {
+	mallory, _, err := c.AttachHost("mallory", "internet", federationAttackerAddr, false)
+	if err != nil {
 		return err
 	}
 	ca := c.CA("public-issuing")

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tlslab/tlslab/actors/attacker"
+	"github.com/tlslab/tlslab/actors/eavesdrop"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
@@ -122,6 +124,10 @@ type mitmRun struct {
 	m       *mallory
 	proxies []*attacker.Proxy
 	blocker *attacker.Blocker
+	// sniffer reads every frame mallory's NIC carries, the traffic she
+	// forwards untouched included: what her proxies do not intercept
+	// (a plaintext fallback routed through her) is hers to read too.
+	sniffer *eavesdrop.Eavesdropper
 }
 
 func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
@@ -134,7 +140,8 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 	if err != nil {
 		return err
 	}
-	r := &mitmRun{p: p, env: env, c: c, m: m}
+	r := &mitmRun{p: p, env: env, c: c, m: m, sniffer: eavesdrop.New(eavesdrop.Config{})}
+	defer m.nic.AddTap(r.sniffer)()
 	if p.malloryCA() {
 		stop, err := m.startCA(env)
 		if err != nil {
@@ -248,19 +255,13 @@ func (r *mitmRun) startProxies(ctx context.Context, certs attacker.CertSource) e
 // topology configures it, trusting Mallory Root CA too when asked.
 func (r *mitmRun) aliceSends(ctx context.Context) (lab.Canary, *sip.Result, error) {
 	canary := r.env.NewCanary("alice")
-	cfg, err := r.c.ClientConfig("alice", "alice@contoso.com")
+	var installed []*x509.Certificate
+	if r.p.trustMallory {
+		installed = append(installed, r.m.ca.Certificate())
+	}
+	cfg, err := r.c.ClientConfig("alice", "alice@contoso.com", installed...)
 	if err != nil {
 		return canary, &sip.Result{}, err
-	}
-	if r.p.trustMallory {
-		roots, err := r.c.Roots("alice")
-		if err != nil {
-			return canary, &sip.Result{}, err
-		}
-		roots = roots.Clone()
-		roots.AddCert(r.m.ca.Certificate())
-		cfg.TLS = cfg.TLS.Clone()
-		cfg.TLS.RootCAs = roots
 	}
 	client, err := sip.NewClient(cfg)
 	if err != nil {
@@ -334,6 +335,12 @@ func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Resul
 		}
 	}
 	ev.CanariesObtained("mallory", len(found), len(tokens), haul(sessions, captured))
+	// Canaries in frames mallory only forwarded, which her proxies never saw.
+	sniffed := r.sniffer.Report(tokens)
+	if extra := slices.DeleteFunc(sniffed.Found, func(t string) bool { return slices.Contains(found, t) }); len(extra) > 0 {
+		ev.CanariesObtained("mallory", len(extra), len(tokens),
+			lab.FormatBytes(sniffed.PayloadBytes)+" of TCP payload her NIC forwarded without intercepting it")
+	}
 
 	for _, s := range sessions {
 		if v := s.VictimSide; v.TLS && v.Completed && v.Certificate != nil {

@@ -154,7 +154,7 @@ var (
 			"arrives, and mallory sees ciphertext only.",
 	}
 	mitmARPStatic = mitmParams{
-		name: "mitm/arp-static-entries", labels: []lab.Label{lab.LabelMITM, lab.LabelARP, lab.LabelSIP},
+		name: "mitm/arp-static-entries", labels: mitmLabels,
 		expected: lab.Held, cert: selfSignedCert,
 		defenses: func(d *lab.Defenses) { d.ARPPolicy = netsim.ARPStaticOnly },
 		summary:  "alice and fe01 pin static ARP entries: the spoofing fails, service intact",

@@ -39,14 +39,9 @@ type mallory struct {
 
 // placeMallory adds mallory's router to contoso-lan as 10.0.0.66.
 func placeMallory(env *lab.Env, c *lab.Contoso) (*mallory, error) {
-	lan := c.Segment("contoso-lan")
-	if lan == nil {
-		return nil, fmt.Errorf("scenarios: the topology has no contoso-lan")
-	}
-	h := env.World.NewRouter("mallory", netsim.HostConfig{})
-	nic, err := h.AddNIC(lan, netsim.NICConfig{Addr: malloryAddr})
+	h, nic, err := c.AttachHost("mallory", "contoso-lan", malloryAddr, true)
 	if err != nil {
-		return nil, fmt.Errorf("scenarios: mallory on contoso-lan as %v: %w", malloryAddr, err)
+		return nil, err
 	}
 	return &mallory{host: h, nic: nic}, nil
 }

@@ -13,7 +13,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr, cli.Lab{Catalog: scenarios.Catalog()})
+	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr, cli.Lab{Catalog: scenarios.Catalog(), LoadFile: scenarios.LoadFile})
 	stop()
 	os.Exit(code)
 }

@@ -1,0 +1,111 @@
+package scenarios
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/lab"
+)
+
+// The catalog's baselines: every verdict and service of `tlslab run` and of
+// `tlslab matrix`. A change that flips one (a new default, a library
+// upgrade, a scenario edit) fails these tests with a was/now line per cell;
+// if the change is intended, `make baselines` rewrites them.
+const (
+	runBaselineFile    = "testdata/baselines/run.json"
+	matrixBaselineFile = "testdata/baselines/matrix.json"
+)
+
+func allScenarios(t *testing.T) []lab.Scenario {
+	t.Helper()
+	all, err := Catalog().Select(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+// requireUnchanged fails with every changed cell, one per line.
+func requireUnchanged(t *testing.T, file string, changes []lab.BaselineChange) {
+	t.Helper()
+	if len(changes) == 0 {
+		return
+	}
+	lines := make([]string, len(changes))
+	for i, c := range changes {
+		lines[i] = "  " + c.String()
+	}
+	t.Errorf("%d cells differ from %s:\n%s\n(if intended, run 'make baselines' and review the diff)", len(changes), file, strings.Join(lines, "\n"))
+}
+
+func TestCatalogMatchesRunBaseline(t *testing.T) {
+	stored, err := lab.ReadBaseline(runBaselineFile, lab.BaselineRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := lab.Runner{Parallel: runtime.NumCPU()}.RunAll(context.Background(), allScenarios(t))
+	requireUnchanged(t, runBaselineFile, stored.Compare(lab.RunBaseline(results), true))
+}
+
+func TestCatalogMatchesMatrixBaseline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the whole matrix: 720 runs")
+	}
+	stored, err := lab.ReadBaseline(matrixBaselineFile, lab.BaselineMatrix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := lab.Matrix{Runner: lab.Runner{Parallel: runtime.NumCPU()}}
+	res := m.Run(context.Background(), lab.AttackScenarios(allScenarios(t)))
+	requireUnchanged(t, matrixBaselineFile, stored.Compare(res.Baseline(), true))
+}
+
+// A default that changes is caught: the same check, with revocation
+// soft-fail instead of hard-fail as the hardened default, names the cell
+// whose verdict flips. (soft-fail still refuses a revoked certificate whose
+// status it can fetch; it accepts one when mallory blocks the responder.)
+func TestBaselineCatchesChangedDefault(t *testing.T) {
+	stored, err := lab.ReadBaseline(matrixBaselineFile, lab.BaselineMatrix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var picked []lab.Scenario
+	for _, name := range []string{"mitm/mis-issued-revoked-hard-fail", "mitm/mis-issued-revoked-soft-fail-blocked"} {
+		s, err := Catalog().Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		picked = append(picked, s)
+	}
+	softFail := lab.Hardened()
+	softFail.Revocation = pki.RevocationSoftFail
+	m := lab.Matrix{Runner: lab.Runner{Parallel: 2}, Base: &softFail}
+	changes := stored.Compare(m.Run(context.Background(), picked).Baseline(), false)
+	// Every column starts from the default, so the blocked-responder row
+	// flips wherever the change leaves revocation at soft-fail; the row
+	// whose responder answers does not change at all.
+	const row = "mitm/mis-issued-revoked-soft-fail-blocked"
+	var columns []string
+	for _, c := range changes {
+		cell, ok := strings.CutPrefix(c.Cell, row+" [")
+		if !ok || c.Was != "held, service denied" || c.Now != "broken, service intact" {
+			t.Errorf("unexpected change: %s", c)
+			continue
+		}
+		columns = append(columns, strings.TrimSuffix(cell, "]"))
+	}
+	want := []string{
+		"chain-validation off", "client-cert-required off", "dns-randomization off", "dnssec-validation on",
+		"federation-allow-list off", "federation-srv-domain-match off", "forward-secrecy-only off", "hardened",
+		"hostname-check off", "min-tls-version TLS 1.0", "trusted-server-list off", "validity-check off",
+	}
+	if strings.Join(columns, ", ") != strings.Join(want, ", ") {
+		t.Errorf("flipped columns of %s:\n  %s\nwant:\n  %s", row, strings.Join(columns, ", "), strings.Join(want, ", "))
+	}
+	if len(changes) > 0 && changes[7].String() != row+" [hardened]: was held, service denied, now broken, service intact" {
+		t.Errorf("the report line: %s", changes[7])
+	}
+}
