@@ -38,29 +38,43 @@ type Env struct {
 	capture    *netsim.Capture // nil when no pcap was requested or after teardown
 	captureErr error           // first error from AttachSegment
 	canaries   []Canary
+
+	timeline *timelineRecorder // nil unless the run records a timeline (Runner.RunTimeline)
+	untap    []func()          // removes the timeline's taps
 }
 
-// newEnv builds the Env for one run. capture and keyLog may be nil; rnd nil
-// means crypto/rand.
-func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd io.Reader, d Defenses) *Env {
+// newEnv builds the Env for one run. capture, keyLog and tl may be nil; rnd
+// nil means crypto/rand. With tl, KeyLog is never nil: it also carries the
+// timeline to the TLS configs TLSPolicy builds (see timelineKeyLog).
+func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd io.Reader, d Defenses, tl *timelineRecorder) *Env {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	env := &Env{World: world, Evidence: &Evidence{}, Defenses: d, rand: rnd, capture: capture}
+	env := &Env{World: world, Evidence: &Evidence{clock: world.Now}, Defenses: d, rand: rnd, capture: capture, timeline: tl}
 	if keyLog != nil {
 		env.KeyLog = &lockedWriter{w: keyLog}
+	}
+	if tl != nil {
+		env.KeyLog = &timelineKeyLog{w: env.KeyLog, rec: tl}
 	}
 	return env
 }
 
-// Capture adds seg to the scenario's pcapng capture as one more interface.
-// It does nothing when no pcap directory was requested, or after the run was
-// torn down. A failure to attach is reported by the Runner as an Error result,
-// since the capture the user asked for would be incomplete.
+// Capture adds seg to the scenario's pcapng capture as one more interface,
+// and, when the run records a timeline (Runner.RunTimeline), to the frames
+// the timeline decodes. It does nothing when neither was requested, or after
+// the run was torn down. A failure to attach is reported by the Runner as an
+// Error result, since the capture the user asked for would be incomplete.
 func (e *Env) Capture(seg *netsim.Segment) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.capture == nil || seg == nil {
+	if seg == nil {
+		return
+	}
+	if e.timeline != nil {
+		e.untap = append(e.untap, seg.AddTap(e.timeline))
+	}
+	if e.capture == nil {
 		return
 	}
 	if err := e.capture.AttachSegment(seg); err != nil && e.captureErr == nil {
@@ -75,6 +89,10 @@ func (e *Env) detachCapture() (*netsim.Capture, error) {
 	defer e.mu.Unlock()
 	c := e.capture
 	e.capture = nil
+	for _, remove := range e.untap {
+		remove()
+	}
+	e.untap, e.timeline = nil, nil
 	return c, e.captureErr
 }
 

@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"sync"
+	"time"
 )
 
 // CompromiseKind names the three ways an attack can be shown to have worked.
@@ -34,6 +35,17 @@ type Evidence struct {
 	lines       []string
 	compromises []Compromise
 	service     Availability
+
+	// clock stamps each line for the run's timeline (newEnv sets the
+	// World's); nil stamps nothing. The lines do not change with it.
+	clock   func() time.Time
+	entries []evidenceEntry // parallel to lines
+}
+
+// evidenceEntry is one line as the timeline shows it: when, and by whom.
+type evidenceEntry struct {
+	at         time.Time // zero when the Evidence has no clock
+	actor, msg string
 }
 
 // record appends one line and, when kind is not "", the compromise it proves,
@@ -45,7 +57,12 @@ func (e *Evidence) record(kind CompromiseKind, actor, msg string) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	var at time.Time
+	if e.clock != nil {
+		at = e.clock() // under the lock, so times follow the order of lines
+	}
 	e.lines = append(e.lines, line)
+	e.entries = append(e.entries, evidenceEntry{at: at, actor: actor, msg: msg})
 	if kind != "" {
 		e.compromises = append(e.compromises, Compromise{Kind: kind, Actor: actor, Line: line})
 	}
@@ -123,6 +140,14 @@ func (e *Evidence) Lines() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]string(nil), e.lines...)
+}
+
+// timedEntries returns a copy of every line recorded so far with its time
+// and actor, in order.
+func (e *Evidence) timedEntries() []evidenceEntry {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]evidenceEntry(nil), e.entries...)
 }
 
 // Compromises returns a copy of the compromises recorded so far, in order.

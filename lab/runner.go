@@ -113,7 +113,10 @@ func (r Runner) RunAll(ctx context.Context, scenarios []Scenario) []Result {
 // *NotStoppedError. A panic in Run becomes an Error with a *PanicError. The
 // verdict then comes from [Decide]; the scenario's Expected is only compared
 // with it afterwards.
-func (r Runner) Run(ctx context.Context, s Scenario) Result {
+func (r Runner) Run(ctx context.Context, s Scenario) Result { return r.result(ctx, s, nil) }
+
+// result is Run, recording the timeline into tl when it is not nil.
+func (r Runner) result(ctx context.Context, s Scenario, tl *timelineRecorder) Result {
 	start := time.Now()
 	res := Result{
 		Scenario: s.Name,
@@ -121,7 +124,7 @@ func (r Runner) Run(ctx context.Context, s Scenario) Result {
 		Expected: s.Expected,
 		Service:  ServiceUnknown,
 	}
-	err := r.run(ctx, s, &res)
+	err := r.run(ctx, s, &res, tl)
 	res.Err = err
 	res.Verdict = Decide(err, res.Compromises)
 	res.OK = Matches(res.Verdict, res.Expected)
@@ -129,9 +132,10 @@ func (r Runner) Run(ctx context.Context, s Scenario) Result {
 	return res
 }
 
-// run does the work of Run and fills res's evidence and artifact fields. The
-// error it returns is the one handed to Decide.
-func (r Runner) run(ctx context.Context, s Scenario, res *Result) error {
+// run does the work of Run and fills res's evidence and artifact fields;
+// tl, when not nil, records the run's timeline. The error it returns is the
+// one handed to Decide.
+func (r Runner) run(ctx context.Context, s Scenario, res *Result, tl *timelineRecorder) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("lab: scenario %q not started: %w", s.Name, context.Cause(ctx))
 	}
@@ -150,7 +154,10 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result) error {
 	if art.keyLog != nil {
 		keyLog = art.keyLog
 	}
-	env := newEnv(world, art.capture, keyLog, r.Rand, r.Defenses(s))
+	if tl != nil {
+		tl.start(world)
+	}
+	env := newEnv(world, art.capture, keyLog, r.Rand, r.Defenses(s), tl)
 
 	runErr := r.execute(ctx, s, env, world)
 
@@ -159,6 +166,9 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result) error {
 	res.Evidence = env.Evidence.Lines()
 	res.Compromises = env.Evidence.Compromises()
 	res.Service = env.Evidence.Service()
+	if tl != nil {
+		tl.setEvidence(env.Evidence.timedEntries())
+	}
 	for _, err := range []error{runErr, captureErr, closeErr} {
 		if err != nil {
 			return err

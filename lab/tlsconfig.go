@@ -36,8 +36,12 @@ import (
 //     listed explicitly (they need an RSA certificate to be negotiated).
 //
 // Time is the World's clock and KeyLogWriter the run's key log on every
-// config. The switches that are not about TLS (trusted server list,
-// plaintext fallback, federation policy) are the SIP actors' own settings;
+// config. When that key log is the Env's of a run that records a timeline
+// (Runner.RunTimeline), VerifyConnection also reports what it decided to
+// the timeline; it decides exactly as without one.
+//
+// The switches that are not about TLS (trusted server list, plaintext
+// fallback, federation policy) are the SIP actors' own settings;
 // ContosoConfig.Build sets them from the same Defenses.
 type TLSPolicy struct {
 	Defenses Defenses
@@ -56,6 +60,7 @@ func (p TLSPolicy) Client(roots *x509.CertPool, rev *pki.Checker) *tls.Config {
 	cfg.RootCAs = roots
 	cfg.InsecureSkipVerify = !p.standardClient()
 	v := &verifier{p: p, roots: roots, rev: rev}
+	v.observe(cfg)
 	cfg.VerifyConnection = v.verify
 	return cfg
 }
@@ -94,6 +99,7 @@ func (p TLSPolicy) MTLS(cert tls.Certificate, roots *x509.CertPool, rev *pki.Che
 	if v.own == nil && len(cert.Certificate) > 0 {
 		v.own, _ = x509.ParseCertificate(cert.Certificate[0])
 	}
+	v.observe(cfg)
 	cfg.VerifyConnection = v.verify
 	// Present the certificate whatever CA names the peer's
 	// CertificateRequest lists (as Schannel does), so a peer that does not
@@ -181,9 +187,18 @@ type verifier struct {
 	rev   *pki.Checker
 	mtls  bool              // the config serves both roles
 	own   *x509.Certificate // the config's own leaf (MTLS only)
+	keys  *configKeyLog     // the config's key log when a timeline observes it
 }
 
+// verify is the config's VerifyConnection: verifyChain, whose result it
+// also reports to the timeline when one observes the config.
 func (v *verifier) verify(cs tls.ConnectionState) error {
+	err := v.verifyChain(cs)
+	v.report(cs, err)
+	return err
+}
+
+func (v *verifier) verifyChain(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		// Only an accepting end without a client certificate gets here
 		// (crypto/tls refuses servers without one); ClientAuth already

@@ -1,15 +1,26 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tlslab/tlslab/lab"
 )
 
+type showFlags struct {
+	run     bool
+	timeout time.Duration
+	seed    uint64
+}
+
 func newShowCmd(st *state) *cobra.Command {
-	return &cobra.Command{
-		Use:   "show NAME",
-		Short: "Describe a scenario before running it: story, topology, PKI, defenses",
+	var f showFlags
+	cmd := &cobra.Command{
+		Use:   "show NAME [--run [--seed N] [--timeout D]]",
+		Short: "Describe a scenario before running it, or run it and show its timeline",
 		Long: `Describe one scenario without running it: its story; the declared topology
 (segments and their prefixes, routers, hosts with their NICs, addresses, DNS
 names and services, the certification authorities, which CA issued which
@@ -17,9 +28,27 @@ certificate, whose trust store holds which roots, the DNS zones, the SIP users);
 and every defense switch, with a "*" on those the scenario changes from the
 hardened defaults.
 
-Exit status: 0, or 2 for an unknown scenario (the closest names are suggested).`,
+With --run, run the scenario once instead and print its timeline, step by step,
+each line with the simulation time (an offset from the start of the simulated
+network) and the host it happened on: ARP requests and replies (spoofed ones
+marked), DNS queries and answers, TCP connections (SYN, SYN-ACK, RST when
+refused or reset, FIN), the TLS handshakes (ClientHello with SNI and offered
+versions, ServerHello with version and cipher suite, the other handshake
+messages and alerts; TLS 1.3 handshakes are decrypted with the run's own key
+log, application data never is), every certificate a peer presented with its
+subject, issuer and validity and what the side it was presented to decided
+(accepted, or refused and with which alert; crypto/tls's exact reason is in that
+side's evidence line), and the scenario's evidence lines. Then one line with the verdict, the
+expected verdict, the service, the seed, and the main evidence. --seed replays a
+run: the same seed makes the simulated network take the same random choices.
+
+Exit status: without --run 0; with --run 0 when the verdict matches the
+expectation, 1 when it differs or the run errored; 2 for usage errors and an
+unknown scenario (the closest names are suggested).`,
 		Example: `  tlslab show baseline/fe-to-fe-mtls
-  tlslab show eavesdrop/plaintext`,
+  tlslab show eavesdrop/plaintext
+  tlslab show mitm/self-signed --run
+  tlslab show mitm/self-signed --run --seed 42`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("'tlslab show' takes one scenario name, got %d; see 'tlslab list'", len(args))
@@ -27,6 +56,16 @@ Exit status: 0, or 2 for an unknown scenario (the closest names are suggested).`
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !f.run {
+				for _, name := range []string{"seed", "timeout"} {
+					if cmd.Flags().Changed(name) {
+						return usagef("--%s applies only with --run", name)
+					}
+				}
+			}
+			if f.run && f.timeout <= 0 {
+				return usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
+			}
 			if err := st.validCatalog(); err != nil {
 				return err
 			}
@@ -34,10 +73,44 @@ Exit status: 0, or 2 for an unknown scenario (the closest names are suggested).`
 			if err != nil {
 				return selectionError(err)
 			}
+			if f.run {
+				return st.showRun(cmd, s, f)
+			}
 			if err := lab.WriteShow(st.stdout, s, s.DefensesFor()); err != nil {
 				return &runtimeError{err: err}
 			}
 			return nil
 		},
 	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.run, "run", false, "run the scenario once and print its timeline and verdict")
+	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline of the run (with --run)")
+	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated network (with --run; 0: random, reported in the verdict line)")
+	return cmd
+}
+
+// showRun runs s once with a timeline and prints it, then the verdict.
+func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error {
+	runner := lab.Runner{Timeout: f.timeout, Seed: f.seed}
+	res, tl := runner.RunTimeline(cmd.Context(), s)
+	if err := lab.WriteTimeline(st.stdout, tl); err != nil {
+		return &runtimeError{err: fmt.Errorf("writing the timeline: %w", err)}
+	}
+	match := "as expected"
+	if !res.OK {
+		match = "NOT as expected"
+	}
+	_, err := fmt.Fprintf(st.stdout, "\n%s: %s (expected %s, %s), service %s, seed %d\n  %s\n",
+		res.Scenario, res.Verdict, res.Expected, match, res.Service, res.Seed, res.MainEvidence())
+	if err != nil {
+		return &runtimeError{err: fmt.Errorf("writing the verdict: %w", err)}
+	}
+	var p *lab.PanicError
+	if errors.As(res.Err, &p) {
+		fmt.Fprintf(st.stderr, "tlslab: %v\n%s\n", p, p.Stack)
+	}
+	if !res.OK {
+		st.code = ExitMismatch
+	}
+	return nil
 }

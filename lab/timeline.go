@@ -1,0 +1,135 @@
+package lab
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// TimelineKind says what a [TimelineEvent] is about, in the protocol's own
+// terms.
+type TimelineKind string
+
+// The kinds of timeline events.
+const (
+	// TimelineARP: an ARP request or reply on a segment, with spoofed replies
+	// (a sender address that belongs to another host's NIC) marked.
+	TimelineARP TimelineKind = "arp"
+	// TimelineDNS: a DNS query or response (UDP, or TCP on port 53).
+	TimelineDNS TimelineKind = "dns"
+	// TimelineTCP: a connection attempt (SYN), its acceptance (SYN-ACK), a
+	// refusal or reset (RST) and each side's close (FIN).
+	TimelineTCP TimelineKind = "tcp"
+	// TimelineTLS: the messages of a TLS handshake: ClientHello and
+	// ServerHello, the other handshake messages (TLS 1.3's decrypted with
+	// the run's key log, marked "(decrypted)"), alerts, and where
+	// application data (never decrypted) or undecryptable records begin.
+	TimelineTLS TimelineKind = "tls"
+	// TimelineCertificate: a certificate chain a peer presented in a
+	// Certificate message, on the host it was presented to, with that
+	// side's verdict when known (accepted, or refused and how).
+	TimelineCertificate TimelineKind = "certificate"
+	// TimelineData: the first line of a TCP stream that is not TLS (plain
+	// SIP, HTTP for OCSP and CRLs).
+	TimelineData TimelineKind = "data"
+	// TimelineEvidence: an evidence line the scenario recorded.
+	TimelineEvidence TimelineKind = "evidence"
+)
+
+// TimelineEvent is one step of a run.
+type TimelineEvent struct {
+	// At is the World's clock at the event, as an offset from the moment
+	// the World was created (just before the scenario's Run was called).
+	At time.Duration
+	// Host is the host the event happened on or whose frame it is: the
+	// owner of the frame's source MAC, the side that verified a
+	// certificate, the actor of an evidence line. "" when unknown (a frame
+	// from a MAC no NIC has, an evidence line without actor).
+	Host string
+	Kind TimelineKind
+	// Text says what happened, for people, starting with the protocol
+	// ("ARP who-has 10.0.0.11 tell 10.0.0.10", "TLS ClientHello -> ...",
+	// "certificate presented by ...", "evidence: ...").
+	Text string
+}
+
+// Timeline is a run's events sorted by At; events at the same time keep the
+// order in which they were observed, wire and certificate events before
+// evidence lines.
+type Timeline []TimelineEvent
+
+// RunTimeline runs s exactly as [Runner.Run] does and also returns the
+// timeline of the run: every frame on the segments the scenario passed to
+// Env.Capture, decoded (ARP, DNS, TCP connections, the TLS handshake), and
+// every evidence line, each at the World's time.
+//
+// TLS 1.3 handshakes are decrypted with the secrets the run's TLS stacks
+// write to Env.KeyLog (any tls.Config with KeyLogWriter: env.KeyLog, which
+// includes every config [TLSPolicy] builds from it): the server's
+// EncryptedExtensions, CertificateRequest, Certificate, CertificateVerify
+// and Finished, the client's Certificate and Finished, and the alerts
+// either side sends, which is how a refused certificate shows. Application
+// data is never decrypted; after the handshake only records the size of an
+// alert are opened, to report a late refusal (a server refusing a client
+// certificate). A handshake neither side logged stays encrypted.
+//
+// Each certificate a peer presents (TLS 1.3 or 1.2) is one event on the
+// host it was presented to, with that side's verdict when known:
+// "accepted" when the VerifyConnection of a TLSPolicy config accepted it,
+// "refused: <x509 error>" when the lab's own checks refused it (a switch is
+// off), "refused: alert <description>" when the side sent a fatal alert
+// instead of going on, "accepted (handshake continued)" when it went on.
+// crypto/tls's own x509 error for a refusal is in the actor's evidence.
+//
+// Recording changes nothing the scenario can observe but this: Env.KeyLog
+// is never nil (it discards the secrets unless KeyLogDir asks for them).
+// Certificates are checked exactly as in Run. Frames are decoded on the
+// frame path under one lock, so a run is slower than with Run.
+//
+// Frames a router forwards appear once, when first seen (on the sender's
+// segment); TCP payload is reassembled in order per direction, and what
+// cannot be parsed is skipped.
+func (r Runner) RunTimeline(ctx context.Context, s Scenario) (Result, Timeline) {
+	tl := newTimelineRecorder()
+	res := r.result(ctx, s, tl)
+	return res, tl.timeline()
+}
+
+// WriteTimeline prints events one per line, for people: the time as an
+// offset from the World's start ("+12.345ms"), the host ("-" when
+// unknown), and the text, in columns:
+//
+//	+0.000ms  alice    ARP who-has 10.0.0.11 tell 10.0.0.10
+//
+// It returns the first write error.
+func WriteTimeline(w io.Writer, events []TimelineEvent) error {
+	width := 1
+	for _, e := range events {
+		width = max(width, len(e.Host))
+	}
+	atWidth := 1
+	for _, e := range events {
+		atWidth = max(atWidth, len(FormatOffset(e.At)))
+	}
+	bw := bufio.NewWriter(w)
+	for _, e := range events {
+		host := e.Host
+		if host == "" {
+			host = "-"
+		}
+		fmt.Fprintf(bw, "%-*s  %-*s  %s\n", atWidth, FormatOffset(e.At), width, host, e.Text)
+	}
+	return bw.Flush()
+}
+
+// FormatOffset formats an offset from the World's start in milliseconds
+// with microsecond precision: "+0.000ms", "+12.345ms", "+1503.020ms".
+func FormatOffset(d time.Duration) string {
+	sign := "+"
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	return fmt.Sprintf("%s%d.%03dms", sign, d/time.Millisecond, (d%time.Millisecond)/time.Microsecond)
+}

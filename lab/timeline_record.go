@@ -1,0 +1,324 @@
+package lab
+
+import (
+	"cmp"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// timelineRecorder collects a run's timeline: it is the Tap of every
+// segment the scenario captures (Env.Capture), reads the run's key log to
+// decrypt TLS 1.3 handshakes and observes the certificate checks of
+// TLSPolicy's configs (both through timelineKeyLog), and gets the evidence
+// at the end. Frames are decoded as they pass, under mu;
+// names are resolved only when the timeline is built, after the World has
+// stopped, so the frame path never takes the World's locks.
+type timelineRecorder struct {
+	mu    sync.Mutex
+	world *netsim.World // nil until start, and when the run failed before
+	t0    time.Time
+
+	parser  *gopacket.DecodingLayerParser
+	eth     layers.Ethernet
+	arp     layers.ARP
+	ip4     layers.IPv4
+	tcp     layers.TCP
+	udp     layers.UDP
+	payload gopacket.Payload
+	decoded []gopacket.LayerType
+
+	frames    int // frames observed so far; a frame's number orders its events
+	wire      []*wireEvent
+	seen      map[string]bool       // keys of frames already reported (copies forwarded by routers)
+	arpFold   map[string]*wireEvent // repeated ARP messages fold into the first
+	conns     map[connKey]*tcpConn
+	hellos    []*helloSeen
+	presented []*certPresented
+	checks    []certCheck
+	evidence  []evidenceEntry
+
+	secrets  map[string]map[string][]byte // key log: client random, label -> secret
+	byRandom map[string][]*tcpConn        // TLS connections by their ClientHello's random
+	tls13    []*tcpConn                   // connections that negotiated TLS 1.3
+}
+
+// wireEvent is an event seen on the wire, before names are resolved.
+type wireEvent struct {
+	at      time.Time
+	order   int              // the number of the frame it comes from
+	srcMAC  net.HardwareAddr // the frame's sender; for a certificate, the host it was presented to
+	srcIP   netip.Addr       // invalid for ARP
+	kind    TimelineKind
+	text    func(n *namer) string
+	repeats int       // further identical ARP messages
+	last    time.Time // when the last of them was seen
+}
+
+func newTimelineRecorder() *timelineRecorder {
+	r := &timelineRecorder{
+		seen:     make(map[string]bool),
+		arpFold:  make(map[string]*wireEvent),
+		conns:    make(map[connKey]*tcpConn),
+		secrets:  make(map[string]map[string][]byte),
+		byRandom: make(map[string][]*tcpConn),
+	}
+	r.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &r.eth, &r.arp, &r.ip4, &r.tcp, &r.udp, &r.payload)
+	r.parser.IgnoreUnsupported = true
+	return r
+}
+
+// start fixes the World and the time the offsets count from.
+func (r *timelineRecorder) start(w *netsim.World) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.world, r.t0 = w, w.Now()
+}
+
+func (r *timelineRecorder) now() time.Time {
+	r.mu.Lock()
+	w := r.world
+	r.mu.Unlock()
+	if w == nil {
+		return time.Now()
+	}
+	return w.Now()
+}
+
+func (r *timelineRecorder) setEvidence(entries []evidenceEntry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evidence = entries
+}
+
+// ObserveFrame decodes one frame (netsim.Tap). It copies what it keeps.
+func (r *timelineRecorder) ObserveFrame(ts time.Time, frame []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.frames++
+	r.decoded = r.decoded[:0]
+	if err := r.parser.DecodeLayers(frame, &r.decoded); err != nil && len(r.decoded) == 0 {
+		return
+	}
+	src := append(net.HardwareAddr(nil), r.eth.SrcMAC...)
+	for _, lt := range r.decoded {
+		switch lt {
+		case layers.LayerTypeARP:
+			r.observeARP(ts, src)
+			return
+		case layers.LayerTypeTCP:
+			if r.fragment() {
+				return
+			}
+			r.observeTCP(ts, src)
+			return
+		case layers.LayerTypeUDP:
+			if r.fragment() {
+				return
+			}
+			r.observeUDP(ts, src)
+			return
+		}
+	}
+}
+
+func (r *timelineRecorder) fragment() bool {
+	return r.ip4.Flags&layers.IPv4MoreFragments != 0 || r.ip4.FragOffset != 0
+}
+
+// add appends a wire event unless key was reported already ("" never is).
+// An event without a frame number gets the current frame's.
+func (r *timelineRecorder) add(key string, e *wireEvent) {
+	if e.order == 0 {
+		e.order = r.frames
+	}
+	if key != "" {
+		if r.seen[key] {
+			return
+		}
+		r.seen[key] = true
+	}
+	r.wire = append(r.wire, e)
+}
+
+func (r *timelineRecorder) observeARP(ts time.Time, src net.HardwareAddr) {
+	a := &r.arp
+	if a.Protocol != layers.EthernetTypeIPv4 || len(a.SourceProtAddress) != 4 || len(a.DstProtAddress) != 4 {
+		return
+	}
+	sender := netip.AddrFrom4([4]byte(a.SourceProtAddress))
+	target := netip.AddrFrom4([4]byte(a.DstProtAddress))
+	senderMAC := append(net.HardwareAddr(nil), a.SourceHwAddress...)
+	op := a.Operation
+	key := fmt.Sprintf("arp|%d|%v|%v|%v|%v", op, src, sender, senderMAC, target)
+	if e := r.arpFold[key]; e != nil {
+		e.repeats++
+		e.last = ts
+		return
+	}
+	e := &wireEvent{at: ts, srcMAC: src, kind: TimelineARP}
+	switch {
+	case op == layers.ARPRequest && sender == target:
+		e.text = func(n *namer) string {
+			return fmt.Sprintf("ARP announce %v is-at %v%s", sender, senderMAC, n.spoofed(sender, senderMAC))
+		}
+	case op == layers.ARPRequest:
+		e.text = func(n *namer) string {
+			return fmt.Sprintf("ARP who-has %v tell %v%s", target, sender, n.spoofed(sender, senderMAC))
+		}
+	case op == layers.ARPReply:
+		e.text = func(n *namer) string {
+			return fmt.Sprintf("ARP is-at %v -> %v, to %s%s", sender, senderMAC, n.addr(target), n.spoofed(sender, senderMAC))
+		}
+	default:
+		return
+	}
+	r.arpFold[key] = e
+	r.add("", e)
+}
+
+func (r *timelineRecorder) observeUDP(ts time.Time, src net.HardwareAddr) {
+	if r.udp.SrcPort != 53 && r.udp.DstPort != 53 {
+		return
+	}
+	from := netip.AddrPortFrom(addr4(r.ip4.SrcIP), uint16(r.udp.SrcPort))
+	to := netip.AddrPortFrom(addr4(r.ip4.DstIP), uint16(r.udp.DstPort))
+	r.observeDNS(ts, src, from, to, r.udp.Payload, "")
+}
+
+// timeline resolves names and returns the sorted events.
+func (r *timelineRecorder) timeline() Timeline {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.flushSealed()
+	// Records decrypted once their secret came were reported late: put
+	// the events back in the order of their frames.
+	slices.SortStableFunc(r.wire, func(a, b *wireEvent) int { return cmp.Compare(a.order, b.order) })
+	n := newNamer(r.world)
+	r.judge()
+	var tl Timeline
+	for _, e := range r.wire {
+		host := n.host(e.srcMAC, e.srcIP)
+		text := e.text(n)
+		if e.repeats > 0 {
+			noun := "times"
+			if e.repeats == 1 {
+				noun = "time"
+			}
+			text += fmt.Sprintf(" [repeated %d more %s, last at %s]", e.repeats, noun, FormatOffset(e.last.Sub(r.t0)))
+		}
+		tl = append(tl, TimelineEvent{At: e.at.Sub(r.t0), Host: host, Kind: e.kind, Text: text})
+	}
+	tl = append(tl, r.certificateEvents(n)...)
+	for _, e := range r.evidence {
+		tl = append(tl, TimelineEvent{At: e.at.Sub(r.t0), Host: e.actor, Kind: TimelineEvidence, Text: "evidence: " + e.msg})
+	}
+	slices.SortStableFunc(tl, func(a, b TimelineEvent) int { return cmp.Compare(a.At, b.At) })
+	return tl
+}
+
+// namer turns the addresses seen on the wire into host names, with what
+// the World knows after the run.
+type namer struct {
+	w    *netsim.World
+	macs map[string]string
+	ips  map[netip.Addr][]*netsim.NIC
+}
+
+func newNamer(w *netsim.World) *namer {
+	return &namer{w: w, macs: make(map[string]string), ips: make(map[netip.Addr][]*netsim.NIC)}
+}
+
+// macHost is the name of the host with a NIC of that MAC, or "".
+func (n *namer) macHost(mac net.HardwareAddr) string {
+	if n.w == nil || len(mac) == 0 {
+		return ""
+	}
+	k := string(mac)
+	if name, ok := n.macs[k]; ok {
+		return name
+	}
+	name := ""
+	if nic := n.w.NICByMAC(mac); nic != nil {
+		name = nic.Host().Name()
+	}
+	n.macs[k] = name
+	return name
+}
+
+func (n *namer) nics(a netip.Addr) []*netsim.NIC {
+	if n.w == nil {
+		return nil
+	}
+	if nics, ok := n.ips[a]; ok {
+		return nics
+	}
+	nics := n.w.NICsByAddr(a)
+	n.ips[a] = nics
+	return nics
+}
+
+// ipHost is the name of the one host holding a, or "" (none, or several).
+func (n *namer) ipHost(a netip.Addr) string {
+	if nics := n.nics(a); len(nics) == 1 {
+		return nics[0].Host().Name()
+	}
+	return ""
+}
+
+// host names a frame's sender: the owner of its source MAC, else of its
+// source address.
+func (n *namer) host(mac net.HardwareAddr, ip netip.Addr) string {
+	if name := n.macHost(mac); name != "" {
+		return name
+	}
+	if ip.IsValid() {
+		return n.ipHost(ip)
+	}
+	return ""
+}
+
+// addr is "10.0.0.11 (fe01)", or the bare address when nobody or several
+// hosts hold it.
+func (n *namer) addr(a netip.Addr) string {
+	if name := n.ipHost(a); name != "" {
+		return fmt.Sprintf("%v (%s)", a, name)
+	}
+	return a.String()
+}
+
+// addrPort is "10.0.0.11:5061 (fe01)".
+func (n *namer) addrPort(ap netip.AddrPort) string {
+	if name := n.ipHost(ap.Addr()); name != "" {
+		return fmt.Sprintf("%v (%s)", ap, name)
+	}
+	return ap.String()
+}
+
+// spoofed is " (spoofed: 10.0.0.11 is fe01, at <mac>)" when an ARP
+// message claims for ip a MAC that no NIC holding ip has; else "".
+func (n *namer) spoofed(ip netip.Addr, mac net.HardwareAddr) string {
+	nics := n.nics(ip)
+	if len(nics) == 0 {
+		return ""
+	}
+	for _, nic := range nics {
+		if slices.Equal(nic.MAC(), mac) {
+			return ""
+		}
+	}
+	return fmt.Sprintf(" (spoofed: %v is %s, at %v)", ip, nics[0].Host().Name(), nics[0].MAC())
+}
+
+func addr4(ip net.IP) netip.Addr {
+	a, _ := netip.AddrFromSlice(ip.To4())
+	return a
+}
