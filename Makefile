@@ -16,7 +16,7 @@ test:
 # The defense matrix as a document: every attack with the hardened defaults
 # and with each defense changed alone (720 runs, about 10 s on 2 cores).
 matrix:
-	$(GO) run ./cmd/tlslab matrix --format markdown > docs/defense-matrix.md.tmp
+	$(GO) run ./cmd/tlslab matrix --format markdown > docs/defense-matrix.md.tmp || { rm -f docs/defense-matrix.md.tmp; exit 1; }
 	mv docs/defense-matrix.md.tmp docs/defense-matrix.md
 
 # Rewrite the catalog's baselines, which 'make test' checks, after a change
