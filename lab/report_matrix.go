@@ -70,21 +70,18 @@ func WriteMatrixTable(w io.Writer, m MatrixResult) error {
 	return writeMatrixFindings(w, m, func(s string) string { return s })
 }
 
-// writeMatrixFindings lists, for each attack, the changes that alter its
-// outcome, then the attacks no single change affects, and any errors.
+// writeMatrixFindings lists the attacks no single change affects, with
+// name formatting each scenario name, and how many cells errored.
 func writeMatrixFindings(w io.Writer, m MatrixResult, name func(string) string) error {
-	fmt.Fprintln(w)
-	var unaffected []string
-	for _, row := range m.Rows {
-		bearing := row.LoadBearing()
-		if len(bearing) == 0 {
+	rows := m.Unaffected()
+	unaffected := []string{"none"}
+	if len(rows) > 0 {
+		unaffected = unaffected[:0]
+		for _, row := range rows {
 			unaffected = append(unaffected, name(row.Scenario.Name))
 		}
 	}
-	if len(unaffected) == 0 {
-		unaffected = []string{"none"}
-	}
-	_, err := fmt.Fprintf(w, "Attacks no single change affects (%d): %s\n", len(m.Unaffected()), strings.Join(unaffected, ", "))
+	_, err := fmt.Fprintf(w, "\nAttacks no single change affects (%d): %s\n", len(rows), strings.Join(unaffected, ", "))
 	if n := m.Errors(); n > 0 && err == nil {
 		_, err = fmt.Fprintf(w, "%d cells ended in an error: their runs did not complete (see --format json for each error)\n", n)
 	}
