@@ -55,6 +55,27 @@ type arpCache struct {
 	mu      sync.RWMutex
 	entries map[netip.Addr]arpEntry
 	pending map[netip.Addr]*arpPending
+	ignored map[arpClaim]*ARPIgnored // claims the policy refused, by claim
+	order   []arpClaim               // ignored's keys in first-seen order
+}
+
+// arpClaim is an ARP message's assertion "IP is at MAC".
+type arpClaim struct {
+	ip  netip.Addr
+	mac string
+}
+
+// ARPIgnored counts the ARP messages that claimed IP is at MAC and that
+// the host's cache refused to learn: the ARP policy's own refusal, seen
+// where it is enforced.
+type ARPIgnored struct {
+	IP  netip.Addr
+	MAC net.HardwareAddr
+	// Reason is why the cache refused: "static entry" (a pinned mapping
+	// never changes), "unsolicited" (ARPAcceptSolicited: no request of
+	// the host's was waiting) or "static-only policy".
+	Reason string
+	Count  int
 }
 
 type arpEntry struct {
@@ -174,6 +195,9 @@ func (c *arpCache) input(nic *NIC, arp *layers.ARP) {
 	}
 	c.mu.Lock()
 	if e, ok := c.entries[sender]; ok && e.static {
+		if e.mac.String() != senderMAC.String() {
+			c.ignoreLocked(sender, senderMAC, "static entry")
+		}
 		c.mu.Unlock()
 		return
 	}
@@ -181,15 +205,55 @@ func (c *arpCache) input(nic *NIC, arp *layers.ARP) {
 	case ARPAcceptAny:
 	case ARPAcceptSolicited:
 		if arp.Operation != layers.ARPReply || c.pending[sender] == nil {
+			if e, ok := c.entries[sender]; !ok || e.mac.String() != senderMAC.String() {
+				c.ignoreLocked(sender, senderMAC, "unsolicited")
+			}
 			c.mu.Unlock()
 			return
 		}
 	default:
+		c.ignoreLocked(sender, senderMAC, "static-only policy")
 		c.mu.Unlock()
 		return
 	}
 	c.learnLocked(sender, arpEntry{mac: append(net.HardwareAddr(nil), senderMAC...)})
 	c.mu.Unlock()
+}
+
+// maxARPIgnored bounds the distinct claims a host remembers refusing.
+const maxARPIgnored = 1024
+
+// ignoreLocked counts a refused claim.
+func (c *arpCache) ignoreLocked(ip netip.Addr, mac net.HardwareAddr, reason string) {
+	k := arpClaim{ip: ip, mac: mac.String()}
+	if n := c.ignored[k]; n != nil {
+		n.Count++
+		return
+	}
+	if len(c.order) >= maxARPIgnored {
+		return
+	}
+	if c.ignored == nil {
+		c.ignored = make(map[arpClaim]*ARPIgnored)
+	}
+	c.ignored[k] = &ARPIgnored{IP: ip, MAC: append(net.HardwareAddr(nil), mac...), Reason: reason, Count: 1}
+	c.order = append(c.order, k)
+}
+
+// ARPIgnored returns the claims the host's ARP cache refused to learn
+// (an address claimed for a MAC other than a pinned one, an unsolicited
+// reply under ARPAcceptSolicited, any message under ARPStaticOnly), in
+// the order first seen, at most 1024 distinct claims.
+func (h *Host) ARPIgnored() []ARPIgnored {
+	h.arp.mu.RLock()
+	defer h.arp.mu.RUnlock()
+	out := make([]ARPIgnored, 0, len(h.arp.order))
+	for _, k := range h.arp.order {
+		n := *h.arp.ignored[k]
+		n.MAC = append(net.HardwareAddr(nil), n.MAC...)
+		out = append(out, n)
+	}
+	return out
 }
 
 // learnLocked records e for ip and sends the packets that waited for it.

@@ -3,6 +3,7 @@ package netsim
 import (
 	"context"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -303,5 +304,56 @@ func TestARPPolicyString(t *testing.T) {
 		if got := p.String(); got != want {
 			t.Errorf("ARPPolicy(%d).String() = %q, want %q", int(p), got, want)
 		}
+	}
+}
+
+// A cache reports the claims its policy refused: a spoofed reply against a
+// pinned entry, and unsolicited replies under accept-solicited.
+func TestARPIgnoredReportsRefusedClaims(t *testing.T) {
+	for _, tt := range []struct {
+		policy ARPPolicy
+		pin    bool
+		reason string
+	}{
+		{ARPStaticOnly, true, "static entry"},
+		{ARPAcceptSolicited, false, "unsolicited"},
+		{ARPAcceptAny, true, "static entry"},
+	} {
+		t.Run(tt.policy.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := NewWorld(Config{})
+				defer w.Close()
+				seg := w.NewSegment("lan", SegmentConfig{})
+				victim := w.NewHost("victim", HostConfig{ARPPolicy: tt.policy})
+				vnic, err := victim.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.10/24")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				attacker := w.NewHost("attacker", HostConfig{})
+				anic, err := attacker.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.66/24")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				server := netip.MustParseAddr("10.0.0.11")
+				serverMAC := net.HardwareAddr{2, 0, 0, 0, 0, 0x11}
+				if tt.pin {
+					victim.SetStaticARP(server, serverMAC)
+				}
+				spoof := encodeARP(layers.ARPReply, anic.MAC(), server, vnic.MAC(), vnic.Addr(), vnic.MAC())
+				for range 3 {
+					anic.WriteFrame(spoof)
+				}
+				synctest.Wait()
+				want := []ARPIgnored{{IP: server, MAC: anic.MAC(), Reason: tt.reason, Count: 3}}
+				got := victim.ARPIgnored()
+				if len(got) != 1 || got[0].IP != want[0].IP || got[0].MAC.String() != want[0].MAC.String() ||
+					got[0].Reason != want[0].Reason || got[0].Count != want[0].Count {
+					t.Fatalf("ARPIgnored = %+v, want %+v", got, want)
+				}
+				if mac := victim.ARPTable()[server]; tt.pin && mac.String() != serverMAC.String() {
+					t.Errorf("pinned entry changed to %v", mac)
+				}
+			})
+		})
 	}
 }

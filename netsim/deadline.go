@@ -56,12 +56,17 @@ func (d *deadline) done() <-chan struct{} {
 	return d.expire
 }
 
-// stop releases the timer, if any, without expiring the deadline.
+// stop releases the timer, if any, without expiring the deadline. A timer
+// that already fired is waited for until its callback has closed the
+// channel, as in set: otherwise a later set could reuse the channel and
+// the late callback would close it a second time.
 func (d *deadline) stop() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.timer != nil {
-		d.timer.Stop()
+		if !d.timer.Stop() {
+			<-d.expire
+		}
 		d.timer = nil
 	}
 }
