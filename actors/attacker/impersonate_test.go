@@ -113,7 +113,33 @@ func TestImpersonateMTLS(t *testing.T) {
 				if (cert == nil) != (res.Presented == nil) {
 					t.Errorf("presented %+v", res.Presented)
 				}
+				// fe01 accepted the TCP connection in every row: the
+				// refusals are its TLS and trust checks, never its port.
+				if !res.Connected || res.Local.Addr() != malloryIP {
+					t.Errorf("Connected %v from %v, want a connection from %v", res.Connected, res.Local, malloryIP)
+				}
 			})
 		})
 	}
+}
+
+// TestImpersonateMTLSPortClosed: nothing listens on the port, so the
+// attacker never connects; the dial's error is the result's.
+func TestImpersonateMTLSPortClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := newOffice(t, officeConfig{})
+		res, err := attacker.ImpersonateMTLS(t.Context(), attacker.MTLSImpersonation{
+			Dial: o.mallory, Addr: fe01IP.String() + ":5062", ServerName: "fe01.contoso.com", Now: o.w.Now, Timeout: testTimeout,
+			Message: attacker.ForgedMessage{From: "bob@contoso.com", To: "dave@contoso.com", Body: "canary", ViaHost: "fe02.contoso.com"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Connected || res.Local.IsValid() || res.Handshake.Completed || res.Sent {
+			t.Errorf("result %+v, want no connection", res)
+		}
+		if want := "dial tcp " + fe01IP.String() + ":5062: connect: connection refused"; res.Err != want || res.Handshake.Err != want {
+			t.Errorf("Err %q, handshake %q; want %q", res.Err, res.Handshake.Err, want)
+		}
+	})
 }

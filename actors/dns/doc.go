@@ -59,7 +59,12 @@
 // server in turn; a truncated answer is fetched again over TCP. A UDP
 // response counts only if its source address and port, its ID and its
 // question match the query; anything else is ignored, as a real stub
-// ignores it. Failures are *LookupError values:
+// ignores it, and recorded: Resolver.Dropped (and ResolverConfig.OnDropped,
+// as it happens) reports each datagram dropped on a query socket, with its
+// source and the reason (wrong source, query ID or question mismatch, a
+// DNSSEC validation error), so a lab can show the resolver refusing a
+// forgery. A datagram to a port no query is waiting on reaches no socket
+// and is not reported. Failures are *LookupError values:
 //
 //	dns: lookup pool01.contoso.com: no such host
 //	dns: lookup pool01.contoso.com: i/o timeout after 3 tries

@@ -151,6 +151,11 @@ type ResolverConfig struct {
 	// answers), except that queries for anchored zones always carry EDNS0
 	// with the DNSSEC OK bit and a 1232-byte buffer.
 	EDNS0Size uint16
+	// OnDropped, when not nil, is called with every datagram the resolver
+	// drops on a query socket (see DroppedAnswer), as it drops it, from
+	// the goroutine doing the lookup. It must not block or call the
+	// resolver. Resolver.Dropped keeps the same record.
+	OnDropped func(DroppedAnswer)
 }
 
 // Resolver is a stub resolver: it sends each query to the configured
@@ -158,7 +163,8 @@ type ResolverConfig struct {
 // truncated, and accepts a UDP response only when its source address and
 // port, its ID and its question match the query (anything else on the
 // socket is ignored, as a real stub does). With trust anchors it also
-// validates DNSSEC. A Resolver is safe for concurrent use.
+// validates DNSSEC. Every datagram it ignores is recorded (Dropped,
+// ResolverConfig.OnDropped). A Resolver is safe for concurrent use.
 type Resolver struct {
 	cfg     ResolverConfig
 	servers []netip.AddrPort
@@ -170,6 +176,9 @@ type Resolver struct {
 	keys   map[string]trustedKeys // validated DNSKEY sets by zone; guarded by mu
 
 	fixedPort chan struct{} // one token: serialises FixedSourcePort exchanges
+
+	dropMu  sync.Mutex
+	dropped []DroppedAnswer // guarded by dropMu
 }
 
 // NewResolver returns a resolver for cfg, with defaults filled in. It fails

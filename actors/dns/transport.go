@@ -121,7 +121,8 @@ func (r *Resolver) openUDP(ctx context.Context) (pc net.PacketConn, release func
 
 // exchangeUDP sends m to server from a socket chosen by the port policy and
 // waits up to Timeout for a response whose source, ID and question match.
-// Anything else arriving on the socket is dropped and the wait goes on.
+// Anything else arriving on the socket is dropped (and recorded, see
+// DroppedAnswer) and the wait goes on.
 func (r *Resolver) exchangeUDP(ctx context.Context, m *miekg.Msg, server netip.AddrPort, accept func(*miekg.Msg) error) (*miekg.Msg, error) {
 	wire, err := m.Pack()
 	if err != nil {
@@ -157,16 +158,34 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *miekg.Msg, server netip.A
 			}
 			return nil, err
 		}
-		if !sameAddr(from, server) {
-			continue // not from the server we asked
+		dropped := func(resp *miekg.Msg, reason DropReason, err error) {
+			q := m.Question[0]
+			r.drop(DroppedAnswer{
+				From: addrPort(from), Server: server, Port: localPort(pc),
+				QueryID: m.Id, QueryName: q.Name, QueryType: q.Qtype,
+				Msg: resp, Reason: reason, Err: err,
+			})
 		}
 		resp := new(miekg.Msg)
-		if resp.Unpack(buf[:n]) != nil || !matches(resp, m) {
+		if resp.Unpack(buf[:n]) != nil {
+			resp = nil
+		}
+		switch {
+		case !sameAddr(from, server):
+			dropped(resp, DropWrongSource, nil) // not from the server we asked
+			continue
+		case resp == nil:
+			dropped(nil, DropMalformed, nil)
+			continue
+		}
+		if reason, ok := mismatch(resp, m); !ok {
+			dropped(resp, reason, nil)
 			continue
 		}
 		if accept != nil && !resp.Truncated {
 			if err := accept(resp); err != nil {
 				rejected = err
+				dropped(resp, DropValidation, err)
 				continue
 			}
 		}
@@ -219,21 +238,42 @@ func (r *Resolver) tcpErr(ctx context.Context, err error) error {
 }
 
 // sameAddr reports whether from is server's address and port.
-func sameAddr(from net.Addr, server netip.AddrPort) bool {
-	ua, ok := from.(*net.UDPAddr)
-	if !ok {
-		return false
-	}
-	ap := ua.AddrPort()
-	return ap.Addr().Unmap() == server.Addr() && ap.Port() == server.Port()
-}
+func sameAddr(from net.Addr, server netip.AddrPort) bool { return addrPort(from) == server }
 
 // matches reports whether resp answers q: a response with q's ID and the
 // same question (names compared case-insensitively).
 func matches(resp, q *miekg.Msg) bool {
-	if !resp.Response || resp.Id != q.Id || len(resp.Question) != 1 {
-		return false
+	_, ok := mismatch(resp, q)
+	return ok
+}
+
+// mismatch reports whether resp answers q and, when it does not, why.
+func mismatch(resp, q *miekg.Msg) (DropReason, bool) {
+	switch {
+	case !resp.Response:
+		return DropNotResponse, false
+	case resp.Id != q.Id:
+		return DropTXIDMismatch, false
+	case len(resp.Question) != 1:
+		return DropQuestionMismatch, false
 	}
 	a, b := resp.Question[0], q.Question[0]
-	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
+	if a.Qtype != b.Qtype || a.Qclass != b.Qclass || !strings.EqualFold(a.Name, b.Name) {
+		return DropQuestionMismatch, false
+	}
+	return 0, true
 }
+
+// addrPort returns a UDP address as a netip.AddrPort (zero for another
+// kind of address).
+func addrPort(a net.Addr) netip.AddrPort {
+	ua, ok := a.(*net.UDPAddr)
+	if !ok {
+		return netip.AddrPort{}
+	}
+	ap := ua.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// localPort is the UDP port pc is bound to.
+func localPort(pc net.PacketConn) uint16 { return addrPort(pc.LocalAddr()).Port() }

@@ -21,6 +21,7 @@ type conn struct {
 	key     connKey
 	dirs    [2]*stream
 	synFrom int // direction that sent the initial SYN; -1 if not seen
+	frames  int // TCP segments seen, both directions
 }
 
 // endpoint returns the sender of direction dir.

@@ -30,6 +30,12 @@
 // ClientHello (SNI) and ServerHello (version, taking supported_versions into
 // account for TLS 1.3, and cipher suite), including a HelloRetryRequest.
 //
+// Report.Conns describes every connection on its own: who opened it, how
+// many of its frames the tap saw (a listener's position on the victim's
+// path), and whether everything it carried, both ways, was TLS records
+// (ConnInfo.OnlyTLS), which is what a passive listener without the keys
+// is left holding.
+//
 // # Contract with the frame path
 //
 // ObserveFrame is safe for concurrent use, never retains or modifies the

@@ -83,5 +83,6 @@ func (e *Eavesdropper) observeSegment(seg *segment) {
 		s = &stream{maxKeep: e.maxKeep}
 		c.dirs[dir] = s
 	}
+	c.frames++
 	s.add(seg.seq, seg.syn, seg.payload)
 }

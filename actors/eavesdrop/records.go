@@ -42,6 +42,26 @@ func splitRecords(data []byte) (recs []record, isTLS bool) {
 	return recs, len(recs) > 0 && recs[0].typ == recordHandshake
 }
 
+// allRecords reports whether data is entirely TLS records: a sequence of
+// valid record headers, each followed by its body, the last of which may
+// be cut off where data ends.
+func allRecords(data []byte) bool {
+	for len(data) > 0 {
+		if len(data) < recordHeaderLen {
+			return false
+		}
+		typ, vers, n := data[0], be16(data[1:]), int(be16(data[3:]))
+		if typ < recordChangeCipherSpec || typ > recordHeartbeat || vers>>8 != 3 || n > maxRecordLen {
+			return false
+		}
+		if len(data) < recordHeaderLen+n {
+			return true // cut off where the capture ends
+		}
+		data = data[recordHeaderLen+n:]
+	}
+	return true
+}
+
 // dirTLS is what one direction of a connection revealed.
 type dirTLS struct {
 	versions     []uint16 // record-layer versions, as they appear

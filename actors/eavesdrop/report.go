@@ -26,6 +26,35 @@ type Report struct {
 	// TLS describes each connection whose payload begins with a TLS
 	// handshake record, in the order the connections were first seen.
 	TLS []TLSStreamInfo
+	// Conns describes every TCP connection seen, in the order first seen:
+	// its endpoints, how many of its frames the tap captured, and whether
+	// everything it carried was TLS records.
+	Conns []ConnInfo
+}
+
+// ConnInfo is what the tap captured of one TCP connection.
+type ConnInfo struct {
+	// Client opened the connection: it sent the initial SYN or, when the
+	// SYN was not seen, the ClientHello; Server is the other end. When
+	// neither was seen, Client is the lower endpoint.
+	Client, Server netip.AddrPort
+	// Frames counts the connection's TCP segments the tap saw, both
+	// directions, retransmissions included.
+	Frames int
+	// PayloadBytes counts the captured payload, both directions, each
+	// sequence number once.
+	PayloadBytes int
+	// OnlyTLS reports that payload was captured and all of it is TLS
+	// records: the client's bytes begin with a handshake record, every
+	// captured byte of both directions lies in a record (the last one may
+	// be cut off where the capture ends), no bytes wait behind a gap and
+	// none were beyond Config.MaxStreamBytes. Only then does the tap know
+	// that nothing but TLS crossed the wire.
+	OnlyTLS bool
+	// TLS is what the connection's handshake revealed, when its payload
+	// begins with a TLS handshake record; nil otherwise. It equals the
+	// connection's entry in Report.TLS.
+	TLS *TLSStreamInfo
 }
 
 // TLSStreamInfo is what a passive observer learns from one TLS connection.
@@ -81,9 +110,13 @@ func (e *Eavesdropper) Report(canaries []string) Report {
 				}
 			}
 		}
+		ci := c.info()
 		if info, ok := c.tlsInfo(); ok {
 			r.TLS = append(r.TLS, info)
+			ci.TLS = &info
+			ci.Client, ci.Server = info.Client, info.Server
 		}
+		r.Conns = append(r.Conns, ci)
 	}
 	for i, canary := range canaries {
 		if found[i] && !slices.Contains(r.Found, canary) {
@@ -91,6 +124,40 @@ func (e *Eavesdropper) Report(canaries []string) Report {
 		}
 	}
 	return r
+}
+
+// info describes the connection apart from its TLS handshake: endpoints
+// (by the SYN), frames, payload, and whether all of it is TLS records.
+func (c *conn) info() ConnInfo {
+	client := 0
+	if c.synFrom >= 0 {
+		client = c.synFrom
+	}
+	ci := ConnInfo{Client: c.endpoint(client), Server: c.endpoint(1 - client), Frames: c.frames}
+	onlyTLS, any := true, false
+	for dir, s := range c.dirs {
+		if s == nil {
+			continue
+		}
+		ci.PayloadBytes += s.capturedBytes()
+		if s.delivered == 0 && len(s.pending) == 0 {
+			continue
+		}
+		any = true
+		if len(s.pending) > 0 || s.delivered != len(s.data) || !allRecords(s.data) {
+			onlyTLS = false
+		}
+		if dir == client {
+			if _, isTLS := splitRecords(s.data); !isTLS {
+				onlyTLS = false
+			}
+		}
+	}
+	if c.dirs[client] == nil || c.dirs[client].delivered == 0 {
+		onlyTLS = false // the client sent nothing: no ClientHello
+	}
+	ci.OnlyTLS = any && onlyTLS
+	return ci
 }
 
 // tlsInfo parses the connection's captured bytes as TLS.

@@ -175,6 +175,12 @@ func TestTLSOnRealHandshakes(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("TLS info\n got %+v\nwant %+v", got, want)
 			}
+			// The connection carried nothing but TLS records, whatever the
+			// order its segments arrived in.
+			wantConn := eavesdrop.ConnInfo{Client: alice, Server: pool, Frames: len(segs), PayloadBytes: c.bytesWritten(), OnlyTLS: true, TLS: &got}
+			if len(r.Conns) != 1 || !reflect.DeepEqual(r.Conns[0], wantConn) {
+				t.Errorf("Conns\n got %+v\nwant [%+v]", r.Conns, wantConn)
+			}
 		})
 	}
 }
@@ -189,7 +195,9 @@ func TestPlaintextExchange(t *testing.T) {
 		e.ObserveFrame(epoch, f)
 	}
 	r := e.Report([]string{canary, "not-sent"})
-	want := eavesdrop.Report{Frames: 5, Segments: 5, Streams: 2, PayloadBytes: len("MSG " + canary + "\nOK\n"), Found: []string{canary}}
+	n := len("MSG " + canary + "\nOK\n")
+	want := eavesdrop.Report{Frames: 5, Segments: 5, Streams: 2, PayloadBytes: n, Found: []string{canary},
+		Conns: []eavesdrop.ConnInfo{{Client: alice, Server: pool, Frames: 5, PayloadBytes: n}}}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("Report\n got %+v\nwant %+v", r, want)
 	}

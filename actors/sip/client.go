@@ -133,7 +133,7 @@ func (c *Client) Connect(ctx context.Context) (*Session, error) {
 		}
 	}
 	if !c.cfg.AllowPlaintextFallback {
-		return nil, &ConnectError{User: c.User(), Domain: c.domain, Attempts: attempts, Hint: "plaintext fallback is off"}
+		return nil, &ConnectError{User: c.User(), Domain: c.domain, Attempts: attempts, Hint: HintNoPlaintextFallback}
 	}
 	tcpTargets, failed := c.lookup(ctx, []string{"sip", "tcp"})
 	attempts = append(attempts, failed...)

@@ -112,6 +112,12 @@ func (e *ConnectError) Unwrap() []error {
 	return errs
 }
 
+// HintNoPlaintextFallback is ConnectError.Hint when a client whose TLS
+// attempts all failed did not try plaintext SIP because its config forbids
+// it (ClientConfig's plaintext fallback off): the TLS-only defense
+// refusing to be stripped.
+const HintNoPlaintextFallback = "plaintext fallback is off"
+
 // StatusError is a final non-2xx response to a request: the server answered
 // but refused or failed. Warning carries the text of the response's Warning
 // header, where the lab's servers put the exact reason (for example
