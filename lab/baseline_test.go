@@ -10,54 +10,100 @@ import (
 	"github.com/tlslab/tlslab/lab"
 )
 
+func held(service lab.Availability, stoppedBy ...string) lab.BaselineCell {
+	return lab.BaselineCell{Verdict: lab.Held, StoppedBy: stoppedBy, Service: service}
+}
+
+func TestBaselineCellOf(t *testing.T) {
+	for _, tt := range []struct {
+		r    lab.Result
+		want string
+	}{
+		{lab.Result{Verdict: lab.Held, StoppedBy: []string{"chain-validation", "revocation"}, Service: lab.ServiceDenied},
+			"held (chain-validation, revocation), service denied"},
+		{lab.Result{Verdict: lab.Held, StoppedBy: []string{"tls-only"}, Service: lab.ServiceIntact}, "held (tls-only), service intact"},
+		{lab.Result{Verdict: lab.Broken, Service: lab.ServiceIntact}, "broken, service intact"},
+		{lab.Result{Verdict: lab.Passed}, "passed, service unknown"}, // Service "" is unknown
+		{lab.Result{Verdict: lab.Error, Service: lab.ServiceDenied, StoppedBy: []string{"revocation"}}, "error"},
+	} {
+		if got := lab.BaselineCellOf(tt.r).String(); got != tt.want {
+			t.Errorf("BaselineCellOf(%+v) = %q, want %q", tt.r, got, tt.want)
+		}
+	}
+}
+
 func TestBaselineCompare(t *testing.T) {
-	stored := lab.Baseline{Kind: lab.BaselineRun, Outcomes: map[string]string{
-		"a/same": "held, service denied", "b/flipped": "held, service denied", "c/gone": "broken, service intact",
+	stored := lab.Baseline{Kind: lab.BaselineRun, Outcomes: map[string]lab.BaselineCell{
+		"a/same":      held(lab.ServiceDenied, "chain-validation", "revocation"),
+		"b/flipped":   held(lab.ServiceDenied, "chain-validation"),
+		"c/gone":      {Verdict: lab.Broken, Service: lab.ServiceIntact},
+		"e/decisive":  held(lab.ServiceDenied, "chain-validation"),
+		"f/second":    held(lab.ServiceDenied, "chain-validation"),
+		"g/reordered": held(lab.ServiceDenied, "chain-validation", "revocation"),
+		"h/service":   {Verdict: lab.Passed, StoppedBy: []string{}, Service: lab.ServiceIntact},
 	}}
 	now := lab.RunBaseline([]lab.Result{
-		{Scenario: "a/same", Verdict: lab.Held, Service: lab.ServiceDenied},
+		{Scenario: "a/same", Verdict: lab.Held, StoppedBy: []string{"chain-validation", "revocation"}, Service: lab.ServiceDenied},
 		{Scenario: "b/flipped", Verdict: lab.Broken, Service: lab.ServiceIntact},
 		{Scenario: "d/new", Verdict: lab.Error},
+		{Scenario: "e/decisive", Verdict: lab.Held, StoppedBy: []string{"hostname-check"}, Service: lab.ServiceDenied},
+		{Scenario: "f/second", Verdict: lab.Held, StoppedBy: []string{"chain-validation", "revocation"}, Service: lab.ServiceDenied},
+		{Scenario: "g/reordered", Verdict: lab.Held, StoppedBy: []string{"revocation", "chain-validation"}, Service: lab.ServiceDenied},
+		{Scenario: "h/service", Verdict: lab.Passed, Service: lab.ServiceDenied},
 	})
 	var got []string
 	for _, c := range stored.Compare(now, true) {
 		got = append(got, c.String())
 	}
 	want := []string{
-		"b/flipped: was held, service denied, now broken, service intact",
+		"b/flipped: was held (chain-validation), service denied, now broken, service intact",
 		"c/gone: was broken, service intact, now gone from the catalog",
 		"d/new: not in the baseline, now error",
+		"e/decisive: was held (chain-validation), service denied, now held (hostname-check), service denied",
+		"f/second: was held (chain-validation), service denied, now held (chain-validation, revocation), service denied",
+		"g/reordered: was held (chain-validation, revocation), service denied, now held (revocation, chain-validation), service denied",
+		"h/service: was passed, service intact, now passed, service denied",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("complete compare:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if partial := stored.Compare(now, false); len(partial) != 2 {
-		t.Errorf("a partial run must not report stored cells it did not run: %v", partial)
+	var partial []string
+	for _, c := range stored.Compare(now, false) {
+		partial = append(partial, c.Cell)
+	}
+	if got, want := strings.Join(partial, " "), "b/flipped d/new e/decisive f/second g/reordered h/service"; got != want {
+		t.Errorf("partial compare cells %s, want %s (stored cells not run are not reported)", got, want)
 	}
 	merged := stored.Merge(now, false)
-	if len(merged.Outcomes) != 4 || merged.Outcomes["c/gone"] == "" || merged.Outcomes["b/flipped"] != "broken, service intact" {
+	if len(merged.Outcomes) != 8 || merged.Outcomes["c/gone"].String() != "broken, service intact" ||
+		merged.Outcomes["e/decisive"].String() != "held (hostname-check), service denied" {
 		t.Errorf("partial merge %v", merged.Outcomes)
 	}
-	if whole := stored.Merge(now, true); len(whole.Outcomes) != 3 || whole.Outcomes["c/gone"] != "" {
-		t.Errorf("complete merge %v", whole.Outcomes)
+	if whole := stored.Merge(now, true); len(whole.Outcomes) != 7 || len(whole.Compare(now, true)) != 0 {
+		t.Errorf("complete merge %v, want exactly now", whole.Outcomes)
 	}
 }
 
 func TestBaselineFileRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "b.json")
-	b := lab.Baseline{Kind: lab.BaselineMatrix, Outcomes: map[string]string{
-		"z [hardened]": "held, service intact", "a [tls-only off]": "broken, service denied",
+	b := lab.Baseline{Kind: lab.BaselineMatrix, Outcomes: map[string]lab.BaselineCell{
+		"z [hardened]":     held(lab.ServiceIntact, "chain-validation", "revocation"),
+		"a [tls-only off]": {Verdict: lab.Broken, Service: lab.ServiceDenied},
+		"m [hardened]":     {Verdict: lab.Error},
+		"b/<&> [hardened]": {Verdict: lab.Passed, Service: lab.ServiceUnknown},
 	}}
 	if err := lab.WriteBaseline(path, b); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
 	want := `{
-  "format": "tlslab-baseline/1",
+  "format": "tlslab-baseline/2",
   "kind": "matrix",
   "outcomes": {
-    "a [tls-only off]": "broken, service denied",
-    "z [hardened]": "held, service intact"
+    "a [tls-only off]": {"verdict": "broken", "stopped_by": [], "service": "denied"},
+    "b/<&> [hardened]": {"verdict": "passed", "stopped_by": [], "service": "unknown"},
+    "m [hardened]": {"verdict": "error"},
+    "z [hardened]": {"verdict": "held", "stopped_by": ["chain-validation", "revocation"], "service": "intact"}
   }
 }
 `
@@ -65,24 +111,61 @@ func TestBaselineFileRoundTrip(t *testing.T) {
 		t.Errorf("file:\n%s\nwant:\n%s", data, want)
 	}
 	back, err := lab.ReadBaseline(path, lab.BaselineMatrix)
-	if err != nil || len(back.Compare(b, true)) != 0 {
-		t.Errorf("read back: %v, %v", back, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Outcomes) != 4 || len(back.Compare(b, true)) != 0 || len(b.Compare(back, true)) != 0 {
+		t.Errorf("read back %v, want %v", back.Outcomes, b.Outcomes)
+	}
+
+	empty := filepath.Join(t.TempDir(), "empty.json")
+	if err := lab.WriteBaseline(empty, lab.Baseline{Kind: lab.BaselineRun}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ = os.ReadFile(empty)
+	if want := "{\n  \"format\": \"tlslab-baseline/2\",\n  \"kind\": \"run\",\n  \"outcomes\": {}\n}\n"; string(data) != want {
+		t.Errorf("empty file:\n%s\nwant:\n%s", data, want)
+	}
+	if back, err := lab.ReadBaseline(empty, lab.BaselineRun); err != nil || len(back.Outcomes) != 0 || back.Outcomes == nil {
+		t.Errorf("empty read back %#v, %v", back, err)
 	}
 }
 
 func TestReadBaselineRejects(t *testing.T) {
 	dir := t.TempDir()
+	const head = "{\n  \"format\": \"tlslab-baseline/2\",\n  \"kind\": \"run\",\n  \"outcomes\": {\n"
+	cell := func(body string) string {
+		return head + "    \"a/ok\": {\"verdict\": \"error\"},\n    \"a/b\": " + body + "\n  }\n}\n"
+	}
 	for _, tt := range []struct {
 		name, content, want string
 	}{
-		{"syntax", "{\n  \"format\": \"tlslab-baseline/1\",\n  \"kind\": \"run\"\n  \"outcomes\": {}\n}", `line 4, column 3: invalid character '"' after object key:value pair`},
-		{"unknown-field", `{"format": "tlslab-baseline/1", "kind": "run", "outcomes": {}, "verdicts": {}}`, `not a baseline: unknown field "verdicts"`},
-		{"wrong-type", `{"format": "tlslab-baseline/1", "kind": "run", "outcomes": {"a/b": 1}}`, `line 1, column 68: in "outcomes": a JSON number where a string belongs`},
-		{"no-format", `{"kind": "run", "outcomes": {}}`, `missing "format"; want "tlslab-baseline/1"`},
-		{"future-format", `{"format": "tlslab-baseline/9", "kind": "run", "outcomes": {}}`, `"format" is "tlslab-baseline/9"; this tlslab reads "tlslab-baseline/1"`},
-		{"wrong-kind", `{"format": "tlslab-baseline/1", "kind": "matrix", "outcomes": {}}`, `"kind" is "matrix", but this command compares "run" baselines (written by 'tlslab run --update-baseline')`},
-		{"bad-outcome", `{"format": "tlslab-baseline/1", "kind": "run", "outcomes": {"a/b": "held"}}`, `outcome of "a/b" is "held"; want "<held|broken>, service <intact|denied|unknown>" or "error"`},
-		{"trailing", `{"format": "tlslab-baseline/1", "kind": "run", "outcomes": {}} {}`, `extra data after the JSON object`},
+		{"syntax", "{\n  \"format\": \"tlslab-baseline/2\",\n  \"kind\": \"run\"\n  \"outcomes\": {}\n}", `line 4, column 3: invalid character '"' after object key:value pair`},
+		{"unknown-field", `{"format": "tlslab-baseline/2", "kind": "run", "outcomes": {}, "verdicts": {}}`, `not a baseline: unknown field "verdicts"`},
+		{"wrong-type", `{"format": "tlslab-baseline/2", "kind": "run", "outcomes": []}`, `line 1, column 60: in "outcomes": a JSON array where a map[string]json.RawMessage belongs`},
+		{"no-format", `{"kind": "run", "outcomes": {}}`, `missing "format"; want "tlslab-baseline/2"`},
+		{"old-format", "{\n  \"format\": \"tlslab-baseline/1\",\n  \"kind\": \"run\",\n  \"outcomes\": {\n    \"a/b\": \"held, service denied\"\n  }\n}\n",
+			`line 2: "format" is "tlslab-baseline/1", an older format whose cells lack stopped_by (the defenses that stopped each attack); run 'make baselines' to rewrite the catalog's baselines, or 'tlslab run --update-baseline FILE' over the whole catalog for a file of your own`},
+		{"future-format", "{\n\n  \"format\": \"tlslab-baseline/9\", \"kind\": \"run\", \"outcomes\": {}}", `line 3: "format" is "tlslab-baseline/9"; this tlslab reads "tlslab-baseline/2"`},
+		{"key-case", `{"Format": "tlslab-baseline/9", "kind": "run", "outcomes": {}}`, `"format" is "tlslab-baseline/9"; this tlslab reads "tlslab-baseline/2"`}, // no line: not spelled as written
+		{"no-kind", `{"format": "tlslab-baseline/2", "outcomes": {}}`, `missing "kind"; want "run"`},
+		{"wrong-kind", "{\n  \"format\": \"tlslab-baseline/2\",\n  \"kind\": \"matrix\",\n  \"outcomes\": {}\n}", `line 3: "kind" is "matrix", but this command compares "run" baselines (written by 'tlslab run --update-baseline')`},
+		{"no-outcomes", `{"format": "tlslab-baseline/2", "kind": "run"}`, `missing "outcomes"`},
+		{"trailing", `{"format": "tlslab-baseline/2", "kind": "run", "outcomes": {}} {}`, `extra data after the JSON object`},
+		{"cell-string", cell(`"held, service denied"`), `line 6: cell "a/b": a JSON string where an object {"verdict": ..., "stopped_by": [...], "service": ...} belongs`},
+		{"cell-field-type", cell(`{"verdict": "held", "stopped_by": "revocation", "service": "denied"}`), `line 6: cell "a/b": in "stopped_by": a JSON string where a []string belongs`},
+		{"cell-unknown-field", cell(`{"verdict": "broken", "stopped_by": [], "service": "intact", "decisive": "x"}`), `line 6: cell "a/b": unknown field "decisive"`},
+		{"cell-no-verdict", cell(`{"stopped_by": [], "service": "intact"}`), `line 6: cell "a/b": missing "verdict"`},
+		{"cell-bad-verdict", cell(`{"verdict": "stopped", "stopped_by": [], "service": "intact"}`), `line 6: cell "a/b": "verdict" is "stopped"; want held, broken, passed or error`},
+		{"cell-error-with-service", cell(`{"verdict": "error", "stopped_by": [], "service": "unknown"}`), `line 6: cell "a/b": an error cell holds only "verdict"`},
+		{"cell-no-stopped-by", cell(`{"verdict": "held", "service": "denied"}`), `line 6: cell "a/b": missing "stopped_by" ([] unless the verdict is held)`},
+		{"cell-held-empty", cell(`{"verdict": "held", "stopped_by": [], "service": "denied"}`), `line 6: cell "a/b": "stopped_by" is empty; a held cell names the defenses that refused, the decisive one first`},
+		{"cell-broken-stopped", cell(`{"verdict": "broken", "stopped_by": ["revocation", "tls-only"], "service": "intact"}`), `line 6: cell "a/b": "stopped_by" names revocation, tls-only, but only a held cell names defenses`},
+		{"cell-unknown-defense", cell(`{"verdict": "held", "stopped_by": ["chain-validation", "firewall"], "service": "denied"}`),
+			`line 6: cell "a/b": "stopped_by" names "firewall", which is no defense switch; valid: ` + strings.Join(lab.DefenseNames(), ", ")},
+		{"cell-duplicate-defense", cell(`{"verdict": "held", "stopped_by": ["revocation", "revocation"], "service": "denied"}`), `line 6: cell "a/b": "stopped_by" names "revocation" twice`},
+		{"cell-no-service", cell(`{"verdict": "passed", "stopped_by": []}`), `line 6: cell "a/b": missing "service"`},
+		{"cell-bad-service", cell(`{"verdict": "passed", "stopped_by": [], "service": "fine"}`), `line 6: cell "a/b": "service" is "fine"; want intact, denied or unknown`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(dir, tt.name+".json")
@@ -99,8 +182,22 @@ func TestReadBaselineRejects(t *testing.T) {
 			}
 		})
 	}
-	if _, err := lab.ReadBaseline(filepath.Join(dir, "missing.json"), lab.BaselineRun); err == nil ||
-		!strings.Contains(err.Error(), "no such file or directory") {
-		t.Errorf("missing file: %v", err)
+	missing := filepath.Join(dir, "missing.json")
+	_, err := lab.ReadBaseline(missing, lab.BaselineRun)
+	if want := "baseline " + missing + ": open " + missing + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("missing file: %v, want %s", err, want)
+	}
+}
+
+// The matrix's old-format message names the matrix command.
+func TestReadBaselineOldMatrix(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "matrix.json")
+	if err := os.WriteFile(path, []byte("{\n  \"format\": \"tlslab-baseline/1\",\n  \"kind\": \"matrix\",\n  \"outcomes\": {}\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := lab.ReadBaseline(path, lab.BaselineMatrix)
+	want := "baseline " + path + `: line 2: "format" is "tlslab-baseline/1", an older format whose cells lack stopped_by (the defenses that stopped each attack); run 'make baselines' to rewrite the catalog's baselines, or 'tlslab matrix --update-baseline FILE' over the whole catalog for a file of your own`
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }

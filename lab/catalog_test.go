@@ -14,7 +14,11 @@ func noop(context.Context, *lab.Env) error { return nil }
 
 func testCatalog() lab.Catalog {
 	mk := func(name string, labels ...lab.Label) lab.Scenario {
-		return lab.Scenario{Name: name, Labels: labels, Summary: name, Expected: lab.Held, Run: noop}
+		if labels[0] == lab.LabelBaseline {
+			return lab.Scenario{Name: name, Labels: labels, Summary: name, Expected: lab.Passed, Run: noop}
+		}
+		return lab.Scenario{Name: name, Labels: labels, Summary: name, Attacker: "mallory",
+			Expected: lab.Held, StoppedBy: lab.DefenseChainValidation, Run: noop}
 	}
 	return lab.Catalog{
 		mk("baseline/tls", lab.LabelBaseline, lab.LabelTLS),
@@ -144,13 +148,22 @@ func TestCatalogValidate(t *testing.T) {
 		{Name: "noslash", Summary: "x", Expected: lab.Held, Run: noop},
 		{Name: "a/b", Labels: []lab.Label{"bogus"}, Summary: "two\nlines", Expected: lab.Error},
 		{Name: "a/b", Summary: "dup", Expected: lab.Broken, Run: noop},
+		{Name: "a/held", Summary: "x", Attacker: "mallory", Expected: lab.Held, Run: noop},
+		{Name: "a/held-by", Summary: "x", Attacker: "mallory", Expected: lab.Held, StoppedBy: "firewall", Run: noop},
+		{Name: "a/broken-by", Summary: "x", Attacker: "mallory", Expected: lab.Broken, StoppedBy: lab.DefenseTLSOnly, Run: noop},
+		{Name: "a/passed", Summary: "x", Attacker: "mallory", Expected: lab.Passed, Run: noop},
 	}
 	err := bad.Validate()
 	for _, want := range []string{
 		`"noslash": name must look like "family/name"`,
 		`unknown label "bogus"`,
 		"summary must be one non-empty line",
-		`expected verdict is "error"`,
+		`expected verdict is "error"; a scenario without an attacker is a baseline and must expect "passed"`,
+		`"a/b": expected verdict is "broken"; a scenario without an attacker is a baseline`,
+		`"a/held": expected held, but StoppedBy "" names no defense switch`,
+		`"a/held-by": expected held, but StoppedBy "firewall" names no defense switch`,
+		`"a/broken-by": StoppedBy "tls-only" is set, but the expected verdict is "broken", not held`,
+		`"a/passed": expected verdict is "passed", want "held" or "broken"`,
 		"Run is nil",
 		`"a/b" is in the catalog twice`,
 	} {

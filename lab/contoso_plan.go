@@ -173,6 +173,7 @@ var (
 	ipContosoDNS   = addr("10.0.0.53")
 	ipRouterLAN    = addr("10.0.0.1")
 	ipRouterPerim  = addr("172.16.0.1")
+	ipRouterInet   = addr("203.0.113.1")
 	ipEdgeInternal = addr("172.16.0.10")
 	ipEdgeExternal = addr("203.0.113.10")
 	ipFE01         = addr("10.0.0.11")
@@ -200,8 +201,8 @@ func (cfg ContosoConfig) plan() *contosoPlan {
 	sipServices := []string{"SIP TLS :5061 (clients)", "SIP MTLS :5062 (servers)"}
 
 	p.hosts = []hostPlan{
-		{name: hostRouter, role: "router between the LAN and the perimeter", org: orgContoso, router: true,
-			nics: []nicPlan{{segContosoLAN, pfx("10.0.0.1/24")}, {segPerimeter, pfx("172.16.0.1/24")}}},
+		{name: hostRouter, role: "router between the LAN, the perimeter and the Internet", org: orgContoso, router: true,
+			nics: []nicPlan{{segContosoLAN, pfx("10.0.0.1/24")}, {segPerimeter, pfx("172.16.0.1/24")}, {segInternet, pfx("203.0.113.1/24")}}},
 		{name: hostAlice, role: "alice's PC (SIP client)", org: orgContoso, nics: lan("10.0.0.10"),
 			routes: viaRouter, resolver: ipContosoDNS, trust: trustContosoMembers},
 		{name: hostFE01, role: "Front End of pool01", org: orgContoso, nics: lan("10.0.0.11"), routes: viaRouter,
@@ -211,7 +212,7 @@ func (cfg ContosoConfig) plan() *contosoPlan {
 			names: []string{"fe02.contoso.com", ContosoPool}, resolver: ipContosoDNS,
 			services: sipServices, trust: trustContosoMembers},
 		{name: hostDNS01, role: "internal DNS", org: orgContoso, nics: lan("10.0.0.53"), routes: viaRouter,
-			names: []string{"dns01.contoso.com"}, services: []string{"DNS :53 (contoso.com internal view)"}},
+			names: []string{"dns01.contoso.com"}, services: []string{"DNS :53 (contoso.com internal view, publictrust.com copy)"}},
 		{name: hostPKI01, role: "enterprise PKI: CRL and OCSP of the Contoso CAs", org: orgContoso, nics: lan("10.0.0.80"),
 			routes: viaRouter, names: []string{"pki.contoso.com (internal view)"}, services: []string{"HTTP :80 (CRL, OCSP)"},
 			publishes: []string{caContosoRoot, caContosoIssuing}},
@@ -235,8 +236,12 @@ func (cfg ContosoConfig) plan() *contosoPlan {
 			publishes: []string{caContosoRoot, caContosoIssuing}},
 		hostPlan{name: hostPublicDNS, role: "public DNS", org: orgInternet, nics: inet("203.0.113.53"),
 			services: []string{"DNS :53 (contoso.com public view, fabrikam.com, publictrust.com)"}},
+		// The public CA's CRL and OCSP must be reachable from everyone who
+		// checks its certificates, the enterprise LAN included: it routes
+		// its answers to the LAN back through the enterprise router.
 		hostPlan{name: hostPublicPKI, role: "public CA: CRL and OCSP", org: orgInternet, nics: inet("203.0.113.90"),
-			names: []string{"pki.publictrust.com"}, services: []string{"HTTP :80 (CRL, OCSP)"},
+			routes: []routePlan{{pfx(contosoLANPrefix), ipRouterInet}},
+			names:  []string{"pki.publictrust.com"}, services: []string{"HTTP :80 (CRL, OCSP)"},
 			publishes: []string{caPublicRoot, caPublicIssuing}},
 		hostPlan{name: hostFabrikamEdge, role: "Fabrikam Edge server (federation)", org: orgFabrikam,
 			nics:  []nicPlan{{segFabrikam, pfx("10.1.0.5/24")}, {segInternet, pfx("203.0.113.20/24")}},
@@ -334,8 +339,12 @@ func (cfg ContosoConfig) plan() *contosoPlan {
 	for _, in := range cfg.Insiders {
 		internal = append(internal, zoneRecord{in.Name, "A", in.Addr.String()})
 	}
+	publicTrust := []zoneRecord{{"pki", "A", "203.0.113.90"}}
 	p.zones = []zonePlan{
 		{contosoDomain, "internal", hostDNS01, internal},
+		// dns01 holds a secondary copy of the public CA's zone, so
+		// internal hosts resolve its CRL and OCSP host.
+		{"publictrust.com", "internal copy", hostDNS01, publicTrust},
 		{contosoDomain, "public", hostPublicDNS, []zoneRecord{
 			{"sip", "A", "203.0.113.10"},
 			{"pki", "A", "203.0.113.81"},
@@ -346,9 +355,7 @@ func (cfg ContosoConfig) plan() *contosoPlan {
 			{"pki", "A", "203.0.113.82"},
 			{"_sipfederationtls._tcp", "SRV", "0 0 5061 sip.fabrikam.com."},
 		}},
-		{"publictrust.com", "public", hostPublicDNS, []zoneRecord{
-			{"pki", "A", "203.0.113.90"},
-		}},
+		{"publictrust.com", "public", hostPublicDNS, publicTrust},
 		{FabrikamDomain, "internal", hostFabrikamDNS, []zoneRecord{
 			{"fe01", "A", "10.1.0.11"},
 			{"pool01", "A", "10.1.0.11"},

@@ -56,8 +56,8 @@ func TestContosoDescribe(t *testing.T) {
 	if want := []string{"contoso-lan 10.0.0.0/24", "contoso-perimeter 172.16.0.0/24", "internet 203.0.113.0/24", "fabrikam-lan 10.1.0.0/24"}; !slices.Equal(segs, want) {
 		t.Errorf("segments %q, want %q", segs, want)
 	}
-	if r, ok := hostOf(td, "rtr01"); !ok || !r.Router || len(r.NICs) != 2 {
-		t.Errorf("rtr01 %+v, want a router with two NICs", r)
+	if r, ok := hostOf(td, "rtr01"); !ok || !r.Router || len(r.NICs) != 3 || r.NICs[2].Addr != netip.MustParsePrefix("203.0.113.1/24") {
+		t.Errorf("rtr01 %+v, want a router with NICs on the LAN, the perimeter and the Internet", r)
 	}
 	if e, ok := hostOf(td, "edge01"); !ok || len(e.NICs) != 2 || e.NICs[1].Addr != netip.MustParsePrefix("203.0.113.10/24") ||
 		!slices.Equal(e.Routes, []string{"10.0.0.0/24 via 172.16.0.1"}) || e.Resolver != "203.0.113.53" {
@@ -170,7 +170,7 @@ func TestContosoBuild(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			s := lab.Scenario{Name: "x/build", Summary: "s", Expected: lab.Held, Defenses: tt.change,
+			s := lab.Scenario{Name: "x/build", Summary: "s", Expected: lab.Passed, Defenses: tt.change,
 				Run: func(ctx context.Context, env *lab.Env) error {
 					c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
 					if err != nil {
@@ -203,6 +203,7 @@ func TestContosoBuild(t *testing.T) {
 					if env.Defenses.Revocation != pki.RevocationOff && len(c.Revocations()) == 0 {
 						return fmt.Errorf("no revocation check was made")
 					}
+					env.Evidence.Delivered("fe01", "delivered the messages")
 					return nil
 				}}
 			res := lab.Runner{}.Run(context.Background(), s)
@@ -220,9 +221,13 @@ func TestContosoBuild(t *testing.T) {
 // changes, then the Runner's override.
 func TestRunnerDefenses(t *testing.T) {
 	var seen lab.Defenses
-	s := lab.Scenario{Name: "x/defenses", Summary: "s", Expected: lab.Held,
+	s := lab.Scenario{Name: "x/defenses", Summary: "s", Expected: lab.Passed,
 		Defenses: func(d *lab.Defenses) { d.TrustedServerList = false; d.TLSOnly = false },
-		Run:      func(ctx context.Context, env *lab.Env) error { seen = env.Defenses; return nil },
+		Run: func(ctx context.Context, env *lab.Env) error {
+			seen = env.Defenses
+			env.Evidence.Delivered("fe01", "delivered")
+			return nil
+		},
 	}
 	r := lab.Runner{Override: func(d *lab.Defenses) { d.TLSOnly = true; d.Revocation = pki.RevocationSoftFail }}
 	if res := r.Run(context.Background(), s); res.Err != nil {
@@ -259,7 +264,7 @@ func TestWriteShow(t *testing.T) {
 		"\nTopology: contoso\n  federation: partner-ca",
 		"insider: fe99.contoso.com (10.0.0.99)",
 		"  contoso-lan        10.0.0.0/24     Contoso internal LAN\n",
-		"\nRouters\n  rtr01: router between the LAN and the perimeter\n      contoso-lan 10.0.0.1/24, contoso-perimeter 172.16.0.1/24\n",
+		"\nRouters\n  rtr01: router between the LAN, the perimeter and the Internet\n      contoso-lan 10.0.0.1/24, contoso-perimeter 172.16.0.1/24, internet 203.0.113.1/24\n",
 		"  fe01: Front End of pool01\n      contoso-lan 10.0.0.11/24; default via 10.0.0.1; DNS 10.0.0.53\n      names: fe01.contoso.com, pool01.contoso.com",
 		"  Contoso Issuing CA 01: Contoso enterprise issuing CA, issued by Contoso Enterprise Root CA\n",
 		"edge01 (external, federation)\n    trusts Contoso Enterprise Root CA, Public Trust Root CA, Fabrikam Root CA\n",

@@ -19,7 +19,10 @@ type Env struct {
 
 	// KeyLog receives TLS secrets in NSS key log format. It is nil unless a
 	// key log directory was requested; put it into tls.Config.KeyLogWriter
-	// (a nil KeyLog leaves key logging off). Writes are serialized.
+	// (a nil KeyLog leaves key logging off). Writes are serialized and
+	// never fail: a write error (a full disk) is kept, not returned to the
+	// TLS stack, which would abort the handshake, and the Runner turns it
+	// into an Error result.
 	KeyLog io.Writer
 
 	// Evidence is where Run records what it observed. Never nil.
@@ -32,7 +35,9 @@ type Env struct {
 	// (the Runner reports on the value it set).
 	Defenses Defenses
 
-	rand io.Reader // source of canary tokens
+	rand     io.Reader // source of canary tokens
+	sabotage Sabotage
+	keys     *lockedWriter // the key log file's writer, nil without one
 
 	mu         sync.Mutex
 	capture    *netsim.Capture // nil when no pcap was requested or after teardown
@@ -52,7 +57,8 @@ func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd 
 	}
 	env := &Env{World: world, Evidence: &Evidence{clock: world.Now}, Defenses: d, rand: rnd, capture: capture, timeline: tl}
 	if keyLog != nil {
-		env.KeyLog = &lockedWriter{w: keyLog}
+		env.keys = &lockedWriter{w: keyLog}
+		env.KeyLog = env.keys
 	}
 	if tl != nil {
 		env.KeyLog = &timelineKeyLog{w: env.KeyLog, rec: tl}
@@ -132,14 +138,36 @@ func (e *Env) Canaries() []Canary {
 	return append([]Canary(nil), e.canaries...)
 }
 
-// lockedWriter serializes writes from the TLS stacks of several actors.
+// Sabotage returns how the Runner asked to break the scenario's attacker
+// (Runner.Sabotage); SabotageNone normally.
+func (e *Env) Sabotage() Sabotage { return e.sabotage }
+
+// keyLogErr returns the first error writing the key log, or nil.
+func (e *Env) keyLogErr() error {
+	if e.keys == nil {
+		return nil
+	}
+	e.keys.mu.Lock()
+	defer e.keys.mu.Unlock()
+	return e.keys.err
+}
+
+// lockedWriter serializes writes from the TLS stacks of several actors. It
+// never fails: the first write error is kept in err and later writes are
+// dropped, so a key log that cannot be written never aborts a handshake.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	w   io.Writer
+	err error
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	if l.err == nil {
+		if _, err := l.w.Write(p); err != nil {
+			l.err = err
+		}
+	}
+	return len(p), nil
 }

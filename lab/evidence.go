@@ -34,6 +34,9 @@ type Evidence struct {
 	mu          sync.Mutex
 	lines       []string
 	compromises []Compromise
+	refusals    []Refusal
+	milestones  []MilestoneReached
+	delivered   bool
 	service     Availability
 
 	// clock stamps each line for the run's timeline (newEnv sets the
@@ -51,6 +54,16 @@ type evidenceEntry struct {
 // record appends one line and, when kind is not "", the compromise it proves,
 // under one lock so Lines and Compromises never disagree.
 func (e *Evidence) record(kind CompromiseKind, actor, msg string) {
+	e.recordFact(actor, msg, func(line string) {
+		if kind != "" {
+			e.compromises = append(e.compromises, Compromise{Kind: kind, Actor: actor, Line: line})
+		}
+	})
+}
+
+// recordFact appends one line and calls fact (when not nil) with it under
+// the same lock, so the facts and Lines never disagree.
+func (e *Evidence) recordFact(actor, msg string, fact func(line string)) {
 	line := msg
 	if actor != "" {
 		line = actor + ": " + msg
@@ -63,9 +76,55 @@ func (e *Evidence) record(kind CompromiseKind, actor, msg string) {
 	}
 	e.lines = append(e.lines, line)
 	e.entries = append(e.entries, evidenceEntry{at: at, actor: actor, msg: msg})
-	if kind != "" {
-		e.compromises = append(e.compromises, Compromise{Kind: kind, Actor: actor, Line: line})
+	if fact != nil {
+		fact(line)
 	}
+}
+
+// Refused records that host's defense switch named defense (a `show` name,
+// see DefenseNames) refused the attack, with the exact reason as the line
+// "host: <formatted reason>". Call it only where the refusal was seen: the
+// defense's own error, an ignored spoofed reply, a dropped forgery. It
+// panics on a name that is not a defense switch, which is a bug in the
+// scenario.
+func (e *Evidence) Refused(host, defense, format string, args ...any) {
+	if !IsDefense(defense) {
+		panic("lab: Refused: " + defense + " is not a defense switch")
+	}
+	reason := fmt.Sprintf(format, args...)
+	e.recordFact(host, reason, func(line string) {
+		e.refusals = append(e.refusals, Refusal{Defense: defense, Host: host, Reason: reason, Line: line})
+	})
+}
+
+// NoteFailure records the line "host: <formatted message>" for a failure
+// host saw, err being its cause. When ClassifyRefusal names a defense for
+// err, the line is recorded as that defense's refusal and NoteFailure
+// reports true; otherwise (a time-out, EOF, a reset, a remote alert) the
+// line is only a note and it reports false.
+func (e *Evidence) NoteFailure(host string, err error, format string, args ...any) bool {
+	if defense, ok := ClassifyRefusal(err); ok {
+		e.Refused(host, defense, format, args...)
+		return true
+	}
+	e.Notef(host, format, args...)
+	return false
+}
+
+// Reached records that the attack reached milestone m, with the line
+// "actor: <formatted message>" saying how (actor is normally the
+// attacker).
+func (e *Evidence) Reached(actor string, m Milestone, format string, args ...any) {
+	e.recordFact(actor, fmt.Sprintf(format, args...), func(line string) {
+		e.milestones = append(e.milestones, MilestoneReached{Milestone: m, Actor: actor, Line: line})
+	})
+}
+
+// Delivered records that host delivered the run's canary to its
+// recipient, with the line "host: <formatted message>". A baseline (a
+// scenario without an attacker) passes only with it.
+func (e *Evidence) Delivered(host, format string, args ...any) {
+	e.recordFact(host, fmt.Sprintf(format, args...), func(string) { e.delivered = true })
 }
 
 // Notef records the line "actor: <formatted message>" (just the message when
@@ -155,6 +214,27 @@ func (e *Evidence) Compromises() []Compromise {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]Compromise(nil), e.compromises...)
+}
+
+// Refusals returns a copy of the refusals recorded so far, in order.
+func (e *Evidence) Refusals() []Refusal {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Refusal(nil), e.refusals...)
+}
+
+// Milestones returns a copy of the milestones recorded so far, in order.
+func (e *Evidence) Milestones() []MilestoneReached {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]MilestoneReached(nil), e.milestones...)
+}
+
+// WasDelivered reports whether Delivered was called.
+func (e *Evidence) WasDelivered() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.delivered
 }
 
 // FormatBytes formats a byte count for people: "512 B", "9.1 KiB", "3.0 MiB",

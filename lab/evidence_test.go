@@ -99,15 +99,19 @@ func TestFormatBytes(t *testing.T) {
 
 func ExampleEvidence() {
 	var e lab.Evidence
-	e.Notef("alice", "TLS handshake with %s failed: %s", "pool01.contoso.com", "x509: certificate is valid for mallory.example, not pool01.contoso.com")
+	e.Reached("mallory", lab.MilestoneInPosition, "intercepted alice's connection to %s", "10.0.0.11:5061")
+	e.Refused("alice", lab.DefenseHostnameCheck, "TLS handshake with %s failed: %s", "pool01.contoso.com", "x509: certificate is valid for mallory.example, not pool01.contoso.com")
 	e.CanariesObtained("mallory", 0, 2, lab.FormatBytes(4200)+" of captured TCP payload")
 	e.SetService(lab.ServiceDenied)
 	for _, l := range e.Lines() {
 		fmt.Println(l)
 	}
-	fmt.Println(lab.Decide(nil, e.Compromises()), e.Service())
+	j := lab.Decide(nil, lab.Observation{Attack: true, Defenses: lab.Hardened(),
+		Compromises: e.Compromises(), Refusals: e.Refusals(), Milestones: e.Milestones()})
+	fmt.Println(j.Verdict, j.StoppedBy, e.Service())
 	// Output:
+	// mallory: intercepted alice's connection to 10.0.0.11:5061
 	// alice: TLS handshake with pool01.contoso.com failed: x509: certificate is valid for mallory.example, not pool01.contoso.com
 	// mallory: 0 of 2 canaries in 4.1 KiB of captured TCP payload
-	// held denied
+	// held [hostname-check] denied
 }

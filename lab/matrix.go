@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"slices"
 
 	"github.com/tlslab/tlslab/actors/pki"
@@ -20,6 +21,12 @@ type DefenseChange struct {
 	// Strengthens is true for a change that adds a defense the hardened
 	// defaults lack, false for one that removes or weakens a defense.
 	Strengthens bool
+	// StillRefuses is true for a weakening that leaves the switch refusing
+	// some attacks, so a held cell of this column may credit it: revocation
+	// soft-fail still refuses a certificate reported revoked. A held cell
+	// crediting the switch of any other weakening column is a finding (see
+	// MatrixResult.CreditViolations).
+	StillRefuses bool
 	// AppliesTo lists the labels of the attacks this switch bears on: the
 	// change applies to a scenario carrying any of them. A cell where it
 	// does not apply is still run, and shown as not applicable only when
@@ -31,8 +38,13 @@ type DefenseChange struct {
 // Name is the column's name: "hostname-check off".
 func (c DefenseChange) Name() string { return c.Switch + " " + c.To }
 
-// Apply changes d as the column says.
-func (c DefenseChange) Apply(d *Defenses) { c.apply(d) }
+// Apply changes d as the column says. A DefenseChange not taken from
+// MatrixChanges changes nothing.
+func (c DefenseChange) Apply(d *Defenses) {
+	if c.apply != nil {
+		c.apply(d)
+	}
+}
 
 // Applies reports whether the change bears on scenario s (see AppliesTo).
 func (c DefenseChange) Applies(s Scenario) bool {
@@ -49,6 +61,13 @@ var (
 // order of Defenses.Settings: every switch of Hardened() weakened on its own
 // (revocation twice: soft-fail and off), then DNSSEC validation and static
 // ARP switched on.
+//
+// The minimum TLS version is lowered to TLS 1.0, the lowest version the
+// lab's TLS stack speaks: nothing an attacker can offer lies below that
+// floor, so the column is the switch turned off, and a min-tls-version
+// refusal in it (a host that still enforced the hardened floor) is a
+// finding. Revocation soft-fail, by contrast, still refuses a certificate
+// reported revoked; its column is marked StillRefuses.
 func MatrixChanges() []DefenseChange {
 	return []DefenseChange{
 		{Switch: "chain-validation", To: "off", Short: "chain-", AppliesTo: certificateAttacks,
@@ -57,7 +76,7 @@ func MatrixChanges() []DefenseChange {
 			apply: func(d *Defenses) { d.HostnameCheck = false }},
 		{Switch: "validity-check", To: "off", Short: "valid-", AppliesTo: certificateAttacks,
 			apply: func(d *Defenses) { d.ValidityCheck = false }},
-		{Switch: "revocation", To: pki.RevocationSoftFail.String(), Short: "rev:soft", AppliesTo: certificateAttacks,
+		{Switch: "revocation", To: pki.RevocationSoftFail.String(), Short: "rev:soft", AppliesTo: certificateAttacks, StillRefuses: true,
 			apply: func(d *Defenses) { d.Revocation = pki.RevocationSoftFail }},
 		{Switch: "revocation", To: pki.RevocationOff.String(), Short: "rev:off", AppliesTo: certificateAttacks,
 			apply: func(d *Defenses) { d.Revocation = pki.RevocationOff }},
@@ -65,7 +84,7 @@ func MatrixChanges() []DefenseChange {
 			apply: func(d *Defenses) { d.ClientCertRequired = false }},
 		{Switch: "trusted-server-list", To: "off", Short: "tsl-", AppliesTo: []Label{LabelMTLS},
 			apply: func(d *Defenses) { d.TrustedServerList = false }},
-		{Switch: "tls-only", To: "off", Short: "tls-only-", AppliesTo: []Label{LabelTLS, LabelPlaintext},
+		{Switch: "tls-only", To: "off", Short: "tls-only-", AppliesTo: []Label{LabelTLS, LabelPlaintext, LabelEavesdrop},
 			apply: func(d *Defenses) { d.TLSOnly = false }},
 		{Switch: "min-tls-version", To: tls.VersionName(tls.VersionTLS10), Short: "tls1.0", AppliesTo: handshakeAttacks,
 			apply: func(d *Defenses) { d.MinTLSVersion = tls.VersionTLS10 }},
@@ -108,8 +127,24 @@ type Matrix struct {
 
 // MatrixResult is a run of the matrix.
 type MatrixResult struct {
+	// Base is what the hardened column ran with and every change started
+	// from; nil means Hardened().
+	Base    *Defenses
 	Changes []DefenseChange // the columns after the hardened one
 	Rows    []MatrixRow     // one per scenario, in the order given
+}
+
+// Defenses returns the defenses a cell of column ran with: Base for the
+// hardened column (change nil), Base changed by change otherwise.
+func (m MatrixResult) Defenses(change *DefenseChange) Defenses {
+	d := Hardened()
+	if m.Base != nil {
+		d = *m.Base
+	}
+	if change != nil {
+		change.Apply(&d)
+	}
+	return d
 }
 
 // MatrixRow is one attack's line of the matrix.
@@ -126,10 +161,11 @@ type MatrixCell struct {
 	Result  Result
 }
 
-// Differs reports whether the cell's outcome (verdict and service) is not
-// the hardened one: the change it makes matters to this attack.
+// Differs reports whether the cell's outcome (verdict, decisive defense and
+// service, see CellOutcome) is not the hardened one: the change it makes
+// matters to this attack, if only because another defense now stops it.
 func (r MatrixRow) Differs(c MatrixCell) bool {
-	return Outcome(c.Result) != Outcome(r.Hardened)
+	return CellOutcome(c.Result) != CellOutcome(r.Hardened)
 }
 
 // NotApplicable reports whether the cell is shown as not applicable: the
@@ -140,7 +176,8 @@ func (r MatrixRow) NotApplicable(c MatrixCell) bool {
 	return !c.Applies && !r.Differs(c)
 }
 
-// LoadBearing returns the changes that alter this attack's outcome.
+// LoadBearing returns the changes that alter this attack's outcome (see
+// Differs).
 func (r MatrixRow) LoadBearing() []DefenseChange {
 	var out []DefenseChange
 	for _, c := range r.Cells {
@@ -180,7 +217,7 @@ func (m Matrix) Run(ctx context.Context, scenarios []Scenario) MatrixResult {
 	runner.Override, runner.PcapDir, runner.KeyLogDir = nil, "", ""
 	results := runner.RunAll(ctx, cells)
 
-	out := MatrixResult{Changes: changes, Rows: make([]MatrixRow, len(scenarios))}
+	out := MatrixResult{Base: &base, Changes: changes, Rows: make([]MatrixRow, len(scenarios))}
 	for i, s := range scenarios {
 		row := results[i*columns : (i+1)*columns]
 		mr := MatrixRow{Scenario: s, Hardened: row[0], Cells: make([]MatrixCell, len(changes))}
@@ -193,7 +230,7 @@ func (m Matrix) Run(ctx context.Context, scenarios []Scenario) MatrixResult {
 }
 
 // Unaffected returns the rows no single change alters: every cell has the
-// hardened outcome.
+// hardened outcome, decisive defense included.
 func (m MatrixResult) Unaffected() []MatrixRow {
 	var out []MatrixRow
 	for _, r := range m.Rows {
@@ -220,6 +257,30 @@ func (m MatrixResult) Errors() int {
 	return n
 }
 
+// RunErrors counts the Error cells whose run failed (a time-out, a panic,
+// a setup or artifact failure), leaving out the inconclusive ones (an
+// *InconclusiveError: the attack was not carried out or no defense that is
+// on was seen refusing it), which are findings about the attack, not
+// failures of the matrix.
+func (m MatrixResult) RunErrors() int {
+	n := 0
+	failed := func(r Result) bool {
+		var ie *InconclusiveError
+		return r.Verdict == Error && !errors.As(r.Err, &ie)
+	}
+	for _, r := range m.Rows {
+		if failed(r.Hardened) {
+			n++
+		}
+		for _, c := range r.Cells {
+			if failed(c.Result) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // AttackScenarios returns the scenarios the matrix is for: every one not
 // labelled baseline.
 func AttackScenarios(scenarios []Scenario) []Scenario {
@@ -232,11 +293,12 @@ func AttackScenarios(scenarios []Scenario) []Scenario {
 	return out
 }
 
-// Outcome is a result as a baseline stores it and the matrix compares it:
-// "held, service denied", "broken, service intact", or "error".
-func Outcome(r Result) string {
+// CellOutcome is a result as the matrix compares and shows it: Outcome
+// with a held result's decisive defense, "held (chain-validation), service
+// denied", "broken, service intact", or "error".
+func CellOutcome(r Result) string {
 	if r.Verdict == Error {
 		return string(Error)
 	}
-	return string(r.Verdict) + ", service " + string(r.Service)
+	return r.Outcome() + ", service " + string(r.Service)
 }

@@ -18,16 +18,23 @@ const JUnitSuite = "tlslab"
 // <testsuite name="tlslab"> with one <testcase> per result, in order.
 //
 // A test case is named after the scenario, with class name "tlslab.<family>"
-// and its Duration in seconds as time. A verdict of Held or Broken that
-// differs from the expected one is a <failure type="verdict-mismatch">
-// with the message "verdict broken, expected held"; an Error verdict is an
-// <error type="scenario-error"> whose message is the error. Their bodies
-// hold the main evidence (Result.MainEvidence) first, then every evidence
-// line. Every test case carries the properties verdict, expected, service
-// and seed (and labels when it has any), and a <system-out> with the
-// scenario's summary, the verdict, service, seed with the command that
-// replays it ("not recorded" when 0), the pcap and key log paths when
-// set, and the evidence lines.
+// and its Duration in seconds as time. A verdict that differs from the
+// expected one (Result.OK false; for held, a different decisive defense
+// counts) is a <failure type="verdict-mismatch"> whose message compares
+// Result.ExpectedOutcome with Result.Outcome: "expected held (revocation),
+// got held (chain-validation)". An Error verdict is an <error
+// type="scenario-error"> whose message is the error, such as
+// "inconclusive: no defense observed". Their bodies hold the main evidence
+// (Result.MainEvidence) first, then every evidence line. Every test case
+// carries the properties verdict, stopped_by (the defenses of
+// Result.StoppedBy, comma-separated, when there are any), expected,
+// expected_stopped_by (when the scenario declares one), service and seed
+// (and labels when it has any), and a <system-out> with the scenario's
+// summary, the outcome with the expected one, the service, the seed with
+// the command that replays it ("not recorded" when 0), the pcap and key
+// log paths when set, every refusal (the defense, "decisive" or "not
+// credited" where that applies, and its evidence line), and the evidence
+// lines.
 // The counts and times of the suite are totals over results; time is the
 // sum of the durations, not the wall-clock time of a parallel run.
 //
@@ -126,20 +133,27 @@ func newJUnitCase(r Result, s Scenario) junitCase {
 		ClassName: xmlText(JUnitSuite + "." + Scenario{Name: r.Scenario}.Family()),
 		Name:      xmlText(r.Scenario),
 		Time:      junitSeconds(r.Duration),
-		Properties: []junitProperty{
-			{"verdict", xmlText(string(r.Verdict))},
-			{"expected", xmlText(string(r.Expected))},
-			{"service", xmlText(string(serviceOf(r)))},
-			{"seed", fmt.Sprint(r.Seed)},
-		},
 		SystemOut: junitText{xmlText(junitSystemOut(r, s.Summary))},
 	}
+	prop := func(name, value string) {
+		tc.Properties = append(tc.Properties, junitProperty{name, xmlText(value)})
+	}
+	prop("verdict", string(r.Verdict))
+	if len(r.StoppedBy) > 0 {
+		prop("stopped_by", strings.Join(r.StoppedBy, ","))
+	}
+	prop("expected", string(r.Expected))
+	if r.ExpectedStoppedBy != "" {
+		prop("expected_stopped_by", r.ExpectedStoppedBy)
+	}
+	prop("service", string(serviceOf(r)))
+	prop("seed", fmt.Sprint(r.Seed))
 	if len(r.Labels) > 0 {
 		labels := make([]string, len(r.Labels))
 		for i, l := range r.Labels {
 			labels[i] = string(l)
 		}
-		tc.Properties = append(tc.Properties, junitProperty{"labels", xmlText(strings.Join(labels, ","))})
+		prop("labels", strings.Join(labels, ","))
 	}
 	switch {
 	case r.Verdict == Error:
@@ -149,7 +163,7 @@ func newJUnitCase(r Result, s Scenario) junitCase {
 		}
 		tc.Error = &junitProblem{Message: xmlText(msg), Type: "scenario-error", Body: xmlText(junitDetail(r))}
 	case !r.OK:
-		msg := fmt.Sprintf("verdict %s, expected %s", r.Verdict, r.Expected)
+		msg := fmt.Sprintf("expected %s, got %s", r.ExpectedOutcome(), r.Outcome())
 		tc.Failure = &junitProblem{Message: xmlText(msg), Type: "verdict-mismatch", Body: xmlText(junitDetail(r))}
 	}
 	return tc
@@ -170,7 +184,7 @@ func junitSystemOut(r Result, summary string) string {
 	if summary != "" {
 		fmt.Fprintf(&b, "%s\n", summary)
 	}
-	fmt.Fprintf(&b, "verdict: %s (expected %s, match: %s)\n", r.Verdict, r.Expected, matchWord(r))
+	fmt.Fprintf(&b, "verdict: %s, expected %s, match: %s\n", r.Outcome(), r.ExpectedOutcome(), matchWord(r))
 	fmt.Fprintf(&b, "service: %s\n", serviceOf(r))
 	if r.Seed == 0 {
 		b.WriteString("seed: not recorded\n")
@@ -182,6 +196,16 @@ func junitSystemOut(r Result, summary string) string {
 	}
 	if r.KeyLog != "" {
 		fmt.Fprintf(&b, "keylog: %s\n", r.KeyLog)
+	}
+	if len(r.Refusals) > 0 {
+		b.WriteString("refusals:\n")
+		for i, f := range r.Refusals {
+			role := ""
+			if rr := refusalRole(r, i); rr != "" {
+				role = " (" + rr + ")"
+			}
+			fmt.Fprintf(&b, "  %s%s: %s\n", f.Defense, role, f.Line)
+		}
 	}
 	writeJUnitEvidence(&b, r.Evidence)
 	return b.String()

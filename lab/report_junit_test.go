@@ -51,17 +51,22 @@ type junitProblemRead struct {
 	Body    string `xml:",chardata"`
 }
 
-// junitFixture is sampleResults (a match with captures, a mismatch, an
-// error) plus a second mismatch whose evidence holds markup, quotes, a
-// CDATA terminator and characters XML 1.0 forbids.
+// junitFixture is sampleResults (a held match with captures, a broken
+// mismatch, an error, a held mismatch by the wrong defense, a passed
+// baseline) plus a held result against an expected broken whose evidence
+// holds markup, quotes, a CDATA terminator and characters XML 1.0
+// forbids.
 func junitFixture() ([]lab.Scenario, []lab.Result) {
+	const refused = "alice: handshake failed: x509: certificate signed by unknown authority"
 	rs := append(sampleResults(), lab.Result{
 		Scenario: "pki/odd-evidence", Labels: []lab.Label{lab.LabelPKI},
-		Verdict: lab.Held, Expected: lab.Broken, OK: false, Service: lab.ServiceDenied,
+		Verdict: lab.Held, StoppedBy: []string{"chain-validation"}, Expected: lab.Broken, OK: false, Service: lab.ServiceDenied,
 		Evidence: []string{
 			"mallory: sent <INVITE> & \"quoted\" 'single' <&>\x00\x01\x1b ]]> end",
-			"alice: handshake failed: x509: certificate signed by unknown authority",
+			refused,
 		},
+		Refusals: []lab.Refusal{{Defense: "chain-validation", Host: "alice",
+			Reason: "handshake failed: x509: certificate signed by unknown authority", Line: refused, Credited: true}},
 		Duration: 1500 * time.Microsecond, Seed: 42,
 	})
 	scenarios := []lab.Scenario{
@@ -162,68 +167,105 @@ func TestWriteJUnit(t *testing.T) {
 	}
 	doc := decodeJUnit(t, buf.Bytes())
 
-	// 1.234567s + 3ms + 0 + 1.5ms
-	if doc.Name != "tlslab" || doc.Tests != "4" || doc.Failures != "2" || doc.Errors != "1" || doc.Time != "1.239" {
-		t.Errorf("testsuites name=%q tests=%s failures=%s errors=%s time=%s, want tlslab 4 2 1 1.239",
+	// 1.234567s + 3ms + 0 + 20ms + 0.5ms + 1.5ms
+	if doc.Name != "tlslab" || doc.Tests != "6" || doc.Failures != "3" || doc.Errors != "1" || doc.Time != "1.260" {
+		t.Errorf("testsuites name=%q tests=%s failures=%s errors=%s time=%s, want tlslab 6 3 1 1.260",
 			doc.Name, doc.Tests, doc.Failures, doc.Errors, doc.Time)
 	}
 	if len(doc.Suites) != 1 {
 		t.Fatalf("%d testsuites, want 1", len(doc.Suites))
 	}
 	s := doc.Suites[0]
-	if s.Name != "tlslab" || s.Tests != "4" || s.Failures != "2" || s.Errors != "1" || s.Skipped != "0" || s.Time != "1.239" {
-		t.Errorf("testsuite name=%q tests=%s failures=%s errors=%s skipped=%s time=%s, want tlslab 4 2 1 0 1.239",
+	if s.Name != "tlslab" || s.Tests != "6" || s.Failures != "3" || s.Errors != "1" || s.Skipped != "0" || s.Time != "1.260" {
+		t.Errorf("testsuite name=%q tests=%s failures=%s errors=%s skipped=%s time=%s, want tlslab 6 3 1 0 1.260",
 			s.Name, s.Tests, s.Failures, s.Errors, s.Skipped, s.Time)
 	}
 
 	long := results[1].Evidence[0]
 	odd := "mallory: sent <INVITE> & \"quoted\" 'single' <&> ]]> end" // NUL, SOH and ESC dropped
+	const refused = "alice: handshake failed: x509: certificate signed by unknown authority"
+	selfSignedEvidence := "evidence:\n" +
+		"  mallory: spoofing alice and fe01\n" +
+		"  mallory: intercepted alice's connection\n" +
+		"  " + selfSignedDNS + "\n" +
+		"  " + selfSignedChain + "\n" +
+		"  " + selfSignedRevoked + "\n"
 	checks := []junitCheck{
 		junitAll(
 			junitAttrs("tlslab.eavesdrop", "eavesdrop/tls", "1.235"),
-			junitProps("verdict=held", "expected=held", "service=intact", "seed=7", "labels=eavesdrop,tls"),
+			junitProps("verdict=held", "stopped_by=tls-only", "expected=held", "expected_stopped_by=tls-only",
+				"service=intact", "seed=7", "labels=eavesdrop,tls"),
 			junitPassed(),
 			junitSystemOut("A passive tap sees only TLS\n"+
-				"verdict: held (expected held, match: yes)\n"+
+				"verdict: held (tls-only), expected held (tls-only), match: yes\n"+
 				"service: intact\n"+
 				"seed: 7 (replay: tlslab run eavesdrop/tls --seed 7)\n"+
 				"pcap: out/eavesdrop-tls.pcapng\n"+
 				"keylog: out/eavesdrop-tls.keys\n"+
+				"refusals:\n"+
+				"  tls-only (decisive): alice: sent only TLS application data records\n"+
 				"evidence:\n"+
-				"  alice: sent 2 IMs\n"+
+				"  eavesdropper: captured alice's connection to 10.0.0.20:5061\n"+
+				"  alice: sent only TLS application data records\n"+
 				"  eavesdropper: 0 of 2 canaries in 9.1 KiB of captured TCP payload\n"),
 		),
 		junitAll(
 			junitAttrs("tlslab.mitm", "mitm/stolen-key", "0.003"),
-			junitProps("verdict=broken", "expected=held", "service=intact", "seed=0", "labels=mitm"),
-			junitProblem("failure", "verdict broken, expected held", "verdict-mismatch",
+			junitProps("verdict=broken", "expected=held", "expected_stopped_by=revocation", "service=intact", "seed=0", "labels=mitm"),
+			junitProblem("failure", "expected held (revocation), got broken", "verdict-mismatch",
 				long+"\nevidence:\n  "+long+"\n  mallory: 2 of 2 canaries in decrypted SIP\n"),
 			junitSystemOut("Mallory relays with the server's stolen key\n"+
-				"verdict: broken (expected held, match: NO)\n"+
+				"verdict: broken, expected held (revocation), match: NO\n"+
 				"service: intact\n"+
 				"seed: not recorded\n"+
 				"evidence:\n  "+long+"\n  mallory: 2 of 2 canaries in decrypted SIP\n"),
 		),
 		junitAll(
 			junitAttrs("tlslab.dns", "dns/hijack", "0.000"),
-			junitProps("verdict=error", "expected=held", "service=unknown", "seed=0"),
+			junitProps("verdict=error", "expected=held", "expected_stopped_by=dnssec-validation", "service=unknown", "seed=0"),
 			junitProblem("error", `lab: scenario "dns/hijack" did not finish within 10s`, "scenario-error",
 				`error: lab: scenario "dns/hijack" did not finish within 10s`+"\nevidence: none recorded\n"),
-			junitSystemOut("verdict: error (expected held, match: error)\n"+
+			junitSystemOut("verdict: error, expected held (dnssec-validation), match: error\n"+
 				"service: unknown\n"+
 				"seed: not recorded\n"+
 				"evidence: none recorded\n"),
 		),
 		junitAll(
+			junitAttrs("tlslab.mitm", "mitm/self-signed", "0.020"),
+			junitProps("verdict=held", "stopped_by=chain-validation,revocation", "expected=held", "expected_stopped_by=revocation",
+				"service=denied", "seed=11", "labels=mitm,tls"),
+			junitProblem("failure", "expected held (revocation), got held (chain-validation)", "verdict-mismatch",
+				selfSignedChain+"\n"+selfSignedEvidence),
+			junitSystemOut("verdict: held (chain-validation), expected held (revocation), match: NO\n"+
+				"service: denied\n"+
+				"seed: 11 (replay: tlslab run mitm/self-signed --seed 11)\n"+
+				"refusals:\n"+
+				"  dns-randomization (not credited): "+selfSignedDNS+"\n"+
+				"  chain-validation (decisive): "+selfSignedChain+"\n"+
+				"  revocation: "+selfSignedRevoked+"\n"+
+				selfSignedEvidence),
+		),
+		junitAll(
+			junitAttrs("tlslab.baseline", "baseline/tls", "0.001"),
+			junitProps("verdict=passed", "expected=passed", "service=intact", "seed=8", "labels=baseline,tls"),
+			junitPassed(),
+			junitSystemOut("verdict: passed, expected passed, match: yes\n"+
+				"service: intact\n"+
+				"seed: 8 (replay: tlslab run baseline/tls --seed 8)\n"+
+				"evidence:\n"+
+				"  fe01: delivered the canary to bob\n"),
+		),
+		junitAll(
 			junitAttrs("tlslab.pki", "pki/odd-evidence", "0.002"),
-			junitProps("verdict=held", "expected=broken", "service=denied", "seed=42", "labels=pki"),
-			junitProblem("failure", "verdict held, expected broken", "verdict-mismatch",
-				"alice: handshake failed: x509: certificate signed by unknown authority\n"+
-					"evidence:\n  "+odd+"\n  alice: handshake failed: x509: certificate signed by unknown authority\n"),
-			junitSystemOut("verdict: held (expected broken, match: NO)\n"+
+			junitProps("verdict=held", "stopped_by=chain-validation", "expected=broken", "service=denied", "seed=42", "labels=pki"),
+			junitProblem("failure", "expected broken, got held (chain-validation)", "verdict-mismatch",
+				refused+"\nevidence:\n  "+odd+"\n  "+refused+"\n"),
+			junitSystemOut("verdict: held (chain-validation), expected broken, match: NO\n"+
 				"service: denied\n"+
 				"seed: 42 (replay: tlslab run pki/odd-evidence --seed 42)\n"+
-				"evidence:\n  "+odd+"\n  alice: handshake failed: x509: certificate signed by unknown authority\n"),
+				"refusals:\n"+
+				"  chain-validation (decisive): "+refused+"\n"+
+				"evidence:\n  "+odd+"\n  "+refused+"\n"),
 		),
 	}
 	if len(s.Cases) != len(checks) {
@@ -293,4 +335,33 @@ func junitXMLLint(t *testing.T, data []byte) {
 			t.Errorf("xmllint --noout: %v\n%s\n%s", err, out, data)
 		}
 	})
+}
+
+// An inconclusive run is an <error> carrying the reason, never a failure.
+func TestWriteJUnitInconclusive(t *testing.T) {
+	const line = "mallory: intercepted alice's connection"
+	res := []lab.Result{{
+		Scenario: "mitm/self-signed", Verdict: lab.Error, Expected: lab.Held, ExpectedStoppedBy: "chain-validation",
+		Service: lab.ServiceDenied, Seed: 5, Evidence: []string{line},
+		Milestones: []lab.MilestoneReached{{Milestone: lab.MilestoneInPosition, Actor: "mallory", Line: line}},
+		Err:        &lab.InconclusiveError{Reason: lab.ReasonNoDefense},
+	}}
+	var buf bytes.Buffer
+	if err := lab.WriteJUnit(&buf, nil, res); err != nil {
+		t.Fatal(err)
+	}
+	doc := decodeJUnit(t, buf.Bytes())
+	if doc.Tests != "1" || doc.Failures != "0" || doc.Errors != "1" {
+		t.Errorf("tests=%s failures=%s errors=%s, want 1 0 1", doc.Tests, doc.Failures, doc.Errors)
+	}
+	junitAll(
+		junitProps("verdict=error", "expected=held", "expected_stopped_by=chain-validation", "service=denied", "seed=5"),
+		junitProblem("error", "inconclusive: no defense observed", "scenario-error",
+			"error: inconclusive: no defense observed\nevidence:\n  "+line+"\n"),
+		junitSystemOut("verdict: error, expected held (chain-validation), match: error\n"+
+			"service: denied\n"+
+			"seed: 5 (replay: tlslab run mitm/self-signed --seed 5)\n"+
+			"evidence:\n  "+line+"\n"),
+	)(t, doc.Suites[0].Cases[0])
+	junitXMLLint(t, buf.Bytes())
 }

@@ -13,16 +13,21 @@ const MarkdownTitle = "tlslab handout"
 
 // WriteMarkdown writes results as a training handout in GitHub-flavoured
 // Markdown: the title, the summary line (Summarize), an index table
-// (scenario linked to its section, verdict, expected, match, service), then
-// one level-2 section per result, in order, headed by the scenario name:
-// its one-line summary and labels, the story, the attacker's position ("no
-// attacker" when Scenario.Attacker is ""), every defense switch of
-// Defenses.Settings with the ones the scenario changes from Hardened in
-// bold and listed by Defenses.Diff, the verdict with the expected one,
-// whether they match, the service and the seed that replays the run, the
-// main evidence and every evidence line in a fenced code block, and the
-// capture files (Result.Pcap, Result.KeyLog) with how to open them in
-// Wireshark.
+// (scenario linked to its section, verdict as Result.Outcome, expected as
+// Result.ExpectedOutcome, match, service), then one level-2 section per
+// result, in order, headed by the scenario name: its one-line summary and
+// labels, the story, the attacker's position ("no attacker" when
+// Scenario.Attacker is ""), every defense switch of Defenses.Settings with
+// the ones the scenario changes from Hardened in bold and listed by
+// Defenses.Diff, the outcome ("held (chain-validation)") with the expected
+// one, whether they match, the service and the seed that replays the run;
+// when any defense refused, "Stopped by": every refusal in the order seen,
+// each with its defense, marked "(decisive)" on the first refusal by the
+// decisive defense (Result.StoppedBy[0]) and "(not credited)" on one by a
+// defense the verdict did not credit, and its exact evidence line
+// (Refusal.Line); then the main evidence and every evidence line in a
+// fenced code block, and the capture files (Result.Pcap, Result.KeyLog)
+// with how to open them in Wireshark.
 //
 // The defenses shown are the scenario's own, s.DefensesFor(); a
 // Runner.Override is not recorded in a Result and so not shown.
@@ -55,7 +60,7 @@ func WriteMarkdown(w io.Writer, scenarios []Scenario, results []Result) error {
 		p("| --- | --- | --- | --- | --- |\n")
 		for i, r := range results {
 			p("| [%s](#%s) | %s | %s | %s | %s |\n", mdText(mdHeading(r.Scenario)), anchors[i],
-				mdText(string(r.Verdict)), mdText(string(r.Expected)), matchWord(r), mdText(string(serviceOf(r))))
+				mdText(r.Outcome()), mdText(r.ExpectedOutcome()), matchWord(r), mdText(string(serviceOf(r))))
 		}
 	}
 	for _, r := range results {
@@ -99,11 +104,23 @@ func writeMarkdownSection(w io.Writer, r Result, s Scenario, known bool) {
 	}
 
 	p("**Verdict:** %s, expected %s: %s. Service: %s. ",
-		mdText(string(r.Verdict)), mdText(string(r.Expected)), markdownMatch(r), mdText(string(serviceOf(r))))
+		mdText(r.Outcome()), mdText(r.ExpectedOutcome()), markdownMatch(r), mdText(string(serviceOf(r))))
 	if r.Seed == 0 {
 		p("Seed not recorded.\n\n")
 	} else {
 		p("Seed %d, replay with %s.\n\n", r.Seed, mdCode(replayCommand(r)))
+	}
+
+	if len(r.Refusals) > 0 {
+		p("**Stopped by** (every refusal seen, in order):\n\n")
+		for i, f := range r.Refusals {
+			role := ""
+			if rr := refusalRole(r, i); rr != "" {
+				role = " (" + rr + ")"
+			}
+			p("- %s: %s\n", mdText(f.Defense+role), mdCode(f.Line))
+		}
+		p("\n")
 	}
 
 	if r.Verdict == Error || len(r.Evidence) > 0 {

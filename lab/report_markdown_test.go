@@ -16,7 +16,8 @@ import (
 )
 
 // handoutFixture is a small handout: a scenario that changes a defense
-// and left captures, and a baseline without attacker or captures.
+// and left captures, an attack held by two defenses with a refusal the
+// verdict did not credit, and a baseline without attacker or captures.
 func handoutFixture() ([]lab.Scenario, []lab.Result) {
 	scenarios := []lab.Scenario{
 		{
@@ -27,9 +28,17 @@ func handoutFixture() ([]lab.Scenario, []lab.Result) {
 			Expected: lab.Broken,
 			Defenses: func(d *lab.Defenses) { d.HostnameCheck = false; d.ChainValidation = false },
 		},
-		{Name: "baseline/tls", Summary: "Alice registers over TLS", Expected: lab.Held},
+		{
+			Name: "mitm/revoked", Labels: []lab.Label{lab.LabelMITM, lab.LabelRevocation},
+			Summary: "Mallory presents a revoked certificate", Story: "Mallory got hold of a revoked certificate for pool01.",
+			Attacker: "mallory on contoso-lan", Expected: lab.Held, StoppedBy: "revocation",
+		},
+		{Name: "baseline/tls", Summary: "Alice registers over TLS", Expected: lab.Passed},
 	}
 	line := `alice: accepted the attacker as "pool01.contoso.com"`
+	revoked := "alice: certificate of pool01.contoso.com is revoked (CRL)"
+	expired := "alice: x509: certificate has expired"
+	spoof := "alice: ignored a spoofed ARP reply for 10.0.0.1"
 	results := []lab.Result{
 		{
 			Scenario: "mitm/self-signed", Labels: []lab.Label{lab.LabelMITM, lab.LabelTLS},
@@ -40,7 +49,20 @@ func handoutFixture() ([]lab.Scenario, []lab.Result) {
 			Pcap: "out/mitm-self-signed.pcapng", KeyLog: "out/mitm-self-signed.keys",
 		},
 		{
-			Scenario: "baseline/tls", Verdict: lab.Held, Expected: lab.Held, OK: true, Service: lab.ServiceIntact,
+			Scenario: "mitm/revoked", Labels: []lab.Label{lab.LabelMITM, lab.LabelRevocation},
+			Verdict: lab.Held, StoppedBy: []string{"revocation", "validity-check"}, Expected: lab.Held, ExpectedStoppedBy: "revocation",
+			OK: true, Service: lab.ServiceDenied,
+			Evidence: []string{spoof, "mallory: intercepted alice's connection", revoked, expired, revoked},
+			Refusals: []lab.Refusal{
+				{Defense: "arp-policy", Host: "alice", Reason: "ignored a spoofed ARP reply for 10.0.0.1", Line: spoof},
+				{Defense: "revocation", Host: "alice", Reason: "certificate of pool01.contoso.com is revoked (CRL)", Line: revoked, Credited: true},
+				{Defense: "validity-check", Host: "alice", Reason: "x509: certificate has expired", Line: expired, Credited: true},
+				{Defense: "revocation", Host: "alice", Reason: "certificate of pool01.contoso.com is revoked (CRL)", Line: revoked, Credited: true},
+			},
+			Seed: 8,
+		},
+		{
+			Scenario: "baseline/tls", Verdict: lab.Passed, Expected: lab.Passed, OK: true, Service: lab.ServiceIntact,
 			Evidence: []string{"alice: registered"}, Seed: 9,
 		},
 	}
@@ -51,12 +73,13 @@ func handoutFixture() ([]lab.Scenario, []lab.Result) {
 // standing for "`" (a raw string cannot hold a backtick).
 const handoutGolden = `# tlslab handout
 
-2 scenarios: 2 matched, 0 differed, 0 errors
+3 scenarios: 3 matched, 0 differed, 0 errors
 
 | Scenario | Verdict | Expected | Match | Service |
 | --- | --- | --- | --- | --- |
 | [mitm/self-signed](#mitmself-signed) | broken | broken | yes | intact |
-| [baseline/tls](#baselinetls) | held | held | yes | intact |
+| [mitm/revoked](#mitmrevoked) | held (revocation) | held (revocation) | yes | denied |
+| [baseline/tls](#baselinetls) | passed | passed | yes | intact |
 
 ## mitm/self-signed
 
@@ -105,6 +128,56 @@ alice: accepted the attacker as "pool01.contoso.com"
 
 Open the capture in Wireshark and set the key log in Preferences > Protocols > TLS > (Pre)-Master-Secret log filename to see the decrypted traffic, or run ‵wireshark -o tls.keylog_file:out/mitm-self-signed.keys -r out/mitm-self-signed.pcapng‵.
 
+## mitm/revoked
+
+Mallory presents a revoked certificate
+
+Labels: mitm, revocation
+
+**Story.** Mallory got hold of a revoked certificate for pool01.
+
+**Attacker:** mallory on contoso-lan
+
+**Defenses:** the hardened defaults, unchanged.
+
+- chain-validation: on — certificates must chain to a trusted root
+- hostname-check: on — the server certificate must name the host dialled
+- validity-check: on — certificates must be inside their validity period
+- revocation: hard-fail — CRL and OCSP checks (off, soft-fail, hard-fail)
+- client-cert-required: on — MTLS servers require a verified client certificate
+- trusted-server-list: on — MTLS peers must be servers listed in the topology
+- tls-only: on — no plaintext SIP fallback
+- min-tls-version: TLS 1.2 — lowest TLS version accepted
+- forward-secrecy-only: on — only ECDHE key exchange, no static RSA
+- federation-srv-domain-match: on — federation SRV targets must lie in the partner domain
+- federation-allow-list: on — only allow-listed partners federate
+- dns-randomization: on — random DNS transaction IDs and source ports
+- dnssec-validation: off — resolvers validate signed zones
+- arp-policy: accept-any — which ARP messages may change ARP caches
+
+**Verdict:** held (revocation), expected held (revocation): matches. Service: denied. Seed 8, replay with ‵tlslab run mitm/revoked --seed 8‵.
+
+**Stopped by** (every refusal seen, in order):
+
+- arp-policy (not credited): ‵alice: ignored a spoofed ARP reply for 10.0.0.1‵
+- revocation (decisive): ‵alice: certificate of pool01.contoso.com is revoked (CRL)‵
+- validity-check: ‵alice: x509: certificate has expired‵
+- revocation: ‵alice: certificate of pool01.contoso.com is revoked (CRL)‵
+
+**Main evidence:** ‵alice: certificate of pool01.contoso.com is revoked (CRL)‵
+
+**Evidence** (every line, in the order recorded):
+
+‵‵‵text
+alice: ignored a spoofed ARP reply for 10.0.0.1
+mallory: intercepted alice's connection
+alice: certificate of pool01.contoso.com is revoked (CRL)
+alice: x509: certificate has expired
+alice: certificate of pool01.contoso.com is revoked (CRL)
+‵‵‵
+
+**Capture files:** no capture requested (run with ‵--pcap DIR --keylog DIR‵).
+
 ## baseline/tls
 
 Alice registers over TLS
@@ -130,7 +203,7 @@ Alice registers over TLS
 - dnssec-validation: off — resolvers validate signed zones
 - arp-policy: accept-any — which ARP messages may change ARP caches
 
-**Verdict:** held, expected held: matches. Service: intact. Seed 9, replay with ‵tlslab run baseline/tls --seed 9‵.
+**Verdict:** passed, expected passed: matches. Service: intact. Seed 9, replay with ‵tlslab run baseline/tls --seed 9‵.
 
 **Main evidence:** ‵alice: registered‵
 
@@ -171,12 +244,14 @@ func TestWriteMarkdownGolden(t *testing.T) {
 
 func TestWriteMarkdownMissingScenarioAndCaptures(t *testing.T) {
 	res := []lab.Result{
-		{Scenario: "dns/hijack", Verdict: lab.Error, Expected: lab.Held, Service: lab.ServiceUnknown,
+		{Scenario: "dns/hijack", Verdict: lab.Error, Expected: lab.Held, ExpectedStoppedBy: "dnssec-validation", Service: lab.ServiceUnknown,
 			Err: errors.New("lab: scenario \"dns/hijack\" did not finish within 10s")},
-		{Scenario: "eavesdrop/tls", Verdict: lab.Held, Expected: lab.Broken, Service: lab.ServiceIntact,
+		{Scenario: "eavesdrop/tls", Verdict: lab.Held, StoppedBy: []string{"tls-only"}, Expected: lab.Broken, Service: lab.ServiceIntact,
 			Evidence: []string{"eve: 0 of 2 canaries"}, Pcap: "out dir/eavesdrop-tls.pcapng", Seed: 3},
-		{Scenario: "eavesdrop/keys", Verdict: lab.Held, Expected: lab.Held, OK: true, Service: lab.ServiceIntact,
-			KeyLog: "out/eavesdrop-keys.keys", Seed: 4},
+		{Scenario: "eavesdrop/keys", Verdict: lab.Held, StoppedBy: []string{"tls-only"}, Expected: lab.Held, ExpectedStoppedBy: "tls-only",
+			OK: true, Service: lab.ServiceIntact, KeyLog: "out/eavesdrop-keys.keys", Seed: 4},
+		{Scenario: "mitm/inconclusive", Verdict: lab.Error, Expected: lab.Held, ExpectedStoppedBy: "chain-validation", Service: lab.ServiceDenied,
+			Evidence: []string{"mallory: intercepted alice's connection"}, Err: &lab.InconclusiveError{Reason: lab.ReasonNoDefense}, Seed: 5},
 	}
 	var buf bytes.Buffer
 	if err := lab.WriteMarkdown(&buf, nil, res); err != nil {
@@ -184,23 +259,27 @@ func TestWriteMarkdownMissingScenarioAndCaptures(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"1 matched, 1 differed, 1 error\n",
-		"| [dns/hijack](#dnshijack) | error | held | error | unknown |\n",
-		"| [eavesdrop/tls](#eavesdroptls) | held | broken | NO | intact |\n",
+		"1 matched, 1 differed, 2 errors\n",
+		"| [dns/hijack](#dnshijack) | error | held (dnssec-validation) | error | unknown |\n",
+		"| [eavesdrop/tls](#eavesdroptls) | held (tls-only) | broken | NO | intact |\n",
+		"| [eavesdrop/keys](#eavesdropkeys) | held (tls-only) | held (tls-only) | yes | intact |\n",
+		"| [mitm/inconclusive](#mitminconclusive) | error | held (chain-validation) | error | denied |\n",
 		"## dns/hijack\n\nThis scenario is not in the list the report was given: its story, attacker and defenses are unknown.\n\n**Verdict:**",
-		"**Verdict:** error, expected held: **error**, no trustworthy observation. Service: unknown. Seed not recorded.\n",
+		"**Verdict:** error, expected held (dnssec-validation): **error**, no trustworthy observation. Service: unknown. Seed not recorded.\n",
 		"**Main evidence:** `error: lab: scenario \"dns/hijack\" did not finish within 10s`\n\n**Evidence:** no lines recorded.\n",
-		"**Verdict:** held, expected broken: **differs from the expectation**. Service: intact. Seed 3, replay with `tlslab run eavesdrop/tls --seed 3`.\n",
+		"**Verdict:** held (tls-only), expected broken: **differs from the expectation**. Service: intact. Seed 3, replay with `tlslab run eavesdrop/tls --seed 3`.\n",
 		"- packet capture: `out dir/eavesdrop-tls.pcapng`\n\nOpen it in Wireshark (`wireshark -r 'out dir/eavesdrop-tls.pcapng'`); without a key log (`--keylog DIR`) the TLS records stay encrypted.\n",
 		"- TLS key log: `out/eavesdrop-keys.keys`\n\nIn Wireshark the key log goes in Preferences > Protocols > TLS > (Pre)-Master-Secret log filename; it decrypts a capture of the same run (`--pcap DIR`).\n",
 		"**Evidence:** no lines recorded.\n\n**Capture files:**", // no main evidence without lines
+		"**Verdict:** error, expected held (chain-validation): **error**, no trustworthy observation. Service: denied. Seed 5, replay with `tlslab run mitm/inconclusive --seed 5`.\n\n" +
+			"**Main evidence:** `error: inconclusive: no defense observed`\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("handout lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "**Story.**") || strings.Contains(out, "**Defenses:**") {
-		t.Errorf("story or defenses written for scenarios that were not given:\n%s", out)
+	if strings.Contains(out, "**Story.**") || strings.Contains(out, "**Defenses:**") || strings.Contains(out, "**Stopped by**") {
+		t.Errorf("story, defenses or refusals written for scenarios that were not given or had no refusals:\n%s", out)
 	}
 }
 
@@ -220,12 +299,15 @@ func trickyResults() []lab.Result {
 				"# not a heading",
 			},
 			Compromises: []lab.Compromise{{Line: "mallory: a | b `tick` ``two`` *star* _under_ <b>bold</b> & \\back [x](y) $x$ ~~del~~"}}},
-		{Scenario: "odd/pipe|star*under_score`tick<b>", Verdict: lab.Held, Expected: lab.Held, OK: true, Service: lab.ServiceIntact, Seed: 2,
-			Evidence: []string{"`ticks at both ends`"}},
-		{Scenario: "a/bc", Verdict: lab.Held, Expected: lab.Held, OK: true, Seed: 3},
-		{Scenario: "ab/c", Verdict: lab.Held, Expected: lab.Held, OK: true, Seed: 4,
+		{Scenario: "odd/pipe|star*under_score`tick<b>", Verdict: lab.Held, StoppedBy: []string{"hostname-check"},
+			Expected: lab.Held, ExpectedStoppedBy: "hostname-check", OK: true, Service: lab.ServiceIntact, Seed: 2,
+			Evidence: []string{"mallory: *in position*", "`ticks at both ends`", "alice: <b>refused</b> | `x509` _name_"},
+			Refusals: []lab.Refusal{{Defense: "hostname-check", Host: "alice", Reason: "<b>refused</b> | `x509` _name_",
+				Line: "alice: <b>refused</b> | `x509` _name_", Credited: true}}},
+		{Scenario: "a/bc", Verdict: lab.Passed, Expected: lab.Passed, OK: true, Seed: 3},
+		{Scenario: "ab/c", Verdict: lab.Passed, Expected: lab.Passed, OK: true, Seed: 4,
 			Evidence: []string{" two  spaces around "}},
-		{Scenario: "a/bc", Verdict: lab.Held, Expected: lab.Held, OK: true, Seed: 5},
+		{Scenario: "a/bc", Verdict: lab.Passed, Expected: lab.Passed, OK: true, Seed: 5},
 	}
 }
 
@@ -250,12 +332,13 @@ func TestWriteMarkdownAnchors(t *testing.T) {
 	// '_' and '-' kept, repeats numbered.
 	for _, want := range []string{
 		"| [mitm/self-signed](#mitmself-signed) | broken | held | NO | denied |\n",
-		"| [odd/pipe\\|star\\*under\\_score\\`tick\\<b>](#oddpipestarunder_scoretickb) | held | held | yes | intact |\n",
+		"| [odd/pipe\\|star\\*under\\_score\\`tick\\<b>](#oddpipestarunder_scoretickb) | held (hostname-check) | held (hostname-check) | yes | intact |\n",
 		"| [a/bc](#abc) |",
 		"| [ab/c](#abc-1) |",
 		"| [a/bc](#abc-2) |",
 		"\n## odd/pipe\\|star\\*under\\_score\\`tick\\<b>\n",
-		"| [a/bc](#abc) | held | held | yes | unknown |\n", // no service recorded
+		"| [a/bc](#abc) | passed | passed | yes | unknown |\n", // no service recorded
+		"**Stopped by** (every refusal seen, in order):\n\n- hostname-check (decisive): ``alice: <b>refused</b> | `x509` _name_``\n\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("handout lacks %q:\n%s", want, out)
@@ -394,7 +477,7 @@ func TestWriteMarkdownRenders(t *testing.T) {
 	}
 	for i, row := range rows[1:] {
 		r := results[i]
-		want := []string{r.Scenario, string(r.Verdict), string(r.Expected)}
+		want := []string{r.Scenario, r.Outcome(), r.ExpectedOutcome()}
 		if len(row) != 5 || row[0] != want[0] || row[1] != want[1] || row[2] != want[2] {
 			t.Errorf("row %d = %q, want 5 cells starting %q", i+1, row, want)
 		}
@@ -403,6 +486,11 @@ func TestWriteMarkdownRenders(t *testing.T) {
 		for _, line := range r.Evidence {
 			if !inCodeBlock(codes, line) {
 				t.Errorf("evidence %q not inside <code> unchanged", line)
+			}
+		}
+		for _, f := range r.Refusals {
+			if !contains(codes, f.Line) {
+				t.Errorf("refusal %q not an inline <code> of its own", f.Line)
 			}
 		}
 		if len(r.Evidence) > 0 && !contains(codes, r.MainEvidence()) {

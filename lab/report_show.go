@@ -12,13 +12,15 @@ import (
 const ShowWidth = 100
 
 // WriteShow describes a scenario before it runs, for people (tlslab
-// show): its name, summary, labels and expected verdict; its story; the
-// declared topology (options, segments, routers, hosts with NICs,
+// show): its name, summary, labels and expected outcome in the form of
+// Result.ExpectedOutcome, which names the declared decisive defense
+// (Scenario.StoppedBy) when held is expected ("expected: held
+// (chain-validation)", "expected: broken", "expected: passed"); its story;
+// the declared topology (options, segments, routers, hosts with NICs,
 // addresses and names, CAs, certificates and their issuers, trust stores,
-// DNS zones, users); and every defense switch of Settings, with a "*"
-// on the ones the scenario changed from Hardened. d is the set of
-// defenses to show, normally s.DefensesFor(). It returns the first write
-// error.
+// DNS zones, users); and every defense switch of Settings, with a "*" on
+// the ones the scenario changed from Hardened. d is the set of defenses to
+// show, normally s.DefensesFor(). It returns the first write error.
 func WriteShow(w io.Writer, s Scenario, d Defenses) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
@@ -29,7 +31,11 @@ func WriteShow(w io.Writer, s Scenario, d Defenses) error {
 	for i, l := range s.Labels {
 		labels[i] = string(l)
 	}
-	p("  labels: %s\n  expected: %s\n", orDash(strings.Join(labels, ", ")), s.Expected)
+	expected := Result{Expected: s.Expected}
+	if s.Expected == Held {
+		expected.ExpectedStoppedBy = s.StoppedBy
+	}
+	p("  labels: %s\n  expected: %s\n", orDash(strings.Join(labels, ", ")), expected.ExpectedOutcome())
 
 	p("\nStory\n")
 	for _, line := range wrap(s.Story, ShowWidth-2) {

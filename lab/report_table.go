@@ -13,7 +13,9 @@ const EvidenceWidth = 72
 
 // WriteTable writes results as aligned columns — SCENARIO, VERDICT, EXPECTED,
 // MATCH, SERVICE, EVIDENCE, DURATION — followed by the summary line, e.g.
-// "2 scenarios: 2 matched, 0 differed, 0 errors". EVIDENCE is
+// "2 scenarios: 2 matched, 0 differed, 0 errors". VERDICT is
+// [Result.Outcome] and EXPECTED [Result.ExpectedOutcome], so a held result
+// names its decisive defense: "held (chain-validation)". EVIDENCE is
 // [Result.MainEvidence] on one line, cut to EvidenceWidth runes with "...".
 // It returns the first write error.
 func WriteTable(w io.Writer, results []Result) error {
@@ -21,7 +23,7 @@ func WriteTable(w io.Writer, results []Result) error {
 	fmt.Fprintln(tw, "SCENARIO\tVERDICT\tEXPECTED\tMATCH\tSERVICE\tEVIDENCE\tDURATION")
 	for _, r := range results {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			cell(r.Scenario), r.Verdict, r.Expected, matchWord(r), r.Service,
+			cell(r.Scenario), cell(r.Outcome()), cell(r.ExpectedOutcome()), matchWord(r), r.Service,
 			truncate(cell(r.MainEvidence()), EvidenceWidth), formatDuration(r.Duration))
 	}
 	if err := tw.Flush(); err != nil {
@@ -58,6 +60,22 @@ func matchWord(r Result) string {
 	default:
 		return "NO"
 	}
+}
+
+// refusalRole says what the verdict made of refusal i of r: "decisive"
+// for the first credited refusal, "" for a later credited one, and "not
+// credited" for one the verdict did not count (its switch was off, the
+// attack had not reached the point it stops, or the verdict is not held).
+func refusalRole(r Result, i int) string {
+	if !r.Refusals[i].Credited {
+		return "not credited"
+	}
+	for _, f := range r.Refusals[:i] {
+		if f.Credited {
+			return ""
+		}
+	}
+	return "decisive"
 }
 
 // cell puts s on one line without tabs, so it cannot break the columns.

@@ -58,6 +58,10 @@ type Runner struct {
 	// World. Zero or one means one after another. Verdicts do not depend on
 	// it: worlds share nothing.
 	Parallel int
+	// Sabotage, for tests of the oracle, breaks every scenario's attacker
+	// the same way (see Sabotage); SabotageNone (the zero value) runs
+	// attackers as written.
+	Sabotage Sabotage
 	// Progress, when non-nil, is called by RunAll after each scenario
 	// finishes, with the number finished so far, the total, and the result.
 	// Calls are serialized (never concurrent), in completion order.
@@ -124,10 +128,23 @@ func (r Runner) result(ctx context.Context, s Scenario, tl *timelineRecorder) Re
 		Expected: s.Expected,
 		Service:  ServiceUnknown,
 	}
+	if s.Expected == Held {
+		res.ExpectedStoppedBy = s.StoppedBy
+	}
 	err := r.run(ctx, s, &res, tl)
-	res.Err = err
-	res.Verdict = Decide(err, res.Compromises)
-	res.OK = Matches(res.Verdict, res.Expected)
+	j := Decide(err, Observation{
+		Attack:      s.Attacker != "",
+		Defenses:    r.Defenses(s),
+		Compromises: res.Compromises,
+		Refusals:    res.Refusals,
+		Milestones:  res.Milestones,
+		Delivered:   res.delivered,
+	})
+	res.Verdict, res.StoppedBy, res.Err = j.Verdict, j.StoppedBy, j.Err
+	if j.Refusals != nil {
+		res.Refusals = j.Refusals
+	}
+	res.OK = Matches(res.Verdict, res.StoppedBy, res.Expected, res.ExpectedStoppedBy)
 	res.Duration = time.Since(start)
 	return res
 }
@@ -158,13 +175,20 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, tl *timelineRe
 		tl.start(world)
 	}
 	env := newEnv(world, art.capture, keyLog, r.Rand, r.Defenses(s), tl)
+	env.sabotage = r.Sabotage
 
 	runErr := r.execute(ctx, s, env, world)
+	if err := env.keyLogErr(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("lab: key log %s: %w", art.keyLogPath, err)
+	}
 
 	capture, captureErr := env.detachCapture()
 	closeErr := art.close(capture)
 	res.Evidence = env.Evidence.Lines()
 	res.Compromises = env.Evidence.Compromises()
+	res.Refusals = env.Evidence.Refusals()
+	res.Milestones = env.Evidence.Milestones()
+	res.delivered = env.Evidence.WasDelivered()
 	res.Service = env.Evidence.Service()
 	if tl != nil {
 		tl.setEvidence(env.Evidence.timedEntries())

@@ -3,8 +3,17 @@ package lab_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"io"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -86,12 +95,31 @@ func TestRunnerRun(t *testing.T) {
 		{
 			name: "held", expected: lab.Held,
 			run: func(ctx context.Context, env *lab.Env) error {
-				env.Evidence.Notef("alice", "handshake failed: x509: certificate signed by unknown authority")
+				env.Evidence.Reached("mallory", lab.MilestoneInPosition, "intercepted alice's connection")
+				env.Evidence.Refused("alice", lab.DefenseChainValidation, "handshake failed: x509: certificate signed by unknown authority")
 				env.Evidence.SetService(lab.ServiceDenied)
 				return nil
 			},
 			check: all(verdict(lab.Held, true), service(lab.ServiceDenied),
-				evidence("alice: handshake failed: x509: certificate signed by unknown authority")),
+				evidence("mallory: intercepted alice's connection", "alice: handshake failed: x509: certificate signed by unknown authority")),
+		},
+		{
+			name: "refusal without the attacker in position", expected: lab.Held,
+			run: func(ctx context.Context, env *lab.Env) error {
+				env.Evidence.Refused("alice", lab.DefenseChainValidation, "handshake failed: x509: certificate signed by unknown authority")
+				return nil
+			},
+			check: all(verdict(lab.Error, false), errContains("inconclusive: attack not carried out")),
+		},
+		{
+			name: "attacker in position, a time-out is no refusal", expected: lab.Held,
+			run: func(ctx context.Context, env *lab.Env) error {
+				env.Evidence.Reached("mallory", lab.MilestoneInPosition, "intercepted alice's connection")
+				env.Evidence.NoteFailure("alice", os.ErrDeadlineExceeded, "handshake failed: %v", os.ErrDeadlineExceeded)
+				return nil
+			},
+			check: all(verdict(lab.Error, false), errContains("inconclusive: no defense observed"),
+				evidence("mallory: intercepted alice's connection", "alice: handshake failed: i/o timeout")),
 		},
 		{
 			name: "broken", expected: lab.Broken,
@@ -167,7 +195,10 @@ func TestRunnerRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := lab.Scenario{Name: "test/" + tt.name, Summary: tt.name, Expected: tt.expected, Run: tt.run,
-				Labels: []lab.Label{lab.LabelBaseline}}
+				Labels: []lab.Label{lab.LabelTLS}, Attacker: "mallory", StoppedBy: lab.DefenseChainValidation}
+			if tt.expected != lab.Held {
+				s.StoppedBy = ""
+			}
 			r := lab.Runner{Timeout: 50 * time.Millisecond}.Run(context.Background(), s)
 			if r.Scenario != s.Name || r.Expected != tt.expected || len(r.Labels) != 1 {
 				t.Errorf("result identity: %q %q %v", r.Scenario, r.Expected, r.Labels)
@@ -198,13 +229,14 @@ func TestRunnerAbandonsRunThatDoesNotStop(t *testing.T) {
 
 func TestRunnerClosesWorld(t *testing.T) {
 	var world *netsim.World
-	s := lab.Scenario{Name: "test/world", Summary: "x", Expected: lab.Held,
+	s := lab.Scenario{Name: "test/world", Summary: "x", Expected: lab.Passed,
 		Run: func(ctx context.Context, env *lab.Env) error {
 			world = env.World
+			env.Evidence.Delivered("fe01", "delivered the canary")
 			return nil
 		}}
 	r := lab.Runner{Seed: 42}.Run(context.Background(), s)
-	verdict(lab.Held, true)(t, r)
+	verdict(lab.Passed, true)(t, r)
 	select {
 	case <-world.Done():
 	default:
@@ -243,7 +275,7 @@ func TestRunnerArtifacts(t *testing.T) {
 	dir := t.TempDir()
 	pcapDir, keyDir := filepath.Join(dir, "pcap", "nested"), filepath.Join(dir, "keys")
 	var env *lab.Env
-	s := lab.Scenario{Name: "eavesdrop/tls", Summary: "x", Expected: lab.Held,
+	s := lab.Scenario{Name: "eavesdrop/tls", Summary: "x", Expected: lab.Passed,
 		Run: func(ctx context.Context, e *lab.Env) error {
 			env = e
 			if e.KeyLog == nil {
@@ -252,10 +284,11 @@ func TestRunnerArtifacts(t *testing.T) {
 			e.Capture(e.World.NewSegment("lan", netsim.SegmentConfig{}))
 			e.Capture(e.World.NewSegment("internet", netsim.SegmentConfig{}))
 			_, err := e.KeyLog.Write([]byte("CLIENT_RANDOM 00 11\n"))
+			e.Evidence.Delivered("fe01", "delivered the canary")
 			return err
 		}}
 	r := lab.Runner{PcapDir: pcapDir, KeyLogDir: keyDir}.Run(context.Background(), s)
-	verdict(lab.Held, true)(t, r)
+	verdict(lab.Passed, true)(t, r)
 	if want := filepath.Join(pcapDir, "eavesdrop-tls.pcapng"); r.Pcap != want {
 		t.Errorf("Pcap = %q, want %q", r.Pcap, want)
 	}
@@ -298,16 +331,17 @@ func checkPcapInterfaces(t *testing.T, path string, names ...string) {
 }
 
 func TestRunnerNoArtifacts(t *testing.T) {
-	s := lab.Scenario{Name: "test/plain", Summary: "x", Expected: lab.Held,
+	s := lab.Scenario{Name: "test/plain", Summary: "x", Expected: lab.Passed,
 		Run: func(ctx context.Context, e *lab.Env) error {
 			if e.KeyLog != nil {
 				return errors.New("KeyLog is not nil")
 			}
 			e.Capture(e.World.NewSegment("lan", netsim.SegmentConfig{})) // no-op
+			e.Evidence.Delivered("fe01", "delivered the canary")
 			return nil
 		}}
 	r := lab.Runner{}.Run(context.Background(), s)
-	verdict(lab.Held, true)(t, r)
+	verdict(lab.Passed, true)(t, r)
 	if r.Pcap != "" || r.KeyLog != "" {
 		t.Errorf("artifacts %q %q, want none", r.Pcap, r.KeyLog)
 	}
@@ -328,15 +362,16 @@ func TestNewCanary(t *testing.T) {
 	chunk := bytes.Repeat([]byte{0xab}, 8)
 	rnd := bytes.NewReader(append(append(append([]byte{}, chunk...), chunk...), bytes.Repeat([]byte{1}, 8)...))
 	var got []lab.Canary
-	s := lab.Scenario{Name: "test/canary", Summary: "x", Expected: lab.Held,
+	s := lab.Scenario{Name: "test/canary", Summary: "x", Expected: lab.Passed,
 		Run: func(ctx context.Context, env *lab.Env) error {
 			env.NewCanary("alice")
 			env.NewCanary("bob")
 			got = env.Canaries()
+			env.Evidence.Delivered("fe01", "delivered the canary")
 			return nil
 		}}
 	r := lab.Runner{Rand: rnd}.Run(context.Background(), s)
-	verdict(lab.Held, true)(t, r)
+	verdict(lab.Passed, true)(t, r)
 	want := []lab.Canary{{Owner: "alice", Token: "CANARY-abababababababab"}, {Owner: "bob", Token: "CANARY-0101010101010101"}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("canaries %v, want %v", got, want)
@@ -374,13 +409,17 @@ func TestFindCanaries(t *testing.T) {
 
 func ExampleRunner_Run() {
 	s := lab.Scenario{
-		Name:     "eavesdrop/demo",
-		Labels:   []lab.Label{lab.LabelEavesdrop},
-		Summary:  "a passive listener sees only ciphertext",
-		Expected: lab.Held,
+		Name:      "eavesdrop/demo",
+		Labels:    []lab.Label{lab.LabelEavesdrop},
+		Summary:   "a passive listener sees only ciphertext",
+		Attacker:  "an eavesdropper on the LAN",
+		Expected:  lab.Held,
+		StoppedBy: lab.DefenseTLSOnly,
 		Run: func(ctx context.Context, env *lab.Env) error {
 			secret := env.NewCanary("alice")
 			captured := []byte("\x17\x03\x03 ...ciphertext...") // what the tap saw
+			env.Evidence.Reached("eavesdropper", lab.MilestoneInPosition, "captured alice's connection")
+			env.Evidence.Refused("alice", lab.DefenseTLSOnly, "sent only TLS application data records")
 			found := lab.FindCanaries(captured, []lab.Canary{secret})
 			env.Evidence.CanariesObtained("eavesdropper", len(found), 1,
 				lab.FormatBytes(len(captured))+" of captured TCP payload")
@@ -389,9 +428,58 @@ func ExampleRunner_Run() {
 		},
 	}
 	r := lab.Runner{}.Run(context.Background(), s)
-	fmt.Println(r.Verdict, r.OK, r.Service)
+	fmt.Println(r.Outcome(), r.OK, r.Service)
 	fmt.Println(r.MainEvidence())
 	// Output:
-	// held true intact
-	// eavesdropper: 0 of 1 canary in 20 B of captured TCP payload
+	// held (tls-only) true intact
+	// alice: sent only TLS application data records
+}
+
+// A key log that cannot be written (a full disk) never reaches the TLS
+// stacks, which would abort their handshakes: the handshake completes and
+// the run is an Error naming the key log.
+func TestRunnerKeyLogFullDisk(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	dir := t.TempDir()
+	if err := os.Symlink("/dev/full", filepath.Join(dir, "test-keylog.keys")); err != nil {
+		t.Fatal(err)
+	}
+	var handshakeErr error
+	s := lab.Scenario{Name: "test/keylog", Summary: "x", Expected: lab.Passed,
+		Run: func(ctx context.Context, env *lab.Env) error {
+			handshakeErr = pipeHandshake(env.KeyLog)
+			env.Evidence.Delivered("fe01", "delivered the canary")
+			return nil
+		}}
+	r := lab.Runner{KeyLogDir: dir}.Run(context.Background(), s)
+	if handshakeErr != nil {
+		t.Fatalf("the handshake saw the key log's failure: %v", handshakeErr)
+	}
+	all(verdict(lab.Error, false), errContains("lab: key log "+filepath.Join(dir, "test-keylog.keys")+": write "),
+		errContains("no space left on device"))(t, r)
+}
+
+// pipeHandshake runs a TLS 1.3 handshake over net.Pipe, the client
+// logging its secrets to keyLog, and returns the first handshake error.
+func pipeHandshake(keyLog io.Writer) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "srv"}, DNSNames: []string{"srv"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	c, s := net.Pipe()
+	defer c.Close()
+	defer s.Close()
+	srv := tls.Server(s, &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}})
+	cli := tls.Client(c, &tls.Config{InsecureSkipVerify: true, KeyLogWriter: keyLog})
+	done := make(chan error, 1)
+	go func() { done <- srv.Handshake() }()
+	return errors.Join(cli.Handshake(), <-done)
 }

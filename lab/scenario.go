@@ -28,7 +28,15 @@ type Scenario struct {
 	// TLS on 5061 with a self-signed certificate". "" for baselines
 	// without an attacker.
 	Attacker string
-	Expected Verdict // Held or Broken; compared with the outcome only after it is decided
+	// Expected is Held or Broken for an attack, Passed for a baseline
+	// (Attacker ""); it is compared with the outcome only after the
+	// outcome is decided.
+	Expected Verdict
+	// StoppedBy names, when Expected is Held, the defense that must stop
+	// the attack (a `show` name, see DefenseNames): where two act, the
+	// decisive one, which refuses first. A held result matches only when
+	// its first refusal is by this defense.
+	StoppedBy string
 
 	// Defenses changes the hardened defaults (Hardened) for this scenario,
 	// e.g. func(d *Defenses) { d.TrustedServerList = false }. Nil changes
@@ -68,7 +76,8 @@ func (s Scenario) HasLabel(l Label) bool {
 
 // Validate checks the scenario's declaration: a "family/name" name without
 // spaces, known labels, a one-line summary, an expected verdict of Held or
-// Broken, a Run function, and a Topology that validates itself when it
+// Broken for an attack and Passed for a baseline, a StoppedBy defense
+// exactly when Held is expected, a Run function, and a Topology that validates itself when it
 // has a Validate() error method (ContosoConfig does). It returns every
 // problem found, joined.
 func (s Scenario) Validate() error {
@@ -88,8 +97,17 @@ func (s Scenario) Validate() error {
 	if s.Summary == "" || strings.ContainsAny(s.Summary, "\r\n") {
 		bad("summary must be one non-empty line")
 	}
-	if s.Expected != Held && s.Expected != Broken {
+	switch {
+	case s.Attacker == "" && s.Expected != Passed:
+		bad("expected verdict is %q; a scenario without an attacker is a baseline and must expect %q", s.Expected, Passed)
+	case s.Attacker != "" && s.Expected != Held && s.Expected != Broken:
 		bad("expected verdict is %q, want %q or %q", s.Expected, Held, Broken)
+	}
+	switch {
+	case s.Expected == Held && !IsDefense(s.StoppedBy):
+		bad("expected held, but StoppedBy %q names no defense switch; valid: %s", s.StoppedBy, strings.Join(DefenseNames(), ", "))
+	case s.Expected != Held && s.StoppedBy != "":
+		bad("StoppedBy %q is set, but the expected verdict is %q, not held", s.StoppedBy, s.Expected)
 	}
 	if s.Run == nil {
 		bad("Run is nil")

@@ -12,14 +12,18 @@ import (
 
 // baselineParams declares one scenario of the baseline family: the Contoso
 // deployment (lab's "contoso" preset) with every defense on, proving either
-// that a canary travels end to end (delivery baselines) or that the trust
-// model refuses what it must (refusal baselines).
+// that a canary travels end to end (delivery baselines, which pass only
+// when the recipient's Front End delivers it) or that the trust model
+// refuses what it must (refusal baselines: attacks by an untrusted peer,
+// held only when a defense is seen refusing the peer's real attempt).
 type baselineParams struct {
 	name     string
 	labels   []lab.Label
 	summary  string
 	story    string
 	expected lab.Verdict
+	// stoppedBy is the decisive defense of a refusal baseline.
+	stoppedBy string
 
 	// topology is the declared world, built by Run and printed by show.
 	topology lab.ContosoConfig
@@ -33,8 +37,8 @@ type baselineParams struct {
 	// path lists the servers alice's message crosses, her Front End first
 	// and the recipient's home Front End last.
 	path []string
-	// attacker describes the attacker (Scenario.Attacker), "" for a
-	// delivery baseline.
+	// attacker describes the untrusted peer of a refusal baseline
+	// (Scenario.Attacker), "" for a delivery baseline.
 	attacker string
 	// unreachable lists hosts whose inbound traffic is dropped on their
 	// segment, as a dead link or firewall would (tests: an unreachable
@@ -52,7 +56,7 @@ var (
 			"Enterprise Root CA, name pool01.contoso.com, validity, OCSP status at pki.contoso.com), registers, " +
 			"and sends an instant message carrying a canary to dave@contoso.com, who is homed on fe01 too. " +
 			"Nobody attacks: every defense is on and fe01 must deliver the canary.",
-		expected: lab.Held,
+		expected: lab.Passed,
 		play:     deliver,
 		to:       "dave@contoso.com",
 		path:     []string{"fe01"},
@@ -66,7 +70,7 @@ var (
 			"server+client certificates from Contoso Issuing CA 01, each verifies the other's chain, name, " +
 			"validity and revocation, and checks the other is in the topology's trusted server list. fe02 " +
 			"must deliver the canary and record fe01.contoso.com as the verified peer that handed it over.",
-		expected: lab.Held,
+		expected: lab.Passed,
 		play:     deliver,
 		to:       "bob@contoso.com",
 		path:     []string{"fe01", "fe02"},
@@ -80,7 +84,7 @@ var (
 			"_sipfederationtls._tcp.fabrikam.com on public DNS and relays it over MTLS across the Internet " +
 			"to sip.fabrikam.com. Each Edge presents a certificate from its own enterprise CA and has " +
 			"imported the partner's root; Fabrikam's Edge relays to its Front End, which must deliver.",
-		expected: lab.Held,
+		expected: lab.Passed,
 		play:     deliver,
 		to:       "carol@fabrikam.com",
 		path:     []string{"fe01", "edge01", "fabrikam-edge01", "fabrikam-fe01"},
@@ -92,7 +96,7 @@ var (
 		story: "The federation of baseline/federation-partner-ca, the other way the trust model allows: both " +
 			"Edges present external certificates from the public CA (Public Trust TLS CA), which every trust " +
 			"store holds, and neither imports the partner's root. The canary must reach carol@fabrikam.com.",
-		expected: lab.Held,
+		expected: lab.Passed,
 		topology: lab.ContosoConfig{
 			Federation:                   lab.FederationPublicCA,
 			ContosoEdgeOmitsFabrikamRoot: true,
@@ -112,11 +116,15 @@ var (
 			"\"x509: certificate signed by unknown authority\"; the cost is availability (alice cannot reach " +
 			"carol), not confidentiality. Were the partner accepted anyway, the Edge would have accepted an " +
 			"identity it has no reason to trust: broken.",
-		expected: lab.Held,
-		topology: lab.ContosoConfig{ContosoEdgeOmitsFabrikamRoot: true},
-		play:     refuseUntrustedPartner,
-		to:       "carol@fabrikam.com",
-		path:     []string{"fe01", "edge01", "fabrikam-edge01", "fabrikam-fe01"},
+		expected:  lab.Held,
+		stoppedBy: lab.DefenseChainValidation,
+		topology:  lab.ContosoConfig{ContosoEdgeOmitsFabrikamRoot: true},
+		play:      refuseUntrustedPartner,
+		attacker: "sip.fabrikam.com (fabrikam-edge01, 203.0.113.20) on the Internet, a partner Edge whose certificate chains to " +
+			"Fabrikam's root, which contoso's edge01 has not imported, answering edge01's federation connection (port 5061) " +
+			"that carries alice's message to carol@fabrikam.com",
+		to:   "carol@fabrikam.com",
+		path: []string{"fe01", "edge01", "fabrikam-edge01", "fabrikam-fe01"},
 	}
 	baselineInsider = baselineParams{
 		name:    "baseline/mtls-peer-not-in-topology",
@@ -128,12 +136,13 @@ var (
 			"canary, to bob@contoso.com's home fe02 over MTLS on port 5062. The chain is valid, so only the " +
 			"trusted server list stands in the way: fe02 must refuse fe99 and deliver nothing from it, while " +
 			"alice's own messages to bob still arrive through fe01.",
-		expected: lab.Held,
-		topology: lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
-		play:     refuseInsider,
-		attacker: "mallory on fe99.contoso.com (10.0.0.99) on contoso-lan, a server with a valid enterprise certificate that the topology does not list, relaying a forged MESSAGE to fe02's MTLS port (10.0.0.12:5062)",
-		to:       "bob@contoso.com",
-		path:     []string{"fe01", "fe02"},
+		expected:  lab.Held,
+		stoppedBy: lab.DefenseTrustedServerList,
+		topology:  lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
+		play:      refuseInsider,
+		attacker:  "mallory on fe99.contoso.com (10.0.0.99) on contoso-lan, a server with a valid enterprise certificate that the topology does not list, relaying a forged MESSAGE to fe02's MTLS port (10.0.0.12:5062)",
+		to:        "bob@contoso.com",
+		path:      []string{"fe01", "fe02"},
 	}
 	baselineRevoked = baselineParams{
 		name:    "baseline/revoked-server-cert",
@@ -145,11 +154,14 @@ var (
 			"the OCSP responder at pki.contoso.com, and must refuse the handshake with the exact \"revoked\" " +
 			"reason. Alice loses her service; had she accepted the certificate, whoever holds its key could " +
 			"pose as her pool: broken.",
-		expected: lab.Held,
-		topology: lab.ContosoConfig{Revoked: []lab.ContosoRevocation{{Cert: "fe01", Reason: pki.ReasonKeyCompromise}}},
-		play:     refuseRevoked,
-		to:       "dave@contoso.com",
-		path:     []string{"fe01"},
+		expected:  lab.Held,
+		stoppedBy: lab.DefenseRevocation,
+		topology:  lab.ContosoConfig{Revoked: []lab.ContosoRevocation{{Cert: "fe01", Reason: pki.ReasonKeyCompromise}}},
+		play:      refuseRevoked,
+		attacker: "pool01.contoso.com (fe01, 10.0.0.11) on contoso-lan, serving on port 5061 the certificate fe01.contoso.com " +
+			"that Contoso Issuing CA 01 revoked for key compromise, as whoever holds its key could, to alice's client",
+		to:   "dave@contoso.com",
+		path: []string{"fe01"},
 	}
 )
 
@@ -169,15 +181,16 @@ func baselineFamily() []lab.Scenario {
 // scenario declares p as a lab scenario.
 func (p baselineParams) scenario() lab.Scenario {
 	return lab.Scenario{
-		Name:     p.name,
-		Labels:   slices.Clone(p.labels),
-		Summary:  p.summary,
-		Story:    p.story,
-		Expected: p.expected,
-		Attacker: p.attacker,
-		Defenses: p.defenses,
-		Topology: p.topology,
-		Run:      p.run,
+		Name:      p.name,
+		Labels:    slices.Clone(p.labels),
+		Summary:   p.summary,
+		Story:     p.story,
+		Expected:  p.expected,
+		StoppedBy: p.stoppedBy,
+		Attacker:  p.attacker,
+		Defenses:  p.defenses,
+		Topology:  p.topology,
+		Run:       p.run,
 	}
 }
 
@@ -211,8 +224,9 @@ func (p baselineParams) home() string { return p.path[len(p.path)-1] }
 // deliver is the delivery baselines' play: alice sends a canary to p.to
 // and the recipient's Front End must deliver it. Evidence, in order:
 // alice's connection, the revocation checks along the path, each relay,
-// and last the delivery. A canary that is not delivered makes Run fail, so
-// a broken baseline shows as an error rather than a quiet held.
+// and last the delivery (Evidence.Delivered, without which a baseline
+// cannot pass). A canary that is not delivered makes Run fail, so a
+// broken baseline shows as an error.
 func deliver(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams) error {
 	canary, res, sendErr := aliceSends(ctx, env, c, p.to)
 	noteConnection(env, res)
@@ -220,7 +234,7 @@ func deliver(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams
 	noteRelays(env, c, p.path[:len(p.path)-1]...)
 	if d, ok := findDelivery(c, p.home(), canary); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Notef(p.home(), "%s", describeDelivery(d))
+		env.Evidence.Delivered(p.home(), "%s", describeDelivery(d))
 		return nil
 	}
 	env.Evidence.SetService(lab.ServiceDenied)

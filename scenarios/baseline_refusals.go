@@ -2,31 +2,50 @@ package scenarios
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
+	"sync"
 	"time"
 
+	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
 )
 
-// The refusal baselines: with every defense on, the trust model must refuse
-// a peer or certificate. Each records the exact refusal as its last line;
-// if the peer or certificate is accepted instead, it records the
-// compromise, so the verdict is broken.
+// The refusal baselines are attacks by an untrusted peer, with every
+// defense on: the trust model must refuse the peer or its certificate.
+// Each records the peer's attempt as milestones (its connection accepted,
+// its certificate presented), and the exact refusal, credited to the
+// defense that produced it, as its last line; if the peer or certificate
+// is accepted instead, it records the compromise, so the verdict is
+// broken. Under sabotage the peer never gets that far (see each play).
 
-// refusalWait bounds how long a scenario waits for a server to record a
-// refusal it has already acted on.
+// refusalWait bounds how long a scenario waits for an event it has
+// reason to expect: a server recording a refusal it has already acted
+// on, a proxy's sessions ending, an ARP cache answering a claim. It is a
+// deadline, never what decides an outcome.
 const refusalWait = 5 * time.Second
 
 // refuseUntrustedPartner: alice's canary to carol must stop at contoso's
 // Edge, which does not trust the root sip.fabrikam.com's certificate
-// chains to.
+// chains to. Under proxy-refuses and spoofer-silent Fabrikam's Edge is
+// down (edge01's connection is refused); under proxy-hangs a listener on
+// its address accepts and never answers, until alice has her answer.
 func refuseUntrustedPartner(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams) error {
+	hangUp, err := sabotagePeer(ctx, env, c, "fabrikam-edge01", "sip.fabrikam.com", "203.0.113.20:5061", func() (func(), error) {
+		return func() {}, c.Edge("fabrikam-edge01").Close()
+	})
+	if err != nil {
+		return err
+	}
+	defer hangUp()
 	canary, res, sendErr := aliceSends(ctx, env, c, p.to)
+	hangUp()
 	noteConnection(env, res)
 	c.NoteRevocations(env.Evidence, append([]string{"alice"}, p.path...)...)
 	noteRelays(env, c, p.path[:len(p.path)-1]...)
@@ -43,6 +62,7 @@ func refuseUntrustedPartner(ctx context.Context, env *lab.Env, c *lab.Contoso, p
 		if r.NextHop != "sip.fabrikam.com" {
 			continue
 		}
+		notePeerPresented(env, "fabrikam-edge01", r.NextHop, r.NextHopAddr, r.NextHopTLS.PeerSubject, r.NextHopTLS.PeerIssuer)
 		// The Edge completed a handshake with the partner: fine if its
 		// federation trust store vouches for the certificate, a
 		// compromise otherwise.
@@ -56,28 +76,65 @@ func refuseUntrustedPartner(ctx context.Context, env *lab.Env, c *lab.Contoso, p
 	}
 	if d, ok := findDelivery(c, p.home(), canary); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Notef(p.home(), "%s", describeDelivery(d))
+		env.Evidence.Delivered(p.home(), "%s", describeDelivery(d))
 		return nil
 	}
 	env.Evidence.SetService(lab.ServiceDenied)
 	noteAnswer(env, "alice", "MESSAGE to "+p.to, sendErr)
-	refusal, ok := findRejection(c, "edge01", func(r sip.Rejection) bool {
+	toPartner := func(r sip.Rejection) bool {
 		return r.Direction == sip.Outbound && r.Target == "sip.fabrikam.com"
-	})
-	if !ok {
+	}
+	var refusal sip.Rejection
+	if !waitFor(ctx, refusalWait, func() bool { refusal, ok = findRejection(c, "edge01", toPartner); return ok }) {
 		noteRejections(env, c, p.path...)
 		return fmt.Errorf("scenarios: %s: carol got no canary and edge01 recorded no refusal of sip.fabrikam.com: %v", p.name, errOrNothing(sendErr))
+	}
+	if env.Sabotage() == lab.SabotageNone && refusal.Stage == sip.StageHandshake {
+		// edge01 reached the peer's TLS: the peer accepted its
+		// connection, and a certificate check means it presented one.
+		var cve *tls.CertificateVerificationError
+		if errors.As(refusal.Err, &cve) && len(cve.UnverifiedCertificates) > 0 {
+			leaf := cve.UnverifiedCertificates[0]
+			notePeerPresented(env, "fabrikam-edge01", refusal.Target, refusal.TargetAddr, leaf.Subject.String(), leaf.Issuer.String())
+		} else {
+			env.Evidence.Reached("fabrikam-edge01", lab.MilestoneInPosition, "accepted edge01's federation connection to %s (%s)", refusal.Target, refusal.TargetAddr)
+		}
 	}
 	noteRejection(env, refusal)
 	return nil
 }
 
+// notePeerPresented records an untrusted peer's attempt as its host saw
+// it: it accepted the connection to target (in position) and presented
+// its certificate (presented).
+func notePeerPresented(env *lab.Env, peer, target, addr, subject, issuer string) {
+	env.Evidence.Reached(peer, lab.MilestoneInPosition, "accepted edge01's federation connection to %s (%s)", target, addr)
+	env.Evidence.Reached(peer, lab.MilestonePresented, "presented its certificate %s issued by %s to edge01", subject, issuer)
+}
+
 // refuseRevoked: alice's client must refuse fe01's revoked certificate.
+// Under proxy-refuses and spoofer-silent fe01 serves no TLS (alice's
+// connection is refused); under proxy-hangs a listener on 10.0.0.11:5061
+// accepts and never answers, until alice gives up.
 func refuseRevoked(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams) error {
+	hangUp, err := sabotagePeer(ctx, env, c, "fe01", pool01Name, "10.0.0.11:5061", func() (func(), error) {
+		fe, err := restartFE01(ctx, env, c, nil)
+		if err != nil {
+			return nil, err
+		}
+		return func() { fe.Close() }, nil
+	})
+	if err != nil {
+		return err
+	}
+	defer hangUp()
 	canary, res, sendErr := aliceSends(ctx, env, c, p.to)
+	hangUp()
 	c.NoteRevocations(env.Evidence, "alice")
 	if t := res.Conn.TLS; t != nil {
 		noteConnection(env, res)
+		env.Evidence.Reached("fe01", lab.MilestoneInPosition, "accepted alice's connection to %s (%v)", res.Conn.Target, res.Conn.Addr)
+		env.Evidence.Reached("fe01", lab.MilestonePresented, "presented its certificate %s issued by %s to alice", t.PeerSubject, t.PeerIssuer)
 		// alice accepted a server: a compromise if its certificate is one
 		// the CA revoked.
 		if cred, ok := c.Credential("fe01"); ok && len(t.PeerDNSNames) > 0 && slices.Equal(t.PeerDNSNames, cred.Leaf.DNSNames) {
@@ -89,7 +146,7 @@ func refuseRevoked(ctx context.Context, env *lab.Env, c *lab.Contoso, p baseline
 		}
 		if d, ok := findDelivery(c, p.home(), canary); ok {
 			env.Evidence.SetService(lab.ServiceIntact)
-			env.Evidence.Notef(p.home(), "%s", describeDelivery(d))
+			env.Evidence.Delivered(p.home(), "%s", describeDelivery(d))
 		} else {
 			env.Evidence.SetService(lab.ServiceDenied)
 			noteAnswer(env, "alice", "MESSAGE to "+p.to, sendErr)
@@ -101,39 +158,51 @@ func refuseRevoked(ctx context.Context, env *lab.Env, c *lab.Contoso, p baseline
 	if !ok {
 		return fmt.Errorf("scenarios: %s: alice made no TLS attempt: %v", p.name, errOrNothing(sendErr))
 	}
-	env.Evidence.Notef("alice", "%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
+	if d, ok := lab.ClassifyRefusal(a.Err); ok && env.Sabotage() == lab.SabotageNone {
+		// A certificate check refused: the server accepted alice's
+		// connection and presented the certificate it refused.
+		env.Evidence.Reached("fe01", lab.MilestoneInPosition, "accepted alice's connection to %s (%v)", a.Target, a.Addr)
+		var rev *pki.RevokedError
+		if d == lab.DefenseRevocation && errors.As(a.Err, &rev) && rev.Certificate != nil {
+			env.Evidence.Reached("fe01", lab.MilestonePresented, "presented its certificate %s (serial %#x) issued by %s to alice",
+				rev.Certificate.Subject, rev.Certificate.SerialNumber, rev.Certificate.Issuer)
+		}
+	}
+	env.Evidence.NoteFailure("alice", a.Err, "%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
 	return nil
 }
 
 // refuseInsider: the rogue Front End on fe99 relays a forged MESSAGE to
-// fe02, whose trusted server list must refuse it. Before that, alice's
-// own message to bob shows whether bob's service works.
+// fe02, whose trusted server list must refuse it. Then alice's own
+// message to bob shows whether bob's service works. Under proxy-refuses
+// and spoofer-silent the rogue never dials fe02; under proxy-hangs it
+// connects and never sends a ClientHello, hanging up after the service
+// check.
 func refuseInsider(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams) error {
-	legit, _, legitErr := aliceSends(ctx, env, c, p.to)
-
-	rogue, err := startRogueFrontEnd(ctx, env, c, "fe99")
-	if err != nil {
-		return err
-	}
-	defer rogue.Close()
 	forged := env.NewCanary("mallory")
-	_, attackErr := mallorySends(ctx, c, "fe99", p.to, fmt.Sprintf("alice to %s: code word %s", p.to, forged))
-
+	rogueIP := c.Host("fe99").Addr()
+	var (
+		attackErr error
+		connected = true
+		hangUp    = func() {}
+	)
+	if env.Sabotage() == lab.SabotageNone {
+		rogue, err := startRogueFrontEnd(ctx, env, c, "fe99")
+		if err != nil {
+			return err
+		}
+		defer rogue.Close()
+		_, attackErr = mallorySends(ctx, c, "fe99", p.to, fmt.Sprintf("alice to %s: code word %s", p.to, forged))
+	} else {
+		var err error
+		if connected, hangUp, err = sabotagedDial(ctx, env, "fe99", c.Host("fe99"), "fe02.contoso.com", "10.0.0.12:5062"); err != nil {
+			return err
+		}
+		defer hangUp()
+	}
 	injected, accepted := findDelivery(c, p.home(), forged)
-	rogueIP := c.Host("fe99").Addr().String()
-	refused := func(r sip.Rejection) bool {
-		return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == rogueIP
-	}
-	var refusal sip.Rejection
-	if !accepted {
-		// fe02 records its refusal after sending the alert fe99 reacts to.
-		waitFor(ctx, refusalWait, func() bool {
-			var ok bool
-			refusal, ok = findRejection(c, p.home(), refused)
-			return ok
-		})
-	}
 
+	legit, _, legitErr := aliceSends(ctx, env, c, p.to)
 	if d, ok := findDelivery(c, p.home(), legit); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
 		env.Evidence.Notef(p.home(), "service check: %s", describeDelivery(d))
@@ -141,23 +210,117 @@ func refuseInsider(ctx context.Context, env *lab.Env, c *lab.Contoso, p baseline
 		env.Evidence.SetService(lab.ServiceDenied)
 		env.Evidence.Notef("alice", "service check: the canary did not reach %s: %v", p.to, errOrNothing(legitErr))
 	}
-	cred, _ := c.Credential("fe99")
-	env.Evidence.Notef("fe99", "rogue Front End running with certificate %s (%s) issued by %s; fe99.contoso.com is not in the trusted server list",
-		cred.Leaf.Subject, "server+client", cred.Leaf.Issuer)
-	noteAnswer(env, "mallory", "forged MESSAGE from alice@contoso.com to "+p.to+" through fe99", attackErr)
-	c.NoteRevocations(env.Evidence, "fe99", p.home())
+	hangUp()
+	if env.Sabotage() == lab.SabotageNone {
+		cred, _ := c.Credential("fe99")
+		env.Evidence.Notef("fe99", "rogue Front End running with certificate %s (%s) issued by %s; fe99.contoso.com is not in the trusted server list",
+			cred.Leaf.Subject, "server+client", cred.Leaf.Issuer)
+		noteAnswer(env, "mallory", "forged MESSAGE from alice@contoso.com to "+p.to+" through fe99", attackErr)
+		c.NoteRevocations(env.Evidence, "fe99", p.home())
+	}
 	if accepted {
+		env.Evidence.Reached("fe99", lab.MilestoneInPosition, "fe02 accepted its MTLS connection from %s", hostOnly(injected.Peer.Addr))
+		env.Evidence.Reached("fe99", lab.MilestonePresented, "presented its certificate for %s to fe02", injected.Peer.Identity)
 		env.Evidence.InjectionAccepted(p.home(), fmt.Sprintf("MESSAGE from %s to %s carrying mallory's canary, relayed by %s (%s verified: %v), a server the topology does not list",
 			injected.From, injected.To, injected.Peer.Identity, injected.Peer.Transport, injected.Peer.Verified))
 		env.Evidence.Notef(p.home(), "%s", describeDelivery(injected))
 		return nil
 	}
-	if refusal.Reason == "" {
+	if !connected {
+		return nil
+	}
+	refusal, ok := awaitInboundRejection(ctx, c, p.home(), rogueIP)
+	if !ok {
 		noteRejections(env, c, p.home())
 		return fmt.Errorf("scenarios: %s: %s neither delivered fe99's MESSAGE nor recorded refusing it", p.name, p.home())
 	}
+	if env.Sabotage() == lab.SabotageNone && refusal.Stage == sip.StageHandshake {
+		env.Evidence.Reached("fe99", lab.MilestoneInPosition, "fe02 accepted its MTLS connection from %s", hostOnly(refusal.Peer.Addr))
+		var untrusted *sip.UntrustedPeerError
+		if errors.As(refusal.Err, &untrusted) && untrusted.Identity != "" {
+			env.Evidence.Reached("fe99", lab.MilestonePresented, "presented its certificate for %s to fe02", untrusted.Identity)
+		}
+	}
 	noteRejection(env, refusal)
 	return nil
+}
+
+// sabotagePeer breaks an untrusted peer that answers a victim (the
+// server on host, known as name at addr) as the run's sabotage says:
+// under proxy-refuses and spoofer-silent stop shuts its service down, so
+// the victim's connection is refused; under proxy-hangs it is shut down
+// too and a listener on addr accepts every connection and never answers.
+// stop returns what undoes it (stopping a replacement it started). It
+// records what it did; without sabotage it does nothing.
+//
+// end, never nil and idempotent, hangs up the hanging listener's
+// connections and stops what stop started: the caller calls it once the
+// victim has its answer, and defers it.
+func sabotagePeer(ctx context.Context, env *lab.Env, c *lab.Contoso, host, name, addr string, stop func() (func(), error)) (end func(), err error) {
+	if env.Sabotage() == lab.SabotageNone {
+		return func() {}, nil
+	}
+	undo, err := stop()
+	if err != nil {
+		return func() {}, fmt.Errorf("scenarios: sabotaging %s: %w", host, err)
+	}
+	if env.Sabotage() != lab.SabotageProxyHangs {
+		env.Evidence.Notef(host, "sabotaged (%s): %s (%s) is down; connections to it are refused", env.Sabotage(), name, addr)
+		return sync.OnceFunc(undo), nil
+	}
+	ln, err := c.Host(host).Listen("tcp", addr)
+	if err != nil {
+		undo()
+		return func() {}, fmt.Errorf("scenarios: sabotaging %s: listening on %s: %w", host, addr, err)
+	}
+	env.Evidence.Notef(host, "sabotaged (%s): %s (%s) accepts connections and never answers", env.Sabotage(), name, addr)
+	hang := hangingListener(ctx, ln)
+	return sync.OnceFunc(func() { hang(); undo() }), nil
+}
+
+// hangingListener accepts every connection on ln and reads from it
+// without ever answering, until the returned stop (idempotent) or ctx
+// ends; stop closes the listener and every connection and waits for its
+// goroutines.
+func hangingListener(ctx context.Context, ln net.Listener) (stop func()) {
+	var (
+		mu     sync.Mutex
+		conns  []net.Conn
+		closed bool
+		wg     sync.WaitGroup
+	)
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if closed {
+				mu.Unlock()
+				conn.Close()
+				return
+			}
+			conns = append(conns, conn)
+			wg.Go(func() { _, _ = io.Copy(io.Discard, conn) })
+			mu.Unlock()
+		}
+	})
+	closeAll := sync.OnceFunc(func() {
+		mu.Lock()
+		closed = true
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		ln.Close()
+	})
+	unwatch := context.AfterFunc(ctx, closeAll)
+	return func() {
+		unwatch()
+		closeAll()
+		wg.Wait()
+	}
 }
 
 // startRogueFrontEnd runs a Front End on the insider's host as the

@@ -2,14 +2,20 @@ package scenarios
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	miekg "github.com/miekg/dns"
+
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/dns"
+	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/netsim"
@@ -18,10 +24,26 @@ import (
 // The dns family: mallory steers alice's client to her own machine
 // (10.0.0.66 on contoso-lan) by answering the lookup of pool01.contoso.com
 // herself, and plays the pool there. How she gets to answer (alice's
-// configured name server, an on-path spoof of dns01's answer) and what she
-// presents (a certificate from her own CA, one a trusted CA mis-issued, a
-// plaintext trap) vary. alice's certificate checks decide; a hijack the
-// checks stop costs availability, not confidentiality.
+// configured name server, an on-path spoof of dns01's answer, a blind
+// flood) and what she presents (a certificate from her own CA, one a
+// trusted CA mis-issued, a plaintext trap) vary. Alice's resolver (DNSSEC
+// validation, random query IDs and ports) refuses the forgery, or her
+// certificate checks refuse mallory's pool; a hijack the checks stop costs
+// availability, not confidentiality.
+//
+// Every race is decided by events, never by a fixed wait: the on-path
+// spoofer answers from the query's own frame, before the query reaches
+// dns01; the blind flood is raced by a dns01 whose answer for pool01 is
+// released only once every guess of the flood has reached alice after her
+// query left (dnsBlindRace).
+//
+// Sabotage: under spoofer-silent her on-path and blind spoofers send
+// nothing and her rogue name server is not there; under proxy-refuses and
+// proxy-hangs the spoofers work, while her endpoints (the rogue name
+// server, answering REFUSED or nothing, and her fake pool) refuse or hang.
+// A forgery alice's resolver refuses (DNSSEC, randomisation) never
+// reaches those endpoints, so such a run is held whatever the sabotage of
+// the endpoints.
 
 // dnsPosition is how mallory gets to answer alice's lookups.
 type dnsPosition int
@@ -37,18 +59,22 @@ const (
 	dnsBlind
 )
 
-// dnsParams declares one client-side scenario of the family.
+// dnsParams declares one client-side scenario of the family. Scenario
+// files (file_schema.go) fill one in too.
 type dnsParams struct {
 	name     string
 	labels   []lab.Label
 	summary  string
 	story    string
 	expected lab.Verdict
-	defenses func(*lab.Defenses)
-	position dnsPosition
+	// stoppedBy is, for an expected held, the defense that refuses first.
+	stoppedBy string
+	defenses  func(*lab.Defenses)
+	position  dnsPosition
 	// cert is the certificate mallory's pool presents (the catalog's
 	// default is dnsForged). Mallory Root CA is the topology's attacker
-	// CA here, which runs no revocation service.
+	// CA here, which runs no revocation service. A stolen certificate
+	// marked revoked is revoked by the topology (topologyConfig).
 	cert certSpec
 }
 
@@ -58,6 +84,14 @@ var dnsForged = certSpec{source: certForged, issuer: issuerMallory}
 var dnsMalloryAddr = netip.MustParsePrefix("10.0.0.66/24")
 
 const dnsDave = "dave@contoso.com"
+
+// The blind flood's guesses: query IDs 1-16 on the fixed port 53000 a
+// pre-2008 resolver uses (see attackerText).
+const (
+	dnsBlindFirstTXID = 1
+	dnsBlindTXIDs     = 16
+	dnsBlindPort      = dns.DefaultFixedPort
+)
 
 var (
 	dnsRogue = dnsParams{
@@ -69,7 +103,7 @@ var (
 			"plays the pool with a certificate for pool01.contoso.com forged by her own CA. Alice sends " +
 			"dave@contoso.com a canary. Her client validates the chain and must refuse the handshake: mallory " +
 			"reads nothing, and alice loses her service.",
-		expected: lab.Held, position: dnsRogueServer,
+		expected: lab.Held, stoppedBy: lab.DefenseChainValidation, position: dnsRogueServer,
 		cert: dnsForged,
 	}
 	dnsOnPathSpoof = dnsParams{
@@ -80,7 +114,7 @@ var (
 			"pool01.contoso.com and answers it at once as dns01, with her own address 10.0.0.66; the real " +
 			"answer arrives second and is ignored. She plays the pool with a certificate forged by her own CA. " +
 			"Alice's certificate check must refuse it: service denied, nothing read.",
-		expected: lab.Held, position: dnsOnPath,
+		expected: lab.Held, stoppedBy: lab.DefenseChainValidation, position: dnsOnPath,
 		cert: dnsForged,
 	}
 	dnsHijackFallback = dnsParams{
@@ -111,10 +145,11 @@ var (
 		summary: "an off-path flood of forged answers misses a resolver with random IDs and ports",
 		story: "Mallory, on contoso-lan but off the path between alice and dns01 (a switched LAN), cannot see " +
 			"alice's query. Knowing when alice will look pool01.contoso.com up, she floods her with forged " +
-			"answers from dns01's address: query IDs 1-16 on port 53000, 60 rounds, while dns01 takes 30 ms to " +
-			"answer. Alice's resolver picks random query IDs and source ports (DNSRandomization): no forgery " +
-			"matches, dns01's answer wins and dave gets the canary.",
-		expected: lab.Held, position: dnsBlind,
+			"answers from dns01's address, query IDs 1-16 on port 53000, round after round, and dns01 answers " +
+			"only after a whole round has reached alice. Alice's resolver picks random query IDs and source " +
+			"ports (DNSRandomization): no forgery reaches its query's socket, dns01's answer wins and dave " +
+			"gets the canary.",
+		expected: lab.Held, stoppedBy: lab.DefenseDNSRandomization, position: dnsBlind,
 		cert: dnsForged,
 	}
 	dnsBlindPredictable = dnsParams{
@@ -125,23 +160,25 @@ var (
 			"fixed source port (DNSRandomization off): a guess matches, alice's client resolves " +
 			"pool01.contoso.com to mallory's 10.0.0.66 and meets her certificate forged by her own CA. The " +
 			"poisoning succeeds; the certificate check must still refuse her (service denied, nothing read).",
-		expected: lab.Held,
+		expected: lab.Held, stoppedBy: lab.DefenseChainValidation,
 		defenses: func(d *lab.Defenses) { d.DNSRandomization = false },
 		position: dnsBlind,
 		cert:     dnsForged,
 	}
 	dnsDNSSEC = dnsParams{
 		name:    "dns/dnssec-on-path-spoof",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS},
-		summary: "the on-path spoof against a resolver that validates DNSSEC: the forgery is rejected",
+		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelPKI},
+		summary: "the on-path spoof, with a mis-issued certificate, against a resolver that validates DNSSEC",
 		story: "The on-path spoof of dns/on-path-spoof against signed contoso.com zones and resolvers that " +
-			"validate DNSSEC. Mallory's forged answer carries no valid signature; alice's resolver must reject " +
-			"it with the exact validation error and take dns01's signed answer, so alice reaches the real " +
-			"pool and dave gets the canary.",
-		expected: lab.Held,
+			"validate DNSSEC. Mallory holds a certificate for pool01.contoso.com that Contoso Issuing CA 01 " +
+			"mis-issued to her, which alice's client would accept (dns/hijack-mis-issued-cert): DNSSEC is " +
+			"all that stands in her way. Her forged answer carries no valid signature; alice's resolver must " +
+			"drop it with the exact validation error and take dns01's signed answer, so alice reaches the " +
+			"real pool and dave gets the canary.",
+		expected: lab.Held, stoppedBy: lab.DefenseDNSSECValidation,
 		defenses: func(d *lab.Defenses) { d.DNSSECValidation = true },
 		position: dnsOnPath,
-		cert:     dnsForged,
+		cert:     misIssuedCert,
 	}
 )
 
@@ -160,15 +197,44 @@ func dnsFamily() []lab.Scenario {
 func (p dnsParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
+		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses,
+		Topology: p.topologyConfig(), Run: p.run,
 	}
 }
 
+// topologyConfig is the declared topology: the contoso preset, with the
+// stolen certificate mallory presents revoked at build time when the spec
+// says so (as mitmParams.topologyConfig does), whatever her position.
+func (p dnsParams) topologyConfig() lab.ContosoConfig {
+	var cfg lab.ContosoConfig
+	if p.cert.source == certStolen && p.cert.revoked {
+		cfg.Revoked = []lab.ContosoRevocation{{Cert: p.cert.holder, Reason: pki.ReasonKeyCompromise}}
+	}
+	return cfg
+}
+
+// dnsRun is one run of a client-side scenario: what it set up and what
+// it observes after alice is done.
+type dnsRun struct {
+	p       dnsParams
+	env     *lab.Env
+	c       *lab.Contoso
+	proxies []*attacker.Proxy
+	// resolver is alice's: mallory's rogue server's client, or the
+	// topology's (asking dns01).
+	resolver *dns.Resolver
+	rogue    *attacker.RogueDNS     // dnsRogueServer, unless silent or hanging
+	spoofer  *attacker.DNSSpoofer   // dnsOnPath, unless silent
+	blind    *attacker.BlindSpoofer // dnsBlind, unless silent
+	race     *dnsBlindRace          // with blind
+}
+
 // run puts mallory in position, has alice send dave a canary, and records
-// what mallory's DNS did, how alice connected or why she refused, what
-// mallory read and whether dave got the message.
+// what mallory's DNS did, what alice's resolver refused, how alice
+// connected or why she refused, what mallory read and whether dave got the
+// message.
 func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
+	c, err := p.topologyConfig().Build(ctx, env, env.Defenses)
 	if err != nil {
 		return err
 	}
@@ -177,7 +243,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	if err != nil {
 		return err
 	}
-	me := dnsMalloryAddr.Addr()
+	r := &dnsRun{p: p, env: env, c: c, resolver: c.Resolver("alice")}
 
 	// mallory's pool: TLS on 5061, and a plaintext trap on 5060.
 	certs, ca, err := p.cert.build(certWorld{env: env, c: c, server: lab.ContosoPool, mallory: c.CA("attacker")})
@@ -189,12 +255,13 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 			return err
 		}
 	}
-	var proxies []*attacker.Proxy
 	for _, side := range []struct {
 		port   uint16
 		victim attacker.VictimSide
-	}{{lab.PortSIPTLS, attacker.VictimTLS{Certs: certs, KeyLogWriter: env.KeyLog}}, {5060, attacker.VictimPlain{}}} {
-		px, err := attacker.NewProxy(attacker.ProxyConfig{Host: mallory, Port: side.port, SIP: true, Victim: side.victim, Upstream: attacker.SIPResponder{}})
+	}{{lab.PortSIPTLS, attacker.VictimTLS{Certs: certs, KeyLogWriter: env.KeyLog}}, {portPlain, attacker.VictimPlain{}}} {
+		px, err := attacker.NewProxy(attacker.ProxyConfig{
+			Host: mallory, Port: side.port, SIP: true, Victim: sabotagedVictim(env, side.victim), Upstream: attacker.SIPResponder{},
+		})
 		if err != nil {
 			return err
 		}
@@ -202,69 +269,40 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 			return err
 		}
 		defer px.Close()
-		proxies = append(proxies, px)
+		r.proxies = append(r.proxies, px)
 	}
 
 	cfg, err := c.ClientConfig("alice", "alice@contoso.com")
 	if err != nil {
 		return err
 	}
-	var questions func() []attacker.DNSQuestion
+	cfg.Timeout = dnsClientTimeout
 	switch p.position {
 	case dnsRogueServer:
-		rogue := attacker.NewRogueDNS(attacker.DNSForgery{
-			Names: []string{"_sip._tls.contoso.com", lab.ContosoPool}, A: me, SRVTarget: lab.ContosoPool, SRVPort: lab.PortSIPTLS,
-		})
-		pc, err := mallory.ListenPacket("udp", ":53")
+		stop, err := r.startRogue(ctx, mallory)
 		if err != nil {
 			return err
 		}
-		l, err := mallory.Listen("tcp", ":53")
-		if err != nil {
-			return err
-		}
-		sctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); _ = rogue.Serve(sctx, pc, l) }()
-		defer func() { stop(); pc.Close(); l.Close(); <-done }()
-		r, err := dns.NewResolver(dns.ResolverConfig{Net: c.Host("alice"), Servers: []netip.AddrPort{netip.AddrPortFrom(me, 53)}})
-		if err != nil {
-			return err
-		}
-		cfg.Resolver = r
-		questions = rogue.Queries
+		defer stop()
+		cfg.Resolver = r.resolver
 	case dnsOnPath:
-		spoof, err := attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{
-			Forgery: attacker.DNSForgery{Names: []string{lab.ContosoPool}, A: me},
-			Servers: []netip.Addr{c.Host("dns01").Addr()},
-		})
-		if err != nil {
-			return err
+		if !spooferSilent(env) {
+			if r.spoofer, err = attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{
+				Forgery: attacker.DNSForgery{Names: []string{lab.ContosoPool}, A: dnsMalloryAddr.Addr()},
+				Servers: []netip.Addr{c.Host("dns01").Addr()},
+			}); err != nil {
+				return err
+			}
+			defer r.spoofer.AttachSegment(c.Segment("contoso-lan"))()
 		}
-		defer spoof.AttachSegment(c.Segment("contoso-lan"))()
-		questions = spoof.Questions
-	}
-	var flood chan error
-	var blind *attacker.BlindSpoofer
-	var stopBlind context.CancelFunc
-	if p.position == dnsBlind {
-		lan := c.Segment("contoso-lan")
-		defer slowAnswers(lan, c.Host("dns01").Addr(), dnsSlowAnswer)()
-		if blind, err = attacker.NewBlindSpoofer(attacker.BlindSpoofConfig{
-			NIC: mallory.NICs()[0], Victim: c.Host("alice").Addr(), Server: netip.AddrPortFrom(c.Host("dns01").Addr(), 53),
-			Name: lab.ContosoPool, Forgery: attacker.DNSForgery{Names: []string{lab.ContosoPool}, A: me},
-			FirstTXID: 1, TXIDs: 16, Rounds: 500, Interval: time.Millisecond,
-		}); err != nil {
-			return err
+	case dnsBlind:
+		if !spooferSilent(env) {
+			stop, err := r.startBlind(ctx, mallory)
+			if err != nil {
+				return err
+			}
+			defer stop()
 		}
-		// mallory floods until alice is done (she knows when alice looks
-		// up: she sent her the meeting invite).
-		floodCtx, stopFlood := context.WithCancel(ctx)
-		defer stopFlood()
-		flood = make(chan error, 1)
-		go func() { flood <- blind.Run(floodCtx); stopFlood() }()
-		stopBlind = stopFlood
-		questions = func() []attacker.DNSQuestion { return nil }
 	}
 	client, err := sip.NewClient(cfg)
 	if err != nil {
@@ -272,120 +310,416 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	}
 	canary := env.NewCanary("alice")
 	res, sendErr := client.SendMessage(ctx, dnsDave, fmt.Sprintf("alice to %s: code word %s", dnsDave, canary))
-	if blind != nil {
-		stopBlind()
-		if err := <-flood; err != nil && ctx.Err() != nil {
-			return err
-		}
-		r := blind.Report()
-		env.Evidence.Notef("mallory", "flooded alice with forged answers for %s from dns01's address, %d guesses of query ID and port per round, until she was done",
-			lab.ContosoPool, r.GuessSpace)
-	}
-
-	for _, q := range questions() {
-		if q.Forged {
-			env.Evidence.Notef("mallory", "answered %s's query %s %s (ID %d) with 10.0.0.66", q.Client.Addr(), q.Type, q.Name, q.ID)
+	if r.blind != nil {
+		// mallory floods until alice is done: she knows when alice looks
+		// up (she sent her the meeting invite), not what alice asks.
+		if err := r.race.stop(); err != nil && ctx.Err() == nil {
+			return fmt.Errorf("scenarios: mallory's flood: %w", err)
 		}
 	}
-	return noteHijack(env, c, canary, res, sendErr, proxies)
-}
-
-// noteHijack records how alice's session went when mallory may have
-// answered for pool01: her connection, whether dave got the message, what
-// mallory read, and last each refusal of alice's client.
-func noteHijack(env *lab.Env, c *lab.Contoso, canary lab.Canary, res *sip.Result, sendErr error, proxies []*attacker.Proxy) error {
-	me := dnsMalloryAddr.Addr()
-	ci := res.Conn
-	if ci.Addr.IsValid() {
-		how := "plain TCP"
-		if ci.TLS != nil {
-			how = fmt.Sprintf("%s, server certificate %s issued by %s", ci.TLS.VersionName(), ci.TLS.PeerSubject, ci.TLS.PeerIssuer)
-		}
-		env.Evidence.Notef("alice", "connected to %s at %v over %s", ci.Target, ci.Addr, how)
-		if ci.Addr.Addr() == me && ci.TLS != nil {
-			env.Evidence.IdentityAccepted("alice", ci.Target, fmt.Sprintf("mallory's machine %v completed the TLS handshake with certificate %s issued by %s",
-				ci.Addr, ci.TLS.PeerSubject, ci.TLS.PeerIssuer))
-		}
-	}
-	if d, ok := findDelivery(c, "fe01", canary); ok {
-		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Notef("fe01", "%s", describeDelivery(d))
-	} else {
-		env.Evidence.SetService(lab.ServiceDenied)
-		noteAnswer(env, "alice", "MESSAGE to "+dnsDave, sendErr)
-	}
-	found, bytes := 0, int64(0)
-	for _, px := range proxies {
-		rep := px.Report([]string{canary.Token})
-		found += len(rep.Found)
-		bytes += rep.CapturedBytes
-	}
-	if found > 1 {
-		found = 1
-	}
-	env.Evidence.CanariesObtained("mallory", found, 1, fmt.Sprintf("%d B alice sent to 10.0.0.66", bytes))
-	// Last, why alice's client gave up on each server it tried: the
-	// defense's exact reason.
-	for _, a := range res.Attempts {
-		if a.Err != nil && a.Transport == sip.TransportTLS && a.Addr.IsValid() {
-			env.Evidence.Notef("alice", "%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
-		} else if a.Err != nil {
-			env.Evidence.Notef("alice", "%v", a)
-		}
+	r.noteDNS()
+	r.noteResolverRefusals(res)
+	r.observe(ctx, canary, res, sendErr)
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
 	}
 	return nil
 }
 
-// dnsSlowAnswer is how long dns01 takes to answer in the blind spoofing
-// scenarios (it asks upstream): the window a blind flood must hit.
-const dnsSlowAnswer = 30 * time.Millisecond
+// dnsClientTimeout bounds each step of alice's client (a lookup, a
+// connection with its handshake, a transaction). It matters only when an
+// endpoint of mallory's hangs (the proxy-hangs sabotage): alice gives up
+// on it, and after a plaintext fallback on her second one, well within
+// the runner's deadline.
+const dnsClientTimeout = 3 * time.Second
 
-// slowAnswers delays every UDP answer from server's port 53 on seg by d:
-// the hook holds the frame and injects it again later, once.
-func slowAnswers(seg *netsim.Segment, server netip.Addr, d time.Duration) (remove func()) {
-	var mu sync.Mutex
-	released := map[string]bool{}
-	var timers []*time.Timer
-	unhook := seg.AddHook(netsim.HookFunc(func(f *netsim.Frame) netsim.HookAction {
-		if !udpFrom(f.Data, server, 53) {
-			return netsim.Pass
+// dnsRogueTimeout and dnsRogueRetries are the resolver alice got from the
+// rogue DHCP offer: one second per try, one retry. They matter only when
+// mallory's server does not answer (the proxy-hangs and spoofer-silent
+// sabotages): alice then gives up on both SRV records within 4 s.
+const (
+	dnsRogueTimeout = time.Second
+	dnsRogueRetries = 1
+)
+
+// startRogue starts mallory's name server on her port 53 as the run's
+// sabotage has it, and gives alice a resolver asking it. stop stops the
+// server and waits for it.
+func (r *dnsRun) startRogue(ctx context.Context, mallory *netsim.Host) (stop func(), err error) {
+	me := dnsMalloryAddr.Addr()
+	res, err := dns.NewResolver(dns.ResolverConfig{
+		Net: r.c.Host("alice"), Servers: []netip.AddrPort{netip.AddrPortFrom(me, 53)},
+		Timeout: dnsRogueTimeout, Retries: dnsRogueRetries,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.resolver = res
+	var handler miekg.Handler
+	switch r.env.Sabotage() {
+	case lab.SabotageSpooferSilent:
+		return func() {}, nil // no server: alice's queries go unanswered
+	case lab.SabotageProxyHangs:
+		handler = miekg.HandlerFunc(func(miekg.ResponseWriter, *miekg.Msg) {}) // reads, never answers
+	case lab.SabotageProxyRefuses:
+		r.rogue = attacker.NewRogueDNS(attacker.DNSForgery{}) // forges nothing: REFUSED
+		handler = r.rogue
+	default:
+		r.rogue = attacker.NewRogueDNS(attacker.DNSForgery{
+			Names: []string{"_sip._tls.contoso.com", lab.ContosoPool}, A: me, SRVTarget: lab.ContosoPool, SRVPort: lab.PortSIPTLS,
+		})
+		handler = r.rogue
+	}
+	pc, err := mallory.ListenPacket("udp", ":53")
+	if err != nil {
+		return nil, err
+	}
+	l, err := mallory.Listen("tcp", ":53")
+	if err != nil {
+		pc.Close()
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = dns.Serve(sctx, handler, pc, l) }()
+	return func() { cancel(); <-done }, nil
+}
+
+// startBlind starts the blind race: dns01's slow answer for pool01
+// (dnsBlindRace) and mallory's flood, which runs until race.stop.
+func (r *dnsRun) startBlind(ctx context.Context, mallory *netsim.Host) (stop func(), err error) {
+	dns01 := r.c.Host("dns01")
+	if r.blind, err = attacker.NewBlindSpoofer(attacker.BlindSpoofConfig{
+		NIC: mallory.NICs()[0], Victim: r.c.Host("alice").Addr(), Server: netip.AddrPortFrom(dns01.Addr(), 53),
+		Name: lab.ContosoPool, Forgery: attacker.DNSForgery{Names: []string{lab.ContosoPool}, A: dnsMalloryAddr.Addr()},
+		FirstTXID: dnsBlindFirstTXID, TXIDs: dnsBlindTXIDs, FirstPort: dnsBlindPort, Rounds: -1,
+	}); err != nil {
+		return nil, err
+	}
+	r.race = newDNSBlindRace(r.c.Segment("contoso-lan"), dns01, r.c.Host("alice"), r.blind.GuessSpace())
+	remove := r.race.attach()
+	fctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.blind.Run(fctx) }()
+	r.race.stop = sync.OnceValue(func() error {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			return err // it ended on its own: resolving alice's MAC failed
 		}
-		key := string(f.Data)
-		mu.Lock()
-		defer mu.Unlock()
-		if released[key] {
-			delete(released, key)
-			return netsim.Pass
+		return nil
+	})
+	return func() { _ = r.race.stop(); remove() }, nil
+}
+
+// noteDNS records what mallory's DNS did: the rogue server's answers
+// (alice's queries reached mallory: in position) or refusals, the on-path
+// spoofer's and the blind flood's forged answers (attempts).
+func (r *dnsRun) noteDNS() {
+	ev := r.env.Evidence
+	me := dnsMalloryAddr.Addr()
+	if r.rogue != nil {
+		for _, q := range r.rogue.Queries() {
+			if q.Forged {
+				ev.Reached("mallory", lab.MilestoneInPosition, "answered %s's query %s %s (ID %d) with %v", q.Client.Addr(), q.Type, q.Name, q.ID, me)
+			} else {
+				ev.Notef("mallory", "answered %s's query %s %s (ID %d) REFUSED", q.Client.Addr(), q.Type, q.Name, q.ID)
+			}
 		}
-		frame := slices.Clone(f.Data)
-		timers = append(timers, time.AfterFunc(d, func() {
-			mu.Lock()
-			released[key] = true
-			mu.Unlock()
-			seg.Inject(frame)
-		}))
-		return netsim.Drop
-	}))
-	return func() {
-		unhook()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, t := range timers {
-			t.Stop()
+	}
+	if r.spoofer != nil {
+		for _, q := range r.spoofer.Questions() {
+			if q.Forged {
+				ev.Reached("mallory", lab.MilestoneAttempted, "answered %s's query %s %s (ID %d) with %v", q.Client.Addr(), q.Type, q.Name, q.ID, me)
+			}
+		}
+	}
+	if r.blind != nil && r.blind.Report().Rounds > 0 {
+		ev.Reached("mallory", lab.MilestoneAttempted, "flooded alice with forged answers for %s from dns01's address, %d guesses of query ID and port per round, until she was done",
+			lab.ContosoPool, r.blind.GuessSpace())
+	}
+}
+
+// noteResolverRefusals records what alice's resolver refused, from its own
+// record of dropped datagrams and, for forgeries sent to a port no query of
+// hers waited on, from the blind race's view of her NIC: a forged answer
+// DNSSEC validation failed (dnssec-validation), forged answers whose query
+// ID or port missed her random ones (dns-randomization, when it is on).
+// Then, when she took a forged answer, that mallory presented it.
+func (r *dnsRun) noteResolverRefusals(res *sip.Result) {
+	ev := r.env.Evidence
+	randomised := r.env.Defenses.DNSRandomization
+	var txidMissed []dns.DroppedAnswer
+	noteDNSSECDrops(r.env, "alice", r.resolver)
+	for _, d := range r.resolver.Dropped() {
+		if d.Reason == dns.DropTXIDMismatch && randomised && forgedPool(d.Msg) {
+			txidMissed = append(txidMissed, d)
+		}
+	}
+	if r.race != nil && randomised {
+		if q, ok := r.race.missed(); ok {
+			ev.Refused("alice", lab.DefenseDNSRandomization, "forged answers for %s from %v, to port %d with query IDs %d-%d, reached no socket: "+
+				"its resolver asked from random port %d with random query ID %d", lab.ContosoPool, q.server, dnsBlindPort,
+				dnsBlindFirstTXID, dnsBlindFirstTXID+dnsBlindTXIDs-1, q.port, q.id)
+		}
+	}
+	if len(txidMissed) > 0 {
+		d := txidMissed[0]
+		ev.Refused("alice", lab.DefenseDNSRandomization, "resolver dropped the forged answers from %v to its port %d whose query IDs missed the random ID %d of its query %s %s (query ID mismatch)",
+			d.From, d.Port, d.QueryID, miekg.Type(d.QueryType), dnsName(d.QueryName))
+	}
+	if r.p.position != dnsRogueServer && slices.ContainsFunc(res.Attempts, func(a sip.Attempt) bool { return a.Addr.Addr() == dnsMalloryAddr.Addr() }) {
+		ev.Reached("mallory", lab.MilestonePresented, "her forged answer was taken: alice's resolver gave %s as %v", lab.ContosoPool, dnsMalloryAddr.Addr())
+	}
+}
+
+// forgedPool reports whether m answers pool01 with mallory's address.
+func forgedPool(m *miekg.Msg) bool {
+	if m == nil {
+		return false
+	}
+	for _, rr := range m.Answer {
+		if a, ok := rr.(*miekg.A); ok && a.A.Equal(dnsMalloryAddr.Addr().AsSlice()) {
+			return true
+		}
+	}
+	return false
+}
+
+// dnsName drops a name's trailing dot.
+func dnsName(name string) string {
+	if len(name) > 1 && name[len(name)-1] == '.' {
+		return name[:len(name)-1]
+	}
+	return name
+}
+
+// observe records how alice's session went when mallory may have answered
+// for pool01: mallory's pool's sessions, alice's revocation checks and
+// connection, whether dave got the message, what mallory read, and last
+// each failure of alice's client, as the defense's refusal when it was
+// one.
+func (r *dnsRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result, sendErr error) {
+	ev := r.env.Evidence
+	for _, s := range poolSessions(ctx, r.proxies) {
+		line := fmt.Sprintf("alice (%v) connected to her pool at %v", s.Victim.Addr(), s.Dialled)
+		v := s.VictimSide
+		switch {
+		case sabotaged(v.Err):
+			// The attacker's own endpoint failed: no step of the attack.
+			ev.Notef("mallory", "%s, which failed: %s", line, v.Err)
+		case v.Certificate != nil:
+			ev.Reached("mallory", lab.MilestonePresented, "%s and presented %s issued by %s (%s)", line, v.Certificate.Subject, v.Certificate.Issuer, v.Certificate.Source)
+		default:
+			ev.Reached("mallory", lab.MilestoneInPosition, "%s in plaintext", line)
+		}
+	}
+	r.c.NoteRevocations(ev, "alice")
+	me := dnsMalloryAddr.Addr()
+	if ci := res.Conn; ci.Addr.IsValid() {
+		how := "plain TCP"
+		if ci.TLS != nil {
+			how = fmt.Sprintf("%s, server certificate %s issued by %s", ci.TLS.VersionName(), ci.TLS.PeerSubject, ci.TLS.PeerIssuer)
+		}
+		ev.Notef("alice", "connected to %s at %v over %s", ci.Target, ci.Addr, how)
+		if ci.Addr.Addr() == me && ci.TLS != nil {
+			ev.IdentityAccepted("alice", ci.Target, fmt.Sprintf("mallory's machine %v completed the TLS handshake with certificate %s issued by %s",
+				ci.Addr, ci.TLS.PeerSubject, ci.TLS.PeerIssuer))
+		}
+	}
+	if d, ok := findDelivery(r.c, "fe01", canary); ok {
+		ev.SetService(lab.ServiceIntact)
+		ev.Notef("fe01", "%s", describeDelivery(d))
+	} else {
+		ev.SetService(lab.ServiceDenied)
+		noteAnswer(r.env, "alice", "MESSAGE to "+dnsDave, sendErr)
+	}
+	found, bytes := 0, int64(0)
+	for _, px := range r.proxies {
+		rep := px.Report([]string{canary.Token})
+		found += len(rep.Found)
+		bytes += rep.CapturedBytes
+	}
+	ev.CanariesObtained("mallory", min(found, 1), 1, fmt.Sprintf("%d B alice sent to %v", bytes, me))
+	// Last, why alice's client gave up on each server it tried: a TLS
+	// handshake's error is her defense's refusal when it names one.
+	for _, a := range res.Attempts {
+		switch {
+		case a.Err != nil && a.Transport == sip.TransportTLS && a.Addr.IsValid():
+			ev.NoteFailure("alice", a.Err, "%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
+		case a.Err != nil:
+			ev.Notef("alice", "%v", a)
 		}
 	}
 }
 
-// udpFrom reports whether an Ethernet frame carries IPv4 UDP from
-// src:port.
-func udpFrom(frame []byte, src netip.Addr, port uint16) bool {
+// poolSessions waits until every connection to mallory's pool has ended
+// (alice gives up on a refused handshake at once) and returns them, in
+// order.
+func poolSessions(ctx context.Context, proxies []*attacker.Proxy) []attacker.Session {
+	var all []attacker.Session
+	waitFor(ctx, refusalWait, func() bool {
+		all = all[:0]
+		for _, px := range proxies {
+			for _, s := range px.Sessions() {
+				if s.End.IsZero() {
+					return false
+				}
+				all = append(all, s)
+			}
+		}
+		return true
+	})
+	return all
+}
+
+// dnsBlindRace is the blind scenarios' race against dns01, decided by
+// events rather than by a fixed delay. dns01 asks upstream for pool01 and
+// answers late: a hook on contoso-lan holds its answers to alice's
+// queries for pool01.contoso.com A, and a tap on alice's NIC releases
+// them once mallory's forged answers for every guess of hers (her guess
+// space) have reached alice after alice's query left. So the flood gets
+// exactly one full round against the query, whatever the load, and the
+// real answer comes after it. The tap also records alice's query (its
+// source port and ID) and whether a forged answer carried both.
+type dnsBlindRace struct {
+	seg     *netsim.Segment
+	dns01   *netsim.NIC
+	alice   *netsim.NIC
+	server  netip.AddrPort // dns01:53
+	guesses int            // mallory's guess space
+
+	mu       sync.Mutex
+	query    blindQuery          // alice's first query for pool01 A
+	seen     map[blindGuess]bool // forged answers that reached alice after it
+	matched  bool                // one carried the query's port and ID
+	held     [][]byte            // dns01's answers not yet released
+	released bool
+
+	// stop stops mallory's flood and waits for it (set by startBlind);
+	// it returns the flood's error unless the flood was stopped.
+	stop func() error
+}
+
+// blindQuery is alice's query as her NIC sent it.
+type blindQuery struct {
+	sent     bool
+	server   netip.AddrPort
+	port, id uint16
+}
+
+// blindGuess is a forged answer's destination port and query ID.
+type blindGuess struct{ port, id uint16 }
+
+func newDNSBlindRace(seg *netsim.Segment, dns01, alice *netsim.Host, guesses int) *dnsBlindRace {
+	return &dnsBlindRace{
+		seg: seg, dns01: dns01.NICs()[0], alice: alice.NICs()[0], server: netip.AddrPortFrom(dns01.Addr(), 53),
+		guesses: guesses, seen: map[blindGuess]bool{},
+	}
+}
+
+// attach installs the hook and the tap; remove uninstalls them, and any
+// answer still held is lost with them.
+func (b *dnsBlindRace) attach() (remove func()) {
+	unhook := b.seg.AddHook(netsim.HookFunc(b.hold))
+	untap := b.alice.AddTap(netsim.TapFunc(b.watch))
+	return func() { unhook(); untap() }
+}
+
+// hold is the hook: dns01's answers for pool01 A to alice wait until
+// release.
+func (b *dnsBlindRace) hold(f *netsim.Frame) netsim.HookAction {
+	if f.Ingress != b.dns01 {
+		return netsim.Pass
+	}
+	src, dst, m, ok := dnsDatagram(f.Data)
+	if !ok || src != b.server || dst.Addr() != b.alice.Addr() || !m.Response || !asksPool(m) {
+		return netsim.Pass
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.released {
+		return netsim.Pass
+	}
+	b.held = append(b.held, slices.Clone(f.Data))
+	return netsim.Drop
+}
+
+// watch is the tap on alice's NIC: it notes her query for pool01 A as it
+// leaves, then the forged answers as they arrive, and releases dns01's
+// answer once they covered every guess. Frames it injects are processed
+// after the one it is looking at.
+func (b *dnsBlindRace) watch(_ time.Time, frame []byte) {
+	src, dst, m, ok := dnsDatagram(frame)
+	if !ok || !asksPool(m) {
+		return
+	}
+	b.mu.Lock()
+	switch {
+	case !m.Response && src.Addr() == b.alice.Addr() && dst == b.server:
+		if !b.query.sent {
+			b.query = blindQuery{sent: true, server: dst, port: src.Port(), id: m.Id}
+		}
+	case m.Response && src == b.server && dst.Addr() == b.alice.Addr() && forgedPool(m) && b.query.sent:
+		b.seen[blindGuess{dst.Port(), m.Id}] = true
+		if dst.Port() == b.query.port && m.Id == b.query.id {
+			b.matched = true
+		}
+	}
+	var release [][]byte
+	if !b.released && len(b.seen) >= b.guesses {
+		b.released, release, b.held = true, b.held, nil
+	}
+	b.mu.Unlock()
+	for _, f := range release {
+		b.seg.Inject(f)
+	}
+}
+
+// missed returns alice's query when every guess reached her after it and
+// none was addressed to its port: the forgeries reached no socket.
+func (b *dnsBlindRace) missed() (blindQuery, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.query.sent || len(b.seen) < b.guesses || b.matched {
+		return b.query, false
+	}
+	for g := range b.seen {
+		if g.port == b.query.port {
+			return b.query, false // on its socket: the resolver's drops say
+		}
+	}
+	return b.query, true
+}
+
+// asksPool reports whether m's question is pool01.contoso.com A.
+func asksPool(m *miekg.Msg) bool {
+	return len(m.Question) == 1 && m.Question[0].Qtype == miekg.TypeA && strings.EqualFold(m.Question[0].Name, lab.ContosoPool+".")
+}
+
+// dnsDatagram decodes an Ethernet frame carrying an IPv4 UDP datagram to
+// or from port 53 with a DNS message.
+func dnsDatagram(frame []byte) (src, dst netip.AddrPort, m *miekg.Msg, ok bool) {
 	const eth = 14
-	if len(frame) < eth+28 || frame[12] != 0x08 || frame[13] != 0x00 || frame[eth+9] != 17 {
-		return false
+	if len(frame) < eth+20 || frame[12] != 0x08 || frame[13] != 0x00 || frame[eth+9] != 17 {
+		return src, dst, nil, false
 	}
 	ihl := int(frame[eth]&0x0f) * 4
-	if len(frame) < eth+ihl+8 || netip.AddrFrom4([4]byte(frame[eth+12:eth+16])) != src {
-		return false
+	udp := eth + ihl
+	if ihl < 20 || len(frame) < udp+8 {
+		return src, dst, nil, false
 	}
-	return uint16(frame[eth+ihl])<<8|uint16(frame[eth+ihl+1]) == port
+	src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(frame[eth+12:eth+16])), binary.BigEndian.Uint16(frame[udp:]))
+	dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(frame[eth+16:eth+20])), binary.BigEndian.Uint16(frame[udp+2:]))
+	if src.Port() != 53 && dst.Port() != 53 {
+		return src, dst, nil, false
+	}
+	end := udp + int(binary.BigEndian.Uint16(frame[udp+4:]))
+	if end < udp+8 || end > len(frame) {
+		return src, dst, nil, false
+	}
+	m = new(miekg.Msg)
+	if m.Unpack(frame[udp+8:end]) != nil {
+		return src, dst, nil, false
+	}
+	return src, dst, m, true
 }

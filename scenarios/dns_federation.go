@@ -2,11 +2,15 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 
+	miekg "github.com/miekg/dns"
+
 	"github.com/tlslab/tlslab/actors/attacker"
+	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
@@ -16,13 +20,18 @@ import (
 // the Internet segment, answers edge01's query to public DNS for
 // _sipfederationtls._tcp.fabrikam.com with her own host, sip.evil.com
 // (203.0.113.66), for which she holds a valid public-CA certificate.
+//
+// Under spoofer-silent mallory's spoofer sends nothing; under
+// proxy-refuses and proxy-hangs it works and her Edge refuses or hangs.
 type dnsSRVParams struct {
 	name     string
 	labels   []lab.Label
 	summary  string
 	story    string
 	expected lab.Verdict
-	defenses func(*lab.Defenses)
+	// stoppedBy is, for an expected held, the defense that refuses first.
+	stoppedBy string
+	defenses  func(*lab.Defenses)
 }
 
 var dnsEvilAddr = netip.MustParsePrefix("203.0.113.66/24")
@@ -44,7 +53,7 @@ var (
 			"runs with a valid public-CA certificate for its own name. Alice sends carol@fabrikam.com a canary. " +
 			"edge01 requires a federation SRV target to lie inside the partner's domain and must refuse " +
 			"sip.evil.com: carol gets nothing (service denied), mallory reads nothing.",
-		expected: lab.Held,
+		expected: lab.Held, stoppedBy: lab.DefenseFederationSRVDomainMatch,
 	}
 	dnsSRVPoisonNoMatch = dnsSRVParams{
 		name:    "dns/federation-srv-poison-no-domain-match",
@@ -62,10 +71,14 @@ var (
 func (p dnsSRVParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
+		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
 	}
 }
 
+// run poisons edge01's federation SRV lookup, has alice send carol a
+// canary, and records mallory's forged answers, what edge01's resolver and
+// policy did with them, whether edge01 federated to mallory's Edge, what
+// she read and whether carol got the message.
 func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 	c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
 	if err != nil {
@@ -83,7 +96,7 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 	}
 	px, err := attacker.NewProxy(attacker.ProxyConfig{
 		Host: mallory, Port: lab.PortSIPTLS, SIP: true,
-		Victim:   attacker.VictimTLS{Certs: attacker.OwnCertificate(cred), KeyLogWriter: env.KeyLog},
+		Victim:   sabotagedVictim(env, attacker.VictimTLS{Certs: attacker.OwnCertificate(cred), KeyLogWriter: env.KeyLog}),
 		Upstream: attacker.SIPResponder{},
 	})
 	if err != nil {
@@ -93,41 +106,86 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	defer px.Close()
-	spoof, err := attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{
-		Forgery: attacker.DNSForgery{Names: []string{dnsFedRecord, dnsEvilName}, A: me, SRVTarget: dnsEvilName, SRVPort: lab.PortSIPTLS},
-		Servers: []netip.Addr{c.Host("public-dns").Addr()},
-	})
-	if err != nil {
-		return err
+	var spoof *attacker.DNSSpoofer
+	if !spooferSilent(env) {
+		if spoof, err = attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{
+			Forgery: attacker.DNSForgery{Names: []string{dnsFedRecord, dnsEvilName}, A: me, SRVTarget: dnsEvilName, SRVPort: lab.PortSIPTLS},
+			Servers: []netip.Addr{c.Host("public-dns").Addr()},
+		}); err != nil {
+			return err
+		}
+		defer spoof.AttachSegment(c.Segment("internet"))()
 	}
-	defer spoof.AttachSegment(c.Segment("internet"))()
 
 	canary, _, sendErr := aliceSends(ctx, env, c, dnsFedVictim)
-	for _, q := range spoof.Questions() {
-		if q.Forged {
-			env.Evidence.Notef("mallory", "answered %s's query %s %s (ID %d) with %s", q.Client.Addr(), q.Type, q.Name, q.ID, map[string]string{"SRV": dnsEvilName + ":5061", "A": me.String()}[q.Type])
+	ev := env.Evidence
+	if spoof != nil {
+		for _, q := range spoof.Questions() {
+			if q.Forged {
+				ev.Reached("mallory", lab.MilestoneAttempted, "answered %s's query %s %s (ID %d) with %s", q.Client.Addr(), q.Type, q.Name, q.ID,
+					map[string]string{"SRV": dnsEvilName + ":5061", "A": me.String()}[q.Type])
+			}
 		}
 	}
-	for _, r := range c.Edge("edge01").Relays() {
-		if r.NextHop != dnsEvilName || r.NextHopTLS == nil {
-			continue
+	noteDNSSECDrops(env, "edge01", c.Resolver("edge01"))
+	rejection, rejected := findRejection(c, "edge01", func(r sip.Rejection) bool { return r.Direction == sip.Outbound })
+	relays := slices.DeleteFunc(c.Edge("edge01").Relays(), func(r sip.Relay) bool { return r.NextHop != dnsEvilName || r.NextHopTLS == nil })
+	var srvErr *sip.SRVTargetError
+	if rejected && errors.As(rejection.Err, &srvErr) && srvErr.Target == dnsEvilName || len(relays) > 0 {
+		ev.Reached("mallory", lab.MilestonePresented, "her forged answer was taken: edge01's resolver gave %s as %s:%d", dnsFedRecord, dnsEvilName, lab.PortSIPTLS)
+	}
+	for _, s := range poolSessions(ctx, []*attacker.Proxy{px}) {
+		line := fmt.Sprintf("edge01 (%v) connected to her Edge at %v", s.Victim.Addr(), s.Dialled)
+		if v := s.VictimSide; sabotaged(v.Err) {
+			ev.Notef("mallory", "%s, which failed: %s", line, v.Err)
+		} else if v.Certificate != nil {
+			ev.Reached("mallory", lab.MilestonePresented, "%s and presented %s issued by %s", line, v.Certificate.Subject, v.Certificate.Issuer)
+		} else {
+			ev.Reached("mallory", lab.MilestoneInPosition, "%s", line)
 		}
-		env.Evidence.Notef("edge01", "relayed MESSAGE from %s to %s to %s (%s) over MTLS, peer certificate %s issued by %s; answered %d",
+	}
+	for _, r := range relays {
+		ev.Notef("edge01", "relayed MESSAGE from %s to %s to %s (%s) over MTLS, peer certificate %s issued by %s; answered %d",
 			r.From, r.To, r.NextHop, r.NextHopAddr, r.NextHopTLS.PeerSubject, r.NextHopTLS.PeerIssuer, r.Status)
-		env.Evidence.IdentityAccepted("edge01", dnsEvilName, fmt.Sprintf("federated %s's message for %s to it, reached through a poisoned %s record, a host outside %s",
+		ev.IdentityAccepted("edge01", dnsEvilName, fmt.Sprintf("federated %s's message for %s to it, reached through a poisoned %s record, a host outside %s",
 			r.From, r.To, dnsFedRecord, dnsFedPartner))
 	}
 	if d, ok := findDelivery(c, "fabrikam-fe01", canary); ok {
-		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Notef("fabrikam-fe01", "%s", describeDelivery(d))
+		ev.SetService(lab.ServiceIntact)
+		ev.Notef("fabrikam-fe01", "%s", describeDelivery(d))
 	} else {
-		env.Evidence.SetService(lab.ServiceDenied)
+		ev.SetService(lab.ServiceDenied)
 		noteAnswer(env, "alice", "MESSAGE to "+dnsFedVictim, sendErr)
 	}
 	rep := px.Report([]string{canary.Token})
-	env.Evidence.CanariesObtained("mallory", len(rep.Found), 1, fmt.Sprintf("%d B edge01 sent to %s", rep.CapturedBytes, dnsEvilName))
-	if r, ok := findRejection(c, "edge01", func(r sip.Rejection) bool { return r.Direction == sip.Outbound }); ok {
-		noteRejection(env, r)
+	ev.CanariesObtained("mallory", len(rep.Found), 1, fmt.Sprintf("%d B edge01 sent to %s", rep.CapturedBytes, dnsEvilName))
+	if rejected {
+		noteRejection(env, rejection)
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
 	}
 	return nil
+}
+
+// noteDNSSECDrops records, as host's dnssec-validation refusals, the
+// answers its resolver r dropped because DNSSEC validation failed (only a
+// forgery fails it: the zones' servers sign what they send), one line per
+// query and error, however often a flood repeated the forgery.
+func noteDNSSECDrops(env *lab.Env, host string, r *dns.Resolver) {
+	if r == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, d := range r.Dropped() {
+		if d.Reason != dns.DropValidation {
+			continue
+		}
+		line := fmt.Sprintf("resolver dropped the forged answer from %v to its query %s %s (ID %d): %v",
+			d.From, miekg.Type(d.QueryType), dnsName(d.QueryName), d.QueryID, d.Err)
+		if !seen[line] {
+			seen[line] = true
+			env.Evidence.Refused(host, lab.DefenseDNSSECValidation, "%s", line)
+		}
+	}
 }

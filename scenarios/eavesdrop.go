@@ -3,15 +3,18 @@ package scenarios
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/eavesdrop"
 	"github.com/tlslab/tlslab/actors/linemsg"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
 )
 
 // eavesdropMessages is how many instant messages alice sends, one canary
@@ -27,17 +30,16 @@ type eavesdropParams struct {
 	summary  string
 	story    string
 	expected lab.Verdict
-
-	// tls is the deployment's transport: alice and pool01 speak TLS 1.3
-	// on port 5061, the client verifying the chain to the Contoso
-	// Enterprise Root CA and the name pool01.contoso.com. False deploys
-	// plain TCP on port 5060, declared to the lab as tls-only off
-	// (Scenario.Defenses). The transport is the deployment, not the
-	// switch: no defense switch turns TLS on for a deployment without it,
-	// and tls-only off only allows a fallback that a working TLS
-	// connection never needs, so the defense matrix shows both rows
-	// unaffected by any single switch.
-	tls bool
+	// stoppedBy is the decisive defense when expected is held.
+	stoppedBy string
+	// defenses changes the hardened defaults (Scenario.Defenses). The
+	// transport follows the tls-only switch of the run (Env.Defenses):
+	// on, alice and pool01 speak TLS 1.3 on port 5061, the client
+	// verifying the chain to the Contoso Enterprise Root CA and the name
+	// pool01.contoso.com; off, they speak plain TCP on port 5060, as a
+	// deployment without TLS does. So the switch decides the verdict, and
+	// the defense matrix's tls-only column shows it.
+	defenses func(*lab.Defenses)
 }
 
 var (
@@ -51,8 +53,8 @@ var (
 			"Defenses in force: TLS 1.3 on port 5061; alice's client verifies the certificate chain to the " +
 			"Contoso Enterprise Root CA and the name pool01.contoso.com. The eavesdropper should learn the " +
 			"server name, version and cipher suite from the handshake, and nothing of the messages.",
-		expected: lab.Held,
-		tls:      true,
+		expected:  lab.Held,
+		stoppedBy: lab.DefenseTLSOnly,
 	}
 	eavesdropPlaintext = eavesdropParams{
 		name:    "eavesdrop/plaintext",
@@ -64,7 +66,7 @@ var (
 			"TCP on port 5060, as a legacy or misconfigured deployment would. Nothing stands between the " +
 			"eavesdropper and the message bodies.",
 		expected: lab.Broken,
-		tls:      false,
+		defenses: func(d *lab.Defenses) { d.TLSOnly = false },
 	}
 )
 
@@ -76,37 +78,35 @@ func eavesdropFamily() []lab.Scenario {
 // scenario declares p as a lab scenario.
 func (p eavesdropParams) scenario() lab.Scenario {
 	return lab.Scenario{
-		Name:     p.name,
-		Labels:   slices.Clone(p.labels),
-		Summary:  p.summary,
-		Story:    p.story,
-		Expected: p.expected,
-		Attacker: "an eavesdropper on a mirror port of the office LAN's switch (segment lan), passive: it records every frame between alice (10.0.0.10) and pool01 (10.0.0.20) and sends nothing",
-		Defenses: p.defenses(),
-		Topology: officeLANTopology{},
-		Run:      p.run,
+		Name:      p.name,
+		Labels:    slices.Clone(p.labels),
+		Summary:   p.summary,
+		Story:     p.story,
+		Expected:  p.expected,
+		StoppedBy: p.stoppedBy,
+		Attacker:  "an eavesdropper on a mirror port of the office LAN's switch (segment lan), passive: it records every frame between alice (10.0.0.10) and pool01 (10.0.0.20) and sends nothing",
+		Defenses:  p.defenses,
+		Topology:  officeLANTopology{},
+		Run:       p.run,
 	}
-}
-
-// defenses declares the tls switch: without TLS, tls-only is off.
-func (p eavesdropParams) defenses() func(*lab.Defenses) {
-	if p.tls {
-		return nil
-	}
-	return func(d *lab.Defenses) { d.TLSOnly = false }
 }
 
 // run plays the scenario. Evidence, in order: what alice sent and how, what
-// pool01 received (which sets the service), what the eavesdropper learned of
-// each TLS handshake, and last the eavesdropper's canary count.
+// pool01 received (which sets the service), the frames the eavesdropper
+// captured of alice's connections (its position), what it learned of each
+// TLS handshake, the refusal it met (alice's connections carried only TLS
+// records, whose keys it lacks), and last its canary count. Under any
+// sabotage the tap sees nothing.
 func (p eavesdropParams) run(ctx context.Context, env *lab.Env) error {
 	office, err := newOfficeLAN(env)
 	if err != nil {
 		return err
 	}
+	useTLS := env.Defenses.TLSOnly
 	eve := eavesdrop.New(eavesdrop.Config{})
-	removeTap := office.lan.AddTap(eve)
-	defer removeTap()
+	if !tapSilenced(env) {
+		defer office.lan.AddTap(eve)()
+	}
 
 	canaries := make([]lab.Canary, eavesdropMessages)
 	bodies := make([]string, eavesdropMessages)
@@ -118,7 +118,7 @@ func (p eavesdropParams) run(ctx context.Context, env *lab.Env) error {
 	var serverTLS *tls.Config
 	client := &clientTLS{}
 	port := portPlain
-	if p.tls {
+	if useTLS {
 		if serverTLS, err = client.configure(env); err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (p eavesdropParams) run(ctx context.Context, env *lab.Env) error {
 	}
 
 	how := "over plain TCP"
-	if p.tls {
+	if useTLS {
 		how = "over " + client.summary()
 	}
 	env.Evidence.Notef("alice", "sent %d of %d messages to %s (%s) %s", sent, len(bodies), pool01Name, serverAddr, how)
@@ -185,7 +185,10 @@ func (p eavesdropParams) run(ctx context.Context, env *lab.Env) error {
 		tokens[i] = c.Token
 	}
 	report := eve.Report(tokens)
+	legs := tapLegs(report, segmentHostNames(office.lan), func(eavesdrop.ConnInfo) bool { return true })
+	notePosition(env, legs)
 	recordTLSFacts(env, report)
+	notePassiveRefusals(env, legs, nil)
 	env.Evidence.CanariesObtained("eavesdropper", len(report.Found), len(canaries),
 		lab.FormatBytes(report.PayloadBytes)+" of captured TCP payload")
 
@@ -222,6 +225,140 @@ func recordTLSFacts(env *lab.Env, r eavesdrop.Report) {
 	for _, t := range r.TLS {
 		env.Evidence.Notef("eavesdropper", "TLS %s -> %s: %s", t.Client, t.Server, describeTLS(t))
 	}
+}
+
+// tapLeg is one host's connections to one server address, as a passive
+// tap captured them, in the order first seen.
+type tapLeg struct {
+	client, server string         // host names, or addresses when unknown
+	addr           netip.AddrPort // the server's address
+	conns          []eavesdrop.ConnInfo
+}
+
+// tapLegs groups the captured connections that carries selects (those
+// that carried the victim's message) by client host and server address,
+// naming hosts by names.
+func tapLegs(r eavesdrop.Report, names map[netip.Addr]string, carries func(eavesdrop.ConnInfo) bool) []tapLeg {
+	name := func(a netip.Addr) string {
+		if n, ok := names[a]; ok {
+			return n
+		}
+		return a.String()
+	}
+	var legs []tapLeg
+	for _, c := range r.Conns {
+		if !carries(c) {
+			continue
+		}
+		i := slices.IndexFunc(legs, func(l tapLeg) bool { return l.client == name(c.Client.Addr()) && l.addr == c.Server })
+		if i < 0 {
+			legs = append(legs, tapLeg{client: name(c.Client.Addr()), server: name(c.Server.Addr()), addr: c.Server})
+			i = len(legs) - 1
+		}
+		legs[i].conns = append(legs[i].conns, c)
+	}
+	return legs
+}
+
+// segmentHostNames maps every address on seg to its host's name.
+func segmentHostNames(seg *netsim.Segment) map[netip.Addr]string {
+	out := map[netip.Addr]string{}
+	for _, nic := range seg.NICs() {
+		out[nic.Addr()] = nic.Host().Name()
+	}
+	return out
+}
+
+// notePosition records the eavesdropper's position: for each leg, the
+// frames it captured of the victim's connections.
+func notePosition(env *lab.Env, legs []tapLeg) {
+	for _, l := range legs {
+		frames := 0
+		for _, c := range l.conns {
+			frames += c.Frames
+		}
+		env.Evidence.Reached("eavesdropper", lab.MilestoneInPosition, "captured %d frames of %s's %s to %s (%v)",
+			frames, l.client, tapCount(len(l.conns), "connection"), l.server, l.addr)
+	}
+}
+
+// tapStolenKey is a server private key the passive attacker holds, and what
+// it decrypted with it.
+type tapStolenKey struct {
+	holder string     // the host whose key it is
+	addr   netip.Addr // the holder's address on the tapped segment
+	report attacker.KeyReport
+}
+
+// notePassiveRefusals records the protection the tap met on each leg
+// whose connections all carried nothing but TLS records: the keys the
+// attacker lacks. For a leg to the holder of a stolen key, whose every
+// session negotiated ephemeral (ECDHE) key exchange so that the key
+// decrypted none, it is the holder's forward-secrecy-only; for any other
+// leg, the client's tls-only. A leg that carried anything else, or whose
+// session the stolen key decrypted, gets no refusal: the canary count
+// says what the attacker read.
+func notePassiveRefusals(env *lab.Env, legs []tapLeg, key *tapStolenKey) {
+	for _, l := range legs {
+		if !slices.ContainsFunc(l.conns, func(c eavesdrop.ConnInfo) bool { return c.TLS != nil }) ||
+			slices.ContainsFunc(l.conns, func(c eavesdrop.ConnInfo) bool { return !c.OnlyTLS }) {
+			continue
+		}
+		sessions := tapSessions(l.conns)
+		if key != nil && l.addr.Addr() == key.addr {
+			if tapEphemeralOnly(l.conns, key.report) {
+				env.Evidence.Refused(key.holder, lab.DefenseForwardSecrecyOnly,
+					"negotiated ephemeral (ECDHE) key exchange with %s on %s to %v, %s; the stolen RSA key does not decrypt it",
+					l.client, tapCount(len(l.conns), "connection"), l.addr, sessions)
+			}
+			continue
+		}
+		env.Evidence.Refused(l.client, lab.DefenseTLSOnly,
+			"sent and received only TLS records on %s to %s (%v), %s; the eavesdropper holds no key for them",
+			tapCount(len(l.conns), "connection"), l.server, l.addr, sessions)
+	}
+}
+
+// tapEphemeralOnly reports whether the stolen key decrypted none of conns
+// because each negotiated ephemeral key exchange (an ECDHE suite, or TLS
+// 1.3, whose key exchange always is).
+func tapEphemeralOnly(conns []eavesdrop.ConnInfo, r attacker.KeyReport) bool {
+	for _, c := range conns {
+		i := slices.IndexFunc(r.Conns, func(d attacker.DecryptResult) bool { return d.Client == c.Client && d.Server == c.Server })
+		if i < 0 {
+			return false
+		}
+		d := r.Conns[i]
+		if d.Decrypted || !errors.Is(d.Error, attacker.ErrEphemeralKeyExchange) && !errors.Is(d.Error, attacker.ErrTLS13) {
+			return false
+		}
+	}
+	return true
+}
+
+// tapSessions lists the distinct versions and suites the connections'
+// ServerHellos chose, as the tap read them: "TLS 1.3
+// TLS_AES_128_GCM_SHA256".
+func tapSessions(conns []eavesdrop.ConnInfo) string {
+	var out []string
+	for _, c := range conns {
+		s := "no ServerHello"
+		if t := c.TLS; t != nil && t.ServerHello {
+			s = t.Version + " " + t.CipherSuite
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// tapCount says "1 connection", "2 connections".
+func tapCount(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // describeTLS says what a passive observer learned from one handshake, e.g.

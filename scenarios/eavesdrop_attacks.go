@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,8 +42,10 @@ type eavesdropAttackParams struct {
 	summary  string
 	story    string
 	expected lab.Verdict
-	defenses func(*lab.Defenses)
-	topology lab.ContosoConfig
+	// stoppedBy is the decisive defense when expected is held.
+	stoppedBy string
+	defenses  func(*lab.Defenses)
+	topology  lab.ContosoConfig
 	// segment is where the tap sits; to is alice's recipient, whose home
 	// Front End (home) must deliver for the service to be intact.
 	segment, to, home string
@@ -69,7 +72,7 @@ var (
 			"with pool01.contoso.com (fe01) and sends dave@contoso.com an instant message carrying a canary. " +
 			"Defenses in force: TLS only, ECDHE key exchange only. The tap sees handshakes and ciphertext and " +
 			"must find no canary; dave still gets the message.",
-		expected: lab.Held, segment: "contoso-lan", to: "dave@contoso.com", home: "fe01",
+		expected: lab.Held, stoppedBy: lab.DefenseTLSOnly, segment: "contoso-lan", to: "dave@contoso.com", home: "fe01",
 	}
 	eavesdropPlaintextFallback = eavesdropAttackParams{
 		name:    "eavesdrop/plaintext-fallback",
@@ -90,7 +93,7 @@ var (
 		story: "Mallory's tap on contoso-lan records alice's message to bob@contoso.com twice: from alice to " +
 			"fe01 over TLS, and from fe01 to bob's home fe02 over mutual TLS on 5062. Both legs are encrypted " +
 			"with ECDHE key exchange; the tap must find no canary, and bob still gets the message.",
-		expected: lab.Held, segment: "contoso-lan", to: "bob@contoso.com", home: "fe02",
+		expected: lab.Held, stoppedBy: lab.DefenseTLSOnly, segment: "contoso-lan", to: "bob@contoso.com", home: "fe02",
 	}
 	eavesdropFederation = eavesdropAttackParams{
 		name:    "eavesdrop/federation",
@@ -100,7 +103,7 @@ var (
 			"sip.fabrikam.com (an ISP tap) while alice sends carol@fabrikam.com a canary. The Edges federate " +
 			"over mutual TLS with certificates from their own CAs; the tap must find no canary, and carol " +
 			"still gets the message.",
-		expected: lab.Held, segment: "internet", to: "carol@fabrikam.com", home: "fabrikam-fe01",
+		expected: lab.Held, stoppedBy: lab.DefenseTLSOnly, segment: "internet", to: "carol@fabrikam.com", home: "fabrikam-fe01",
 	}
 	eavesdropStolenRSA = eavesdropAttackParams{
 		name:    "eavesdrop/stolen-key-static-rsa",
@@ -123,7 +126,8 @@ var (
 			"certificate and speaks TLS 1.2, mallory holds its private key and taps contoso-lan, but only ECDHE " +
 			"suites are allowed. The key only signs the server's ephemeral share, so the recorded session " +
 			"cannot be decrypted with it, and the tap must report exactly why.",
-		expected: lab.Held, segment: "contoso-lan", to: "dave@contoso.com", home: "fe01", fe01: fe01RSA, stolenKey: true,
+		expected: lab.Held, stoppedBy: lab.DefenseForwardSecrecyOnly,
+		segment: "contoso-lan", to: "dave@contoso.com", home: "fe01", fe01: fe01RSA, stolenKey: true,
 	}
 )
 
@@ -141,14 +145,30 @@ func eavesdropAttackFamily() []lab.Scenario {
 func (p eavesdropAttackParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: p.topology, Run: p.run,
+		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: p.topology, Run: p.run,
 	}
 }
 
+// carriesSIP reports whether a captured connection is one of those that
+// carry alice's message: SIP on 5060, 5061 or 5062 (not the OCSP and CRL
+// fetches beside them).
+func carriesSIP(c eavesdrop.ConnInfo) bool {
+	switch c.Server.Port() {
+	case portPlain, lab.PortSIPTLS, lab.PortSIPMTLS:
+		return true
+	}
+	return false
+}
+
 // run builds the topology, reconfigures fe01 if asked, taps the segment,
-// has alice send her canary, and records: alice's connection, the
-// delivery (service), what the tap learned of each TLS handshake, what the
-// stolen key decrypted, and last the canary count.
+// has alice send her canary, and records: alice's connection (and her
+// refusal to fall back to plaintext, when her TLS attempt failed), the
+// delivery (service), the frames the tap captured of the connections that
+// carried the message (its position), what it learned of each TLS
+// handshake, what the stolen key decrypted, the protection it met (TLS
+// records whose keys it lacks: tls-only; ECDHE sessions of the key's
+// holder: forward-secrecy-only), and last the canary count. Under any
+// sabotage the tap and the key thief see nothing.
 func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 	c, err := p.topology.Build(ctx, env, env.Defenses)
 	if err != nil {
@@ -211,11 +231,15 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 		return fmt.Errorf("scenarios: the topology has no segment %q", p.segment)
 	}
 	tap := eavesdrop.New(eavesdrop.Config{})
-	defer seg.AddTap(tap)()
 	var thief *attacker.KeyEavesdropper
 	if p.stolenKey || p.rsaFE02 || p.rsaFabrikamEdge {
 		thief = attacker.NewKeyEavesdropper(rsaKey.Key, 0)
-		defer seg.AddTap(thief)()
+	}
+	if !tapSilenced(env) {
+		defer seg.AddTap(tap)()
+		if thief != nil {
+			defer seg.AddTap(thief)()
+		}
 	}
 
 	canary, res, sendErr := aliceSends(ctx, env, c, p.to)
@@ -223,6 +247,7 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 	if res.Conn.TLS == nil && res.Conn.Addr.IsValid() {
 		env.Evidence.Notef("alice", "fell back to plain TCP: connected to %s (%v) after %s", res.Conn.Target, res.Conn.Addr, describeFailedTLS(res.Attempts))
 	}
+	noteNoFallback(env, res, sendErr)
 	var d sip.Delivery
 	var delivered bool
 	if fe01 != nil && (p.home == "fe01" || p.rsaFE02) {
@@ -240,9 +265,18 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 
 	tokens := []string{canary.Token}
 	rep := tap.Report(tokens)
+	names := segmentHostNames(seg)
+	legs := tapLegs(rep, names, carriesSIP)
+	notePosition(env, legs)
 	recordTLSFacts(env, rep)
 	if thief != nil {
 		kr := thief.Report(tokens)
+		key := &tapStolenKey{holder: keyHolder, report: kr}
+		for a, n := range names {
+			if n == keyHolder {
+				key.addr = a
+			}
+		}
 		for _, cr := range kr.Conns {
 			if cr.Decrypted {
 				env.Evidence.Notef("mallory", "decrypted %v -> %v with %s's stolen key: %s %s, %d B from the client",
@@ -251,6 +285,7 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 				env.Evidence.Notef("mallory", "cannot decrypt %v -> %v with %s's stolen key: %s", cr.Client, cr.Server, keyHolder, cr.Err)
 			}
 		}
+		notePassiveRefusals(env, legs, key)
 		found := len(kr.Found)
 		if len(rep.Found) > found {
 			found = len(rep.Found)
@@ -258,8 +293,32 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 		env.Evidence.CanariesObtained("mallory", found, 1, fmt.Sprintf("the plaintext of %d captured TLS session(s) decrypted with %s's stolen key", len(kr.Conns), keyHolder))
 		return nil
 	}
+	notePassiveRefusals(env, legs, nil)
 	env.Evidence.CanariesObtained("eavesdropper", len(rep.Found), 1, lab.FormatBytes(rep.PayloadBytes)+" of captured TCP payload on "+p.segment)
 	return nil
+}
+
+// noteNoFallback records alice's tls-only refusing to fall back to
+// plaintext SIP after her TLS attempts failed without a certificate check
+// refusing (fe01's TLS listener down): her client's exact reason, with the
+// hint that fallback is off. Nothing when she connected, or when her TLS
+// attempt failed for a reason a defense names (which NoteFailure would
+// record as that defense's).
+func noteNoFallback(env *lab.Env, res *sip.Result, sendErr error) {
+	var ce *sip.ConnectError
+	if res.Conn.Addr.IsValid() || !errors.As(sendErr, &ce) || ce.Hint != sip.HintNoPlaintextFallback {
+		return
+	}
+	a, ok := lastTLSAttempt(res.Attempts)
+	if !ok {
+		return
+	}
+	line := fmt.Sprintf("%v, in the TLS connection to %s (%v); %s", a.Err, a.Target, a.Addr, ce.Hint)
+	if _, refused := lab.ClassifyRefusal(a.Err); refused {
+		env.Evidence.NoteFailure("alice", a.Err, "%s", line)
+		return
+	}
+	env.Evidence.Refused("alice", lab.DefenseTLSOnly, "%s", line)
 }
 
 // staticRSASuites keeps the suites that use static RSA key exchange.

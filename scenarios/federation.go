@@ -3,6 +3,8 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/netip"
 	"slices"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
 )
 
 // The federation family: mallory, on the Internet (203.0.113.66), connects
@@ -20,6 +23,10 @@ import (
 // edge01's allow-list (fabrikam.com only) is what must refuse it. fe01's
 // delivery records decide whether the message got in; alice's own message
 // to carol@fabrikam.com shows whether federation still works.
+//
+// Sabotage: under proxy-refuses and spoofer-silent mallory does not dial;
+// under proxy-hangs she connects and never speaks, until edge01 gives up
+// on her handshake.
 
 // federationParams declares one scenario of the family.
 type federationParams struct {
@@ -28,8 +35,10 @@ type federationParams struct {
 	summary  string
 	story    string
 	expected lab.Verdict
-	defenses func(*lab.Defenses)
-	topology lab.ContosoConfig
+	// stoppedBy is, for an expected held, the defense that refuses first.
+	stoppedBy string
+	defenses  func(*lab.Defenses)
+	topology  lab.ContosoConfig
 	// holder is the name the attacker's public-CA certificate is issued
 	// for, and what it says of it; from is the sender it claims.
 	holder, certDesc, from string
@@ -56,8 +65,8 @@ var (
 			"and relays a MESSAGE claiming to come from carol@fabrikam.com, carrying a canary, to " +
 			"alice@contoso.com. The chain is valid; edge01's federation allow-list (fabrikam.com) must refuse " +
 			"a peer whose certificate names no allowed partner domain.",
-		expected: lab.Held,
-		holder:   "sip.mallory.example", certDesc: "her own public-CA certificate", from: "carol@fabrikam.com", actor: "mallory",
+		expected: lab.Held, stoppedBy: lab.DefenseFederationAllowList,
+		holder: "sip.mallory.example", certDesc: "her own public-CA certificate", from: "carol@fabrikam.com", actor: "mallory",
 	}
 	federationPartnerNotAllowed = federationParams{
 		name:    "federation/partner-not-allowed",
@@ -67,8 +76,8 @@ var (
 			"CA, and sends alice@contoso.com an unsolicited MESSAGE carrying a canary, as itself " +
 			"(sales@litware.com), from 203.0.113.66. Contoso federates only with fabrikam.com: the chain and " +
 			"name are fine, but edge01's allow-list must refuse the partner domain.",
-		expected: lab.Held,
-		holder:   "sip.litware.com", certDesc: "its own public-CA certificate", from: "sales@litware.com", actor: "litware",
+		expected: lab.Held, stoppedBy: lab.DefenseFederationAllowList,
+		holder: "sip.litware.com", certDesc: "its own public-CA certificate", from: "sales@litware.com", actor: "litware",
 	}
 	federationOtherPartnerCert = federationParams{
 		name:    "federation/impersonate-with-other-partner-cert",
@@ -79,8 +88,8 @@ var (
 			"(203.0.113.10:5061) and relays a MESSAGE claiming to come from carol@fabrikam.com, carrying a " +
 			"canary, to alice@contoso.com. The certificate proves litware, not fabrikam: edge01's allow-list " +
 			"must refuse it.",
-		expected: lab.Held,
-		holder:   "sip.litware.com", certDesc: "litware's public-CA certificate", from: "carol@fabrikam.com", actor: "mallory",
+		expected: lab.Held, stoppedBy: lab.DefenseFederationAllowList,
+		holder: "sip.litware.com", certDesc: "litware's public-CA certificate", from: "carol@fabrikam.com", actor: "mallory",
 	}
 )
 
@@ -96,7 +105,7 @@ func federationFamily() []lab.Scenario {
 func (p federationParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: p.topology, Run: p.run,
+		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: p.topology, Run: p.run,
 	}
 }
 
@@ -118,29 +127,44 @@ func (p federationParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	forged := env.NewCanary(p.actor)
-	res, err := attacker.ImpersonateMTLS(ctx, attacker.MTLSImpersonation{
-		Dial: mallory, Addr: federationTarget, ServerName: federationTargetName,
-		Certificate: &cred.TLS, CertSource: p.certDesc,
-		Message: attacker.ForgedMessage{
-			From: p.from, To: federationVictim,
-			Body:    fmt.Sprintf("%s to %s: code word %s", p.from, federationVictim, forged),
-			ViaHost: p.holder, ViaPort: 5061,
-		},
-		Now: env.World.Now,
-	})
-	if err != nil {
-		return err
-	}
-	env.Evidence.Notef(p.actor, "presented %s (%s, issued by %s) to %s (%s)",
-		p.certDesc, res.Presented.Subject, res.Presented.Issuer, federationTargetName, federationTarget)
-	if res.Answered {
-		env.Evidence.Notef(p.actor, "MESSAGE from %s to %s answered %d %s", p.from, federationVictim, res.Status, res.Reason)
-	} else {
-		env.Evidence.Notef(p.actor, "MESSAGE from %s to %s failed: %s", p.from, federationVictim, res.Err)
+	ev := env.Evidence
+	dialled := false
+	switch env.Sabotage() {
+	case lab.SabotageNone:
+		res, err := attacker.ImpersonateMTLS(ctx, attacker.MTLSImpersonation{
+			Dial: p.recordDial(env, mallory, &dialled), Addr: federationTarget, ServerName: federationTargetName,
+			Certificate: &cred.TLS, CertSource: p.certDesc,
+			Message: attacker.ForgedMessage{
+				From: p.from, To: federationVictim,
+				Body:    fmt.Sprintf("%s to %s: code word %s", p.from, federationVictim, forged),
+				ViaHost: p.holder, ViaPort: 5061,
+			},
+			Now: env.World.Now,
+		})
+		if err != nil {
+			return err
+		}
+		if res.Handshake.Completed {
+			// Her side of the handshake completes once she has sent her
+			// certificate: edge01's verdict on it comes after.
+			ev.Reached(p.actor, lab.MilestonePresented, "presented %s (%s, issued by %s) to %s (%s)",
+				p.certDesc, res.Presented.Subject, res.Presented.Issuer, federationTargetName, federationTarget)
+		}
+		if res.Answered {
+			ev.Notef(p.actor, "MESSAGE from %s to %s answered %d %s", p.from, federationVictim, res.Status, res.Reason)
+		} else {
+			ev.Notef(p.actor, "MESSAGE from %s to %s failed: %s", p.from, federationVictim, res.Err)
+		}
+	case lab.SabotageProxyHangs:
+		if err := p.hang(ctx, env, mallory, &dialled); err != nil {
+			return err
+		}
+	default:
+		ev.Notef(p.actor, "sabotaged (%s): did not connect to %s (%s)", env.Sabotage(), federationTargetName, federationTarget)
 	}
 	injected, accepted := findDelivery(c, "fe01", forged)
 	var refusal sip.Rejection
-	if !accepted {
+	if !accepted && dialled {
 		waitFor(ctx, refusalWait, func() bool {
 			var ok bool
 			refusal, ok = findRejection(c, "edge01", func(r sip.Rejection) bool {
@@ -152,23 +176,64 @@ func (p federationParams) run(ctx context.Context, env *lab.Env) error {
 
 	legit, _, legitErr := aliceSends(ctx, env, c, "carol@fabrikam.com")
 	if d, ok := findDelivery(c, "fabrikam-fe01", legit); ok {
-		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Notef("fabrikam-fe01", "service check: %s", describeDelivery(d))
+		ev.SetService(lab.ServiceIntact)
+		ev.Notef("fabrikam-fe01", "service check: %s", describeDelivery(d))
 	} else {
-		env.Evidence.SetService(lab.ServiceDenied)
-		env.Evidence.Notef("alice", "service check: the canary did not reach carol@fabrikam.com: %v", errOrNothing(legitErr))
+		ev.SetService(lab.ServiceDenied)
+		ev.Notef("alice", "service check: the canary did not reach carol@fabrikam.com: %v", errOrNothing(legitErr))
 	}
 
-	if accepted {
-		env.Evidence.Notef("fe01", "%s", describeDelivery(injected))
-		env.Evidence.InjectionAccepted("fe01", fmt.Sprintf("MESSAGE from %s to %s carrying %s's canary, relayed by edge01 from federation peer %s (%s)",
+	switch {
+	case accepted:
+		ev.Notef("fe01", "%s", describeDelivery(injected))
+		ev.InjectionAccepted("fe01", fmt.Sprintf("MESSAGE from %s to %s carrying %s's canary, relayed by edge01 from federation peer %s (%s)",
 			injected.From, injected.To, p.actor, p.holder, federationAttackerAddr.Addr()))
+	case refusal.Reason != "":
+		noteRejection(env, refusal)
+	case dialled && env.Sabotage() == lab.SabotageNone:
+		noteRejections(env, c, "edge01")
+		return fmt.Errorf("scenarios: %s: edge01 neither relayed mallory's MESSAGE nor recorded refusing it", p.name)
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// recordDial returns mallory's host as a dialer that records, once her
+// connection to edge01's listener is accepted, that she is in position.
+func (p federationParams) recordDial(env *lab.Env, h *netsim.Host, dialled *bool) attacker.Dialer {
+	return dialFunc(func(ctx context.Context, network, address string) (net.Conn, error) {
+		conn, err := h.DialContext(ctx, network, address)
+		if err == nil {
+			*dialled = true
+			env.Evidence.Reached(p.actor, lab.MilestoneInPosition, "connected to %s (%s) from %v", federationTargetName, address, federationAttackerAddr.Addr())
+		}
+		return conn, err
+	})
+}
+
+// hang is mallory under the proxy-hangs sabotage: she connects to
+// edge01's listener and sends nothing until edge01 closes the connection
+// (its handshake deadline) or the run ends.
+func (p federationParams) hang(ctx context.Context, env *lab.Env, h *netsim.Host, dialled *bool) error {
+	conn, err := p.recordDial(env, h, dialled).DialContext(ctx, "tcp", federationTarget)
+	if err != nil {
+		env.Evidence.Notef(p.actor, "sabotaged (%s): could not connect to %s (%s): %v", env.Sabotage(), federationTargetName, federationTarget, err)
 		return nil
 	}
-	if refusal.Reason == "" {
-		noteRejections(env, c, "edge01")
-		return fmt.Errorf("scenarios: %s: edge01 neither relayed mallory's MESSAGE nor recorded refusing it (%s)", p.name, res.Err)
-	}
-	noteRejection(env, refusal)
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	_, _ = io.Copy(io.Discard, conn)
+	env.Evidence.Notef(p.actor, "sabotaged (%s): sent nothing on her connection to %s until it was closed", env.Sabotage(), federationTargetName)
 	return nil
+}
+
+// dialFunc adapts a function to attacker.Dialer.
+type dialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// DialContext calls f.
+func (f dialFunc) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	return f(ctx, network, address)
 }

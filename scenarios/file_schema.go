@@ -18,7 +18,7 @@ import (
 
 // The keys of a scenario file, per mapping.
 var (
-	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected"}
+	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by"}
 	fileAttackKeys  = []string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation"}
 	fileCertKeys    = []string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}
 	fileTopologies  = []string{"contoso"}
@@ -29,11 +29,6 @@ var (
 	fileNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$`)
 	fileDNSName     = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
-
-// fileRevocationTimeout bounds alice's OCSP and CRL requests when mallory
-// blocks them (block_revocation), as mitm/mis-issued-revoked-soft-fail-blocked
-// does, so a soft-fail client gives up quickly.
-const fileRevocationTimeout = 15 * time.Millisecond
 
 // scenario turns the root mapping into a scenario.
 func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
@@ -70,7 +65,7 @@ func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
 			return lab.Scenario{}, err
 		}
 	}
-	expected, _, err := d.oneOf(top, "expected", true, "verdict", fileVerdicts)
+	expected, en, err := d.oneOf(top, "expected", true, "verdict", fileVerdicts)
 	if err != nil {
 		return lab.Scenario{}, err
 	}
@@ -85,13 +80,35 @@ func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
 	if err != nil {
 		return lab.Scenario{}, err
 	}
+	stoppedBy, err := d.stoppedBy(top, lab.Verdict(expected), en)
+	if err != nil {
+		return lab.Scenario{}, err
+	}
 	if story == "" {
 		story = summary
 	}
 	if labels == nil {
 		labels = a.labels(defenses)
 	}
-	return a.scenario(name, summary, strings.TrimSpace(story), labels, lab.Verdict(expected), defenses), nil
+	sc := a.scenario(name, summary, strings.TrimSpace(story), labels, lab.Verdict(expected), defenses)
+	sc.StoppedBy = stoppedBy
+	return sc, nil
+}
+
+// stoppedBy reads stopped_by: the defense that must stop a held attack
+// first, required with expected held and refused otherwise.
+func (d *fileDecoder) stoppedBy(top *mapping, expected lab.Verdict, expectedNode *yaml.Node) (string, *FileError) {
+	v, vn, err := d.oneOf(top, "stopped_by", false, "defense", lab.DefenseNames())
+	switch {
+	case err != nil:
+		return "", err
+	case expected == lab.Held && vn == nil:
+		return "", d.errAt(expectedNode, "expected", "expected held needs stopped_by: the defense that must stop the attack first; valid: %s",
+			joinComma(lab.DefenseNames()))
+	case expected != lab.Held && vn != nil:
+		return "", d.errAt(vn, "stopped_by", "only a held expectation names the defense that stops the attack (expected is %s); remove it", expected)
+	}
+	return v, nil
 }
 
 // labels reads the optional label list.
@@ -177,9 +194,6 @@ func (d *fileDecoder) attack(top *mapping) (fileAttack, *FileError) {
 	p := &mitmParams{
 		position: mitmPosition(slices.Index(mitmPositions, pos)), mode: mitmMode(slices.Index(mitmModes, mode)),
 		cert: cert, trustMallory: trusted, blockPKI: block,
-	}
-	if block {
-		p.topology.RevocationTimeout = fileRevocationTimeout
 	}
 	return fileAttack{mitm: p}, nil
 }

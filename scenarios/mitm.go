@@ -54,6 +54,8 @@ type mitmParams struct {
 	summary  string
 	story    string
 	expected lab.Verdict
+	// stoppedBy is the defense that must stop a held attack first.
+	stoppedBy string
 
 	topology lab.ContosoConfig
 	defenses func(*lab.Defenses)
@@ -65,8 +67,8 @@ type mitmParams struct {
 	cert certSpec
 	// trustMallory adds Mallory Root CA to alice's trust store.
 	trustMallory bool
-	// blockPKI makes mallory poison pki01's ARP cache too and drop
-	// alice's revocation queries to it.
+	// blockPKI makes mallory poison pki01's ARP cache too and reset
+	// alice's revocation queries to it (see rejectPKI).
 	blockPKI bool
 }
 
@@ -88,15 +90,16 @@ func mitmFamily() []lab.Scenario {
 // scenario declares p as a lab scenario.
 func (p mitmParams) scenario() lab.Scenario {
 	return lab.Scenario{
-		Name:     p.name,
-		Labels:   slices.Clone(p.labels),
-		Summary:  p.summary,
-		Story:    p.story,
-		Expected: p.expected,
-		Attacker: p.attackerText(),
-		Defenses: p.defenses,
-		Topology: p.topologyConfig(),
-		Run:      p.run,
+		Name:      p.name,
+		Labels:    slices.Clone(p.labels),
+		Summary:   p.summary,
+		Story:     p.story,
+		Expected:  p.expected,
+		StoppedBy: p.stoppedBy,
+		Attacker:  p.attackerText(),
+		Defenses:  p.defenses,
+		Topology:  p.topologyConfig(),
+		Run:       p.run,
 	}
 }
 
@@ -123,7 +126,9 @@ type mitmRun struct {
 	c       *lab.Contoso
 	m       *mallory
 	proxies []*attacker.Proxy
-	blocker *attacker.Blocker
+	// pkiRejected counts the connections to pki01:80 mallory reset
+	// (blockPKI); nil otherwise.
+	pkiRejected func() int
 	// sniffer reads every frame mallory's NIC carries, the traffic she
 	// forwards untouched included: what her proxies do not intercept
 	// (a plaintext fallback routed through her) is hers to read too.
@@ -170,6 +175,14 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 		}
 	}()
 
+	if p.blockPKI {
+		count, stop, err := m.rejectPKI()
+		if err != nil {
+			return err
+		}
+		defer stop()
+		r.pkiRejected = count
+	}
 	switch p.position {
 	case positionGateway:
 		if err := m.gatewayPosition(env, c); err != nil {
@@ -180,21 +193,11 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 		if p.blockPKI {
 			victims = append(victims, pki01IP)
 		}
-		arp, in, line, err := m.arpPosition(ctx, c, victims...)
+		stop, _, err := m.arpPosition(ctx, env, c, victims...)
 		if err != nil {
 			return err
 		}
-		defer arp.Close()
-		if in {
-			env.Evidence.Notef("mallory", "%s", line)
-		} else {
-			// The failed position is the outcome: it goes last.
-			defer env.Evidence.Notef("mallory", "%s", line)
-		}
-	}
-	if p.blockPKI {
-		r.blocker = attacker.NewBlocker(pki01IP)
-		defer r.blocker.AttachRouter(m.host)()
+		defer stop()
 	}
 
 	canary, res, sendErr := r.aliceSends(ctx)
@@ -239,6 +242,7 @@ func (r *mitmRun) startProxies(ctx context.Context, certs attacker.CertSource) e
 	}
 	for _, cfg := range cfgs {
 		cfg.Host, cfg.SIP, cfg.Timeout = r.m.host, true, lab.DefaultContosoTimeout
+		cfg.Victim = sabotagedVictim(r.env, cfg.Victim)
 		px, err := attacker.NewProxy(cfg)
 		if err != nil {
 			return err
@@ -299,10 +303,16 @@ func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Resul
 	ev := r.env.Evidence
 	sessions := r.sessions(ctx)
 	for _, s := range sessions {
-		ev.Notef("mallory", "%s", describeSession(s))
+		if sabotaged(s.VictimSide.Err) {
+			// The attacker's own endpoint failed: no step of the attack.
+			ev.Notef("mallory", "%s", describeSession(s))
+			continue
+		}
+		ev.Reached("mallory", lab.MilestoneInPosition, "%s", describeSession(s))
+		r.noteVersionRefusal(s)
 	}
-	if r.blocker != nil {
-		ev.Notef("mallory", "dropped %d frames to and from pki01 (%v)", r.blocker.Report().Dropped, pki01IP)
+	if r.pkiRejected != nil {
+		ev.Notef("mallory", "reset %d of the connections to pki01 (%v:80) she intercepted: OCSP and CRL requests fail", r.pkiRejected(), pki01IP)
 	}
 	r.c.NoteRevocations(ev, "alice")
 	switch {
@@ -359,7 +369,59 @@ func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Resul
 		if errors.As(sendErr, &ce) && ce.Hint != "" {
 			line += "; " + ce.Hint
 		}
-		ev.Notef("alice", "%s", line)
+		if _, refused := lab.ClassifyRefusal(a.Err); !refused && len(ev.Refusals()) == 0 && ce != nil &&
+			ce.Hint == sip.HintNoPlaintextFallback && stripped(sessions) {
+			// mallory reset alice's TLS to make her fall back (the strip
+			// attack): the TLS-only client's refusal to fall back to
+			// plaintext is what stopped it. A TLS failure of any other
+			// kind (a time-out) credits nothing.
+			ev.Refused("alice", lab.DefenseTLSOnly, "%s", line)
+			return
+		}
+		ev.NoteFailure("alice", a.Err, "%s", line)
+		return
+	}
+	r.notePassiveRefusal(res, len(found) > 0)
+}
+
+// stripped reports whether mallory's proxy refused one of alice's TLS
+// connections on purpose, as the strip attack does to make her fall back.
+func stripped(sessions []attacker.Session) bool {
+	return slices.ContainsFunc(sessions, func(s attacker.Session) bool {
+		return s.VictimSide.Err == attacker.ErrRefused.Error()
+	})
+}
+
+// noteVersionRefusal records alice's minimum TLS version refusing
+// mallory's endpoint, as the endpoint's own handshake error shows it: a
+// client that offered only versions the endpoint does not speak (the
+// downgrade attack's TLS 1.0-only server).
+func (r *mitmRun) noteVersionRefusal(s attacker.Session) {
+	v := s.VictimSide
+	if !v.TLS || v.Err == "" || !strings.Contains(v.Err, "tls: client offered only unsupported versions") {
+		return
+	}
+	r.env.Evidence.Refused("alice", lab.DefenseMinTLSVersion, "offered no version below %s (min-tls-version); mallory's endpoint failed: %s",
+		tls.VersionName(r.env.Defenses.MinTLSVersion), v.Err)
+}
+
+// notePassiveRefusal records what kept mallory from reading a TLS
+// session she only relayed: alice's session was TLS end to end with fe01,
+// and mallory held only records whose keys she lacks. It records nothing
+// when mallory found a canary or intercepted no relayed session.
+func (r *mitmRun) notePassiveRefusal(res *sip.Result, found bool) {
+	if found || res.Conn.TLS == nil {
+		return
+	}
+	for _, px := range r.proxies {
+		for _, s := range px.Sessions() {
+			if sabotaged(s.VictimSide.Err) || s.VictimSide.TLS || s.UpstreamSide.TLS || s.FromVictim == 0 {
+				continue
+			}
+			r.env.Evidence.Refused("alice", lab.DefenseTLSOnly, "sent only %s records (%s) through mallory, %s relayed, whose keys she lacks",
+				res.Conn.TLS.VersionName(), res.Conn.TLS.CipherSuiteName(), lab.FormatBytes(int(s.FromVictim+s.FromServer)))
+			return
+		}
 	}
 }
 

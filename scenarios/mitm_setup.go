@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/tlslab/tlslab/actors/attacker"
@@ -25,9 +27,12 @@ var (
 	pki01IP     = netip.MustParseAddr("10.0.0.80")
 )
 
-// positionWait bounds how long a scenario waits for mallory's position to
-// show in the victims' ARP caches.
-const positionWait = 50 * time.Millisecond
+// positionWait bounds how long a scenario waits for the first event of
+// mallory's ARP spoofing at alice: her cache taking mallory's MAC for fe01
+// or refusing the claim. It is a deadline for an event, never a fixed
+// wait: spoofed replies reach alice within microseconds of simulated
+// time, whatever the load.
+const positionWait = 5 * time.Second
 
 // mallory is the attacker's machine on contoso-lan: a netsim router, so
 // it forwards what it does not intercept.
@@ -46,42 +51,68 @@ func placeMallory(env *lab.Env, c *lab.Contoso) (*mallory, error) {
 	return &mallory{host: h, nic: nic}, nil
 }
 
-// arpPosition starts ARP spoofing between victims and waits, under
-// positionWait, until alice's ARP cache maps fe01's address to mallory's
-// MAC. It reports whether mallory is in position and what alice's cache
-// says, as an evidence line for mallory. The caller closes the spoofer.
-func (m *mallory) arpPosition(ctx context.Context, c *lab.Contoso, victims ...netip.Addr) (*attacker.ARPSpoofer, bool, string, error) {
+// arpPosition starts ARP spoofing between victims, records the attempt,
+// and waits for its outcome at alice: her ARP cache mapping fe01's address
+// to mallory's MAC, or her cache refusing mallory's claim (an ARP policy
+// stricter than accept-any), which it records as the arp-policy's
+// refusal. It reports whether alice's cache is poisoned. Under the
+// spoofer-silent sabotage nothing is sent, nothing is recorded and it
+// reports false. stop, never nil, stops the spoofer.
+func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *lab.Contoso, victims ...netip.Addr) (stop func(), poisoned bool, err error) {
+	if spooferSilent(env) {
+		return func() {}, false, nil
+	}
 	arp, err := attacker.NewARPSpoofer(attacker.ARPSpoofConfig{NIC: m.nic, Victims: victims})
 	if err != nil {
-		return nil, false, "", err
+		return nil, false, err
 	}
 	sctx, cancel := context.WithTimeout(ctx, refusalWait)
 	defer cancel()
 	if err := arp.Start(sctx); err != nil {
 		arp.Close()
-		return nil, false, "", fmt.Errorf("scenarios: mallory's ARP spoofing: %w", err)
+		return nil, false, fmt.Errorf("scenarios: mallory's ARP spoofing: %w", err)
 	}
+	names := make([]string, len(victims))
+	for i, v := range victims {
+		names[i] = v.String()
+	}
+	env.Evidence.Reached("mallory", lab.MilestoneAttempted, "ARP spoofing on contoso-lan: claims every address of %s for her MAC %v",
+		strings.Join(names, ", "), m.nic.MAC())
 	alice := c.Host("alice")
-	poisoned := func() bool { return macEqual(alice.ARPTable()[fe01IP], m.nic.MAC()) }
-	in := waitFor(ctx, positionWait, poisoned)
-	got := alice.ARPTable()[fe01IP]
-	var line string
-	switch {
-	case in:
-		line = fmt.Sprintf("ARP spoofing on contoso-lan: alice's ARP cache maps %v (fe01) to %v, mallory's MAC, not fe01's %v",
-			fe01IP, got, nicMAC(c.Host("fe01"), fe01IP))
-	case got == nil:
-		line = fmt.Sprintf("ARP spoofing on contoso-lan failed: alice's ARP cache (policy %v) has no entry for %v", alice.ARPPolicy(), fe01IP)
-	default:
-		line = fmt.Sprintf("ARP spoofing on contoso-lan failed: alice's ARP cache (policy %v) still maps %v (fe01) to %v, fe01's own MAC",
-			alice.ARPPolicy(), fe01IP, got)
+	isPoisoned := func() bool { return macEqual(alice.ARPTable()[fe01IP], m.nic.MAC()) }
+	refused := func() (netsim.ARPIgnored, bool) {
+		for _, ig := range alice.ARPIgnored() {
+			if ig.IP == fe01IP && macEqual(ig.MAC, m.nic.MAC()) {
+				return ig, true
+			}
+		}
+		return netsim.ARPIgnored{}, false
 	}
-	return arp, in, line, nil
+	waitFor(ctx, positionWait, func() bool {
+		_, no := refused()
+		return isPoisoned() || no
+	})
+	if isPoisoned() {
+		env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: alice's ARP cache maps %v (fe01) to %v, mallory's MAC, not fe01's %v",
+			fe01IP, m.nic.MAC(), nicMAC(c.Host("fe01"), fe01IP))
+		return func() { arp.Close() }, true, nil
+	}
+	if ig, ok := refused(); ok {
+		env.Evidence.Refused("alice", lab.DefenseARPPolicy, "ARP cache (policy %v) ignored mallory's claim that %v (fe01) is at %v (%s); it still maps it to %v, fe01's own MAC",
+			alice.ARPPolicy(), fe01IP, ig.MAC, ig.Reason, alice.ARPTable()[fe01IP])
+		return func() { arp.Close() }, false, nil
+	}
+	env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: no claim of hers reached alice's ARP cache (policy %v)", alice.ARPPolicy())
+	return func() { arp.Close() }, false, nil
 }
 
 // gatewayPosition makes mallory alice's next hop towards fe01 (a rogue
-// DHCP offer or ICMP redirect), and records alice's route.
+// DHCP offer or ICMP redirect), and records alice's route. Under the
+// spoofer-silent sabotage it changes nothing.
 func (m *mallory) gatewayPosition(env *lab.Env, c *lab.Contoso) error {
+	if spooferSilent(env) {
+		return nil
+	}
 	alice := c.Host("alice")
 	dst := netip.PrefixFrom(fe01IP, 32)
 	if err := attacker.RogueGateway(alice, malloryAddr.Addr(), dst); err != nil {
@@ -117,6 +148,45 @@ func (m *mallory) serveRevocation(ca *pki.CA) (stop func(), err error) {
 		srv.Close()
 		<-done
 	}, nil
+}
+
+// rejectPKI makes mallory answer, in pki01's place, every TCP connection
+// to port 80 she intercepts (pki01 being one of her ARP victims) and reset
+// it as soon as the request starts: alice's OCSP and CRL requests fail
+// immediately, as behind a firewall that rejects them, rather than after a
+// time-out. It counts the
+// connections; stop closes the listener and waits for it.
+func (m *mallory) rejectPKI() (count func() int, stop func(), err error) {
+	ln, err := m.host.ListenTransparent("tcp", ":80")
+	if err != nil {
+		return nil, nil, fmt.Errorf("scenarios: mallory intercepting pki01's port 80: %w", err)
+	}
+	var mu sync.Mutex
+	n := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			n++
+			mu.Unlock()
+			// Close with the request unread: the client gets a reset,
+			// whatever the timing, as from a firewall that rejects.
+			var b [1]byte
+			_, _ = conn.Read(b[:])
+			conn.Close()
+		}
+	}()
+	count = func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n
+	}
+	return count, func() { ln.Close(); <-done }, nil
 }
 
 // nicMAC returns the MAC of h's NIC with address a, or nil.

@@ -21,8 +21,10 @@ import (
 // service as observed, the exact main evidence, some lines before it, and
 // the kinds of compromise recorded.
 type mitmCase struct {
-	name        string
-	verdict     lab.Verdict
+	name    string
+	verdict lab.Verdict
+	// stoppedBy is every defense seen refusing, in order (held only).
+	stoppedBy   []string
 	service     lab.Availability
 	main        types.GomegaMatcher
 	lines       []types.GomegaMatcher
@@ -45,6 +47,11 @@ func checkMITM(res lab.Result, c mitmCase) {
 	GinkgoHelper()
 	Expect(res.Err).NotTo(HaveOccurred(), "evidence: %q", res.Evidence)
 	Expect(res.Verdict).To(Equal(c.verdict), "evidence: %q", res.Evidence)
+	if len(c.stoppedBy) == 0 {
+		Expect(res.StoppedBy).To(BeEmpty(), "evidence: %q", res.Evidence)
+	} else {
+		Expect(res.StoppedBy).To(Equal(c.stoppedBy), "evidence: %q", res.Evidence)
+	}
 	Expect(res.Service).To(Equal(c.service), "evidence: %q", res.Evidence)
 	Expect(res.MainEvidence()).To(c.main, "evidence: %q", res.Evidence)
 	for _, m := range c.lines {
@@ -105,16 +112,19 @@ func accepted(subject, issuer string) string {
 
 const badCert = "handshake failed: remote error: tls: bad certificate$"
 
+// pkiReset is alice's error for a request to pki01 that mallory reset.
+const pkiReset = `read tcp 10\.0\.0\.10:\d+->10\.0\.0\.80:80: read: connection reset by peer`
+
 var _ = Describe("mitm family", func() {
 	DescribeTable("mallory between alice and fe01", runMITM,
 		mitmEntry(mitmCase{
-			name: "mitm/self-signed", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/self-signed", verdict: lab.Held, stoppedBy: []string{"chain-validation"}, service: lab.ServiceDenied,
 			main: refused("tls: failed to verify certificate: x509: certificate signed by unknown authority"),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(notReached), Equal(nothing),
 				presented("CN=pool01.contoso.com", "CN=pool01.contoso.com", "self-signed certificate per SNI", badCert)},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/attacker-ca", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/attacker-ca", verdict: lab.Held, stoppedBy: []string{"chain-validation"}, service: lab.ServiceDenied,
 			main: refused("tls: failed to verify certificate: x509: certificate signed by unknown authority"),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
 				presented("CN=pool01.contoso.com", "CN=Mallory Root CA,O=Mallory", "certificate forged per SNI by the attacker's CA Mallory Root CA", badCert)},
@@ -129,7 +139,7 @@ var _ = Describe("mitm family", func() {
 			compromises: []lab.CompromiseKind{lab.CompromiseCanary, lab.CompromiseIdentity},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/trusted-cert-wrong-name", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/trusted-cert-wrong-name", verdict: lab.Held, stoppedBy: []string{"hostname-check"}, service: lab.ServiceDenied,
 			main: refused("tls: failed to verify certificate: x509: certificate is valid for mallory.contoso.com, not pool01.contoso.com"),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
 				presented("CN=mallory.contoso.com,O=Contoso", issuing, "valid certificate for the attacker's own name mallory.contoso.com", badCert)},
@@ -150,7 +160,7 @@ var _ = Describe("mitm family", func() {
 			compromises: []lab.CompromiseKind{lab.CompromiseCanary, lab.CompromiseIdentity},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/mis-issued-revoked-hard-fail", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/mis-issued-revoked-hard-fail", verdict: lab.Held, stoppedBy: []string{"revocation"}, service: lab.ServiceDenied,
 			main: MatchRegexp(`^alice: pki: certificate "pool01\.contoso\.com" ` + serial + ` revoked at \S+Z, reason keyCompromise ` +
 				`\(OCSP http://pki\.contoso\.com/ocsp\), in the TLS handshake with pool01\.contoso\.com \(10\.0\.0\.11:5061\); plaintext fallback is off$`),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
@@ -160,11 +170,19 @@ var _ = Describe("mitm family", func() {
 			name: "mitm/mis-issued-revoked-soft-fail-blocked", verdict: lab.Broken, service: lab.ServiceIntact,
 			main: decrypted,
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(viaMallory),
-				MatchRegexp(`^mallory: dropped [1-9][0-9]* frames to and from pki01 \(10\.0\.0\.80\)$`),
+				MatchRegexp(`^mallory: reset [1-9][0-9]* of the connections to pki01 \(10\.0\.0\.80:80\) she intercepted: OCSP and CRL requests fail$`),
 				MatchRegexp(`^alice: revocation: "pool01\.contoso\.com" ` + serial + ` unavailable, soft-fail accepted: ` +
-					`OCSP http://pki\.contoso\.com/ocsp: dial tcp 10\.0\.0\.80:80: i/o timeout; CRL .+: i/o timeout$`),
+					`OCSP http://pki\.contoso\.com/ocsp: ` + pkiReset + `; CRL .+: ` + pkiReset + `$`),
 				Equal(accepted("CN=pool01.contoso.com", issuing))},
 			compromises: []lab.CompromiseKind{lab.CompromiseCanary, lab.CompromiseIdentity},
+		}),
+		mitmEntry(mitmCase{
+			name: "mitm/mis-issued-hard-fail-blocked", verdict: lab.Held, stoppedBy: []string{"revocation"}, service: lab.ServiceDenied,
+			main: MatchRegexp(`^alice: pki: revocation status of "pool01\.contoso\.com" unavailable: OCSP http://pki\.contoso\.com/ocsp: ` + pkiReset + `; ` +
+				`CRL .+: ` + pkiReset + `, in the TLS handshake with pool01\.contoso\.com \(10\.0\.0\.11:5061\); plaintext fallback is off$`),
+			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
+				MatchRegexp(`^mallory: reset [1-9][0-9]* of the connections to pki01 \(10\.0\.0\.80:80\) she intercepted: OCSP and CRL requests fail$`),
+				presented("CN=pool01.contoso.com", issuing, "certificate for pool01.contoso.com mis-issued by Contoso Issuing CA 01", badCert)},
 		}),
 		mitmEntry(mitmCase{
 			name: "mitm/stolen-key", verdict: lab.Broken, service: lab.ServiceIntact,
@@ -175,35 +193,35 @@ var _ = Describe("mitm family", func() {
 			compromises: []lab.CompromiseKind{lab.CompromiseCanary, lab.CompromiseIdentity},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/stolen-key-revoked", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/stolen-key-revoked", verdict: lab.Held, stoppedBy: []string{"revocation"}, service: lab.ServiceDenied,
 			main: MatchRegexp(`^alice: pki: certificate "fe01\.contoso\.com" ` + serial + ` revoked at \S+Z, reason keyCompromise ` +
 				`\(OCSP http://pki\.contoso\.com/ocsp\), in the TLS handshake with pool01\.contoso\.com \(10\.0\.0\.11:5061\); plaintext fallback is off$`),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
 				presented("CN=fe01.contoso.com,O=Contoso", issuing, "stolen certificate and key", badCert)},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/expired-cert", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/expired-cert", verdict: lab.Held, stoppedBy: []string{"validity-check"}, service: lab.ServiceDenied,
 			main: MatchRegexp(`^alice: tls: failed to verify certificate: x509: certificate has expired or is not yet valid: ` +
 				`current time \S+Z is after \S+Z, in the TLS handshake with pool01\.contoso\.com \(10\.0\.0\.11:5061\); plaintext fallback is off$`),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
 				presented("CN=pool01.contoso.com", issuing, "expired certificate for pool01.contoso.com", badCert)},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/not-yet-valid", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/not-yet-valid", verdict: lab.Held, stoppedBy: []string{"validity-check"}, service: lab.ServiceDenied,
 			main: MatchRegexp(`^alice: tls: failed to verify certificate: x509: certificate has expired or is not yet valid: ` +
 				`current time \S+Z is before \S+Z, in the TLS handshake with pool01\.contoso\.com \(10\.0\.0\.11:5061\); plaintext fallback is off$`),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
 				presented("CN=pool01.contoso.com", issuing, "not yet valid certificate for pool01.contoso.com", badCert)},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/wrong-eku", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/wrong-eku", verdict: lab.Held, stoppedBy: []string{"chain-validation"}, service: lab.ServiceDenied,
 			main: refused("tls: failed to verify certificate: x509: certificate specifies an incompatible key usage"),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
 				ContainSubstring(", extended key usage clientAuth (certificate for pool01.contoso.com issued by Contoso Issuing CA 01 " +
 					"with extended key usage clientAuth, not serverAuth); " + strings.TrimSuffix(badCert, "$"))},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/tls-strip", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/tls-strip", verdict: lab.Held, stoppedBy: []string{"tls-only"}, service: lab.ServiceDenied,
 			main: MatchRegexp(`^alice: read tcp 10\.0\.0\.10:\d+->10\.0\.0\.11:5061: read: connection reset by peer, ` +
 				`in the TLS handshake with pool01\.contoso\.com \(10\.0\.0\.11:5061\); plaintext fallback is off$`),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
@@ -220,30 +238,33 @@ var _ = Describe("mitm family", func() {
 			compromises: []lab.CompromiseKind{lab.CompromiseCanary},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/version-downgrade", verdict: lab.Held, service: lab.ServiceDenied,
-			main: refused("remote error: tls: protocol version not supported"),
-			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),
+			name: "mitm/version-downgrade", verdict: lab.Held, stoppedBy: []string{"min-tls-version"}, service: lab.ServiceDenied,
+			main: Equal("alice: offered no version below TLS 1.2 (min-tls-version); mallory's endpoint failed: " +
+				"tls: client offered only unsupported versions: [304 303]"),
+			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing), refused("remote error: tls: protocol version not supported"),
 				Equal("mallory: intercepted alice's connection (10.0.0.10) to 10.0.0.11:5061 and answered as a TLS server; " +
 					"handshake failed: tls: client offered only unsupported versions: [304 303]")},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/rogue-gateway-self-signed", verdict: lab.Held, service: lab.ServiceDenied,
+			name: "mitm/rogue-gateway-self-signed", verdict: lab.Held, stoppedBy: []string{"chain-validation"}, service: lab.ServiceDenied,
 			main: refused("tls: failed to verify certificate: x509: certificate signed by unknown authority"),
 			lines: []types.GomegaMatcher{Equal("mallory: rogue gateway: alice's routing table sends 10.0.0.11/32 via 10.0.0.66 (mallory)"),
 				Equal(nothing), presented("CN=pool01.contoso.com", "CN=pool01.contoso.com", "self-signed certificate per SNI", badCert)},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/passthrough", verdict: lab.Held, service: lab.ServiceIntact,
-			main: MatchRegexp(`^mallory: 0 of 1 canary in [0-9.]+ (B|KiB) of relayed TLS ciphertext$`),
+			name: "mitm/passthrough", verdict: lab.Held, stoppedBy: []string{"tls-only"}, service: lab.ServiceIntact,
+			main: MatchRegexp(`^alice: sent only TLS 1\.3 records \(TLS_\w+\) through mallory, [0-9.]+ (B|KiB) relayed, whose keys she lacks$`),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(viaMallory),
 				Equal("mallory: intercepted alice's connection (10.0.0.10) to 10.0.0.11:5061 and relayed it untouched"),
+				MatchRegexp(`^mallory: 0 of 1 canary in [0-9.]+ (B|KiB) of relayed TLS ciphertext$`),
 				aliceRegistered},
 		}),
 		mitmEntry(mitmCase{
-			name: "mitm/arp-static-entries", verdict: lab.Held, service: lab.ServiceIntact,
-			main: MatchRegexp(`^mallory: ARP spoofing on contoso-lan failed: alice's ARP cache \(policy static-only\) still maps ` +
-				`10\.0\.0\.11 \(fe01\) to [0-9a-f:]{17}, fe01's own MAC$`),
-			lines: []types.GomegaMatcher{Equal(nothing), aliceRegistered, Equal(clientDelivered)},
+			name: "mitm/arp-static-entries", verdict: lab.Held, stoppedBy: []string{"arp-policy"}, service: lab.ServiceIntact,
+			main: MatchRegexp(`^alice: ARP cache \(policy static-only\) ignored mallory's claim that 10\.0\.0\.11 \(fe01\) is at ` +
+				`([0-9a-f:]{17}) \(static entry\); it still maps it to [0-9a-f:]{17}, fe01's own MAC$`),
+			lines: []types.GomegaMatcher{Equal(nothing), aliceRegistered, Equal(clientDelivered),
+				MatchRegexp(`^mallory: ARP spoofing on contoso-lan: claims every address of 10\.0\.0\.10, 10\.0\.0\.11 for her MAC [0-9a-f:]{17}$`)},
 		}),
 	)
 })
@@ -254,7 +275,7 @@ func runMITMParams(ctx SpecContext, p mitmParams, c mitmCase) lab.Result {
 	GinkgoHelper()
 	res := lab.Runner{}.Run(ctx, p.scenario())
 	checkMITM(res, c)
-	Expect(res.OK).To(Equal(res.Verdict == p.expected))
+	Expect(res.OK).To(Equal(lab.Matches(res.Verdict, res.StoppedBy, p.expected, p.stoppedBy)))
 	return res
 }
 
@@ -274,6 +295,7 @@ func (p mitmParams) with(change func(*lab.Defenses)) mitmParams {
 // off, the same attack on the same network comes out broken.
 var _ = Describe("mitm: the responsible defense does the work", func() {
 	broken := func(accept string) mitmCase {
+		// A defense switched off is never credited: the same attack breaks.
 		return mitmCase{verdict: lab.Broken, service: lab.ServiceIntact, main: decrypted,
 			lines:       []types.GomegaMatcher{Equal(viaMallory), Equal(accept)},
 			compromises: []lab.CompromiseKind{lab.CompromiseCanary, lab.CompromiseIdentity}}
@@ -331,7 +353,7 @@ var _ = Describe("mitm: the responsible defense does the work", func() {
 	It("arp-static-entries with ARP caches accepting any reply: mallory gets in position, then chain validation refuses her",
 		Label(string(lab.LabelARP)), func(ctx SpecContext) {
 			p := mitmARPStatic.with(func(d *lab.Defenses) { d.ARPPolicy = netsim.ARPAcceptAny })
-			runMITMParams(ctx, p, mitmCase{verdict: lab.Held, service: lab.ServiceDenied,
+			runMITMParams(ctx, p, mitmCase{verdict: lab.Held, stoppedBy: []string{"chain-validation"}, service: lab.ServiceDenied,
 				main:  refused("tls: failed to verify certificate: x509: certificate signed by unknown authority"),
 				lines: []types.GomegaMatcher{arpPoisoned, Equal(notReached)}})
 		})
@@ -344,12 +366,24 @@ var _ = Describe("mitm: the responsible defense does the work", func() {
 			runMITMParams(ctx, p, c)
 		})
 
-	It("passthrough with plaintext fallback allowed still sees only ciphertext: TLS end to end, not the switch, protects it",
+	// With fallback allowed alice still speaks TLS end to end, so mallory
+	// reads nothing, but the switch that would be credited is off: no
+	// defense was seen, and the run is inconclusive rather than held.
+	It("passthrough with plaintext fallback allowed: mallory reads nothing, but no defense that is on refused: error",
 		Label(string(lab.LabelPlaintext)), func(ctx SpecContext) {
 			p := mitmPassthrough.with(func(d *lab.Defenses) { d.TLSOnly = false })
-			runMITMParams(ctx, p, mitmCase{verdict: lab.Held, service: lab.ServiceIntact,
-				main:  MatchRegexp(`^mallory: 0 of 1 canary in [0-9.]+ (B|KiB) of relayed TLS ciphertext$`),
-				lines: []types.GomegaMatcher{Equal(viaMallory)}})
+			res := lab.Runner{}.Run(ctx, p.scenario())
+			Expect(res.Verdict).To(Equal(lab.Error))
+			Expect(res.Err).To(MatchError("inconclusive: no defense observed"))
+			Expect(res.Compromises).To(BeEmpty())
+			Expect(res.Evidence).To(ContainElement(Equal(viaMallory)))
+			Expect(res.Evidence).To(ContainElement(MatchRegexp(`^alice: sent only TLS 1\.3 records .* whose keys she lacks$`)))
+		})
+
+	It("mis-issued-hard-fail-blocked with soft-fail revocation: the unavailable status is accepted and mallory reads the canary",
+		Label(string(lab.LabelRevocation)), func(ctx SpecContext) {
+			p := mitmMisIssuedHardBlocked.with(func(d *lab.Defenses) { d.Revocation = pki.RevocationSoftFail })
+			runMITMParams(ctx, p, broken(accepted("CN=pool01.contoso.com", issuing)))
 		})
 })
 

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/pki"
@@ -30,6 +31,8 @@ type mtlsParams struct {
 	summary  string
 	story    string
 	expected lab.Verdict
+	// stoppedBy is the decisive defense when expected is held.
+	stoppedBy string
 	// defenses changes the hardened defaults (catalog variants and tests).
 	defenses func(*lab.Defenses)
 	// cert is the client certificate mallory presents (nil: none) and
@@ -63,9 +66,10 @@ var (
 			"canary, to bob@contoso.com. She presents no client certificate. fe02 requires and verifies one " +
 			"(ClientCertRequired): the handshake must fail with \"tls: client didn't provide a certificate\" " +
 			"and nothing from mallory may be delivered.",
-		expected: lab.Held,
-		cert:     func(*lab.Env, *lab.Contoso) (*tls.Certificate, string, error) { return nil, "", nil },
-		certText: "no client certificate",
+		expected:  lab.Held,
+		stoppedBy: lab.DefenseClientCertRequired,
+		cert:      func(*lab.Env, *lab.Contoso) (*tls.Certificate, string, error) { return nil, "", nil },
+		certText:  "no client certificate",
 	}
 	mtlsUntrustedCert = mtlsParams{
 		name:    "mtls/untrusted-client-cert",
@@ -76,8 +80,9 @@ var (
 			"holds, and tries to relay a forged MESSAGE from alice@contoso.com carrying a canary to " +
 			"bob@contoso.com. Chain validation must refuse the certificate (x509: unknown authority) and fe02 " +
 			"must deliver nothing from her.",
-		expected: lab.Held,
-		certText: "a self-signed certificate for fe01.contoso.com",
+		expected:  lab.Held,
+		stoppedBy: lab.DefenseChainValidation,
+		certText:  "a self-signed certificate for fe01.contoso.com",
 		cert: func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
 			src := attacker.SelfSigned(env.World.Now, "fe01.contoso.com")
 			cert, err := src.Certificate(&tls.ClientHelloInfo{ServerName: "fe01.contoso.com"})
@@ -93,9 +98,10 @@ var (
 			"connects to fe02's MTLS listener (10.0.0.12:5062) and relays a forged MESSAGE from " +
 			"alice@contoso.com carrying a canary to bob@contoso.com. The chain, name and revocation status are " +
 			"all good; only the trusted server list stands in the way, and fe02 must refuse fe99.",
-		expected: lab.Held,
-		cert:     mtlsInsiderCert,
-		certText: "fe99's valid server+client certificate from Contoso Issuing CA 01",
+		expected:  lab.Held,
+		stoppedBy: lab.DefenseTrustedServerList,
+		cert:      mtlsInsiderCert,
+		certText:  "fe99's valid server+client certificate from Contoso Issuing CA 01",
 	}
 	mtlsNotInTopologyListOff = mtlsParams{
 		name:    "mtls/not-in-topology-list-off",
@@ -120,8 +126,9 @@ var (
 			"it as a client certificate to fe02's MTLS listener (10.0.0.12:5062) and relays a forged MESSAGE " +
 			"from alice@contoso.com carrying a canary to bob@contoso.com. fe02 verifies client certificates " +
 			"for the clientAuth usage and must refuse it with the exact x509 reason.",
-		expected: lab.Held,
-		certText: "a certificate for fe01.contoso.com from Contoso Issuing CA 01 with serverAuth only",
+		expected:  lab.Held,
+		stoppedBy: lab.DefenseChainValidation,
+		certText:  "a certificate for fe01.contoso.com from Contoso Issuing CA 01 with serverAuth only",
 		cert: func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
 			ca := c.CA("contoso-issuing")
 			cred, err := ca.Issue(pki.CertRequest{DNSNames: []string{"fe01.contoso.com"}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
@@ -155,12 +162,20 @@ func mtlsFamily() []lab.Scenario {
 func (p mtlsParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: mtlsTopology(), Run: p.run,
+		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: mtlsTopology(), Run: p.run,
 	}
 }
 
 // run: mallory impersonates a Front End to fe02; then alice's own message
-// to bob shows whether the service still works.
+// to bob shows whether the service still works. Evidence, in order: fe02
+// accepting mallory's TCP connection (in position), the certificate she
+// presented (presented), how her forged MESSAGE ended, the service check,
+// and last either fe02 delivering the forgery (broken) or fe02's exact
+// refusal, credited to the defense that produced it.
+//
+// Under sabotage mallory never gets that far: proxy-refuses and
+// spoofer-silent keep her from dialling at all; proxy-hangs connects and
+// never sends a ClientHello, hanging up after the service check.
 func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 	c, err := mtlsTopology().Build(ctx, env, env.Defenses)
 	if err != nil {
@@ -171,47 +186,34 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 	if err != nil {
 		return err
 	}
+	insider := c.Host(mtlsInsider.Name)
 	forged := env.NewCanary("mallory")
-	res, err := attacker.ImpersonateMTLS(ctx, attacker.MTLSImpersonation{
-		Dial: c.Host(mtlsInsider.Name), Addr: mtlsTargetAddr, ServerName: mtlsTargetFQDN,
-		Certificate: cert, CertSource: desc,
-		Message: attacker.ForgedMessage{
-			From: "alice@contoso.com", To: mtlsVictim,
-			Body:    fmt.Sprintf("alice to %s: code word %s", mtlsVictim, forged),
-			ViaHost: mtlsInsider.FQDN(), ViaPort: 5062,
-		},
-		Now: env.World.Now,
-	})
-	if err != nil {
+	var (
+		res       attacker.ImpersonationResult
+		connected bool
+		hangUp    = func() {}
+	)
+	if env.Sabotage() == lab.SabotageNone {
+		if res, err = attacker.ImpersonateMTLS(ctx, attacker.MTLSImpersonation{
+			Dial: insider, Addr: mtlsTargetAddr, ServerName: mtlsTargetFQDN,
+			Certificate: cert, CertSource: desc,
+			Message: attacker.ForgedMessage{
+				From: "alice@contoso.com", To: mtlsVictim,
+				Body:    fmt.Sprintf("alice to %s: code word %s", mtlsVictim, forged),
+				ViaHost: mtlsInsider.FQDN(), ViaPort: 5062,
+			},
+			Now: env.World.Now,
+		}); err != nil {
+			return err
+		}
+		connected = res.Connected
+		noteImpersonation(env, res, desc)
+	} else if connected, hangUp, err = sabotagedDial(ctx, env, "mallory", insider, mtlsTargetFQDN, mtlsTargetAddr); err != nil {
 		return err
 	}
-	if res.Presented != nil {
-		env.Evidence.Notef("mallory", "presented %s (%s, issued by %s, extended key usage %s) to %s (%s)",
-			desc, res.Presented.Subject, res.Presented.Issuer, ekuList(res.Presented.ExtKeyUsage), mtlsTargetFQDN, mtlsTargetAddr)
-	} else {
-		env.Evidence.Notef("mallory", "presented no client certificate to %s (%s)", mtlsTargetFQDN, mtlsTargetAddr)
-	}
-	switch {
-	case res.Answered:
-		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s answered %d %s", mtlsVictim, res.Status, res.Reason)
-	default:
-		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s failed: %s", mtlsVictim, res.Err)
-	}
+	defer hangUp()
 
 	injected, accepted := findDelivery(c, mtlsTarget, forged)
-	var refusal sip.Rejection
-	refused := func(r sip.Rejection) bool {
-		return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == mtlsInsider.Addr.String()
-	}
-	if !accepted {
-		// fe02 records its refusal after sending the alert mallory reads.
-		waitFor(ctx, refusalWait, func() bool {
-			var ok bool
-			refusal, ok = findRejection(c, mtlsTarget, refused)
-			return ok
-		})
-	}
-
 	legit, _, legitErr := aliceSends(ctx, env, c, mtlsVictim)
 	if d, ok := findDelivery(c, mtlsTarget, legit); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
@@ -220,6 +222,7 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 		env.Evidence.SetService(lab.ServiceDenied)
 		env.Evidence.Notef("alice", "service check: the canary did not reach %s: %v", mtlsVictim, errOrNothing(legitErr))
 	}
+	hangUp()
 
 	if accepted {
 		peer := injected.Peer.Identity
@@ -231,12 +234,82 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 			injected.From, injected.To, peer, hostOnly(injected.Peer.Addr), injected.Peer.Transport, injected.Peer.Verified))
 		return nil
 	}
-	if refusal.Reason == "" {
+	if !connected {
+		return nil
+	}
+	refusal, ok := awaitInboundRejection(ctx, c, mtlsTarget, mtlsInsider.Addr)
+	if !ok {
 		noteRejections(env, c, mtlsTarget)
 		return fmt.Errorf("scenarios: %s: %s neither delivered mallory's MESSAGE nor recorded refusing it (%s)", p.name, mtlsTarget, res.Err)
 	}
 	noteRejection(env, refusal)
 	return nil
+}
+
+// noteImpersonation records how far an MTLS impersonation got: the
+// server accepting the TCP connection (in position), the certificate
+// presented once the attacker's handshake completed (presented) or that
+// none was, and how the forged MESSAGE ended.
+func noteImpersonation(env *lab.Env, res attacker.ImpersonationResult, desc string) {
+	if res.Connected {
+		env.Evidence.Reached("mallory", lab.MilestoneInPosition, "%s (%s) accepted her TCP connection from %v",
+			mtlsTargetFQDN, mtlsTargetAddr, res.Local)
+	}
+	switch {
+	case res.Presented != nil && res.Handshake.Completed:
+		env.Evidence.Reached("mallory", lab.MilestonePresented, "presented %s (%s, issued by %s, extended key usage %s) to %s (%s)",
+			desc, res.Presented.Subject, res.Presented.Issuer, ekuList(res.Presented.ExtKeyUsage), mtlsTargetFQDN, mtlsTargetAddr)
+	case res.Presented != nil:
+		env.Evidence.Notef("mallory", "did not get to present %s (%s) to %s (%s): %s",
+			desc, res.Presented.Subject, mtlsTargetFQDN, mtlsTargetAddr, res.Handshake.Err)
+	default:
+		env.Evidence.Notef("mallory", "presented no client certificate to %s (%s)", mtlsTargetFQDN, mtlsTargetAddr)
+	}
+	if res.Answered {
+		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s answered %d %s", mtlsVictim, res.Status, res.Reason)
+	} else {
+		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s failed: %s", mtlsVictim, res.Err)
+	}
+}
+
+// sabotagedDial is an impersonator under the run's sabotage, dialling
+// server (name, addr) from host as actor: under proxy-refuses and
+// spoofer-silent it never dials; under proxy-hangs it connects and never
+// sends its ClientHello, holding the connection until hangUp (which the
+// caller calls when it has seen what it needed) or ctx ends. It records
+// what it did, never as a step of the attack, and reports whether it
+// connected. hangUp is never nil.
+func sabotagedDial(ctx context.Context, env *lab.Env, actor string, host attacker.Dialer, name, addr string) (connected bool, hangUp func(), err error) {
+	hangUp = func() {}
+	if env.Sabotage() != lab.SabotageProxyHangs {
+		env.Evidence.Notef(actor, "sabotaged (%s): never dialled %s (%s)", env.Sabotage(), name, addr)
+		return false, hangUp, nil
+	}
+	conn, err := host.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		env.Evidence.Notef(actor, "sabotaged (%s): dialling %s (%s) failed: %v", env.Sabotage(), name, addr, err)
+		return false, hangUp, nil
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	env.Evidence.Notef(actor, "sabotaged (%s): connected to %s (%s) and never sent a ClientHello", env.Sabotage(), name, addr)
+	return true, sync.OnceFunc(func() { stop(); conn.Close() }), nil
+}
+
+// awaitInboundRejection waits for host to record its refusal of an
+// inbound connection from addr, which it does after sending its alert,
+// so possibly after the peer has its answer: an event, whose wait
+// refusalWait only bounds. It returns the first such refusal.
+func awaitInboundRejection(ctx context.Context, c *lab.Contoso, host string, addr netip.Addr) (sip.Rejection, bool) {
+	from := func(r sip.Rejection) bool {
+		return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == addr.String()
+	}
+	var refusal sip.Rejection
+	ok := waitFor(ctx, refusalWait, func() bool {
+		var found bool
+		refusal, found = findRejection(c, host, from)
+		return found
+	})
+	return refusal, ok
 }
 
 // ekuList names extended key usages, "any" when there are none.

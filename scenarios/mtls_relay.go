@@ -3,9 +3,9 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
-	"time"
 
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/sip"
@@ -21,7 +21,9 @@ type mtlsRelayParams struct {
 	summary  string
 	story    string
 	expected lab.Verdict
-	defenses func(*lab.Defenses)
+	// stoppedBy is the decisive defense when expected is held.
+	stoppedBy string
+	defenses  func(*lab.Defenses)
 }
 
 var mallorylanAddr = netip.MustParsePrefix("10.0.0.66/24")
@@ -36,20 +38,39 @@ var mtlsRelay = mtlsRelayParams{
 		"mallory, who answers with a self-signed certificate for fe02.contoso.com to read and alter the " +
 		"relayed MESSAGE. fe01 verifies its peer's chain: the handshake must fail with the exact x509 " +
 		"reason, mallory must read nothing, and the cost is availability (bob gets no message).",
-	expected: lab.Held,
+	expected:  lab.Held,
+	stoppedBy: lab.DefenseChainValidation,
 }
 
 func (p mtlsRelayParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
+		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
 	}
 }
 
 // run positions mallory between fe01 and fe02, waits until both ARP caches
-// are poisoned, has alice send her canary to bob, and records what each
-// side of mallory's proxy saw, whether fe02 delivered, and last what
-// mallory read.
+// are poisoned or refuse her claims, has alice send her canary to bob, and
+// records, in order: the spoofing (attempted), each cache's answer to it
+// (poisoned, or the arp-policy's refusal), the flows mallory saw, each
+// connection her proxy intercepted (in position; relayed when she carried
+// it on to fe02), fe01 accepting her certificate (broken), whether fe02
+// delivered (the service), what mallory read, and last fe01's refusal of
+// her certificate, credited to the defense that produced it.
+//
+// Nothing in it waits for time to pass: the position is an event (each
+// cache changed or refused), the relay's end is one (every intercepted
+// session ended), and refusalWait only bounds them. Once poisoned, fe01's
+// entry for fe02 stays so for the run: only an ARP message from fe02
+// could correct it, and fe02 sends none, since it talks to nobody it has
+// not already resolved (fe01 never reaches it; mallory's upstream
+// connection comes from 10.0.0.66, which fe02 learned from her own ARP
+// requests). The re-poisoning rounds (every attacker.DefaultARPInterval)
+// are a spoofer's habit, not what the outcome rests on.
+//
+// Sabotage: proxy-refuses and proxy-hangs break mallory's proxy
+// (sabotagedVictim); spoofer-silent sends no ARP at all, so fe01 relays
+// straight to fe02.
 func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 	c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
 	if err != nil {
@@ -66,7 +87,7 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 	// name fe01 asks for, and dials fe02 herself.
 	proxy, err := attacker.NewProxy(attacker.ProxyConfig{
 		Host: mallory, Port: lab.PortSIPMTLS, SIP: true,
-		Victim:   attacker.VictimTLS{Certs: attacker.SelfSigned(env.World.Now, "fe02.contoso.com"), KeyLogWriter: env.KeyLog},
+		Victim:   sabotagedVictim(env, attacker.VictimTLS{Certs: attacker.SelfSigned(env.World.Now, "fe02.contoso.com"), KeyLogWriter: env.KeyLog}),
 		Upstream: attacker.UpstreamTLS{},
 	})
 	if err != nil {
@@ -76,41 +97,47 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	defer proxy.Close()
-	arp, err := attacker.NewARPSpoofer(attacker.ARPSpoofConfig{NIC: nic, Victims: []netip.Addr{fe01, fe02}, Interval: 2 * time.Millisecond})
-	if err != nil {
-		return err
-	}
-	if err := arp.Start(ctx); err != nil {
-		return err
-	}
-	defer arp.Close()
-	if ok, state := waitPoisoned(ctx, c, nic, "fe01", "fe02"); !ok {
-		// A defense (static ARP entries) held mallory off the path: that
-		// is evidence, and alice's message still goes fe01 -> fe02.
-		env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan failed: %s", state)
+	var arp *attacker.ARPSpoofer
+	if !spooferSilent(env) {
+		if arp, err = attacker.NewARPSpoofer(attacker.ARPSpoofConfig{NIC: nic, Victims: []netip.Addr{fe01, fe02}}); err != nil {
+			return err
+		}
+		sctx, cancel := context.WithTimeout(ctx, refusalWait)
+		err := arp.Start(sctx)
+		cancel()
+		defer arp.Close()
+		if err != nil {
+			return fmt.Errorf("scenarios: mallory's ARP spoofing: %w", err)
+		}
+		env.Evidence.Reached("mallory", lab.MilestoneAttempted, "ARP spoofing on contoso-lan: tells fe01 that %v (fe02) is at her MAC %v, and fe02 that %v (fe01) is",
+			fe02, nic.MAC(), fe01)
+		noteRelayPosition(env, awaitRelayPosition(ctx, c, nic, "fe01", "fe02"))
 	}
 
 	canary, _, sendErr := aliceSends(ctx, env, c, mtlsVictim)
-	for _, pos := range arp.Report().Positions {
-		env.Evidence.Notef("mallory", "%v", pos)
+	if arp != nil {
+		for _, pos := range arp.Report().Positions {
+			env.Evidence.Notef("mallory", "%v", pos)
+		}
 	}
 	// The proxy records how each side ended as it happens, possibly after
-	// fe01 has its answer.
-	settled := func(s attacker.Session) bool {
-		return !s.End.IsZero() || s.VictimSide.Err != "" || s.UpstreamSide.Err != "" ||
-			(s.VictimSide.Completed && s.UpstreamSide.Completed)
-	}
+	// fe01 has its answer: wait for every session to end.
 	waitFor(ctx, refusalWait, func() bool {
-		for _, s := range proxy.Report(nil).Sessions {
-			if !settled(s) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(proxy.Sessions(), func(s attacker.Session) bool { return s.End.IsZero() })
 	})
 	rep := proxy.Report([]string{canary.Token})
 	for _, s := range rep.Sessions {
-		env.Evidence.Notef("mallory", "intercepted %v -> %v: %s", s.Victim, s.Dialled, describeSides(s))
+		line := fmt.Sprintf("intercepted %v -> %v: %s", s.Victim, s.Dialled, describeSides(s))
+		if sabotaged(s.VictimSide.Err) {
+			// Her own endpoint failed: no step of the attack.
+			env.Evidence.Notef("mallory", "%s", line)
+			continue
+		}
+		env.Evidence.Reached("mallory", lab.MilestoneInPosition, "%s", line)
+		if u := s.UpstreamSide; u.Completed && s.FromVictim > 0 {
+			env.Evidence.Reached("mallory", lab.MilestoneRelayed, "relayed %d B of fe01's plaintext to %v over her own %s connection",
+				s.FromVictim, s.Upstream, u.Version)
+		}
 	}
 	// fe01 finishing its MTLS handshake with mallory means it took her
 	// certificate for fe02's: an accepted identity, whether or not the
@@ -130,7 +157,8 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 		noteAnswer(env, "alice", "MESSAGE to "+mtlsVictim, sendErr)
 	}
 	env.Evidence.CanariesObtained("mallory", len(rep.Found), 1, fmt.Sprintf("%d B of plaintext SIP after terminating fe01's TLS", rep.CapturedBytes))
-	// Last, fe01's refusal of mallory, the defense's exact reason.
+	// Last, fe01's refusal of mallory, the defense's exact reason (fe01
+	// records it before answering alice).
 	if r, ok := findRejection(c, "fe01", func(r sip.Rejection) bool {
 		return r.Direction == sip.Outbound && r.Target == mtlsTargetFQDN
 	}); ok {
@@ -154,19 +182,54 @@ func describeSides(s attacker.Session) string {
 	return fmt.Sprintf("fe01's side %s; fe02's side %s", side(s.VictimSide), side(s.UpstreamSide))
 }
 
-// waitPoisoned waits, under a deadline, until the hosts a and b each map
-// the other's address to mallory's MAC. It reports whether they do and, when
-// not, what their caches say.
-func waitPoisoned(ctx context.Context, c *lab.Contoso, nic *netsim.NIC, a, b string) (bool, string) {
+// relayARPAnswer is how one host's ARP cache answered mallory's claim that
+// peer's address is at her MAC.
+type relayARPAnswer struct {
+	host, peer string
+	peerAddr   netip.Addr
+	policy     netsim.ARPPolicy
+	poisoned   bool               // the cache maps peerAddr to mallory's MAC
+	ignored    *netsim.ARPIgnored // the cache refused the claim; nil when it did not
+	mac        net.HardwareAddr   // what the cache maps peerAddr to
+}
+
+// awaitRelayPosition waits until each of the hosts a and b has answered
+// mallory's claim about the other's address: its cache maps it to her
+// MAC, or refused the claim (netsim's ARPIgnored: a static entry, an ARP
+// policy stricter than accept-any). Both are events; refusalWait only
+// bounds the wait. It returns what each cache says then, a's first.
+func awaitRelayPosition(ctx context.Context, c *lab.Contoso, nic *netsim.NIC, a, b string) []relayARPAnswer {
 	ha, hb := c.Host(a), c.Host(b)
-	mac := nic.MAC().String()
-	poisoned := func(h *netsim.Host, peer netip.Addr) bool {
-		m, ok := h.ARPTable()[peer]
-		return ok && m.String() == mac
+	mine := nic.MAC().String()
+	position := func(h, peer *netsim.Host) relayARPAnswer {
+		p := relayARPAnswer{host: h.Name(), peer: peer.Name(), peerAddr: peer.Addr(), policy: h.ARPPolicy(), mac: h.ARPTable()[peer.Addr()]}
+		p.poisoned = p.mac.String() == mine
+		for _, ig := range h.ARPIgnored() {
+			if ig.IP == p.peerAddr && ig.MAC.String() == mine {
+				p.ignored = &ig
+				break
+			}
+		}
+		return p
 	}
-	if waitFor(ctx, 2*time.Second, func() bool { return poisoned(ha, hb.Addr()) && poisoned(hb, ha.Addr()) }) {
-		return true, ""
+	answered := func(p relayARPAnswer) bool { return p.poisoned || p.ignored != nil }
+	waitFor(ctx, refusalWait, func() bool { return answered(position(ha, hb)) && answered(position(hb, ha)) })
+	return []relayARPAnswer{position(ha, hb), position(hb, ha)}
+}
+
+// noteRelayPosition records each cache's answer: poisoned, or the
+// arp-policy's refusal by the host that ignored mallory's claim.
+func noteRelayPosition(env *lab.Env, ps []relayARPAnswer) {
+	for _, p := range ps {
+		switch {
+		case p.poisoned:
+			env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: %s's ARP cache maps %v (%s) to her MAC", p.host, p.peerAddr, p.peer)
+		case p.ignored != nil:
+			env.Evidence.Refused(p.host, lab.DefenseARPPolicy, "ARP cache (policy %v) ignored mallory's claim that %v (%s) is at %v (%s); it still maps it to %v",
+				p.policy, p.peerAddr, p.peer, p.ignored.MAC, p.ignored.Reason, p.mac)
+		default:
+			env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: no claim of hers reached %s's ARP cache (policy %v), which maps %v (%s) to %v",
+				p.host, p.policy, p.peerAddr, p.peer, p.mac)
+		}
 	}
-	return false, fmt.Sprintf("%s's ARP cache (policy %v) maps %v to %v, %s's maps %v to %v; mallory's MAC is %v",
-		a, ha.ARPPolicy(), hb.Addr(), ha.ARPTable()[hb.Addr()], b, ha.Addr(), hb.ARPTable()[ha.Addr()], mac)
 }

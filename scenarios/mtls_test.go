@@ -1,11 +1,15 @@
 package scenarios
 
 import (
+	"errors"
+	"regexp"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
 )
 
 // familyCase is what one attack scenario must produce as the catalog
@@ -71,63 +75,110 @@ const (
 		"sent by alice@contoso.com, path 10.0.0.10 > fe01.contoso.com"
 	mtlsInjected = "fe02: accepted an injected message: MESSAGE from alice@contoso.com to bob@contoso.com carrying mallory's canary, " +
 		"relayed by fe99.contoso.com from 10.0.0.99 (MTLS verified: true)"
+	fe99Cert = "fe99's own enterprise certificate (CN=fe99.contoso.com,O=Contoso, issued by CN=Contoso Issuing CA 01,O=Contoso, " +
+		"extended key usage serverAuth,clientAuth) to fe02.contoso.com (10.0.0.12:5062)"
 )
 
 func inbound(reason string) string {
 	return "fe02: " + reason + ", in the inbound handshake from 10.0.0.99 on the mtls listener"
 }
 
+// mtlsConnected matches mallory's position: fe02 accepted her connection.
+var mtlsConnected = MatchRegexp(`^mallory: fe02\.contoso\.com \(10\.0\.0\.12:5062\) accepted her TCP connection from 10\.0\.0\.99:\d+$`)
+
+// forgedFailed is how mallory's forged MESSAGE ended: the alert fe02 sent.
+func forgedFailed(alert string) string {
+	return "mallory: forged MESSAGE from alice@contoso.com to bob@contoso.com failed: remote error: tls: " + alert
+}
+
+// The relay's lines: mallory's MAC depends on how many NICs the topology
+// made before hers.
+var (
+	relaySpoofing = MatchRegexp(`^mallory: ARP spoofing on contoso-lan: tells fe01 that 10\.0\.0\.12 \(fe02\) is at her MAC ([0-9a-f]{2}:){5}[0-9a-f]{2}, ` +
+		`and fe02 that 10\.0\.0\.11 \(fe01\) is$`)
+	relayPoisonedFE01 = "mallory: ARP spoofing on contoso-lan: fe01's ARP cache maps 10.0.0.12 (fe02) to her MAC"
+	relayPoisonedFE02 = "mallory: ARP spoofing on contoso-lan: fe02's ARP cache maps 10.0.0.11 (fe01) to her MAC"
+	relayFlowFE01     = MatchRegexp(`^mallory: 10\.0\.0\.11 -> 10\.0\.0\.12 intercepted \(\d+ frames\)$`)
+	relayNoFlowFE02   = "mallory: 10.0.0.12 -> 10.0.0.11 not intercepted"
+	relayRefusal      = "fe01: tls: failed to verify certificate: x509: certificate signed by unknown authority, " +
+		"in the outbound handshake with fe02.contoso.com (10.0.0.12:5062)"
+)
+
 var _ = Describe("mtls family", func() {
-	DescribeTable("mallory connects to fe02's MTLS port", runFamilyCase,
-		familyEntry(familyCase{
-			name: "mtls/no-client-cert", verdict: lab.Held, service: lab.ServiceIntact,
+	DescribeTable("mallory connects to fe02's MTLS port", runCase,
+		scenarioEntry(scenarioCase{
+			name: "mtls/no-client-cert", verdict: lab.Held, stoppedBy: []string{lab.DefenseClientCertRequired}, service: lab.ServiceIntact,
 			main: Equal(inbound("tls: client didn't provide a certificate")),
-			lines: []types.GomegaMatcher{
-				Equal("mallory: forged MESSAGE from alice@contoso.com to bob@contoso.com failed: remote error: tls: certificate required"),
+			evidence: []types.GomegaMatcher{
+				mtlsConnected,
+				Equal("mallory: presented no client certificate to fe02.contoso.com (10.0.0.12:5062)"),
+				Equal(forgedFailed("certificate required")),
 				Equal(mtlsServiceCheck),
+				Equal(inbound("tls: client didn't provide a certificate")),
 			},
 		}),
-		familyEntry(familyCase{
-			name: "mtls/untrusted-client-cert", verdict: lab.Held, service: lab.ServiceIntact,
+		scenarioEntry(scenarioCase{
+			name: "mtls/untrusted-client-cert", verdict: lab.Held, stoppedBy: []string{lab.DefenseChainValidation}, service: lab.ServiceIntact,
 			main: Equal(inbound("tls: failed to verify certificate: x509: certificate signed by unknown authority")),
-			lines: []types.GomegaMatcher{
-				HavePrefix("mallory: presented a self-signed certificate (CN=fe01.contoso.com, issued by CN=fe01.contoso.com"),
+			evidence: []types.GomegaMatcher{
+				mtlsConnected,
+				Equal("mallory: presented a self-signed certificate (CN=fe01.contoso.com, issued by CN=fe01.contoso.com, " +
+					"extended key usage serverAuth) to fe02.contoso.com (10.0.0.12:5062)"),
+				Equal(forgedFailed("unknown certificate authority")),
 				Equal(mtlsServiceCheck),
+				Equal(inbound("tls: failed to verify certificate: x509: certificate signed by unknown authority")),
 			},
 		}),
-		familyEntry(familyCase{
-			name: "mtls/not-in-topology", verdict: lab.Held, service: lab.ServiceIntact,
+		scenarioEntry(scenarioCase{
+			name: "mtls/not-in-topology", verdict: lab.Held, stoppedBy: []string{lab.DefenseTrustedServerList}, service: lab.ServiceIntact,
 			main: Equal(inbound("MTLS peer fe99.contoso.com is not in the trusted server list")),
-			lines: []types.GomegaMatcher{
-				Equal("mallory: forged MESSAGE from alice@contoso.com to bob@contoso.com failed: remote error: tls: bad certificate"),
+			evidence: []types.GomegaMatcher{
+				mtlsConnected,
+				Equal("mallory: presented " + fe99Cert),
+				Equal(forgedFailed("bad certificate")),
 				Equal(mtlsServiceCheck),
+				Equal(inbound("MTLS peer fe99.contoso.com is not in the trusted server list")),
 			},
 		}),
-		familyEntry(familyCase{
+		scenarioEntry(scenarioCase{
 			name: "mtls/not-in-topology-list-off", verdict: lab.Broken, service: lab.ServiceIntact,
 			main: Equal(mtlsInjected),
-			lines: []types.GomegaMatcher{
+			evidence: []types.GomegaMatcher{
+				mtlsConnected,
+				Equal("mallory: presented " + fe99Cert),
 				Equal("mallory: forged MESSAGE from alice@contoso.com to bob@contoso.com answered 200 OK"),
-				Equal("fe02: delivered the canary to bob@contoso.com from verified MTLS peer fe99.contoso.com (10.0.0.99), sent by alice@contoso.com, path fe99.contoso.com"),
-			},
-			kinds: []lab.CompromiseKind{lab.CompromiseInjection},
-		}),
-		familyEntry(familyCase{
-			name: "mtls/missing-client-auth-eku", verdict: lab.Held, service: lab.ServiceIntact,
-			main: Equal(inbound("tls: failed to verify certificate: x509: certificate specifies an incompatible key usage")),
-			lines: []types.GomegaMatcher{
-				ContainSubstring("extended key usage serverAuth) to fe02.contoso.com (10.0.0.12:5062)"),
 				Equal(mtlsServiceCheck),
+				Equal("fe02: delivered the canary to bob@contoso.com from verified MTLS peer fe99.contoso.com (10.0.0.99), sent by alice@contoso.com, path fe99.contoso.com"),
+				Equal(mtlsInjected),
+			},
+			compromises: []lab.CompromiseKind{lab.CompromiseInjection},
+		}),
+		scenarioEntry(scenarioCase{
+			name: "mtls/missing-client-auth-eku", verdict: lab.Held, stoppedBy: []string{lab.DefenseChainValidation}, service: lab.ServiceIntact,
+			main: Equal(inbound("tls: failed to verify certificate: x509: certificate specifies an incompatible key usage")),
+			evidence: []types.GomegaMatcher{
+				mtlsConnected,
+				Equal("mallory: presented a certificate Contoso Issuing CA 01 issued with serverAuth only (CN=fe01.contoso.com, " +
+					"issued by CN=Contoso Issuing CA 01,O=Contoso, extended key usage serverAuth) to fe02.contoso.com (10.0.0.12:5062)"),
+				Equal(forgedFailed("bad certificate")),
+				Equal(mtlsServiceCheck),
+				Equal(inbound("tls: failed to verify certificate: x509: certificate specifies an incompatible key usage")),
 			},
 		}),
-		familyEntry(familyCase{
-			name: "mtls/relay-between-front-ends", verdict: lab.Held, service: lab.ServiceDenied,
-			main: Equal("fe01: tls: failed to verify certificate: x509: certificate signed by unknown authority, " +
-				"in the outbound handshake with fe02.contoso.com (10.0.0.12:5062)"),
-			lines: []types.GomegaMatcher{
-				Equal("mallory: 0 of 1 canary in 0 B of plaintext SIP after terminating fe01's TLS"),
-				MatchRegexp(`^mallory: 10\.0\.0\.11 -> 10\.0\.0\.12 intercepted \(\d+ frames\)$`),
+		scenarioEntry(scenarioCase{
+			name: "mtls/relay-between-front-ends", verdict: lab.Held, stoppedBy: []string{lab.DefenseChainValidation}, service: lab.ServiceDenied,
+			main: Equal(relayRefusal),
+			evidence: []types.GomegaMatcher{
+				relaySpoofing,
+				Equal(relayPoisonedFE01),
+				Equal(relayPoisonedFE02),
+				relayFlowFE01,
+				Equal(relayNoFlowFE02),
 				MatchRegexp(`^mallory: intercepted 10\.0\.0\.11:\d+ -> 10\.0\.0\.12:5062: fe01's side failed: remote error: tls: bad certificate; fe02's side not reached$`),
+				Equal("alice: MESSAGE to bob@contoso.com answered 502 Bad Gateway: fe01: tls: failed to verify certificate: " +
+					"x509: certificate signed by unknown authority"),
+				Equal("mallory: 0 of 1 canary in 0 B of plaintext SIP after terminating fe01's TLS"),
+				Equal(relayRefusal),
 			},
 		}),
 	)
@@ -137,8 +188,9 @@ var _ = Describe("mtls family", func() {
 			p.defenses = f
 			return p.scenario()
 		}
-		It("client certificate not required: the trusted server list still refuses a peer without a name (held)", func(ctx SpecContext) {
+		It("client certificate not required: the trusted server list still refuses a peer without a name (held by trusted-server-list)", func(ctx SpecContext) {
 			res := runFlipped(ctx, flip(mtlsNoClientCert, func(d *lab.Defenses) { d.ClientCertRequired = false }), lab.Held, lab.ServiceIntact)
+			Expect(res.StoppedBy).To(Equal([]string{lab.DefenseTrustedServerList}))
 			Expect(res.MainEvidence()).To(Equal(inbound("MTLS peer presented no certificate, so it cannot be matched against the trusted server list")))
 		})
 		It("client certificate not required and no trusted server list: fe02 takes mallory's message without one (broken)", func(ctx SpecContext) {
@@ -161,15 +213,84 @@ var _ = Describe("mtls family", func() {
 			res := runFlipped(ctx, flip(mtlsMissingClientAuth, func(d *lab.Defenses) { d.ChainValidation = false }), lab.Broken, lab.ServiceIntact)
 			Expect(res.Compromises[0].Kind).To(Equal(lab.CompromiseInjection))
 		})
-		// fe01 taking mallory's certificate is the compromise; whether the
-		// relay then also carries the canary depends on mallory keeping both
-		// directions of her ARP position through the exchange.
-		It("chain validation off: fe01 accepts mallory as fe02 (broken)", func(ctx SpecContext) {
+		It("chain validation off: fe01 accepts mallory as fe02, and she relays its MESSAGE (broken)", func(ctx SpecContext) {
 			p := mtlsRelay
 			p.defenses = func(d *lab.Defenses) { d.ChainValidation = false }
 			res := runFlipped(ctx, p.scenario(), lab.Broken, lab.ServiceDenied)
+			Expect(res.Compromises).To(HaveLen(2))
 			Expect(res.Compromises[0].Kind).To(Equal(lab.CompromiseIdentity))
-			Expect(res.MainEvidence()).To(HavePrefix("fe01: accepted"))
+			Expect(res.Compromises[1].Kind).To(Equal(lab.CompromiseCanary))
+			Expect(res.MainEvidence()).To(Equal(`fe01: accepted the attacker as "fe02.contoso.com": completed the MTLS handshake with ` +
+				`mallory's certificate CN=fe02.contoso.com (issuer CN=fe02.contoso.com)`))
+			Expect(res.Evidence).To(ContainElements(
+				MatchRegexp(`^mallory: intercepted 10\.0\.0\.11:\d+ -> 10\.0\.0\.12:5062: fe01's side TLS 1\.3 established; fe02's side TLS 1\.3 established$`),
+				MatchRegexp(`^mallory: relayed \d+ B of fe01's plaintext to 10\.0\.0\.12:5062 over her own TLS 1\.3 connection$`),
+				MatchRegexp(`^mallory: 1 of 1 canary in \d+ B of plaintext SIP after terminating fe01's TLS$`),
+			))
 		})
+		It("static ARP entries: fe01 and fe02 ignore mallory's claims, and fe01 relays straight to fe02 (held by arp-policy)", Label(string(lab.LabelARP)), func(ctx SpecContext) {
+			p := mtlsRelay
+			p.defenses = func(d *lab.Defenses) { d.ARPPolicy = netsim.ARPStaticOnly }
+			res := runFlipped(ctx, p.scenario(), lab.Held, lab.ServiceIntact)
+			Expect(res.StoppedBy).To(Equal([]string{lab.DefenseARPPolicy}))
+			claim := func(host, peer, addr string) types.GomegaMatcher {
+				return MatchRegexp(`^%s: ARP cache \(policy static-only\) ignored mallory's claim that %s \(%s\) is at ([0-9a-f]{2}:){5}[0-9a-f]{2} `+
+					`\(static entry\); it still maps it to ([0-9a-f]{2}:){5}[0-9a-f]{2}$`, host, regexp.QuoteMeta(addr), peer)
+			}
+			Expect(res.Evidence).To(HaveExactElements(
+				relaySpoofing,
+				claim("fe01", "fe02", "10.0.0.12"),
+				claim("fe02", "fe01", "10.0.0.11"),
+				Equal("mallory: 10.0.0.11 -> 10.0.0.12 not intercepted"),
+				Equal(relayNoFlowFE02),
+				Equal(feToFEDelivered),
+				Equal("mallory: 0 of 1 canary in 0 B of plaintext SIP after terminating fe01's TLS"),
+			))
+			Expect(res.MainEvidence()).To(claim("fe01", "fe02", "10.0.0.12"))
+		})
+	})
+
+	// The relay's outcome rests on events (each ARP cache answering
+	// mallory's claim, every intercepted session ending), never on how
+	// long anything took: concurrent runs, each in its own World and
+	// competing for the CPU, all come out alike.
+	It("mtls/relay-between-front-ends comes out the same in 16 concurrent runs", Label(string(lab.LabelMTLS), string(lab.LabelARP)), func(ctx SpecContext) {
+		s, err := Catalog().Lookup("mtls/relay-between-front-ends")
+		Expect(err).NotTo(HaveOccurred())
+		runs := make([]lab.Scenario, 16)
+		for i := range runs {
+			runs[i] = s
+		}
+		for _, res := range (lab.Runner{Parallel: len(runs)}).RunAll(ctx, runs) {
+			Expect(res.Outcome()).To(Equal("held (chain-validation)"), "evidence %q", res.Evidence)
+			Expect(res.StoppedBy).To(Equal([]string{lab.DefenseChainValidation}))
+			Expect(res.Service).To(Equal(lab.ServiceDenied))
+			Expect(res.MainEvidence()).To(Equal(relayRefusal))
+		}
+	})
+
+	// A sabotaged impersonator never reaches fe02's handshake: it does not
+	// dial (proxy-refuses, spoofer-silent) or dials and never sends its
+	// ClientHello (proxy-hangs), and the run is inconclusive.
+	It("a sabotaged impersonator is inconclusive", Label(string(lab.LabelMTLS), "sabotage"), func(ctx SpecContext) {
+		for _, sab := range lab.Sabotages() {
+			res := lab.Runner{Sabotage: sab}.Run(ctx, mtlsNotInTopology.scenario())
+			var inc *lab.InconclusiveError
+			Expect(errors.As(res.Err, &inc)).To(BeTrue(), "%s: %s %v", sab, res.Verdict, res.Err)
+			Expect(inc.Reason).To(Equal(lab.ReasonNotCarriedOut))
+			Expect(res.Service).To(Equal(lab.ServiceIntact))
+			if sab == lab.SabotageProxyHangs {
+				Expect(res.Evidence).To(HaveExactElements(
+					Equal("mallory: sabotaged (proxy-hangs): connected to fe02.contoso.com (10.0.0.12:5062) and never sent a ClientHello"),
+					Equal(mtlsServiceCheck),
+					Equal(inbound("EOF")),
+				))
+				continue
+			}
+			Expect(res.Evidence).To(HaveExactElements(
+				Equal("mallory: sabotaged ("+string(sab)+"): never dialled fe02.contoso.com (10.0.0.12:5062)"),
+				Equal(mtlsServiceCheck),
+			))
+		}
 	})
 })

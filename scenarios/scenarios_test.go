@@ -10,8 +10,11 @@ import (
 
 // scenarioCase is what one catalog scenario must produce when run.
 type scenarioCase struct {
-	name        string
-	verdict     lab.Verdict
+	name    string
+	verdict lab.Verdict
+	// stoppedBy is, for held, every defense seen refusing, in order: the
+	// first is the decisive one and must be the scenario's StoppedBy.
+	stoppedBy   []string
 	service     lab.Availability
 	main        types.GomegaMatcher   // Result.MainEvidence
 	evidence    []types.GomegaMatcher // every evidence line, in order
@@ -53,6 +56,12 @@ func runCase(ctx SpecContext, c scenarioCase) {
 	Expect(res.Verdict).To(Equal(c.verdict), "evidence: %q", res.Evidence)
 	Expect(res.Expected).To(Equal(c.verdict), "the catalog's expectation")
 	Expect(res.OK).To(BeTrue())
+	if len(c.stoppedBy) == 0 {
+		Expect(res.StoppedBy).To(BeEmpty(), "evidence: %q", res.Evidence)
+	} else {
+		Expect(res.StoppedBy).To(Equal(c.stoppedBy), "evidence: %q", res.Evidence)
+		Expect(res.ExpectedStoppedBy).To(Equal(c.stoppedBy[0]), "the catalog's decisive defense")
+	}
 	Expect(res.Service).To(Equal(c.service))
 	Expect(res.MainEvidence()).To(c.main)
 	Expect(res.Evidence).To(HaveExactElements(toAny(c.evidence)...))
@@ -103,19 +112,37 @@ var _ = Describe("catalog", func() {
 	})
 })
 
+// tls13Suite matches any TLS 1.3 cipher suite (which one depends on the
+// CPU's AES support).
+const tls13Suite = `(TLS_AES_128_GCM_SHA256|TLS_AES_256_GCM_SHA384|TLS_CHACHA20_POLY1305_SHA256)`
+
+// officeCaptured matches the eavesdropper's position: the frames it
+// captured of alice's two connections to pool01 on port.
+func officeCaptured(port int) types.GomegaMatcher {
+	return MatchRegexp(`^eavesdropper: captured [0-9]+ frames of alice's 2 connections to pool01 \(10\.0\.0\.20:%d\)$`, port)
+}
+
+// officeTLSOnly matches the refusal the eavesdropper met on the office
+// LAN: alice's two connections carried only TLS records.
+var officeTLSOnly = MatchRegexp(`^alice: sent and received only TLS records on 2 connections to pool01 \(10\.0\.0\.20:5061\), ` +
+	`TLS 1\.3 ` + tls13Suite + `; the eavesdropper holds no key for them$`)
+
 var _ = Describe("eavesdrop family", func() {
 	DescribeTable("a passive listener on the office LAN", runCase,
 		scenarioEntry(scenarioCase{
-			name:    "eavesdrop/tls",
-			verdict: lab.Held,
-			service: lab.ServiceIntact,
-			main:    canaryLine(0, 2),
+			name:      "eavesdrop/tls",
+			verdict:   lab.Held,
+			stoppedBy: []string{lab.DefenseTLSOnly},
+			service:   lab.ServiceIntact,
+			main:      officeTLSOnly,
 			evidence: []types.GomegaMatcher{
 				Equal("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5061) over TLS 1.3, " +
 					"certificate verified to Contoso Enterprise Root CA"),
 				Equal("pool01: received 2 of 2 messages"),
+				officeCaptured(5061),
 				tlsFact,
 				tlsFact,
+				officeTLSOnly,
 				canaryLine(0, 2),
 			},
 		}),
@@ -127,6 +154,7 @@ var _ = Describe("eavesdrop family", func() {
 			evidence: []types.GomegaMatcher{
 				Equal("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5060) over plain TCP"),
 				Equal("pool01: received 2 of 2 messages"),
+				officeCaptured(5060),
 				Equal("eavesdropper: no TLS handshake in 4 TCP stream directions"),
 				canaryLine(2, 2),
 			},
@@ -137,32 +165,42 @@ var _ = Describe("eavesdrop family", func() {
 
 // Flipping a defense in a scenario's declaration, without touching its
 // expectation, must flip the verdict: the verdict is decided from what the
-// run observed, never from what the catalog expects.
+// run observed, never from what the catalog expects. The office LAN's
+// transport follows the run's tls-only switch.
 var _ = Describe("verdicts follow evidence, not expectations", func() {
-	It("eavesdrop/tls run with TLS switched off comes out broken, though it still expects held",
+	It("eavesdrop/tls run with tls-only off talks plain TCP and comes out broken, though it still expects held",
 		Label(string(lab.LabelEavesdrop), string(lab.LabelPlaintext), string(lab.LabelMisconfig)),
 		func(ctx SpecContext) {
 			p := eavesdropTLS
-			p.tls = false
+			p.defenses = func(d *lab.Defenses) { d.TLSOnly = false }
 			s := p.scenario()
 			Expect(s.Name).To(Equal("eavesdrop/tls"))
 			Expect(s.Expected).To(Equal(lab.Held))
+			Expect(s.StoppedBy).To(Equal(lab.DefenseTLSOnly))
 
 			res := lab.Runner{}.Run(ctx, s)
 
 			Expect(res.Err).NotTo(HaveOccurred())
 			Expect(res.Verdict).To(Equal(lab.Broken))
+			Expect(res.StoppedBy).To(BeEmpty())
+			Expect(res.Refusals).To(BeEmpty())
 			Expect(res.OK).To(BeFalse())
 			Expect(res.MainEvidence()).To(canaryLine(2, 2))
-			Expect(res.Evidence).To(ContainElement("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5060) over plain TCP"))
+			Expect(res.Evidence).To(HaveExactElements(
+				Equal("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5060) over plain TCP"),
+				Equal("pool01: received 2 of 2 messages"),
+				officeCaptured(5060),
+				Equal("eavesdropper: no TLS handshake in 4 TCP stream directions"),
+				canaryLine(2, 2),
+			))
 			Expect(lab.Summarize([]lab.Result{res})).To(Equal(lab.Summary{Total: 1, Differed: 1}))
 		})
 
-	It("eavesdrop/plaintext run with TLS switched on comes out held, though it still expects broken",
+	It("eavesdrop/plaintext run with tls-only on talks TLS and comes out held by tls-only, though it still expects broken",
 		Label(string(lab.LabelEavesdrop), string(lab.LabelTLS)),
 		func(ctx SpecContext) {
 			p := eavesdropPlaintext
-			p.tls = true
+			p.defenses = nil
 			s := p.scenario()
 			Expect(s.Expected).To(Equal(lab.Broken))
 
@@ -170,9 +208,20 @@ var _ = Describe("verdicts follow evidence, not expectations", func() {
 
 			Expect(res.Err).NotTo(HaveOccurred())
 			Expect(res.Verdict).To(Equal(lab.Held))
+			Expect(res.StoppedBy).To(Equal([]string{lab.DefenseTLSOnly}))
 			Expect(res.OK).To(BeFalse())
 			Expect(res.Compromises).To(BeEmpty())
-			Expect(res.MainEvidence()).To(canaryLine(0, 2))
+			Expect(res.MainEvidence()).To(officeTLSOnly)
+			Expect(res.Evidence).To(HaveExactElements(
+				Equal("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5061) over TLS 1.3, "+
+					"certificate verified to Contoso Enterprise Root CA"),
+				Equal("pool01: received 2 of 2 messages"),
+				officeCaptured(5061),
+				tlsFact,
+				tlsFact,
+				officeTLSOnly,
+				canaryLine(0, 2),
+			))
 			Expect(lab.Summarize([]lab.Result{res})).To(Equal(lab.Summary{Total: 1, Differed: 1}))
 		})
 })

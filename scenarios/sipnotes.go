@@ -97,8 +97,12 @@ func noteRejections(env *lab.Env, c *lab.Contoso, hosts ...string) {
 // failed to verify certificate: x509: certificate signed by unknown
 // authority, in the outbound handshake with sip.fabrikam.com
 // (203.0.113.20:5061)".
+//
+// A cause that ClassifyRefusal names (an x509 error, the trusted server
+// list, a federation policy) is recorded as that defense's refusal by the
+// server; any other (a time-out, a reset) is only a note.
 func noteRejection(env *lab.Env, r sip.Rejection) {
-	env.Evidence.Notef("", "%s, %s", r.Reason, rejectionContext(r))
+	env.Evidence.NoteFailure(r.Node, r.Err, "%s, %s", strings.TrimPrefix(r.Reason, r.Node+": "), rejectionContext(r))
 }
 
 func rejectionContext(r sip.Rejection) string {

@@ -74,9 +74,13 @@ func newRoot(st *state) *cobra.Command {
 		Long: `tlslab runs attack scenarios against a simulated enterprise SIP deployment
 (clients, Front End pools, Edge servers, federated partners) and judges each one
 from what it observed: "broken" when the attacker demonstrably got what it
-wanted (a planted canary, an accepted identity, an accepted injected message),
-"held" when it did not, "error" when the scenario could not be carried out.
-The expected verdict is compared only afterwards.
+wanted (a planted canary, an accepted identity, an accepted injected message);
+"held (DEFENSE)" when the attack was carried out and a defense that is on was
+seen refusing it, the decisive defense named; "passed" when a baseline without
+an attacker delivered its canary; "error" when the scenario could not be
+carried out or the evidence was inconclusive (the attack was not carried out,
+no defense was seen refusing it). The expected outcome, a held one with its
+decisive defense, is compared only afterwards.
 
 Exit status: 0 when every verdict matches its expectation, 1 when any differs
 or errors, 2 for usage errors.`,

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,24 +21,35 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// fakeCatalog holds tiny scenarios that only record evidence.
+// fakeCatalog holds tiny scenarios that only record evidence: a baseline
+// that delivers its canary, an eavesdropper that tls-only stops (and that
+// reads the canary when tls-only is off), and one that reads it in
+// plaintext.
 func fakeCatalog() lab.Catalog {
 	return lab.Catalog{
 		{
 			Name: "baseline/tls", Labels: []lab.Label{lab.LabelBaseline, lab.LabelTLS},
-			Summary: "alice talks to her pool; nobody attacks", Expected: lab.Held,
+			Summary: "alice talks to her pool; nobody attacks", Expected: lab.Passed,
 			Run: func(ctx context.Context, env *lab.Env) error {
 				env.Evidence.Notef("alice", "registered with pool01.contoso.com")
+				env.Evidence.Delivered("bob", "received alice's canary")
 				env.Evidence.SetService(lab.ServiceIntact)
 				return nil
 			},
 		},
 		{
 			Name: "eavesdrop/tls", Labels: []lab.Label{lab.LabelEavesdrop, lab.LabelTLS},
-			Summary: "a passive listener sees only ciphertext", Expected: lab.Held,
+			Summary: "a passive listener sees only ciphertext", Attacker: "eavesdropper on contoso-lan",
+			Expected: lab.Held, StoppedBy: lab.DefenseTLSOnly,
 			Run: func(ctx context.Context, env *lab.Env) error {
 				c := env.NewCanary("alice")
-				found := lab.FindCanaries([]byte("ciphertext"), []lab.Canary{c})
+				env.Evidence.Reached("eavesdropper", lab.MilestoneInPosition, "captured alice's connection to 10.0.0.20:5061")
+				payload := "MESSAGE ... " + c.Token
+				if env.Defenses.TLSOnly {
+					env.Evidence.Refused("alice", lab.DefenseTLSOnly, "sent only TLS application data records")
+					payload = "ciphertext"
+				}
+				found := lab.FindCanaries([]byte(payload), []lab.Canary{c})
 				env.Evidence.CanariesObtained("eavesdropper", len(found), 1, lab.FormatBytes(9318)+" of captured TCP payload")
 				env.Evidence.SetService(lab.ServiceIntact)
 				return nil
@@ -45,7 +57,7 @@ func fakeCatalog() lab.Catalog {
 		},
 		{
 			Name: "eavesdrop/plaintext", Labels: []lab.Label{lab.LabelEavesdrop, lab.LabelPlaintext},
-			Summary: "without TLS the listener reads the IM", Expected: lab.Broken,
+			Summary: "without TLS the listener reads the IM", Attacker: "eavesdropper on contoso-lan", Expected: lab.Broken,
 			Run: func(ctx context.Context, env *lab.Env) error {
 				c := env.NewCanary("alice")
 				found := lab.FindCanaries([]byte("MESSAGE ... "+c.Token), []lab.Canary{c})
@@ -60,7 +72,8 @@ func fakeCatalog() lab.Catalog {
 func withMismatch() lab.Catalog {
 	return append(fakeCatalog(), lab.Scenario{
 		Name: "mitm/arp-tls", Labels: []lab.Label{lab.LabelMITM, lab.LabelARP},
-		Summary: "claims to hold but the victim accepts mallory", Expected: lab.Held,
+		Summary: "claims to hold but the victim accepts mallory", Attacker: "mallory on contoso-lan",
+		Expected: lab.Held, StoppedBy: lab.DefenseHostnameCheck,
 		Run: func(ctx context.Context, env *lab.Env) error {
 			env.Evidence.IdentityAccepted("alice", "pool01.contoso.com", "no hostname check")
 			return nil
@@ -68,12 +81,39 @@ func withMismatch() lab.Catalog {
 	})
 }
 
-// withTopology adds a scenario declaring the contoso preset with an
+// withWrongDefense adds a scenario held by another defense than the one it
+// declares, and one whose attack is never carried out.
+func withWrongDefense() lab.Catalog {
+	return append(fakeCatalog(),
+		lab.Scenario{
+			Name: "mitm/self-signed", Labels: []lab.Label{lab.LabelMITM, lab.LabelTLS},
+			Summary: "expects the hostname check, but chain validation refuses first", Attacker: "mallory on contoso-lan",
+			Expected: lab.Held, StoppedBy: lab.DefenseHostnameCheck,
+			Run: func(ctx context.Context, env *lab.Env) error {
+				env.Evidence.Reached("mallory", lab.MilestoneInPosition, "intercepted alice's connection")
+				env.Evidence.Refused("alice", lab.DefenseChainValidation, "x509: certificate signed by unknown authority")
+				env.Evidence.Refused("alice", lab.DefenseHostnameCheck, "x509: certificate is valid for mallory.example, not pool01.contoso.com")
+				env.Evidence.SetService(lab.ServiceDenied)
+				return nil
+			},
+		},
+		lab.Scenario{
+			Name: "mitm/idle", Labels: []lab.Label{lab.LabelMITM},
+			Summary: "mallory never gets in position", Attacker: "mallory on contoso-lan",
+			Expected: lab.Held, StoppedBy: lab.DefenseChainValidation,
+			Run: func(ctx context.Context, env *lab.Env) error {
+				env.Evidence.Notef("mallory", "waited")
+				return nil
+			},
+		})
+}
+
+// withTopology adds a baseline declaring the contoso preset with an
 // insider, and a defense it turns off.
 func withTopology() lab.Catalog {
 	return append(fakeCatalog(), lab.Scenario{
 		Name: "baseline/rogue", Labels: []lab.Label{lab.LabelBaseline, lab.LabelMTLS},
-		Summary: "a rogue server", Expected: lab.Held, Story: "fe99 tries to relay.",
+		Summary: "a rogue server", Expected: lab.Passed, Story: "fe99 tries to relay.",
 		Defenses: func(d *lab.Defenses) { d.TrustedServerList = false },
 		Topology: lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
 		Run:      func(ctx context.Context, env *lab.Env) error { return nil },
@@ -84,7 +124,7 @@ func withTopology() lab.Catalog {
 func withError() lab.Catalog {
 	return append(fakeCatalog(), lab.Scenario{
 		Name: "dns/broken-setup", Labels: []lab.Label{lab.LabelDNS},
-		Summary: "setup fails", Expected: lab.Held,
+		Summary: "setup fails", Attacker: "mallory on the DNS path", Expected: lab.Held, StoppedBy: lab.DefenseDNSSECValidation,
 		Run: func(ctx context.Context, env *lab.Env) error {
 			return errors.New("no route to dns01")
 		},
@@ -134,6 +174,25 @@ func stdoutLacks(subs ...string) check {
 			if strings.Contains(o.stdout, s) {
 				t.Errorf("stdout has %q:\n%s", s, o.stdout)
 			}
+		}
+	}
+}
+
+// stdoutLines requires each of lines to be a whole line of stdout, or
+// the start of one (table rows end in a duration that varies), with
+// trailing spaces ignored.
+func stdoutLines(lines ...string) check {
+	return func(t *testing.T, o outcome) {
+		t.Helper()
+		have := strings.Split(o.stdout, "\n")
+	next:
+		for _, want := range lines {
+			for _, h := range have {
+				if strings.HasPrefix(strings.TrimRight(h, " "), want) {
+					continue next
+				}
+			}
+			t.Errorf("no stdout line starts with %q:\n%s", want, o.stdout)
 		}
 	}
 }
@@ -193,26 +252,47 @@ func TestCLI(t *testing.T) {
 		// run: exit codes 0 and 1
 		{"run all, all match", fakeCatalog, []string{"run"},
 			all(exit(ExitOK),
-				stdoutHas("SCENARIO", "VERDICT", "EXPECTED", "MATCH", "SERVICE", "EVIDENCE", "DURATION",
-					"eavesdropper: 0 of 1 canary in 9.1 KiB of captured TCP payload",
-					"eavesdropper: 1 of 1 canary in plaintext SIP",
+				stdoutLines(
+					"SCENARIO             VERDICT          EXPECTED         MATCH  SERVICE  EVIDENCE",
+					"baseline/tls         passed           passed           yes    intact   bob: received alice's canary",
+					"eavesdrop/tls        held (tls-only)  held (tls-only)  yes    intact   alice: sent only TLS application data records",
+					"eavesdrop/plaintext  broken           broken           yes    unknown  eavesdropper: 1 of 1 canary in plaintext SIP",
 					"3 scenarios: 3 matched, 0 differed, 0 errors"))},
 		{"run one by name", fakeCatalog, []string{"run", "eavesdrop/tls"},
 			all(exit(ExitOK), stdoutHas("eavesdrop/tls", "1 scenario: 1 matched"), stdoutLacks("baseline/tls"))},
 		{"run mismatch exits 1", withMismatch, []string{"run"},
-			all(exit(ExitMismatch), stdoutHas("mitm/arp-tls", "NO", "4 scenarios: 3 matched, 1 differed, 0 errors"))},
+			all(exit(ExitMismatch), stdoutLines(
+				`mitm/arp-tls         broken           held (hostname-check)  NO     unknown  alice: accepted the attacker as "pool01.contoso.com": no hostname check`,
+				"4 scenarios: 3 matched, 1 differed, 0 errors"))},
+		{"held by another defense exits 1", withWrongDefense, []string{"run", "mitm/self-signed", "mitm/idle"},
+			all(exit(ExitMismatch), stdoutLines(
+				"SCENARIO          VERDICT                  EXPECTED                 MATCH  SERVICE  EVIDENCE",
+				"mitm/self-signed  held (chain-validation)  held (hostname-check)    NO     denied   alice: x509: certificate signed by unknown authority",
+				"mitm/idle         error                    held (chain-validation)  error  unknown  error: inconclusive: attack not carried out",
+				"2 scenarios: 0 matched, 1 differed, 1 error"))},
 		{"run error exits 1", withError, []string{"run", "dns/broken-setup"},
-			all(exit(ExitMismatch), stdoutHas("error: no route to dns01", "1 scenario: 0 matched, 0 differed, 1 error"))},
+			all(exit(ExitMismatch), stdoutLines(
+				"dns/broken-setup  error    held (dnssec-validation)  error  unknown  error: no route to dns01",
+				"1 scenario: 0 matched, 0 differed, 1 error"))},
 		{"label filter avoids the mismatch", withMismatch, []string{"run", "--label", "eavesdrop"},
 			all(exit(ExitOK), stdoutHas("2 scenarios: 2 matched"), stdoutLacks("mitm/arp-tls"))},
 		{"labels all must match, comma form", fakeCatalog, []string{"run", "-l", "eavesdrop,tls"},
 			all(exit(ExitOK), stdoutHas("eavesdrop/tls", "1 scenario:"))},
 		{"flags and names interspersed", withMismatch, []string{"run", "--format", "table", "eavesdrop/tls", "--timeout", "5s", "baseline/tls"},
 			all(exit(ExitOK), stdoutHas("2 scenarios: 2 matched"))},
-		{"verbose", fakeCatalog, []string{"run", "-v", "baseline/tls"},
-			all(exit(ExitOK), stdoutHas("baseline/tls: held (expected held)", "  alice: registered with pool01.contoso.com"))},
+		{"verbose", fakeCatalog, []string{"run", "-v", "baseline/tls", "eavesdrop/tls", "--seed", "5"},
+			all(exit(ExitOK), stdoutHas(
+				"\nbaseline/tls: passed; expected passed; seed 5\n  alice: registered with pool01.contoso.com\n  bob: received alice's canary\n",
+				"\neavesdrop/tls: held (tls-only); expected held (tls-only); seed 5\n"+
+					"  eavesdropper: captured alice's connection to 10.0.0.20:5061\n"+
+					"  alice: sent only TLS application data records\n"+
+					"  eavesdropper: 0 of 1 canary in 9.1 KiB of captured TCP payload\n"))},
 
 		// show
+		{"show held names the decisive defense", fakeCatalog, []string{"show", "eavesdrop/tls"},
+			all(exit(ExitOK), stdoutHas("eavesdrop/tls\n  a passive listener sees only ciphertext\n  labels: eavesdrop, tls\n  expected: held (tls-only)\n"))},
+		{"show baseline expects passed", fakeCatalog, []string{"show", "baseline/tls"},
+			all(exit(ExitOK), stdoutHas("baseline/tls\n  alice talks to her pool; nobody attacks\n  labels: baseline, tls\n  expected: passed\n"))},
 		{"show", fakeCatalog, []string{"show", "eavesdrop/plaintext"},
 			all(exit(ExitOK), stdoutHas("eavesdrop/plaintext\n  without TLS the listener reads the IM\n  labels: eavesdrop, plaintext\n  expected: broken\n",
 				"\nStory\n", "\nTopology\n  not declared", "\nDefenses (* = changed by this scenario from the hardened defaults)\n",
@@ -273,6 +353,13 @@ func TestCLI(t *testing.T) {
 			return append(fakeCatalog(), lab.Scenario{Name: "bad", Summary: "x", Expected: lab.Held})
 		}, []string{"run"},
 			all(exit(ExitMismatch), stderrHas("tlslab: the scenario catalog is invalid", `"bad": name must look like`))},
+		{"a baseline expecting held is invalid", func() lab.Catalog {
+			return append(fakeCatalog(), lab.Scenario{Name: "baseline/old", Summary: "x", Expected: lab.Held, StoppedBy: lab.DefenseTLSOnly,
+				Run: func(context.Context, *lab.Env) error { return nil }})
+		}, []string{"list"},
+			all(exit(ExitMismatch), stderrHas(`tlslab: the scenario catalog is invalid:
+lab: scenario "baseline/old": expected verdict is "held"; a scenario without an attacker is a baseline and must expect "passed"
+`))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -282,21 +369,27 @@ func TestCLI(t *testing.T) {
 }
 
 func TestRunJSON(t *testing.T) {
-	o := run(withMismatch(), "run", "--format", "json", "eavesdrop/plaintext", "mitm/arp-tls")
+	o := run(withWrongDefense(), "run", "--format", "json", "eavesdrop/plaintext", "mitm/self-signed")
 	exit(ExitMismatch)(t, o)
+	type refusal struct{ Defense, Host, Reason string }
+	type milestone struct{ Milestone, Actor string }
 	var doc struct {
 		Results []struct {
-			Scenario   string   `json:"scenario"`
-			Labels     []string `json:"labels"`
-			Verdict    string   `json:"verdict"`
-			Expected   string   `json:"expected"`
-			OK         *bool    `json:"ok"`
-			Service    string   `json:"service"`
-			Evidence   []string `json:"evidence"`
-			DurationMS *float64 `json:"duration_ms"`
-			Pcap       *string  `json:"pcap"`
-			KeyLog     *string  `json:"keylog"`
-			Error      *string  `json:"error"`
+			Scenario          string      `json:"scenario"`
+			Labels            []string    `json:"labels"`
+			Verdict           string      `json:"verdict"`
+			StoppedBy         []string    `json:"stopped_by"`
+			Expected          string      `json:"expected"`
+			ExpectedStoppedBy *string     `json:"expected_stopped_by"`
+			OK                *bool       `json:"ok"`
+			Service           string      `json:"service"`
+			Evidence          []string    `json:"evidence"`
+			Refusals          []refusal   `json:"refusals"`
+			Milestones        []milestone `json:"milestones"`
+			DurationMS        *float64    `json:"duration_ms"`
+			Pcap              *string     `json:"pcap"`
+			KeyLog            *string     `json:"keylog"`
+			Error             *string     `json:"error"`
 		} `json:"results"`
 		Summary struct {
 			Total, Matched, Differed, Errors int
@@ -319,11 +412,26 @@ func TestRunJSON(t *testing.T) {
 	if len(r0.Evidence) != 1 || r0.Evidence[0] != "eavesdropper: 1 of 1 canary in plaintext SIP" {
 		t.Errorf("result 0 evidence: %q", r0.Evidence)
 	}
+	if r0.StoppedBy == nil || len(r0.StoppedBy) != 0 || r0.ExpectedStoppedBy == nil || *r0.ExpectedStoppedBy != "" ||
+		r0.Refusals == nil || len(r0.Refusals) != 0 || r0.Milestones == nil || len(r0.Milestones) != 0 {
+		t.Errorf("result 0 stopped_by %#v, expected_stopped_by %v, refusals %#v, milestones %#v; want [], \"\", [], []",
+			r0.StoppedBy, r0.ExpectedStoppedBy, r0.Refusals, r0.Milestones)
+	}
 	if r0.DurationMS == nil || r0.Pcap == nil || *r0.Pcap != "" || r0.KeyLog == nil || *r0.KeyLog != "" || r0.Error != nil {
 		t.Errorf("result 0 duration/artifacts/error: %+v", r0)
 	}
-	if r1.Verdict != "broken" || r1.Expected != "held" || *r1.OK {
+	if r1.Scenario != "mitm/self-signed" || r1.Verdict != "held" || r1.Expected != "held" || *r1.OK {
 		t.Errorf("result 1: %+v", r1)
+	}
+	if got := strings.Join(r1.StoppedBy, ","); got != "chain-validation,hostname-check" || *r1.ExpectedStoppedBy != "hostname-check" {
+		t.Errorf("result 1 stopped_by %q, expected_stopped_by %q; want chain-validation,hostname-check and hostname-check", got, *r1.ExpectedStoppedBy)
+	}
+	wantRefusals := []refusal{
+		{"chain-validation", "alice", "x509: certificate signed by unknown authority"},
+		{"hostname-check", "alice", "x509: certificate is valid for mallory.example, not pool01.contoso.com"},
+	}
+	if !slices.Equal(r1.Refusals, wantRefusals) || !slices.Equal(r1.Milestones, []milestone{{"in-position", "mallory"}}) {
+		t.Errorf("result 1 refusals %+v, milestones %+v", r1.Refusals, r1.Milestones)
 	}
 	if doc.Summary.Total != 2 || doc.Summary.Matched != 1 || doc.Summary.Differed != 1 || doc.Summary.OK {
 		t.Errorf("summary: %+v", doc.Summary)
@@ -358,7 +466,7 @@ func TestRunArtifacts(t *testing.T) {
 
 func TestRunPanicShowsStack(t *testing.T) {
 	cat := append(fakeCatalog(), lab.Scenario{
-		Name: "dns/panics", Summary: "x", Expected: lab.Held,
+		Name: "dns/panics", Summary: "x", Attacker: "mallory", Expected: lab.Held, StoppedBy: lab.DefenseDNSSECValidation,
 		Run: func(ctx context.Context, env *lab.Env) error { panic("scenario bug") },
 	})
 	o := run(cat, "run", "dns/panics")

@@ -28,16 +28,25 @@ column with a single defense switch changed: each switch of the hardened
 defaults switched off or weakened, and DNSSEC validation and static ARP switched
 on. Each cell is a full run in a fresh simulated network, judged from its
 evidence. The table shows attacks as rows and defenses as columns, each cell
-held or broken with the victim's service intact or denied; a cell that differs
-from the hardened column marks a defense the attack depends on. Cells for
-switches that do not bear on an attack are run too and shown as n/a when they
-changed nothing.
+held (naming the defense that decided it) or broken, with the victim's service
+intact or denied; a cell that differs from the hardened column marks a defense
+the attack depends on. Cells for switches that do not bear on an attack are run
+too and shown as n/a when they changed nothing.
 
---baseline FILE compares every cell with a stored matrix baseline and names each
+--baseline FILE compares every cell (its verdict, the defenses that stopped the
+attack, in order, and the service) with a stored matrix baseline and names each
 cell that changed; --update-baseline FILE writes one.
 
-Exit status: 0 when every cell ran (and matches the baseline, if given), 1 when
-a cell errored or differs from the baseline, 2 for usage errors.`,
+A cell is error when its run failed, or when its evidence was inconclusive: the
+attack was not carried out, or no defense that is on was seen refusing it (a
+defense switched off is never credited). The findings after the table name the
+inconclusive cells where a decisive defense has no backup, any held cell that
+credits the switch its column turned off, and any defense decisive for no attack.
+
+Exit status: 0 when every cell ran to a verdict or an inconclusive outcome (and
+matches the baseline, if given), 1 when a cell's run failed, a held cell
+credits a switched-off defense, or a cell differs from the baseline, 2 for
+usage errors.`,
 		Example: `  tlslab matrix
   tlslab matrix --label mitm
   tlslab matrix --format markdown > docs/defense-matrix.md
@@ -90,7 +99,7 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 	if err != nil {
 		return err
 	}
-	if changed || res.Errors() > 0 {
+	if changed || res.RunErrors() > 0 || len(res.CreditViolations()) > 0 {
 		st.code = ExitMismatch
 	}
 	return nil

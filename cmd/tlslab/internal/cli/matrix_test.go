@@ -18,10 +18,12 @@ import (
 func withNameCheck() lab.Catalog {
 	return append(fakeCatalog(), lab.Scenario{
 		Name: "mitm/wrong-name", Labels: []lab.Label{lab.LabelMITM, lab.LabelTLS}, Summary: "a trusted certificate for the wrong name",
-		Story: "mallory presents her own valid certificate", Attacker: "mallory on the LAN", Expected: lab.Held,
+		Story: "mallory presents her own valid certificate", Attacker: "mallory on the LAN",
+		Expected: lab.Held, StoppedBy: lab.DefenseHostnameCheck,
 		Run: func(_ context.Context, env *lab.Env) error {
+			env.Evidence.Reached("mallory", lab.MilestoneInPosition, "intercepted alice's connection to pool01.contoso.com")
 			if env.Defenses.HostnameCheck {
-				env.Evidence.Notef("alice", "x509: certificate is valid for mallory.contoso.com, not pool01.contoso.com")
+				env.Evidence.Refused("alice", lab.DefenseHostnameCheck, "x509: certificate is valid for mallory.contoso.com, not pool01.contoso.com")
 				env.Evidence.SetService(lab.ServiceDenied)
 			} else {
 				env.Evidence.IdentityAccepted("alice", "pool01.contoso.com", "mallory's certificate")
@@ -40,21 +42,29 @@ func runLab(l Lab, args ...string) outcome {
 }
 
 func TestMatrixCommand(t *testing.T) {
+	// The report's layout is lab.WriteMatrixTable's; this checks what the
+	// command feeds it: every attack, every column, the defense that held.
 	o := run(withNameCheck(), "matrix", "--parallel", "2")
 	all(exit(ExitOK), stdoutHas("ATTACK", "HARDENED", "name-", "mitm/wrong-name", "eavesdrop/tls",
-		"  name-      hostname-check off", "Attacks no single change affects (2): eavesdrop/tls, eavesdrop/plaintext"),
+		"  name-      hostname-check off", "Attacks no single change affects (1): eavesdrop/plaintext"),
 		stdoutLacks("baseline/tls"))(t, o)
 	row := strings.Fields(lineStarting(t, o.stdout, "mitm/wrong-name "))
-	if row[1] != "H-" || row[3] != "B" {
-		t.Errorf("mitm/wrong-name row %v: want hardened H- and name- B", row)
+	if row[1] != "H-:name" || row[3] != "B" {
+		t.Errorf("mitm/wrong-name row %v: want hardened H-:name and name- B", row)
+	}
+	row = strings.Fields(lineStarting(t, o.stdout, "eavesdrop/tls "))
+	if row[1] != "H:tls-only" || row[9] != "B" {
+		t.Errorf("eavesdrop/tls row %v: want hardened H:tls-only and tls-only- B", row)
 	}
 
 	md := run(withNameCheck(), "matrix", "mitm/wrong-name", "--format", "markdown")
-	all(exit(ExitOK), stdoutHas("# Defense matrix", "| `mitm/wrong-name` | held, denied | held, denied | **broken, intact** |",
-		"- `mitm/wrong-name` (held, service denied): hostname-check off → broken, service intact"))(t, md)
+	all(exit(ExitOK), stdoutHas("# Defense matrix",
+		"| `mitm/wrong-name` | held (hostname-check), denied | held (hostname-check), denied | **broken, intact** |",
+		"- `mitm/wrong-name` (held (hostname-check), service denied): hostname-check off → broken, service intact"))(t, md)
 
 	js := run(withNameCheck(), "matrix", "-l", "mitm", "-o", "json")
-	all(exit(ExitOK), stdoutHas(`"columns": [`, `"column": "hostname-check off"`, `"differs": true`))(t, js)
+	all(exit(ExitOK), stdoutHas(`"columns": [`, `"column": "hostname-check off"`, `"differs": true`,
+		`"outcome": "held (hostname-check)"`))(t, js)
 
 	for _, tt := range []struct {
 		args []string
@@ -77,37 +87,56 @@ func TestBaselineFlags(t *testing.T) {
 	all(exit(ExitOK), stderrHas("tlslab: wrote 4 cells to the baseline "+runFile))(t, run(withNameCheck(), "run", "--update-baseline", runFile))
 	all(exit(ExitOK), stderrHas("tlslab: all 4 cells match the baseline "+runFile))(t, run(withNameCheck(), "run", "--baseline", runFile))
 
-	// A changed outcome is named with was and now, and exits 1.
+	// A changed outcome is named with was and now, and exits 1: here the
+	// stored decisive defense is not the one that refuses now.
 	stored, err := os.ReadFile(runFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := strings.Replace(string(stored), `"mitm/wrong-name": "held, service denied"`, `"mitm/wrong-name": "broken, service intact"`, 1)
+	const cell = `"mitm/wrong-name": {"verdict": "held", "stopped_by": ["hostname-check"], "service": "denied"}`
+	edited := strings.Replace(string(stored), cell, `"mitm/wrong-name": {"verdict": "held", "stopped_by": ["chain-validation"], "service": "denied"}`, 1)
 	if edited == string(stored) {
-		t.Fatalf("baseline lacks the mitm/wrong-name cell:\n%s", stored)
+		t.Fatalf("baseline lacks the cell %s:\n%s", cell, stored)
 	}
 	os.WriteFile(runFile, []byte(edited), 0o644)
 	o := run(withNameCheck(), "run", "--baseline", runFile)
 	all(exit(ExitMismatch), stdoutHas("4 scenarios: 4 matched"),
-		stderrHas("tlslab: 1 of 4 cells differ from the baseline "+runFile+":\n  mitm/wrong-name: was broken, service intact, now held, service denied\n",
+		stderrHas("tlslab: 1 of 4 cells differ from the baseline "+runFile+":\n"+
+			"  mitm/wrong-name: was held (chain-validation), service denied, now held (hostname-check), service denied\n",
 			"rerun with --update-baseline "+runFile))(t, o)
+	// ... and so is a flipped verdict.
+	os.WriteFile(runFile, []byte(strings.Replace(string(stored), cell, `"mitm/wrong-name": {"verdict": "broken", "stopped_by": [], "service": "intact"}`, 1)), 0o644)
+	all(exit(ExitMismatch), stderrHas("\n  mitm/wrong-name: was broken, service intact, now held (hostname-check), service denied\n"))(t,
+		run(withNameCheck(), "run", "--baseline", runFile))
 
 	// A partial run updates its cells and keeps the rest.
 	all(exit(ExitOK), stderrHas("wrote 4 cells"))(t, run(withNameCheck(), "run", "mitm/wrong-name", "--update-baseline", runFile))
 	all(exit(ExitOK), stderrHas("all 4 cells match"))(t, run(withNameCheck(), "run", "--baseline", runFile))
 	// A scenario the catalog lost is reported by a complete run only.
-	all(exit(ExitMismatch), stderrHas("mitm/wrong-name: was held, service denied, now gone from the catalog"))(t, run(fakeCatalog(), "run", "--baseline", runFile))
+	all(exit(ExitMismatch), stderrHas("mitm/wrong-name: was held (hostname-check), service denied, now gone from the catalog"))(t, run(fakeCatalog(), "run", "--baseline", runFile))
 	all(exit(ExitOK))(t, run(fakeCatalog(), "run", "eavesdrop/tls", "--baseline", runFile))
 
 	// The matrix keeps its own kind of baseline.
 	all(exit(ExitOK), stderrHas("wrote 48 cells"))(t, run(withNameCheck(), "matrix", "--update-baseline", matrixFile))
 	all(exit(ExitOK), stderrHas("all 48 cells match"))(t, run(withNameCheck(), "matrix", "--baseline", matrixFile))
-	usage("tlslab help run", `baseline `+matrixFile+`: "kind" is "matrix", but this command compares "run" baselines`)(t,
+	usage("tlslab help run", `baseline `+matrixFile+`: line 3: "kind" is "matrix", but this command compares "run" baselines`)(t,
 		run(withNameCheck(), "run", "--baseline", matrixFile))
+
+	// A baseline of the older format, without stopped_by, says how to
+	// rewrite it; a partial update refuses to merge into it.
+	old := filepath.Join(dir, "old.json")
+	os.WriteFile(old, []byte("{\n  \"format\": \"tlslab-baseline/1\",\n  \"kind\": \"run\",\n  \"outcomes\": {\n    \"eavesdrop/tls\": \"held, service intact\"\n  }\n}\n"), 0o644)
+	const oldMsg = `: line 2: "format" is "tlslab-baseline/1", an older format whose cells lack stopped_by (the defenses that stopped each attack); run 'make baselines' to rewrite the catalog's baselines, or 'tlslab run --update-baseline FILE' over the whole catalog for a file of your own`
+	usage("tlslab help run", "tlslab: baseline "+old+oldMsg+"\n")(t, run(withNameCheck(), "run", "--baseline", old))
+	all(exit(ExitMismatch), stderrHas("tlslab: not updating it: baseline "+old+oldMsg+"\n"))(t,
+		run(withNameCheck(), "run", "eavesdrop/tls", "--update-baseline", old))
+	// A complete run rewrites it.
+	all(exit(ExitOK), stderrHas("wrote 4 cells"))(t, run(withNameCheck(), "run", "--update-baseline", old))
+	all(exit(ExitOK), stderrHas("all 4 cells match"))(t, run(withNameCheck(), "run", "--baseline", old))
 
 	// Bad baseline files are usage errors, found before anything runs.
 	garbled := filepath.Join(dir, "garbled.json")
-	os.WriteFile(garbled, []byte("{\n  \"format\": \"tlslab-baseline/1\",\n  kind: run\n}"), 0o644)
+	os.WriteFile(garbled, []byte("{\n  \"format\": \"tlslab-baseline/2\",\n  kind: run\n}"), 0o644)
 	usage("tlslab help matrix", "baseline "+garbled+": line 3, column 3: invalid character 'k' looking for beginning of object key string")(t,
 		run(withNameCheck(), "matrix", "--baseline", garbled))
 	usage("tlslab help run", "baseline "+filepath.Join(dir, "none.json")+": open ")(t,
@@ -141,7 +170,7 @@ func TestRunReportsAndParallel(t *testing.T) {
 
 func TestScenarioFiles(t *testing.T) {
 	file := lab.Scenario{Name: "training/forged", Labels: []lab.Label{lab.LabelMITM, lab.LabelTLS}, Summary: "from a file",
-		Expected: lab.Broken, Run: func(_ context.Context, env *lab.Env) error {
+		Attacker: "mallory", Expected: lab.Broken, Run: func(_ context.Context, env *lab.Env) error {
 			env.Evidence.IdentityAccepted("alice", "pool01.contoso.com", "forged")
 			return nil
 		}}

@@ -36,8 +36,13 @@ scenario, failures carrying the evidence), markdown (a training handout: per
 scenario the story, the attacker, the defenses, the verdict, the evidence and
 the capture files).
 
---baseline FILE compares verdicts and service with a stored baseline and names
-every scenario that changed; --update-baseline FILE writes one.
+The verdict column names the decisive defense of a held result, "held
+(chain-validation)"; it matches the expectation only when the verdict and, for
+held, the decisive defense are the expected ones.
+
+--baseline FILE compares verdicts, the defenses that stopped each attack (all of
+them, in order) and service with a stored baseline and names every scenario
+that changed; --update-baseline FILE writes one.
 
 Exit status: 0 when every verdict matches its expectation (and the baseline,
 if given), 1 when any differs or errors, 2 for usage errors.`,
@@ -105,10 +110,12 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	return nil
 }
 
-// writeEvidence prints every evidence line of every result, for people.
+// writeEvidence prints every evidence line of every result, for people,
+// each result headed by "NAME: OUTCOME; expected OUTCOME; seed N" with
+// the outcomes of Result.Outcome and Result.ExpectedOutcome.
 func writeEvidence(st *state, results []lab.Result) error {
 	for _, r := range results {
-		if _, err := fmt.Fprintf(st.stdout, "\n%s: %s (expected %s), seed %d\n", r.Scenario, r.Verdict, r.Expected, r.Seed); err != nil {
+		if _, err := fmt.Fprintf(st.stdout, "\n%s: %s; expected %s; seed %d\n", r.Scenario, r.Outcome(), r.ExpectedOutcome(), r.Seed); err != nil {
 			return err
 		}
 		for _, line := range r.Evidence {

@@ -21,12 +21,13 @@ func newShowCmd(st *state) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show NAME [--run [--seed N] [--timeout D]]",
 		Short: "Describe a scenario before running it, or run it and show its timeline",
-		Long: `Describe one scenario without running it: its story; the declared topology
-(segments and their prefixes, routers, hosts with their NICs, addresses, DNS
-names and services, the certification authorities, which CA issued which
-certificate, whose trust store holds which roots, the DNS zones, the SIP users);
-and every defense switch, with a "*" on those the scenario changes from the
-hardened defaults.
+		Long: `Describe one scenario without running it: its expected outcome, with the
+decisive defense when held is expected ("expected: held (chain-validation)");
+its story; the declared topology (segments and their prefixes, routers, hosts
+with their NICs, addresses, DNS names and services, the certification
+authorities, which CA issued which certificate, whose trust store holds which
+roots, the DNS zones, the SIP users); and every defense switch, with a "*" on
+those the scenario changes from the hardened defaults.
 
 With --run, run the scenario once instead and print its timeline, step by step,
 each line with the simulation time (an offset from the start of the simulated
@@ -38,9 +39,11 @@ messages and alerts; TLS 1.3 handshakes are decrypted with the run's own key
 log, application data never is), every certificate a peer presented with its
 subject, issuer and validity and what the side it was presented to decided
 (accepted, or refused and with which alert; crypto/tls's exact reason is in that
-side's evidence line), and the scenario's evidence lines. Then one line with the verdict, the
-expected verdict, the service, the seed, and the main evidence. --seed replays a
-run: the same seed makes the simulated network take the same random choices.
+side's evidence line), and the scenario's evidence lines. Then one line with the
+outcome ("held (chain-validation)" names the decisive defense), the expected
+outcome, whether they match, the service and the seed, and the main evidence.
+--seed replays a run: the same seed makes the simulated network take the same
+random choices.
 
 Exit status: without --run 0; with --run 0 when the verdict matches the
 expectation, 1 when it differs or the run errored; 2 for usage errors and an
@@ -89,7 +92,9 @@ unknown scenario (the closest names are suggested).`,
 	return cmd
 }
 
-// showRun runs s once with a timeline and prints it, then the verdict.
+// showRun runs s once with a timeline and prints it, then the verdict
+// line "NAME: OUTCOME; expected OUTCOME, as expected; service S, seed N"
+// ("NOT as expected" when Result.OK is false) and the main evidence.
 func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error {
 	runner := lab.Runner{Timeout: f.timeout, Seed: f.seed}
 	res, tl := runner.RunTimeline(cmd.Context(), s)
@@ -100,8 +105,8 @@ func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error 
 	if !res.OK {
 		match = "NOT as expected"
 	}
-	_, err := fmt.Fprintf(st.stdout, "\n%s: %s (expected %s, %s), service %s, seed %d\n  %s\n",
-		res.Scenario, res.Verdict, res.Expected, match, res.Service, res.Seed, res.MainEvidence())
+	_, err := fmt.Fprintf(st.stdout, "\n%s: %s; expected %s, %s; service %s, seed %d\n  %s\n",
+		res.Scenario, res.Outcome(), res.ExpectedOutcome(), match, res.Service, res.Seed, res.MainEvidence())
 	if err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the verdict: %w", err)}
 	}

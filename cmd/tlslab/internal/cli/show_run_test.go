@@ -14,9 +14,9 @@ import (
 // withWire adds a scenario that puts frames on a captured segment: alice
 // asks for bob's MAC, and bob answers.
 func withWire() lab.Catalog {
-	return append(withMismatch(), lab.Scenario{
+	return append(append(withMismatch(), withWrongDefense()[3:]...), lab.Scenario{
 		Name: "baseline/arp", Labels: []lab.Label{lab.LabelBaseline, lab.LabelARP},
-		Summary: "alice resolves bob", Expected: lab.Held,
+		Summary: "alice resolves bob", Expected: lab.Passed,
 		Run: func(ctx context.Context, env *lab.Env) error {
 			lan := env.World.NewSegment("lan", netsim.SegmentConfig{})
 			env.Capture(lan)
@@ -32,6 +32,7 @@ func withWire() lab.Catalog {
 			} else {
 				env.Evidence.Notef("alice", "bob refused: %v", err)
 			}
+			env.Evidence.Delivered("bob", "received alice's ARP request for 10.0.0.20")
 			env.Evidence.SetService(lab.ServiceIntact)
 			return nil
 		},
@@ -59,7 +60,7 @@ func TestShowRun(t *testing.T) {
 		args    []string
 		check   check
 	}{
-		{"held as expected exits 0", withWire, []string{"show", "baseline/arp", "--run", "--seed", "42"},
+		{"passed as expected exits 0", withWire, []string{"show", "baseline/arp", "--run", "--seed", "42"},
 			all(exit(ExitOK),
 				stdoutMatches(
 					at+`alice +ARP who-has 10\.0\.0\.20 tell 10\.0\.0\.10`,
@@ -67,18 +68,31 @@ func TestShowRun(t *testing.T) {
 					at+`alice +TCP SYN -> 10\.0\.0\.20:5061 \(bob\)`,
 					at+`bob +TCP RST -> 10\.0\.0\.10:\d+ \(alice\): connection to 10\.0\.0\.20:5061 refused`,
 					at+`alice +evidence: bob refused: .*connection refused.*`,
-					`baseline/arp: held \(expected held, as expected\), service intact, seed 42`,
-					`  alice: bob refused: .*connection refused.*`),
+					`baseline/arp: passed; expected passed, as expected; service intact, seed 42`,
+					`  bob: received alice's ARP request for 10\.0\.0\.20`),
 				stdoutLacks("Story", "Defenses (*"))},
+		{"held as expected exits 0", withWire, []string{"show", "eavesdrop/tls", "--run", "--seed", "42"},
+			all(exit(ExitOK), stdoutMatches(
+				at+`alice +evidence: sent only TLS application data records`,
+				`eavesdrop/tls: held \(tls-only\); expected held \(tls-only\), as expected; service intact, seed 42`,
+				`  alice: sent only TLS application data records`))},
+		{"held by another defense exits 1", withWire, []string{"show", "mitm/self-signed", "--run", "--seed", "42"},
+			all(exit(ExitMismatch), stdoutMatches(
+				`mitm/self-signed: held \(chain-validation\); expected held \(hostname-check\), NOT as expected; service denied, seed 42`,
+				`  alice: x509: certificate signed by unknown authority`))},
+		{"inconclusive exits 1", withWire, []string{"show", "mitm/idle", "--run", "--seed", "42"},
+			all(exit(ExitMismatch), stdoutMatches(
+				`mitm/idle: error; expected held \(chain-validation\), NOT as expected; service unknown, seed 42`,
+				`  error: inconclusive: attack not carried out`))},
 		{"broken against expectation exits 1", withWire, []string{"show", "mitm/arp-tls", "--run"},
 			all(exit(ExitMismatch),
 				stdoutMatches(
 					at+`alice +evidence: accepted the attacker as "pool01\.contoso\.com": no hostname check`,
-					`mitm/arp-tls: broken \(expected held, NOT as expected\), service unknown, seed \d+`,
+					`mitm/arp-tls: broken; expected held \(hostname-check\), NOT as expected; service unknown, seed \d+`,
 					`  alice: accepted the attacker as "pool01\.contoso\.com": no hostname check`))},
 		{"a run that errors exits 1", withError, []string{"show", "dns/broken-setup", "--run"},
 			all(exit(ExitMismatch), stdoutMatches(
-				`dns/broken-setup: error \(expected held, NOT as expected\), service unknown, seed \d+`,
+				`dns/broken-setup: error; expected held \(dnssec-validation\), NOT as expected; service unknown, seed \d+`,
 				`  error: no route to dns01`))},
 		{"without --run show describes", withWire, []string{"show", "baseline/arp"},
 			all(exit(ExitOK), stdoutHas("baseline/arp", "Story", "Defenses"), stdoutLacks("ARP who-has", "as expected"))},

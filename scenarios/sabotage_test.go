@@ -1,0 +1,70 @@
+package scenarios
+
+import (
+	"path/filepath"
+	"slices"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/tlslab/tlslab/lab"
+)
+
+// attackScenarios is every scenario with an attacker: the catalog's and
+// the examples'.
+func attackScenarios() []lab.Scenario {
+	var out []lab.Scenario
+	for _, s := range Catalog() {
+		if s.Attacker != "" {
+			out = append(out, s)
+		}
+	}
+	paths, err := filepath.Glob(filepath.Join("examples", "*.yaml"))
+	Expect(err).NotTo(HaveOccurred())
+	for _, p := range paths {
+		s, err := LoadFile(p)
+		Expect(err).NotTo(HaveOccurred())
+		out = append(out, s)
+	}
+	return out
+}
+
+// The oracle never turns a broken attacker into a verdict. Every attack
+// runs with its attacker sabotaged, and must come out error: the attack
+// was not carried out, or no defense was seen refusing it.
+//
+// One case is not an error, and the spec checks it as exactly as the
+// others: an attack that a defense stopped before any connection reached
+// the attacker's endpoints (static ARP, DNSSEC and DNS randomisation
+// refusing the positioning itself, an Edge's SRV domain check refusing a
+// poisoned target before dialling it) is not changed by sabotaging those
+// endpoints; it must still be held by that same defense, and no
+// connection may have reached mallory's proxy.
+var _ = Describe("sabotaged attackers", Label("sabotage"), func() {
+	for _, sab := range lab.Sabotages() {
+		It("come out error with "+string(sab)+", never held or broken", func(ctx SpecContext) {
+			scenarios := attackScenarios()
+			Expect(len(scenarios)).To(BeNumerically(">=", 45))
+			results := lab.Runner{Sabotage: sab, Parallel: 16}.RunAll(ctx, scenarios)
+			for i, res := range results {
+				s := scenarios[i]
+				if sab != lab.SabotageSpooferSilent && s.Expected == lab.Held && slices.Contains(beforeEndpointDefenses, s.StoppedBy) {
+					Expect(res.Outcome()).To(Equal("held ("+s.StoppedBy+")"),
+						"%s with %s: its defense stops it before the endpoints; evidence %q", s.Name, sab, res.Evidence)
+					Expect(res.Evidence).NotTo(ContainElement(MatchRegexp(`^mallory: intercepted`)), "%s: a connection reached the proxy", s.Name)
+					continue
+				}
+				Expect(res.Verdict).To(Equal(lab.Error), "%s with %s: %s; evidence %q", s.Name, sab, res.Outcome(), res.Evidence)
+				Expect(res.Compromises).To(BeEmpty(), "%s with %s", s.Name, sab)
+			}
+		}, SpecTimeout(5*time.Minute))
+	}
+})
+
+// beforeEndpointDefenses refuse the attacker's redirection itself, before
+// any connection reaches her endpoints: the positioning defenses, and an
+// Edge's SRV domain check, which refuses a poisoned SRV answer's target
+// before dialling it.
+var beforeEndpointDefenses = []string{lab.DefenseARPPolicy, lab.DefenseDNSSECValidation,
+	lab.DefenseDNSRandomization, lab.DefenseFederationSRVDomainMatch}
