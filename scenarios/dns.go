@@ -500,7 +500,7 @@ func dnsName(name string) string {
 // one.
 func (r *dnsRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result, sendErr error) {
 	ev := r.env.Evidence
-	for _, s := range poolSessions(ctx, r.proxies) {
+	for _, s := range endedSessions(ctx, r.proxies) {
 		line := fmt.Sprintf("alice (%v) connected to her pool at %v", s.Victim.Addr(), s.Dialled)
 		v := s.VictimSide
 		switch {
@@ -550,26 +550,6 @@ func (r *dnsRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result
 			ev.Notef("alice", "%v", a)
 		}
 	}
-}
-
-// poolSessions waits until every connection to mallory's pool has ended
-// (alice gives up on a refused handshake at once) and returns them, in
-// order.
-func poolSessions(ctx context.Context, proxies []*attacker.Proxy) []attacker.Session {
-	var all []attacker.Session
-	waitFor(ctx, refusalWait, func() bool {
-		all = all[:0]
-		for _, px := range proxies {
-			for _, s := range px.Sessions() {
-				if s.End.IsZero() {
-					return false
-				}
-				all = append(all, s)
-			}
-		}
-		return true
-	})
-	return all
 }
 
 // dnsBlindRace is the blind scenarios' race against dns01, decided by

@@ -134,7 +134,7 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 	if rejected && errors.As(rejection.Err, &srvErr) && srvErr.Target == dnsEvilName || len(relays) > 0 {
 		ev.Reached("mallory", lab.MilestonePresented, "her forged answer was taken: edge01's resolver gave %s as %s:%d", dnsFedRecord, dnsEvilName, lab.PortSIPTLS)
 	}
-	for _, s := range poolSessions(ctx, []*attacker.Proxy{px}) {
+	for _, s := range endedSessions(ctx, []*attacker.Proxy{px}) {
 		line := fmt.Sprintf("edge01 (%v) connected to her Edge at %v", s.Victim.Addr(), s.Dialled)
 		if v := s.VictimSide; sabotaged(v.Err) {
 			ev.Notef("mallory", "%s, which failed: %s", line, v.Err)

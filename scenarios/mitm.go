@@ -275,33 +275,13 @@ func (r *mitmRun) aliceSends(ctx context.Context) (lab.Canary, *sip.Result, erro
 	return canary, res, err
 }
 
-// sessions waits until every intercepted connection has ended (the
-// proxy records the victim's alert after the victim has given up) and
-// returns them all.
-func (r *mitmRun) sessions(ctx context.Context) []attacker.Session {
-	var all []attacker.Session
-	waitFor(ctx, refusalWait, func() bool {
-		all = all[:0]
-		for _, px := range r.proxies {
-			for _, s := range px.Sessions() {
-				if s.End.IsZero() {
-					return false
-				}
-				all = append(all, s)
-			}
-		}
-		return true
-	})
-	return all
-}
-
 // observe records, in order: what mallory's proxy did with each
 // connection, alice's revocation checks and connection, whether dave got
 // the canary, what mallory read, whether alice accepted mallory's
 // certificate, and last why alice refused, if she did.
 func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result, sendErr error) {
 	ev := r.env.Evidence
-	sessions := r.sessions(ctx)
+	sessions := endedSessions(ctx, r.proxies)
 	for _, s := range sessions {
 		if sabotaged(s.VictimSide.Err) {
 			// The attacker's own endpoint failed: no step of the attack.

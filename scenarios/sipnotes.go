@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/netsim"
@@ -179,6 +180,27 @@ func errOrNothing(err error) string {
 		return "no error was reported"
 	}
 	return err.Error()
+}
+
+// endedSessions waits until every connection mallory's proxies
+// intercepted has ended (a proxy records the victim's alert after the
+// victim has given up) and returns them all, in order. refusalWait is only
+// a deadline for that event.
+func endedSessions(ctx context.Context, proxies []*attacker.Proxy) []attacker.Session {
+	var all []attacker.Session
+	waitFor(ctx, refusalWait, func() bool {
+		all = all[:0]
+		for _, px := range proxies {
+			for _, s := range px.Sessions() {
+				if s.End.IsZero() {
+					return false
+				}
+				all = append(all, s)
+			}
+		}
+		return true
+	})
+	return all
 }
 
 // waitFor polls cond until it holds, ctx ends or limit passes, and reports
