@@ -107,20 +107,20 @@ func (d Defenses) Settings() []DefenseSetting {
 		return "off"
 	}
 	return []DefenseSetting{
-		{"chain-validation", onOff(d.ChainValidation), "certificates must chain to a trusted root"},
-		{"hostname-check", onOff(d.HostnameCheck), "the server certificate must name the host dialled"},
-		{"validity-check", onOff(d.ValidityCheck), "certificates must be inside their validity period"},
-		{"revocation", d.Revocation.String(), "CRL and OCSP checks (off, soft-fail, hard-fail)"},
-		{"client-cert-required", onOff(d.ClientCertRequired), "MTLS servers require a verified client certificate"},
-		{"trusted-server-list", onOff(d.TrustedServerList), "MTLS peers must be servers listed in the topology"},
-		{"tls-only", onOff(d.TLSOnly), "no plaintext SIP fallback"},
-		{"min-tls-version", tls.VersionName(d.MinTLSVersion), "lowest TLS version accepted"},
-		{"forward-secrecy-only", onOff(d.ForwardSecrecyOnly), "only ECDHE key exchange, no static RSA"},
-		{"federation-srv-domain-match", onOff(d.FederationSRVDomainMatch), "federation SRV targets must lie in the partner domain"},
-		{"federation-allow-list", onOff(d.FederationAllowList), "only allow-listed partners federate"},
-		{"dns-randomization", onOff(d.DNSRandomization), "random DNS transaction IDs and source ports"},
-		{"dnssec-validation", onOff(d.DNSSECValidation), "resolvers validate signed zones"},
-		{"arp-policy", d.ARPPolicy.String(), "which ARP messages may change ARP caches"},
+		{DefenseChainValidation, onOff(d.ChainValidation), "certificates must chain to a trusted root"},
+		{DefenseHostnameCheck, onOff(d.HostnameCheck), "the server certificate must name the host dialled"},
+		{DefenseValidityCheck, onOff(d.ValidityCheck), "certificates must be inside their validity period"},
+		{DefenseRevocation, d.Revocation.String(), "CRL and OCSP checks (off, soft-fail, hard-fail)"},
+		{DefenseClientCertRequired, onOff(d.ClientCertRequired), "MTLS servers require a verified client certificate"},
+		{DefenseTrustedServerList, onOff(d.TrustedServerList), "MTLS peers must be servers listed in the topology"},
+		{DefenseTLSOnly, onOff(d.TLSOnly), "no plaintext SIP fallback"},
+		{DefenseMinTLSVersion, tls.VersionName(d.MinTLSVersion), "lowest TLS version accepted"},
+		{DefenseForwardSecrecyOnly, onOff(d.ForwardSecrecyOnly), "only ECDHE key exchange, no static RSA"},
+		{DefenseFederationSRVDomainMatch, onOff(d.FederationSRVDomainMatch), "federation SRV targets must lie in the partner domain"},
+		{DefenseFederationAllowList, onOff(d.FederationAllowList), "only allow-listed partners federate"},
+		{DefenseDNSRandomization, onOff(d.DNSRandomization), "random DNS transaction IDs and source ports"},
+		{DefenseDNSSECValidation, onOff(d.DNSSECValidation), "resolvers validate signed zones"},
+		{DefenseARPPolicy, d.ARPPolicy.String(), "which ARP messages may change ARP caches"},
 	}
 }
 

@@ -363,24 +363,24 @@ func boolSwitch(name string, field func(*lab.Defenses) *bool) defenseSetter {
 // named and valued as Settings prints them (TestFileDefenseSetters checks
 // that they cover every switch).
 var defenseSetters = []defenseSetter{
-	boolSwitch("chain-validation", func(d *lab.Defenses) *bool { return &d.ChainValidation }),
-	boolSwitch("hostname-check", func(d *lab.Defenses) *bool { return &d.HostnameCheck }),
-	boolSwitch("validity-check", func(d *lab.Defenses) *bool { return &d.ValidityCheck }),
-	{"revocation", []string{"off", "soft-fail", "hard-fail"}, func(d *lab.Defenses, v string) {
+	boolSwitch(lab.DefenseChainValidation, func(d *lab.Defenses) *bool { return &d.ChainValidation }),
+	boolSwitch(lab.DefenseHostnameCheck, func(d *lab.Defenses) *bool { return &d.HostnameCheck }),
+	boolSwitch(lab.DefenseValidityCheck, func(d *lab.Defenses) *bool { return &d.ValidityCheck }),
+	{lab.DefenseRevocation, []string{"off", "soft-fail", "hard-fail"}, func(d *lab.Defenses, v string) {
 		d.Revocation, _ = pki.ParseRevocationMode(v)
 	}},
-	boolSwitch("client-cert-required", func(d *lab.Defenses) *bool { return &d.ClientCertRequired }),
-	boolSwitch("trusted-server-list", func(d *lab.Defenses) *bool { return &d.TrustedServerList }),
-	boolSwitch("tls-only", func(d *lab.Defenses) *bool { return &d.TLSOnly }),
-	{"min-tls-version", []string{"TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"}, func(d *lab.Defenses, v string) {
+	boolSwitch(lab.DefenseClientCertRequired, func(d *lab.Defenses) *bool { return &d.ClientCertRequired }),
+	boolSwitch(lab.DefenseTrustedServerList, func(d *lab.Defenses) *bool { return &d.TrustedServerList }),
+	boolSwitch(lab.DefenseTLSOnly, func(d *lab.Defenses) *bool { return &d.TLSOnly }),
+	{lab.DefenseMinTLSVersion, []string{"TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"}, func(d *lab.Defenses, v string) {
 		d.MinTLSVersion = map[string]uint16{"TLS 1.0": tls.VersionTLS10, "TLS 1.1": tls.VersionTLS11, "TLS 1.2": tls.VersionTLS12, "TLS 1.3": tls.VersionTLS13}[v]
 	}},
-	boolSwitch("forward-secrecy-only", func(d *lab.Defenses) *bool { return &d.ForwardSecrecyOnly }),
-	boolSwitch("federation-srv-domain-match", func(d *lab.Defenses) *bool { return &d.FederationSRVDomainMatch }),
-	boolSwitch("federation-allow-list", func(d *lab.Defenses) *bool { return &d.FederationAllowList }),
-	boolSwitch("dns-randomization", func(d *lab.Defenses) *bool { return &d.DNSRandomization }),
-	boolSwitch("dnssec-validation", func(d *lab.Defenses) *bool { return &d.DNSSECValidation }),
-	{"arp-policy", []string{netsim.ARPAcceptAny.String(), netsim.ARPAcceptSolicited.String(), netsim.ARPStaticOnly.String()}, func(d *lab.Defenses, v string) {
+	boolSwitch(lab.DefenseForwardSecrecyOnly, func(d *lab.Defenses) *bool { return &d.ForwardSecrecyOnly }),
+	boolSwitch(lab.DefenseFederationSRVDomainMatch, func(d *lab.Defenses) *bool { return &d.FederationSRVDomainMatch }),
+	boolSwitch(lab.DefenseFederationAllowList, func(d *lab.Defenses) *bool { return &d.FederationAllowList }),
+	boolSwitch(lab.DefenseDNSRandomization, func(d *lab.Defenses) *bool { return &d.DNSRandomization }),
+	boolSwitch(lab.DefenseDNSSECValidation, func(d *lab.Defenses) *bool { return &d.DNSSECValidation }),
+	{lab.DefenseARPPolicy, []string{netsim.ARPAcceptAny.String(), netsim.ARPAcceptSolicited.String(), netsim.ARPStaticOnly.String()}, func(d *lab.Defenses, v string) {
 		d.ARPPolicy = map[string]netsim.ARPPolicy{
 			netsim.ARPAcceptAny.String(): netsim.ARPAcceptAny, netsim.ARPAcceptSolicited.String(): netsim.ARPAcceptSolicited,
 			netsim.ARPStaticOnly.String(): netsim.ARPStaticOnly,
