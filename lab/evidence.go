@@ -128,12 +128,14 @@ func (e *Evidence) Delivered(host, format string, args ...any) {
 }
 
 // Notef records the line "actor: <formatted message>" (just the message when
-// actor is ""). Use it for what actors saw and, above all, for the exact
-// reason a defense stopped the attack, e.g.
+// actor is ""): what actors saw, e.g.
 //
-//	env.Evidence.Notef("alice", "handshake with pool01.contoso.com failed: %v", err)
+//	env.Evidence.Notef("alice", "connected to %s over %s", target, version)
 //
-// Notef never records a compromise.
+// Notef records no fact the verdict reads: a defense's refusal goes
+// through Refused or NoteFailure, a step of the attack through Reached, a
+// compromise through CanariesObtained, IdentityAccepted or
+// InjectionAccepted.
 func (e *Evidence) Notef(actor, format string, args ...any) {
 	e.record("", actor, fmt.Sprintf(format, args...))
 }

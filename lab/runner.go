@@ -141,7 +141,7 @@ func (r Runner) result(ctx context.Context, s Scenario, tl *timelineRecorder) Re
 		Delivered:   res.delivered,
 	})
 	res.Verdict, res.StoppedBy, res.Err = j.Verdict, j.StoppedBy, j.Err
-	if j.Refusals != nil {
+	if j.Refusals != nil { // judged: the refusals now say which were credited
 		res.Refusals = j.Refusals
 	}
 	res.OK = Matches(res.Verdict, res.StoppedBy, res.Expected, res.ExpectedStoppedBy)

@@ -63,7 +63,9 @@ type Judgement struct {
 	// otherwise.
 	StoppedBy []string
 	// Refusals are the observation's refusals, in order, each with
-	// Credited set when it counted towards Held.
+	// Credited set when it counted towards Held; nil only when Decide
+	// returned before judging refusals (a run error, a compromise, a
+	// baseline).
 	Refusals []Refusal
 	// Err is why the verdict is Error: the run's error, or an
 	// *InconclusiveError. Nil otherwise.
@@ -95,10 +97,12 @@ func (e *InconclusiveError) Error() string { return "inconclusive: " + e.Reason 
 //     nothing refused, else Error;
 //   - for an attack: Held if a refusal by a defense that is on in the run
 //     stopped the attack at the point it reached: a positioning defense
-//     (arp-policy, dnssec-validation, dns-randomization) needs the attack
-//     attempted, any other defense needs the attacker in position.
-//     Otherwise Error, "attack not carried out" when no milestone allows a
-//     recorded refusal, "no defense observed" when none was recorded.
+//     (arp-policy, dnssec-validation, dns-randomization) is credited when
+//     the attack was attempted and never got in position, any other
+//     defense when the attacker was in position. Otherwise Error: "no
+//     defense observed" when the attacker was in position (or attempted
+//     with no refusal at all), "attack not carried out" when nothing was
+//     attempted or the only refusals need a position never reached.
 //
 // Refusals by a switch that is off are never credited. The scenario's
 // expectation is deliberately not an input: it is compared with the
@@ -132,7 +136,9 @@ func Decide(runErr error, o Observation) Judgement {
 			continue
 		}
 		on++
-		if !(inPosition || attempted && positioning(r.Defense)) {
+		// A positioning defense stops the attack only while the attacker
+		// is not in position; any other needs the attacker in position.
+		if positioning(r.Defense) && (!attempted || inPosition) || !positioning(r.Defense) && !inPosition {
 			continue
 		}
 		refusals[i].Credited = true
@@ -143,10 +149,14 @@ func Decide(runErr error, o Observation) Judgement {
 	switch {
 	case len(stoppedBy) > 0:
 		return Judgement{Verdict: Held, StoppedBy: stoppedBy, Refusals: refusals}
-	case !attempted || on > 0:
-		return Judgement{Verdict: Error, Err: &InconclusiveError{Reason: ReasonNotCarriedOut}}
+	case inPosition, attempted && on == 0:
+		// Carried out (or attempted with nothing refusing it), and no
+		// defense that is on was seen stopping it.
+		return Judgement{Verdict: Error, Err: &InconclusiveError{Reason: ReasonNoDefense}, Refusals: refusals}
 	default:
-		return Judgement{Verdict: Error, Err: &InconclusiveError{Reason: ReasonNoDefense}}
+		// Never attempted, or refused by a defense that only counts
+		// once the attacker is in position, which it never was.
+		return Judgement{Verdict: Error, Err: &InconclusiveError{Reason: ReasonNotCarriedOut}, Refusals: refusals}
 	}
 }
 

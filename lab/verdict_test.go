@@ -47,6 +47,7 @@ func TestDecide(t *testing.T) {
 		{"refusal without the attack in position", nil, lab.Observation{Attack: true, Defenses: lab.Hardened(), Refusals: chain, Milestones: tried}, lab.Error, nil, lab.ReasonNotCarriedOut},
 		{"refusal without any milestone", nil, lab.Observation{Attack: true, Defenses: lab.Hardened(), Refusals: chain}, lab.Error, nil, lab.ReasonNotCarriedOut},
 		{"positioning defense against an attempt", nil, lab.Observation{Attack: true, Defenses: static, Refusals: arp, Milestones: tried}, lab.Held, []string{"arp-policy"}, ""},
+		{"positioning defense, attacker in position anyway", nil, lab.Observation{Attack: true, Defenses: static, Refusals: arp, Milestones: append(tried, inPos...)}, lab.Error, nil, lab.ReasonNoDefense},
 		{"positioning defense that is off is not credited", nil, lab.Observation{Attack: true, Defenses: lab.Hardened(), Refusals: arp, Milestones: tried}, lab.Error, nil, lab.ReasonNoDefense},
 		{"a switched-off defense is never credited", nil, lab.Observation{Attack: true, Defenses: chainOff, Refusals: chain, Milestones: inPos}, lab.Error, nil, lab.ReasonNoDefense},
 		{"baseline delivered", nil, lab.Observation{Delivered: true}, lab.Passed, nil, ""},
@@ -169,25 +170,40 @@ func TestExpectationDoesNotFeedVerdict(t *testing.T) {
 	}
 }
 
-// Decide marks which refusals it credited: not one by a switch that is
-// off, not one by a non-positioning defense before the attacker was in
-// position.
+// Decide marks which refusals it credited: never one by a switch that is
+// off, a positioning defense only while the attacker is not in position,
+// any other only once the attacker is in position.
 func TestDecideCredits(t *testing.T) {
 	d := lab.Hardened()
 	d.HostnameCheck = false
 	d.ARPPolicy = netsim.ARPStaticOnly
-	j := lab.Decide(nil, lab.Observation{Attack: true, Defenses: d,
-		Milestones: []lab.MilestoneReached{{Milestone: lab.MilestoneAttempted}, {Milestone: lab.MilestoneInPosition}},
-		Refusals: []lab.Refusal{
-			{Defense: lab.DefenseHostnameCheck, Credited: true}, // off: never credited, whatever the input says
-			{Defense: lab.DefenseARPPolicy},
-			{Defense: lab.DefenseChainValidation},
-		}})
-	var got []bool
-	for _, r := range j.Refusals {
-		got = append(got, r.Credited)
+	refusals := []lab.Refusal{
+		{Defense: lab.DefenseHostnameCheck, Credited: true}, // off: never credited, whatever the input says
+		{Defense: lab.DefenseARPPolicy},
+		{Defense: lab.DefenseChainValidation},
 	}
-	if j.Verdict != lab.Held || !slices.Equal(got, []bool{false, true, true}) || !slices.Equal(j.StoppedBy, []string{"arp-policy", "chain-validation"}) {
-		t.Errorf("Decide = %s %q, credited %v; want held [arp-policy chain-validation], credited [false true true]", j.Verdict, j.StoppedBy, got)
+	for _, tt := range []struct {
+		name       string
+		milestones []lab.Milestone
+		verdict    lab.Verdict
+		stoppedBy  []string
+		credited   []bool
+	}{
+		{"attempted only", []lab.Milestone{lab.MilestoneAttempted}, lab.Held, []string{"arp-policy"}, []bool{false, true, false}},
+		{"in position after all", []lab.Milestone{lab.MilestoneAttempted, lab.MilestoneInPosition}, lab.Held, []string{"chain-validation"}, []bool{false, false, true}},
+		{"nothing reached", nil, lab.Error, nil, []bool{false, false, false}},
+	} {
+		var ms []lab.MilestoneReached
+		for _, m := range tt.milestones {
+			ms = append(ms, lab.MilestoneReached{Milestone: m})
+		}
+		j := lab.Decide(nil, lab.Observation{Attack: true, Defenses: d, Milestones: ms, Refusals: refusals})
+		var got []bool
+		for _, r := range j.Refusals {
+			got = append(got, r.Credited)
+		}
+		if j.Verdict != tt.verdict || !slices.Equal(j.StoppedBy, tt.stoppedBy) || !slices.Equal(got, tt.credited) {
+			t.Errorf("%s: Decide = %s %q, credited %v; want %s %q, credited %v", tt.name, j.Verdict, j.StoppedBy, got, tt.verdict, tt.stoppedBy, tt.credited)
+		}
 	}
 }

@@ -541,11 +541,14 @@ func (r *dnsRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result
 	}
 	ev.CanariesObtained("mallory", min(found, 1), 1, fmt.Sprintf("%d B alice sent to %v", bytes, me))
 	// Last, why alice's client gave up on each server it tried: a TLS
-	// handshake's error is her defense's refusal when it names one.
+	// handshake's error with mallory's machine is her defense's refusal
+	// when it names one; with any other server it is only a note.
 	for _, a := range res.Attempts {
 		switch {
-		case a.Err != nil && a.Transport == sip.TransportTLS && a.Addr.IsValid():
+		case a.Err != nil && a.Transport == sip.TransportTLS && a.Addr.Addr() == me:
 			ev.NoteFailure("alice", a.Err, "%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
+		case a.Err != nil && a.Transport == sip.TransportTLS && a.Addr.IsValid():
+			ev.Notef("alice", "%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
 		case a.Err != nil:
 			ev.Notef("alice", "%v", a)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tlslab/tlslab/actors/attacker"
@@ -299,11 +300,11 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 }
 
 // noteNoFallback records alice's tls-only refusing to fall back to
-// plaintext SIP after her TLS attempts failed without a certificate check
-// refusing (fe01's TLS listener down): her client's exact reason, with the
-// hint that fallback is off. Nothing when she connected, or when her TLS
-// attempt failed for a reason a defense names (which NoteFailure would
-// record as that defense's).
+// plaintext SIP after fe01 refused her TLS connection (its TLS listener is
+// down, the scenario's setup): her client's exact reason, with the hint
+// that fallback is off. Nothing when she connected; a TLS attempt that
+// failed for a reason a defense names is recorded as that defense's, and
+// one that failed otherwise (a time-out) credits nothing.
 func noteNoFallback(env *lab.Env, res *sip.Result, sendErr error) {
 	var ce *sip.ConnectError
 	if res.Conn.Addr.IsValid() || !errors.As(sendErr, &ce) || ce.Hint != sip.HintNoPlaintextFallback {
@@ -314,7 +315,7 @@ func noteNoFallback(env *lab.Env, res *sip.Result, sendErr error) {
 		return
 	}
 	line := fmt.Sprintf("%v, in the TLS connection to %s (%v); %s", a.Err, a.Target, a.Addr, ce.Hint)
-	if _, refused := lab.ClassifyRefusal(a.Err); refused {
+	if !errors.Is(a.Err, syscall.ECONNREFUSED) {
 		env.Evidence.NoteFailure("alice", a.Err, "%s", line)
 		return
 	}

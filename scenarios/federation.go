@@ -165,7 +165,7 @@ func (p federationParams) run(ctx context.Context, env *lab.Env) error {
 	injected, accepted := findDelivery(c, "fe01", forged)
 	var refusal sip.Rejection
 	if !accepted && dialled {
-		waitFor(ctx, refusalWait, func() bool {
+		waitFor(ctx, eventWait, func() bool {
 			var ok bool
 			refusal, ok = findRejection(c, "edge01", func(r sip.Rejection) bool {
 				return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == federationAttackerAddr.Addr().String()

@@ -113,11 +113,21 @@ func (p mitmParams) malloryCA() bool { return p.trustMallory || p.usesCert() && 
 // revoked at build time when the spec says so.
 func (p mitmParams) topologyConfig() lab.ContosoConfig {
 	cfg := p.topology
+	if cfg.Timeout == 0 {
+		cfg.Timeout = mitmClientTimeout
+	}
 	if p.usesCert() && p.cert.source == certStolen && p.cert.revoked {
 		cfg.Revoked = append(slices.Clone(cfg.Revoked), lab.ContosoRevocation{Cert: p.cert.holder, Reason: pki.ReasonKeyCompromise})
 	}
 	return cfg
 }
+
+// mitmClientTimeout bounds each step of alice's client (dial, handshake,
+// request and answer). Every step of the family completes in
+// milliseconds of simulated time; the bound only matters when mallory's
+// endpoint hangs, and it keeps two hung attempts (TLS, then a plaintext
+// fallback) inside the runner's deadline.
+const mitmClientTimeout = 3 * time.Second
 
 // mitmRun is what one run set up and observed.
 type mitmRun struct {
@@ -193,7 +203,7 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 		if p.blockPKI {
 			victims = append(victims, pki01IP)
 		}
-		stop, _, err := m.arpPosition(ctx, env, c, victims...)
+		stop, err := m.arpPosition(ctx, env, c, victims...)
 		if err != nil {
 			return err
 		}
@@ -443,6 +453,8 @@ func describeSession(s attacker.Session) string {
 		}
 	case v.TLS:
 		fmt.Fprintf(&b, " and answered as a TLS server; handshake failed: %s", v.Err)
+	case sabotaged(v.Err):
+		fmt.Fprintf(&b, ": %s", v.Err)
 	case strings.Contains(v.Err, attacker.ErrRefused.Error()):
 		b.WriteString(" and refused it")
 	case !v.TLS && u.TLS:

@@ -27,13 +27,6 @@ var (
 	pki01IP     = netip.MustParseAddr("10.0.0.80")
 )
 
-// positionWait bounds how long a scenario waits for the first event of
-// mallory's ARP spoofing at alice: her cache taking mallory's MAC for fe01
-// or refusing the claim. It is a deadline for an event, never a fixed
-// wait: spoofed replies reach alice within microseconds of simulated
-// time, whatever the load.
-const positionWait = 5 * time.Second
-
 // mallory is the attacker's machine on contoso-lan: a netsim router, so
 // it forwards what it does not intercept.
 type mallory struct {
@@ -55,22 +48,21 @@ func placeMallory(env *lab.Env, c *lab.Contoso) (*mallory, error) {
 // and waits for its outcome at alice: her ARP cache mapping fe01's address
 // to mallory's MAC, or her cache refusing mallory's claim (an ARP policy
 // stricter than accept-any), which it records as the arp-policy's
-// refusal. It reports whether alice's cache is poisoned. Under the
-// spoofer-silent sabotage nothing is sent, nothing is recorded and it
-// reports false. stop, never nil, stops the spoofer.
-func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *lab.Contoso, victims ...netip.Addr) (stop func(), poisoned bool, err error) {
+// refusal. Under the spoofer-silent sabotage nothing is sent and nothing
+// is recorded. stop, never nil on success, stops the spoofer.
+func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *lab.Contoso, victims ...netip.Addr) (stop func(), err error) {
 	if spooferSilent(env) {
-		return func() {}, false, nil
+		return func() {}, nil
 	}
 	arp, err := attacker.NewARPSpoofer(attacker.ARPSpoofConfig{NIC: m.nic, Victims: victims})
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	sctx, cancel := context.WithTimeout(ctx, refusalWait)
+	sctx, cancel := context.WithTimeout(ctx, eventWait)
 	defer cancel()
 	if err := arp.Start(sctx); err != nil {
 		arp.Close()
-		return nil, false, fmt.Errorf("scenarios: mallory's ARP spoofing: %w", err)
+		return nil, fmt.Errorf("scenarios: mallory's ARP spoofing: %w", err)
 	}
 	names := make([]string, len(victims))
 	for i, v := range victims {
@@ -88,22 +80,22 @@ func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *lab.Contoso,
 		}
 		return netsim.ARPIgnored{}, false
 	}
-	waitFor(ctx, positionWait, func() bool {
+	waitFor(ctx, eventWait, func() bool {
 		_, no := refused()
 		return isPoisoned() || no
 	})
 	if isPoisoned() {
 		env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: alice's ARP cache maps %v (fe01) to %v, mallory's MAC, not fe01's %v",
 			fe01IP, m.nic.MAC(), nicMAC(c.Host("fe01"), fe01IP))
-		return func() { arp.Close() }, true, nil
+		return func() { arp.Close() }, nil
 	}
 	if ig, ok := refused(); ok {
 		env.Evidence.Refused("alice", lab.DefenseARPPolicy, "ARP cache (policy %v) ignored mallory's claim that %v (fe01) is at %v (%s); it still maps it to %v, fe01's own MAC",
 			alice.ARPPolicy(), fe01IP, ig.MAC, ig.Reason, alice.ARPTable()[fe01IP])
-		return func() { arp.Close() }, false, nil
+		return func() { arp.Close() }, nil
 	}
 	env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: no claim of hers reached alice's ARP cache (policy %v)", alice.ARPPolicy())
-	return func() { arp.Close() }, false, nil
+	return func() { arp.Close() }, nil
 }
 
 // gatewayPosition makes mallory alice's next hop towards fe01 (a rogue

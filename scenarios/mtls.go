@@ -298,13 +298,13 @@ func sabotagedDial(ctx context.Context, env *lab.Env, actor string, host attacke
 // awaitInboundRejection waits for host to record its refusal of an
 // inbound connection from addr, which it does after sending its alert,
 // so possibly after the peer has its answer: an event, whose wait
-// refusalWait only bounds. It returns the first such refusal.
+// eventWait only bounds. It returns the first such refusal.
 func awaitInboundRejection(ctx context.Context, c *lab.Contoso, host string, addr netip.Addr) (sip.Rejection, bool) {
 	from := func(r sip.Rejection) bool {
 		return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == addr.String()
 	}
 	var refusal sip.Rejection
-	ok := waitFor(ctx, refusalWait, func() bool {
+	ok := waitFor(ctx, eventWait, func() bool {
 		var found bool
 		refusal, found = findRejection(c, host, from)
 		return found

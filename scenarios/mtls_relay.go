@@ -60,7 +60,7 @@ func (p mtlsRelayParams) scenario() lab.Scenario {
 //
 // Nothing in it waits for time to pass: the position is an event (each
 // cache changed or refused), the relay's end is one (every intercepted
-// session ended), and refusalWait only bounds them. Once poisoned, fe01's
+// session ended), and eventWait only bounds them. Once poisoned, fe01's
 // entry for fe02 stays so for the run: only an ARP message from fe02
 // could correct it, and fe02 sends none, since it talks to nobody it has
 // not already resolved (fe01 never reaches it; mallory's upstream
@@ -102,7 +102,7 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 		if arp, err = attacker.NewARPSpoofer(attacker.ARPSpoofConfig{NIC: nic, Victims: []netip.Addr{fe01, fe02}}); err != nil {
 			return err
 		}
-		sctx, cancel := context.WithTimeout(ctx, refusalWait)
+		sctx, cancel := context.WithTimeout(ctx, eventWait)
 		err := arp.Start(sctx)
 		cancel()
 		defer arp.Close()
@@ -122,7 +122,7 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 	}
 	// The proxy records how each side ended as it happens, possibly after
 	// fe01 has its answer: wait for every session to end.
-	waitFor(ctx, refusalWait, func() bool {
+	waitFor(ctx, eventWait, func() bool {
 		return !slices.ContainsFunc(proxy.Sessions(), func(s attacker.Session) bool { return s.End.IsZero() })
 	})
 	rep := proxy.Report([]string{canary.Token})
@@ -196,7 +196,7 @@ type relayARPAnswer struct {
 // awaitRelayPosition waits until each of the hosts a and b has answered
 // mallory's claim about the other's address: its cache maps it to her
 // MAC, or refused the claim (netsim's ARPIgnored: a static entry, an ARP
-// policy stricter than accept-any). Both are events; refusalWait only
+// policy stricter than accept-any). Both are events; eventWait only
 // bounds the wait. It returns what each cache says then, a's first.
 func awaitRelayPosition(ctx context.Context, c *lab.Contoso, nic *netsim.NIC, a, b string) []relayARPAnswer {
 	ha, hb := c.Host(a), c.Host(b)
@@ -213,7 +213,7 @@ func awaitRelayPosition(ctx context.Context, c *lab.Contoso, nic *netsim.NIC, a,
 		return p
 	}
 	answered := func(p relayARPAnswer) bool { return p.poisoned || p.ignored != nil }
-	waitFor(ctx, refusalWait, func() bool { return answered(position(ha, hb)) && answered(position(hb, ha)) })
+	waitFor(ctx, eventWait, func() bool { return answered(position(ha, hb)) && answered(position(hb, ha)) })
 	return []relayARPAnswer{position(ha, hb), position(hb, ha)}
 }
 

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
 	"time"
@@ -55,7 +56,14 @@ var _ = Describe("sabotaged attackers", Label("sabotage"), func() {
 					Expect(res.Evidence).NotTo(ContainElement(MatchRegexp(`^mallory: intercepted`)), "%s: a connection reached the proxy", s.Name)
 					continue
 				}
-				Expect(res.Verdict).To(Equal(lab.Error), "%s with %s: %s; evidence %q", s.Name, sab, res.Outcome(), res.Evidence)
+				// Inconclusive, not a run that failed: the scenario ended
+				// cleanly, before its deadline, and judged its evidence.
+				var inconclusive *lab.InconclusiveError
+				Expect(errors.As(res.Err, &inconclusive)).To(BeTrue(), "%s with %s: %s, %v; evidence %q", s.Name, sab, res.Outcome(), res.Err, res.Evidence)
+				Expect(inconclusive.Reason).To(BeElementOf(lab.ReasonNotCarriedOut, lab.ReasonNoDefense), "%s with %s", s.Name, sab)
+				if sab == lab.SabotageSpooferSilent {
+					Expect(inconclusive.Reason).To(Equal(lab.ReasonNotCarriedOut), "%s: a silent spoofer never gets in position; evidence %q", s.Name, res.Evidence)
+				}
 				Expect(res.Compromises).To(BeEmpty(), "%s with %s", s.Name, sab)
 			}
 		}, SpecTimeout(5*time.Minute))

@@ -184,23 +184,21 @@ func errOrNothing(err error) string {
 
 // endedSessions waits until every connection mallory's proxies
 // intercepted has ended (a proxy records the victim's alert after the
-// victim has given up) and returns them all, in order. refusalWait is only
-// a deadline for that event.
+// victim has given up) and returns them all, in order. eventWait is only
+// a deadline for that event; past it, the sessions still open are
+// returned too, so nothing the proxies saw is left out.
 func endedSessions(ctx context.Context, proxies []*attacker.Proxy) []attacker.Session {
-	var all []attacker.Session
-	waitFor(ctx, refusalWait, func() bool {
-		all = all[:0]
+	all := func() []attacker.Session {
+		var out []attacker.Session
 		for _, px := range proxies {
-			for _, s := range px.Sessions() {
-				if s.End.IsZero() {
-					return false
-				}
-				all = append(all, s)
-			}
+			out = append(out, px.Sessions()...)
 		}
-		return true
+		return out
+	}
+	waitFor(ctx, eventWait, func() bool {
+		return !slices.ContainsFunc(all(), func(s attacker.Session) bool { return s.End.IsZero() })
 	})
-	return all
+	return all()
 }
 
 // waitFor polls cond until it holds, ctx ends or limit passes, and reports
