@@ -299,7 +299,6 @@ func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Resul
 			continue
 		}
 		ev.Reached("mallory", lab.MilestoneInPosition, "%s", describeSession(s))
-		r.noteVersionRefusal(s)
 	}
 	if r.pkiRejected != nil {
 		ev.Notef("mallory", "reset %d of the connections to pki01 (%v:80) she intercepted: OCSP and CRL requests fail", r.pkiRejected(), pki01IP)
@@ -380,19 +379,6 @@ func stripped(sessions []attacker.Session) bool {
 	return slices.ContainsFunc(sessions, func(s attacker.Session) bool {
 		return s.VictimSide.Err == attacker.ErrRefused.Error()
 	})
-}
-
-// noteVersionRefusal records alice's minimum TLS version refusing
-// mallory's endpoint, as the endpoint's own handshake error shows it: a
-// client that offered only versions the endpoint does not speak (the
-// downgrade attack's TLS 1.0-only server).
-func (r *mitmRun) noteVersionRefusal(s attacker.Session) {
-	v := s.VictimSide
-	if !v.TLS || v.Err == "" || !strings.Contains(v.Err, "tls: client offered only unsupported versions") {
-		return
-	}
-	r.env.Evidence.Refused("alice", lab.DefenseMinTLSVersion, "offered no version below %s (min-tls-version); mallory's endpoint failed: %s",
-		tls.VersionName(r.env.Defenses.MinTLSVersion), v.Err)
 }
 
 // notePassiveRefusal records what kept mallory from reading a TLS

@@ -25,11 +25,14 @@ type VictimSide interface {
 // accepts that certificate for the name it dialled; otherwise hs.Err is the
 // alert it sent, e.g. "remote error: tls: bad certificate".
 //
-// MaxVersion below the victim's MinVersion is the downgrade attack: a
-// victim that insists on TLS 1.2 refuses a TLS 1.0 server with a
-// protocol_version alert (victim: "remote error: tls: protocol version not
-// supported"; attacker: "tls: client offered only unsupported versions:
-// [304 303]"), while one that still allows TLS 1.0 is talked down to it.
+// MaxVersion below the victim's MinVersion is the downgrade attack. With
+// Legacy (Downgrade), a victim that insists on TLS 1.2 is answered with a
+// TLS 1.0 ServerHello and refuses it itself (victim: "tls: server selected
+// unsupported protocol version 301"; attacker: "attacker: answered TLS
+// 1.0; the client refused it: alert tls: protocol version not
+// supported"), while one that still allows TLS 1.0 is talked down to it.
+// Without Legacy, crypto/tls aborts as the server ("tls: client offered
+// only unsupported versions: [304 303]").
 type VictimTLS struct {
 	// Certs chooses the certificate. Required.
 	Certs CertSource
@@ -42,12 +45,19 @@ type VictimTLS struct {
 	// KeyLogWriter, when set, receives the victim-side session secrets
 	// in NSS key log format, so Wireshark can decrypt the capture.
 	KeyLogWriter io.Writer
+	// Legacy makes the side answer a client that does not offer
+	// MaxVersion as a server that speaks nothing newer does: with a
+	// ServerHello selecting MaxVersion, which the client then refuses by
+	// its own version floor (crypto/tls, as a server, would instead abort
+	// the handshake itself). A client that offers MaxVersion gets the
+	// full handshake at it. Downgrade sets it.
+	Legacy bool
 }
 
 // Downgrade returns a VictimTLS that offers only version (e.g.
 // tls.VersionTLS10) with certificates from certs.
 func Downgrade(certs CertSource, version uint16) VictimTLS {
-	return VictimTLS{Certs: certs, MinVersion: version, MaxVersion: version}
+	return VictimTLS{Certs: certs, MinVersion: version, MaxVersion: version, Legacy: true}
 }
 
 // Accept implements VictimSide.
@@ -57,6 +67,14 @@ func (v VictimTLS) Accept(ctx context.Context, conn net.Conn, hs *Handshake) (ne
 		err := errors.New("attacker: VictimTLS has no CertSource")
 		hs.Err = err.Error()
 		return nil, err
+	}
+	if v.Legacy && v.MaxVersion != 0 {
+		replayed, err := answerAsLegacyServer(conn, v.MaxVersion)
+		if err != nil {
+			hs.Err = err.Error()
+			return nil, err
+		}
+		conn = replayed
 	}
 	var presented *tls.Certificate
 	cfg := &tls.Config{
