@@ -70,31 +70,8 @@ func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *lab.Contoso,
 	}
 	env.Evidence.Reached("mallory", lab.MilestoneAttempted, "ARP spoofing on contoso-lan: claims every address of %s for her MAC %v",
 		strings.Join(names, ", "), m.nic.MAC())
-	alice := c.Host("alice")
-	isPoisoned := func() bool { return macEqual(alice.ARPTable()[fe01IP], m.nic.MAC()) }
-	refused := func() (netsim.ARPIgnored, bool) {
-		for _, ig := range alice.ARPIgnored() {
-			if ig.IP == fe01IP && macEqual(ig.MAC, m.nic.MAC()) {
-				return ig, true
-			}
-		}
-		return netsim.ARPIgnored{}, false
-	}
-	waitFor(ctx, eventWait, func() bool {
-		_, no := refused()
-		return isPoisoned() || no
-	})
-	if isPoisoned() {
-		env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: alice's ARP cache maps %v (fe01) to %v, mallory's MAC, not fe01's %v",
-			fe01IP, m.nic.MAC(), nicMAC(c.Host("fe01"), fe01IP))
-		return func() { arp.Close() }, nil
-	}
-	if ig, ok := refused(); ok {
-		env.Evidence.Refused("alice", lab.DefenseARPPolicy, "ARP cache (policy %v) ignored mallory's claim that %v (fe01) is at %v (%s); it still maps it to %v, fe01's own MAC",
-			alice.ARPPolicy(), fe01IP, ig.MAC, ig.Reason, alice.ARPTable()[fe01IP])
-		return func() { arp.Close() }, nil
-	}
-	env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: no claim of hers reached alice's ARP cache (policy %v)", alice.ARPPolicy())
+	alice, fe01 := c.Host("alice"), c.Host("fe01")
+	awaitARPAnswers(ctx, m.nic.MAC(), [2]*netsim.Host{alice, fe01})[0].note(env, m.nic.MAC())
 	return func() { arp.Close() }, nil
 }
 

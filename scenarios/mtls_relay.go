@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 
@@ -111,7 +110,10 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 		}
 		env.Evidence.Reached("mallory", lab.MilestoneAttempted, "ARP spoofing on contoso-lan: tells fe01 that %v (fe02) is at her MAC %v, and fe02 that %v (fe01) is",
 			fe02, nic.MAC(), fe01)
-		noteRelayPosition(env, awaitRelayPosition(ctx, c, nic, "fe01", "fe02"))
+		ha, hb := c.Host("fe01"), c.Host("fe02")
+		for _, a := range awaitARPAnswers(ctx, nic.MAC(), [2]*netsim.Host{ha, hb}, [2]*netsim.Host{hb, ha}) {
+			a.note(env, nic.MAC())
+		}
 	}
 
 	canary, _, sendErr := aliceSends(ctx, env, c, mtlsVictim)
@@ -180,56 +182,4 @@ func describeSides(s attacker.Session) string {
 		}
 	}
 	return fmt.Sprintf("fe01's side %s; fe02's side %s", side(s.VictimSide), side(s.UpstreamSide))
-}
-
-// relayARPAnswer is how one host's ARP cache answered mallory's claim that
-// peer's address is at her MAC.
-type relayARPAnswer struct {
-	host, peer string
-	peerAddr   netip.Addr
-	policy     netsim.ARPPolicy
-	poisoned   bool               // the cache maps peerAddr to mallory's MAC
-	ignored    *netsim.ARPIgnored // the cache refused the claim; nil when it did not
-	mac        net.HardwareAddr   // what the cache maps peerAddr to
-}
-
-// awaitRelayPosition waits until each of the hosts a and b has answered
-// mallory's claim about the other's address: its cache maps it to her
-// MAC, or refused the claim (netsim's ARPIgnored: a static entry, an ARP
-// policy stricter than accept-any). Both are events; eventWait only
-// bounds the wait. It returns what each cache says then, a's first.
-func awaitRelayPosition(ctx context.Context, c *lab.Contoso, nic *netsim.NIC, a, b string) []relayARPAnswer {
-	ha, hb := c.Host(a), c.Host(b)
-	mine := nic.MAC().String()
-	position := func(h, peer *netsim.Host) relayARPAnswer {
-		p := relayARPAnswer{host: h.Name(), peer: peer.Name(), peerAddr: peer.Addr(), policy: h.ARPPolicy(), mac: h.ARPTable()[peer.Addr()]}
-		p.poisoned = p.mac.String() == mine
-		for _, ig := range h.ARPIgnored() {
-			if ig.IP == p.peerAddr && ig.MAC.String() == mine {
-				p.ignored = &ig
-				break
-			}
-		}
-		return p
-	}
-	answered := func(p relayARPAnswer) bool { return p.poisoned || p.ignored != nil }
-	waitFor(ctx, eventWait, func() bool { return answered(position(ha, hb)) && answered(position(hb, ha)) })
-	return []relayARPAnswer{position(ha, hb), position(hb, ha)}
-}
-
-// noteRelayPosition records each cache's answer: poisoned, or the
-// arp-policy's refusal by the host that ignored mallory's claim.
-func noteRelayPosition(env *lab.Env, ps []relayARPAnswer) {
-	for _, p := range ps {
-		switch {
-		case p.poisoned:
-			env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: %s's ARP cache maps %v (%s) to her MAC", p.host, p.peerAddr, p.peer)
-		case p.ignored != nil:
-			env.Evidence.Refused(p.host, lab.DefenseARPPolicy, "ARP cache (policy %v) ignored mallory's claim that %v (%s) is at %v (%s); it still maps it to %v",
-				p.policy, p.peerAddr, p.peer, p.ignored.MAC, p.ignored.Reason, p.mac)
-		default:
-			env.Evidence.Notef("mallory", "ARP spoofing on contoso-lan: no claim of hers reached %s's ARP cache (policy %v), which maps %v (%s) to %v",
-				p.host, p.policy, p.peerAddr, p.peer, p.mac)
-		}
-	}
 }
