@@ -97,31 +97,15 @@ type DefenseSetting struct {
 	Doc   string
 }
 
-// Settings lists the switches in a fixed order, for `tlslab show` and
-// reports.
+// Settings lists the switches in a fixed order (Switches), with their
+// values in d, for `tlslab show` and reports.
 func (d Defenses) Settings() []DefenseSetting {
-	onOff := func(b bool) string {
-		if b {
-			return "on"
-		}
-		return "off"
+	sw := Switches()
+	out := make([]DefenseSetting, len(sw))
+	for i, s := range sw {
+		out[i] = DefenseSetting{Name: s.Name, Value: s.Value(d), Doc: s.Doc}
 	}
-	return []DefenseSetting{
-		{DefenseChainValidation, onOff(d.ChainValidation), "certificates must chain to a trusted root"},
-		{DefenseHostnameCheck, onOff(d.HostnameCheck), "the server certificate must name the host dialled"},
-		{DefenseValidityCheck, onOff(d.ValidityCheck), "certificates must be inside their validity period"},
-		{DefenseRevocation, d.Revocation.String(), "CRL and OCSP checks (off, soft-fail, hard-fail)"},
-		{DefenseClientCertRequired, onOff(d.ClientCertRequired), "MTLS servers require a verified client certificate"},
-		{DefenseTrustedServerList, onOff(d.TrustedServerList), "MTLS peers must be servers listed in the topology"},
-		{DefenseTLSOnly, onOff(d.TLSOnly), "no plaintext SIP fallback"},
-		{DefenseMinTLSVersion, tls.VersionName(d.MinTLSVersion), "lowest TLS version accepted"},
-		{DefenseForwardSecrecyOnly, onOff(d.ForwardSecrecyOnly), "only ECDHE key exchange, no static RSA"},
-		{DefenseFederationSRVDomainMatch, onOff(d.FederationSRVDomainMatch), "federation SRV targets must lie in the partner domain"},
-		{DefenseFederationAllowList, onOff(d.FederationAllowList), "only allow-listed partners federate"},
-		{DefenseDNSRandomization, onOff(d.DNSRandomization), "random DNS transaction IDs and source ports"},
-		{DefenseDNSSECValidation, onOff(d.DNSSECValidation), "resolvers validate signed zones"},
-		{DefenseARPPolicy, d.ARPPolicy.String(), "which ARP messages may change ARP caches"},
-	}
+	return out
 }
 
 // Diff lists the switches whose value differs from base, as

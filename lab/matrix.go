@@ -15,8 +15,8 @@ import (
 // weaken it); the two defenses the hardened defaults leave off, DNSSEC
 // validation and static ARP, are columns that switch them on.
 type DefenseChange struct {
-	Switch string // the setting's name as Defenses.Settings prints it: "hostname-check"
-	To     string // the value it is changed to: "off", "soft-fail", "TLS 1.0", "on"
+	Switch string // the switch's name (Switches): "hostname-check"
+	To     string // the value it is changed to, one of the switch's Values: "off", "soft-fail", "TLS 1.0", "on"
 	Short  string // a column header for terminals: "name-", "rev:soft", "+dnssec"
 	// Strengthens is true for a change that adds a defense the hardened
 	// defaults lack, false for one that removes or weakens a defense.
@@ -32,17 +32,17 @@ type DefenseChange struct {
 	// does not apply is still run, and shown as not applicable only when
 	// its outcome equals the hardened one.
 	AppliesTo []Label
-	apply     func(*Defenses)
 }
 
 // Name is the column's name: "hostname-check off".
 func (c DefenseChange) Name() string { return c.Switch + " " + c.To }
 
-// Apply changes d as the column says. A DefenseChange not taken from
-// MatrixChanges changes nothing.
+// Apply sets the column's switch to its value in d, through the switch
+// table (Switches). A change whose Switch or To the table does not know
+// changes nothing; every column of MatrixChanges is known.
 func (c DefenseChange) Apply(d *Defenses) {
-	if c.apply != nil {
-		c.apply(d)
+	if s, ok := SwitchNamed(c.Switch); ok {
+		_ = s.Set(d, c.To)
 	}
 }
 
@@ -70,36 +70,21 @@ var (
 // reported revoked; its column is marked StillRefuses.
 func MatrixChanges() []DefenseChange {
 	return []DefenseChange{
-		{Switch: DefenseChainValidation, To: "off", Short: "chain-", AppliesTo: certificateAttacks,
-			apply: func(d *Defenses) { d.ChainValidation = false }},
-		{Switch: DefenseHostnameCheck, To: "off", Short: "name-", AppliesTo: certificateAttacks,
-			apply: func(d *Defenses) { d.HostnameCheck = false }},
-		{Switch: DefenseValidityCheck, To: "off", Short: "valid-", AppliesTo: certificateAttacks,
-			apply: func(d *Defenses) { d.ValidityCheck = false }},
-		{Switch: DefenseRevocation, To: pki.RevocationSoftFail.String(), Short: "rev:soft", AppliesTo: certificateAttacks, StillRefuses: true,
-			apply: func(d *Defenses) { d.Revocation = pki.RevocationSoftFail }},
-		{Switch: DefenseRevocation, To: pki.RevocationOff.String(), Short: "rev:off", AppliesTo: certificateAttacks,
-			apply: func(d *Defenses) { d.Revocation = pki.RevocationOff }},
-		{Switch: DefenseClientCertRequired, To: "off", Short: "ccert-", AppliesTo: []Label{LabelMTLS},
-			apply: func(d *Defenses) { d.ClientCertRequired = false }},
-		{Switch: DefenseTrustedServerList, To: "off", Short: "tsl-", AppliesTo: []Label{LabelMTLS},
-			apply: func(d *Defenses) { d.TrustedServerList = false }},
-		{Switch: DefenseTLSOnly, To: "off", Short: "tls-only-", AppliesTo: []Label{LabelTLS, LabelPlaintext, LabelEavesdrop},
-			apply: func(d *Defenses) { d.TLSOnly = false }},
-		{Switch: DefenseMinTLSVersion, To: tls.VersionName(tls.VersionTLS10), Short: "tls1.0", AppliesTo: handshakeAttacks,
-			apply: func(d *Defenses) { d.MinTLSVersion = tls.VersionTLS10 }},
-		{Switch: DefenseForwardSecrecyOnly, To: "off", Short: "fs-", AppliesTo: handshakeAttacks,
-			apply: func(d *Defenses) { d.ForwardSecrecyOnly = false }},
-		{Switch: DefenseFederationSRVDomainMatch, To: "off", Short: "srv-", AppliesTo: []Label{LabelFederation},
-			apply: func(d *Defenses) { d.FederationSRVDomainMatch = false }},
-		{Switch: DefenseFederationAllowList, To: "off", Short: "allow-", AppliesTo: []Label{LabelFederation},
-			apply: func(d *Defenses) { d.FederationAllowList = false }},
-		{Switch: DefenseDNSRandomization, To: "off", Short: "dnsrand-", AppliesTo: []Label{LabelDNS},
-			apply: func(d *Defenses) { d.DNSRandomization = false }},
-		{Switch: DefenseDNSSECValidation, To: "on", Short: "+dnssec", Strengthens: true, AppliesTo: []Label{LabelDNS},
-			apply: func(d *Defenses) { d.DNSSECValidation = true }},
-		{Switch: DefenseARPPolicy, To: netsim.ARPStaticOnly.String(), Short: "+arpstatic", Strengthens: true, AppliesTo: []Label{LabelARP},
-			apply: func(d *Defenses) { d.ARPPolicy = netsim.ARPStaticOnly }},
+		{Switch: DefenseChainValidation, To: "off", Short: "chain-", AppliesTo: certificateAttacks},
+		{Switch: DefenseHostnameCheck, To: "off", Short: "name-", AppliesTo: certificateAttacks},
+		{Switch: DefenseValidityCheck, To: "off", Short: "valid-", AppliesTo: certificateAttacks},
+		{Switch: DefenseRevocation, To: pki.RevocationSoftFail.String(), Short: "rev:soft", AppliesTo: certificateAttacks, StillRefuses: true},
+		{Switch: DefenseRevocation, To: pki.RevocationOff.String(), Short: "rev:off", AppliesTo: certificateAttacks},
+		{Switch: DefenseClientCertRequired, To: "off", Short: "ccert-", AppliesTo: []Label{LabelMTLS}},
+		{Switch: DefenseTrustedServerList, To: "off", Short: "tsl-", AppliesTo: []Label{LabelMTLS}},
+		{Switch: DefenseTLSOnly, To: "off", Short: "tls-only-", AppliesTo: []Label{LabelTLS, LabelPlaintext, LabelEavesdrop}},
+		{Switch: DefenseMinTLSVersion, To: tls.VersionName(tls.VersionTLS10), Short: "tls1.0", AppliesTo: handshakeAttacks},
+		{Switch: DefenseForwardSecrecyOnly, To: "off", Short: "fs-", AppliesTo: handshakeAttacks},
+		{Switch: DefenseFederationSRVDomainMatch, To: "off", Short: "srv-", AppliesTo: []Label{LabelFederation}},
+		{Switch: DefenseFederationAllowList, To: "off", Short: "allow-", AppliesTo: []Label{LabelFederation}},
+		{Switch: DefenseDNSRandomization, To: "off", Short: "dnsrand-", AppliesTo: []Label{LabelDNS}},
+		{Switch: DefenseDNSSECValidation, To: "on", Short: "+dnssec", Strengthens: true, AppliesTo: []Label{LabelDNS}},
+		{Switch: DefenseARPPolicy, To: netsim.ARPStaticOnly.String(), Short: "+arpstatic", Strengthens: true, AppliesTo: []Label{LabelARP}},
 	}
 }
 

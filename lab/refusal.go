@@ -31,14 +31,15 @@ const (
 	DefenseARPPolicy                = "arp-policy"
 )
 
-// DefenseNames returns every defense switch name in the order of Settings.
+// DefenseNames returns every defense switch name in the order of
+// Switches.
 func DefenseNames() []string {
-	return []string{
-		DefenseChainValidation, DefenseHostnameCheck, DefenseValidityCheck, DefenseRevocation,
-		DefenseClientCertRequired, DefenseTrustedServerList, DefenseTLSOnly, DefenseMinTLSVersion,
-		DefenseForwardSecrecyOnly, DefenseFederationSRVDomainMatch, DefenseFederationAllowList,
-		DefenseDNSRandomization, DefenseDNSSECValidation, DefenseARPPolicy,
+	sw := Switches()
+	names := make([]string, len(sw))
+	for i, s := range sw {
+		names[i] = s.Name
 	}
+	return names
 }
 
 // IsDefense reports whether name is one of DefenseNames.

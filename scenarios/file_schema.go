@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"regexp"
 	"slices"
@@ -11,9 +10,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
-	"github.com/tlslab/tlslab/netsim"
 )
 
 // The keys of a scenario file, per mapping.
@@ -346,88 +343,44 @@ func parseFileDuration(s string) (time.Duration, string) {
 	return dur, ""
 }
 
-// defenseSetter sets one switch of lab.Defenses from its printed value.
-type defenseSetter struct {
-	name  string
-	valid []string
-	set   func(d *lab.Defenses, v string)
-}
-
-var onOff = []string{"on", "off"}
-
-func boolSwitch(name string, field func(*lab.Defenses) *bool) defenseSetter {
-	return defenseSetter{name, onOff, func(d *lab.Defenses, v string) { *field(d) = v == "on" }}
-}
-
-// defenseSetters inverts lab.Defenses.Settings: one setter per switch,
-// named and valued as Settings prints them (TestFileDefenseSetters checks
-// that they cover every switch).
-var defenseSetters = []defenseSetter{
-	boolSwitch(lab.DefenseChainValidation, func(d *lab.Defenses) *bool { return &d.ChainValidation }),
-	boolSwitch(lab.DefenseHostnameCheck, func(d *lab.Defenses) *bool { return &d.HostnameCheck }),
-	boolSwitch(lab.DefenseValidityCheck, func(d *lab.Defenses) *bool { return &d.ValidityCheck }),
-	{lab.DefenseRevocation, []string{"off", "soft-fail", "hard-fail"}, func(d *lab.Defenses, v string) {
-		d.Revocation, _ = pki.ParseRevocationMode(v)
-	}},
-	boolSwitch(lab.DefenseClientCertRequired, func(d *lab.Defenses) *bool { return &d.ClientCertRequired }),
-	boolSwitch(lab.DefenseTrustedServerList, func(d *lab.Defenses) *bool { return &d.TrustedServerList }),
-	boolSwitch(lab.DefenseTLSOnly, func(d *lab.Defenses) *bool { return &d.TLSOnly }),
-	{lab.DefenseMinTLSVersion, []string{"TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"}, func(d *lab.Defenses, v string) {
-		d.MinTLSVersion = map[string]uint16{"TLS 1.0": tls.VersionTLS10, "TLS 1.1": tls.VersionTLS11, "TLS 1.2": tls.VersionTLS12, "TLS 1.3": tls.VersionTLS13}[v]
-	}},
-	boolSwitch(lab.DefenseForwardSecrecyOnly, func(d *lab.Defenses) *bool { return &d.ForwardSecrecyOnly }),
-	boolSwitch(lab.DefenseFederationSRVDomainMatch, func(d *lab.Defenses) *bool { return &d.FederationSRVDomainMatch }),
-	boolSwitch(lab.DefenseFederationAllowList, func(d *lab.Defenses) *bool { return &d.FederationAllowList }),
-	boolSwitch(lab.DefenseDNSRandomization, func(d *lab.Defenses) *bool { return &d.DNSRandomization }),
-	boolSwitch(lab.DefenseDNSSECValidation, func(d *lab.Defenses) *bool { return &d.DNSSECValidation }),
-	{lab.DefenseARPPolicy, []string{netsim.ARPAcceptAny.String(), netsim.ARPAcceptSolicited.String(), netsim.ARPStaticOnly.String()}, func(d *lab.Defenses, v string) {
-		d.ARPPolicy = map[string]netsim.ARPPolicy{
-			netsim.ARPAcceptAny.String(): netsim.ARPAcceptAny, netsim.ARPAcceptSolicited.String(): netsim.ARPAcceptSolicited,
-			netsim.ARPStaticOnly.String(): netsim.ARPStaticOnly,
-		}[v]
-	}},
-}
-
 // defenses reads the defenses mapping into a change of the hardened
 // defaults (nil when there is none).
 func (d *fileDecoder) defenses(top *mapping) (func(*lab.Defenses), *FileError) {
 	if !top.has("defenses") {
 		return nil, nil
 	}
-	names := make([]string, len(defenseSetters))
-	for i, ds := range defenseSetters {
-		names[i] = ds.name
-	}
+	switches := lab.Switches()
+	names := lab.DefenseNames()
 	m, err := d.mapping(top.values["defenses"], "defenses", names)
 	if err != nil {
 		return nil, err
 	}
 	type change struct {
-		set func(*lab.Defenses, string)
-		v   string
+		sw lab.DefenseSwitch
+		v  string
 	}
 	var changes []change
 	for _, key := range m.order {
-		ds := defenseSetters[slices.Index(names, key)]
+		sw := switches[slices.Index(names, key)]
 		vn := resolve(m.values[key])
 		v := ""
 		if vn != nil && vn.Kind == yaml.ScalarNode {
 			v = vn.Value
-			if vn.ShortTag() == "!!bool" && slices.Equal(ds.valid, onOff) {
+			if vn.ShortTag() == "!!bool" && slices.Equal(sw.Values, []string{"on", "off"}) {
 				v = map[bool]string{true: "on", false: "off"}[v == "true"]
 			}
 		}
-		if !slices.Contains(ds.valid, v) {
-			return nil, d.errAt(orNode(vn, m.keys[key]), fieldPath("defenses", key), "got %s; want %s%s", describeNode(vn), orList(ds.valid), didYouMean(v, ds.valid))
+		if !slices.Contains(sw.Values, v) {
+			return nil, d.errAt(orNode(vn, m.keys[key]), fieldPath("defenses", key), "got %s; want %s%s", describeNode(vn), orList(sw.Values), didYouMean(v, sw.Values))
 		}
-		changes = append(changes, change{ds.set, v})
+		changes = append(changes, change{sw, v})
 	}
 	if len(changes) == 0 {
 		return nil, nil
 	}
 	return func(d *lab.Defenses) {
 		for _, c := range changes {
-			c.set(d, c.v)
+			_ = c.sw.Set(d, c.v) // a value of the switch's Values, checked above
 		}
 	}, nil
 }

@@ -97,27 +97,6 @@ expected: broken
 	}
 }
 
-// The setters cover exactly the switches Settings prints, and each value
-// they accept reads back as itself.
-func TestFileDefenseSetters(t *testing.T) {
-	settings := lab.Hardened().Settings()
-	if len(settings) != len(defenseSetters) {
-		t.Fatalf("%d setters for %d switches", len(defenseSetters), len(settings))
-	}
-	for i, ds := range defenseSetters {
-		if ds.name != settings[i].Name {
-			t.Errorf("setter %d is %q, Settings has %q", i, ds.name, settings[i].Name)
-		}
-		for _, v := range ds.valid {
-			d := lab.Hardened()
-			ds.set(&d, v)
-			if got := d.Settings()[i].Value; got != v {
-				t.Errorf("%s: set %q, Settings says %q", ds.name, v, got)
-			}
-		}
-	}
-}
-
 // Each malformed file yields one *FileError whose message is its golden
 // NAME.err; go test -run TestFileMalformed -update rewrites those that
 // changed.

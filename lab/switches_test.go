@@ -1,0 +1,63 @@
+package lab_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/tlslab/tlslab/lab"
+)
+
+// Every switch takes each of its values and reads it back; a value it
+// does not take is refused, naming the valid ones.
+func TestSwitchesSetAndRead(t *testing.T) {
+	for i, s := range lab.Switches() {
+		if got := lab.Hardened().Settings()[i].Name; got != s.Name {
+			t.Errorf("switch %d is %q, Settings says %q", i, s.Name, got)
+		}
+		for _, v := range s.Values {
+			d := lab.Hardened()
+			if err := s.Set(&d, v); err != nil {
+				t.Errorf("%s: Set(%q): %v", s.Name, v, err)
+			}
+			if got := s.Value(d); got != v {
+				t.Errorf("%s: set %q, reads %q", s.Name, v, got)
+			}
+		}
+		d := lab.Hardened()
+		if err := s.Set(&d, "maybe"); err == nil || d != lab.Hardened() {
+			t.Errorf("%s: Set(\"maybe\") = %v, defenses %v; want an error and nothing changed", s.Name, err, d.Diff(lab.Hardened()))
+		}
+	}
+	d := lab.Hardened()
+	hc, _ := lab.SwitchNamed(lab.DefenseHostnameCheck)
+	if err := hc.Set(&d, "maybe"); err == nil || err.Error() != `lab: hostname-check cannot be "maybe"; valid: on, off` {
+		t.Errorf("the refusal reads %v", err)
+	}
+	if !slices.Equal(lab.DefenseNames(), names(lab.Hardened().Settings())) {
+		t.Errorf("DefenseNames %q differ from Settings", lab.DefenseNames())
+	}
+}
+
+// Every matrix column changes exactly its own switch, to its value.
+func TestMatrixChangesGoThroughTheSwitches(t *testing.T) {
+	for _, c := range lab.MatrixChanges() {
+		s, ok := lab.SwitchNamed(c.Switch)
+		if !ok || !slices.Contains(s.Values, c.To) {
+			t.Errorf("column %q: no switch %q with value %q", c.Name(), c.Switch, c.To)
+			continue
+		}
+		d := lab.Hardened()
+		c.Apply(&d)
+		if diff := d.Diff(lab.Hardened()); len(diff) != 1 || s.Value(d) != c.To {
+			t.Errorf("column %q changes %q", c.Name(), diff)
+		}
+	}
+}
+
+func names(settings []lab.DefenseSetting) []string {
+	out := make([]string, len(settings))
+	for i, s := range settings {
+		out[i] = s.Name
+	}
+	return out
+}
