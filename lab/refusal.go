@@ -199,40 +199,20 @@ func invalidReason(r x509.InvalidReason) string {
 	return DefenseChainValidation
 }
 
-// On reports whether the switch named name is on in d: a boolean switch is
-// on when true, revocation when not off, the ARP policy when stricter than
-// accept-any, and the minimum TLS version always (it is a floor, weakened
-// rather than switched off). Unknown names are off.
+// On reports whether the switch named name is on in d: a switch whose
+// value is not "off" (revocation soft-fail and hard-fail are on), the ARP
+// policy when stricter than accept-any, and the minimum TLS version always
+// (it is a floor, weakened rather than switched off). Unknown names are
+// off.
 func (d Defenses) On(name string) bool {
-	switch name {
-	case DefenseChainValidation:
-		return d.ChainValidation
-	case DefenseHostnameCheck:
-		return d.HostnameCheck
-	case DefenseValidityCheck:
-		return d.ValidityCheck
-	case DefenseRevocation:
-		return d.Revocation != pki.RevocationOff
-	case DefenseClientCertRequired:
-		return d.ClientCertRequired
-	case DefenseTrustedServerList:
-		return d.TrustedServerList
-	case DefenseTLSOnly:
-		return d.TLSOnly
-	case DefenseMinTLSVersion:
+	s, ok := SwitchNamed(name)
+	switch {
+	case !ok:
+		return false
+	case name == DefenseMinTLSVersion:
 		return true
-	case DefenseForwardSecrecyOnly:
-		return d.ForwardSecrecyOnly
-	case DefenseFederationSRVDomainMatch:
-		return d.FederationSRVDomainMatch
-	case DefenseFederationAllowList:
-		return d.FederationAllowList
-	case DefenseDNSRandomization:
-		return d.DNSRandomization
-	case DefenseDNSSECValidation:
-		return d.DNSSECValidation
-	case DefenseARPPolicy:
+	case name == DefenseARPPolicy:
 		return d.ARPPolicy != netsim.ARPAcceptAny
 	}
-	return false
+	return s.Value(d) != "off"
 }

@@ -61,3 +61,28 @@ func names(settings []lab.DefenseSetting) []string {
 	}
 	return out
 }
+
+// On follows the switches: on unless "off", the ARP policy only when
+// stricter than accept-any, the TLS floor always.
+func TestDefensesOn(t *testing.T) {
+	d := lab.Hardened()
+	var off []string
+	for _, n := range lab.DefenseNames() {
+		if !d.On(n) {
+			off = append(off, n)
+		}
+	}
+	if want := []string{lab.DefenseDNSSECValidation, lab.DefenseARPPolicy}; !slices.Equal(off, want) {
+		t.Errorf("off in Hardened: %q, want %q", off, want)
+	}
+	for _, c := range lab.MatrixChanges() {
+		d := lab.Hardened()
+		c.Apply(&d)
+		if want := c.Strengthens || c.StillRefuses || c.Switch == lab.DefenseMinTLSVersion; d.On(c.Switch) != want {
+			t.Errorf("column %q: On(%s) = %v, want %v", c.Name(), c.Switch, d.On(c.Switch), want)
+		}
+	}
+	if d.On("firewall") {
+		t.Error("an unknown switch is on")
+	}
+}
