@@ -187,8 +187,12 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 		}
 		defer fe01.Close()
 	case fe01RSA:
+		key, err := rsaKeyOf("fe01")
+		if err != nil {
+			return err
+		}
 		if rsaKey, err = c.CA("contoso-issuing").Issue(pki.CertRequest{
-			DNSNames: []string{"fe01.contoso.com", "pool01.contoso.com"}, Organization: "Contoso", KeyType: pki.KeyRSA2048,
+			DNSNames: []string{"fe01.contoso.com", "pool01.contoso.com"}, Organization: "Contoso", KeyType: pki.KeyRSA2048, Key: key,
 		}); err != nil {
 			return err
 		}
@@ -205,8 +209,12 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 	keyHolder := "fe01"
 	if p.rsaFE02 {
 		keyHolder = "fe02"
+		key, err := rsaKeyOf("fe02")
+		if err != nil {
+			return err
+		}
 		if rsaKey, err = c.CA("contoso-issuing").Issue(pki.CertRequest{
-			DNSNames: []string{"fe02.contoso.com"}, Organization: "Contoso", KeyType: pki.KeyRSA2048, Purpose: pki.PurposeServerClient,
+			DNSNames: []string{"fe02.contoso.com"}, Organization: "Contoso", KeyType: pki.KeyRSA2048, Purpose: pki.PurposeServerClient, Key: key,
 		}); err != nil {
 			return err
 		}
@@ -450,8 +458,12 @@ func restartFabrikamEdge(ctx context.Context, env *lab.Env, c *lab.Contoso, time
 	if issuer == nil {
 		return pki.Credential{}, nil, fmt.Errorf("scenarios: no CA of the topology issued %s's external certificate (%s)", host, cur.Leaf.Issuer)
 	}
+	key, err := rsaKeyOf(host)
+	if err != nil {
+		return pki.Credential{}, nil, err
+	}
 	cred, err := issuer.Issue(pki.CertRequest{
-		DNSNames: []string{"sip.fabrikam.com"}, Organization: "Fabrikam", KeyType: pki.KeyRSA2048, Purpose: pki.PurposeServerClient,
+		DNSNames: []string{"sip.fabrikam.com"}, Organization: "Fabrikam", KeyType: pki.KeyRSA2048, Purpose: pki.PurposeServerClient, Key: key,
 	})
 	if err != nil {
 		return pki.Credential{}, nil, err

@@ -111,6 +111,11 @@ type CertRequest struct {
 	// KeyType is the key to generate; the zero value is KeyECDSAP256. Key
 	// usage is DigitalSignature, plus KeyEncipherment for RSA.
 	KeyType KeyType
+	// Key, when not nil, is the key to certify instead of a new one (a key
+	// its holder already has, as a certificate signing request carries
+	// it): an *ecdsa.PrivateKey on P-256 or an *rsa.PrivateKey of 2048
+	// bits, of KeyType.
+	Key crypto.Signer
 	// NotBefore is the start of validity; zero means the CA's Now.
 	NotBefore time.Time
 	// NotAfter is the end of validity; zero means NotBefore plus
@@ -177,7 +182,7 @@ func (ca *CA) Issue(req CertRequest) (Credential, error) {
 			return Credential{}, err
 		}
 	}
-	key, usage, err := generateKey(req.KeyType, cn)
+	key, usage, err := requestKey(req, cn)
 	if err != nil {
 		return Credential{}, err
 	}
@@ -217,6 +222,25 @@ func (ca *CA) Issue(req CertRequest) (Credential, error) {
 }
 
 // generateKey makes a key of type t and returns the key usage it allows.
+// requestKey returns req.Key, checked against req.KeyType, or a new key of
+// that type, with the key usage its certificate gets.
+func requestKey(req CertRequest, cn string) (crypto.Signer, x509.KeyUsage, error) {
+	if req.Key == nil {
+		return generateKey(req.KeyType, cn)
+	}
+	switch k := req.Key.(type) {
+	case *ecdsa.PrivateKey:
+		if req.KeyType == KeyECDSAP256 && k.Curve == elliptic.P256() {
+			return k, x509.KeyUsageDigitalSignature, nil
+		}
+	case *rsa.PrivateKey:
+		if req.KeyType == KeyRSA2048 && k.N.BitLen() == 2048 {
+			return k, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, nil
+		}
+	}
+	return nil, 0, fmt.Errorf("pki: CertRequest for %q: Key is a %T, not a %v key", cn, req.Key, req.KeyType)
+}
+
 func generateKey(t KeyType, cn string) (crypto.Signer, x509.KeyUsage, error) {
 	switch t {
 	case KeyECDSAP256:

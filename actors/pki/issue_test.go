@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -352,6 +353,10 @@ func TestIssue(t *testing.T) {
 
 func TestIssueErrors(t *testing.T) {
 	ca := newCA(t, "Contoso Root CA")
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		req  pki.CertRequest
@@ -363,6 +368,10 @@ func TestIssueErrors(t *testing.T) {
 		{"zero ip", pki.CertRequest{CommonName: "x", IPAddresses: []netip.Addr{{}}}, "pki: CertRequest.IPAddresses holds an invalid (zero) address"},
 		{"empty window", pki.CertRequest{CommonName: "x", NotBefore: epoch, NotAfter: epoch},
 			`pki: CertRequest for "x": NotAfter 2026-03-01T12:00:00Z is not after NotBefore 2026-03-01T12:00:00Z`},
+		{"key of another type", pki.CertRequest{CommonName: "x", KeyType: pki.KeyRSA2048, Key: p384},
+			`pki: CertRequest for "x": Key is a *ecdsa.PrivateKey, not a RSA 2048 key`},
+		{"key on another curve", pki.CertRequest{CommonName: "x", Key: p384},
+			`pki: CertRequest for "x": Key is a *ecdsa.PrivateKey, not a ECDSA P-256 key`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -370,6 +379,25 @@ func TestIssueErrors(t *testing.T) {
 				t.Fatalf("err = %v\nwant  %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// A request with a key certifies that key, with the key usage of its type.
+func TestIssueGivenKey(t *testing.T) {
+	ca := newCA(t, "Contoso Root CA")
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the same key, certified twice
+		cred, err := ca.Issue(pki.CertRequest{DNSNames: []string{"fe01.contoso.com"}, KeyType: pki.KeyRSA2048, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cred.Key != key || !key.PublicKey.Equal(cred.Leaf.PublicKey) ||
+			cred.Leaf.KeyUsage != x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment {
+			t.Errorf("certified key %T, usage %v; want the given key with digitalSignature and keyEncipherment", cred.Key, cred.Leaf.KeyUsage)
+		}
 	}
 }
 
