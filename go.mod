@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/emiago/sipgo v1.7.3
-	github.com/google/gopacket v1.1.19
+	github.com/gopacket/gopacket v1.7.7
 	github.com/miekg/dns v1.1.73
 	github.com/onsi/ginkgo/v2 v2.34.0
 	github.com/onsi/gomega v1.44.0

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket/pcapgo"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/netsim"

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/gopacket/layers"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // ARPPolicy decides which ARP messages may change a host's ARP cache. It is

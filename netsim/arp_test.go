@@ -10,7 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/google/gopacket/layers"
+	"github.com/gopacket/gopacket/layers"
 )
 
 var evilMAC = net.HardwareAddr{0x02, 0xee, 0, 0, 0, 0x01}

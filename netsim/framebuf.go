@@ -4,7 +4,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/google/gopacket"
+	"github.com/gopacket/gopacket"
 )
 
 // frameBuffer is a gopacket.SerializeBuffer over a preallocated frame whose

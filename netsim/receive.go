@@ -3,8 +3,8 @@ package netsim
 import (
 	"net/netip"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // receiver decodes the frames one NIC receives, with gopacket, and hands

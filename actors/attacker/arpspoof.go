@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/gopacket/layers"
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tlslab/tlslab/netsim"
 )

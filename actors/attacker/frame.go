@@ -5,8 +5,8 @@ import (
 	"net/netip"
 	"sync"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // packet is one decoded frame: the layers the attackers look at. Fields
