@@ -15,8 +15,10 @@ import (
 
 // Capture writes the frames seen at one or more capture points (segments or
 // NICs) to a pcapng stream, each capture point as its own interface, with
-// timestamps from the World's clock. Attach capture points before traffic
-// flows; Close detaches them and flushes. Safe for concurrent use.
+// timestamps from the World's clock taken under the capture's lock, so the
+// stream is in strict time order even when several capture points see
+// frames at once. Attach capture points before traffic flows; Close
+// detaches them and flushes. Safe for concurrent use.
 type Capture struct {
 	mu      sync.Mutex
 	out     *bufio.Writer
@@ -26,6 +28,7 @@ type Capture struct {
 	bytes   int
 	removes []func()
 	closed  bool
+	last    time.Time // the latest timestamp written
 }
 
 // NewCapture starts a pcapng stream on w. w is not closed by Close.
@@ -64,16 +67,16 @@ func (c *Capture) addInterfaceLocked(intf pcapgo.NgInterface) (int, error) {
 // AttachSegment captures every frame the segment carries, as a mirror port
 // would, on a new interface named after the segment.
 func (c *Capture) AttachSegment(s *Segment) error {
-	return c.attach(s.name, "segment "+s.name, func(t Tap) func() { return s.AddTap(t) })
+	return c.attach(s.name, "segment "+s.name, s.world.clock, func(t Tap) func() { return s.AddTap(t) })
 }
 
 // AttachNIC captures the frames a NIC sends and receives on a new
 // interface named "host/ethN".
 func (c *Capture) AttachNIC(n *NIC) error {
-	return c.attach(n.name, "NIC "+n.name+" ("+n.prefix.String()+")", func(t Tap) func() { return n.AddTap(t) })
+	return c.attach(n.name, "NIC "+n.name+" ("+n.prefix.String()+")", n.host.world.clock, func(t Tap) func() { return n.AddTap(t) })
 }
 
-func (c *Capture) attach(name, description string, install func(Tap) func()) error {
+func (c *Capture) attach(name, description string, clock Clock, install func(Tap) func()) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -83,17 +86,25 @@ func (c *Capture) attach(name, description string, install func(Tap) func()) err
 	if err != nil {
 		return err
 	}
-	c.removes = append(c.removes, install(TapFunc(func(ts time.Time, frame []byte) { c.write(id, ts, frame) })))
+	c.removes = append(c.removes, install(TapFunc(func(_ time.Time, frame []byte) { c.write(id, clock, frame) })))
 	return nil
 }
 
-func (c *Capture) write(id int, ts time.Time, frame []byte) {
-	ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(frame), Length: len(frame), InterfaceIndex: id}
+// write appends frame to interface id, stamped with clock's time read
+// under the lock: frames are written in the order of their timestamps. A
+// clock that went backwards (none does) would be held at the last stamp.
+func (c *Capture) write(id int, clock Clock, frame []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || c.err != nil {
 		return
 	}
+	ts := clock.Now()
+	if ts.Before(c.last) {
+		ts = c.last
+	}
+	c.last = ts
+	ci := gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(frame), Length: len(frame), InterfaceIndex: id}
 	if err := c.w.WritePacket(ci, frame); err != nil {
 		c.err = err
 		return

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -215,4 +216,65 @@ func (w *failingWriter) Write(b []byte) (int, error) {
 	}
 	w.after -= len(b)
 	return len(b), nil
+}
+
+// A capture of several capture points seeing frames at once, on the real
+// clock, is in strict time order: timestamps are taken under the
+// capture's lock, as the frames are written.
+func TestCaptureTimeOrder(t *testing.T) {
+	var buf bytes.Buffer
+	p := newPair(t, pairConfig{})
+	c, err := NewCapture(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, attach := range []func() error{
+		func() error { return c.AttachSegment(p.lan) },
+		func() error { return c.AttachNIC(p.na) },
+		func() error { return c.AttachNIC(p.nb) },
+	} {
+		if err := attach(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	for i := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			cc, ss := connect(t, p.a, p.b, strconv.Itoa(41000+i))
+			go func() { io.Copy(ss, ss); ss.Close() }()
+			go func() { cc.Write(payload(uint64(i), 50_000)); cc.CloseWrite() }()
+			io.Copy(io.Discard, cc)
+			cc.Close()
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := pcapgo.NewNgReader(bytes.NewReader(buf.Bytes()), pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last time.Time
+	n := 0
+	for {
+		_, ci, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ci.Timestamp.Before(last) {
+			t.Fatalf("frame %d at %v, before frame %d at %v", n+1, ci.Timestamp, n, last)
+		}
+		last = ci.Timestamp
+		n++
+	}
+	if n < 100 {
+		t.Fatalf("%d frames captured, want the traffic of 4 connections", n)
+	}
 }

@@ -20,9 +20,25 @@ type HostConfig struct {
 	// ReceiveBuffer is each TCP connection's receive buffer in bytes, which
 	// bounds the window it advertises. Zero means 1 MiB.
 	ReceiveBuffer int
+	// ListenBacklog bounds each listener's connections that are half-open
+	// or established but not yet accepted; SYNs beyond it are dropped, as
+	// Linux drops them. Zero means DefaultListenBacklog.
+	ListenBacklog int
 }
 
 const defaultReceiveBuffer = 1 << 20
+
+// DefaultListenBacklog is the listen backlog of a host whose config sets
+// none: current Linux's default (net.core.somaxconn).
+const DefaultListenBacklog = 4096
+
+// listenBacklog is the host's listen backlog.
+func (h *Host) listenBacklog() int {
+	if h.cfg.ListenBacklog > 0 {
+		return h.cfg.ListenBacklog
+	}
+	return DefaultListenBacklog
+}
 
 // Host is a machine on the simulated network with one or more NICs, a
 // routing table, an ARP cache and TCP/UDP endpoints. Its methods are safe

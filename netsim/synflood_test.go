@@ -8,12 +8,16 @@ import (
 	"time"
 )
 
+// testBacklog is the listen backlog the backlog tests configure, small
+// enough to fill quickly.
+const testBacklog = 128
+
 // TestHalfOpenHandshakesExpire: SYNs whose SYN-ACKs are never answered (a
 // spoofed flood) hold backlog slots only until the SYN-ACK retransmissions
 // give up, after 1+2+4+8+16 = 31 s; then the listener accepts again.
 func TestHalfOpenHandshakesExpire(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPair(t, pairConfig{})
+		p := newPair(t, pairConfig{hb: HostConfig{ListenBacklog: testBacklog}})
 		ln, err := p.b.Listen("tcp", ":80")
 		if err != nil {
 			t.Fatal(err)
@@ -21,7 +25,7 @@ func TestHalfOpenHandshakesExpire(t *testing.T) {
 		defer ln.Close()
 		l := ln.(*Listener)
 		spoofMAC := net.HardwareAddr{0x02, 0xde, 0xad, 0, 0, 1}
-		for i := range listenBacklog {
+		for i := range testBacklog {
 			src := netip.AddrFrom4([4]byte{10, 0, 0, byte(100 + i%100)})
 			p.b.SetStaticARP(src, spoofMAC) // SYN-ACKs go to a MAC nobody has
 			ip := ipv4Header{srcMAC: spoofMAC, dstMAC: p.nb.MAC(), src: src, dst: p.b.Addr()}
@@ -35,13 +39,13 @@ func TestHalfOpenHandshakesExpire(t *testing.T) {
 			defer l.mu.Unlock()
 			return l.pending
 		}
-		if got := pending(); got != listenBacklog {
-			t.Fatalf("after the flood: %d half-open handshakes, want %d", got, listenBacklog)
+		if got := pending(); got != testBacklog {
+			t.Fatalf("after the flood: %d half-open handshakes, want %d", got, testBacklog)
 		}
 		time.Sleep(30 * time.Second)
 		synctest.Wait()
-		if got := pending(); got != listenBacklog {
-			t.Fatalf("at 30 s: %d half-open handshakes, want %d (still retrying)", got, listenBacklog)
+		if got := pending(); got != testBacklog {
+			t.Fatalf("at 30 s: %d half-open handshakes, want %d (still retrying)", got, testBacklog)
 		}
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
@@ -65,4 +69,23 @@ func TestHalfOpenHandshakesExpire(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// A host's listen backlog is DefaultListenBacklog (Linux's 4096) unless
+// its config sets one.
+func TestListenBacklogConfig(t *testing.T) {
+	p := newPair(t, pairConfig{hb: HostConfig{ListenBacklog: 7}})
+	for _, tt := range []struct {
+		h    *Host
+		want int
+	}{{p.a, DefaultListenBacklog}, {p.b, 7}} {
+		ln, err := tt.h.Listen("tcp", ":80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cap(ln.(*Listener).accept); got != tt.want {
+			t.Errorf("%s: backlog %d, want %d", tt.h.Name(), got, tt.want)
+		}
+		ln.Close()
+	}
 }

@@ -9,8 +9,6 @@ import (
 	"time"
 )
 
-const listenBacklog = 128
-
 // Listener accepts TCP connections on a host's port. It implements
 // net.Listener and is safe for concurrent use.
 type Listener struct {
@@ -62,7 +60,7 @@ func (h *Host) listen(network, address string, transparent bool) (net.Listener, 
 	if transparent && !ap.Addr().IsUnspecified() {
 		return nil, opError("listen", network, nil, nil, &net.AddrError{Err: "a transparent listener takes \":port\"", Addr: address})
 	}
-	l := &Listener{host: h, transparent: transparent, accept: make(chan *Conn, listenBacklog), done: make(chan struct{})}
+	l := &Listener{host: h, transparent: transparent, accept: make(chan *Conn, h.listenBacklog()), done: make(chan struct{})}
 	h.tcp.mu.Lock()
 	defer h.tcp.mu.Unlock()
 	port := ap.Port()
@@ -152,7 +150,7 @@ func (l *Listener) Addr() net.Addr { return l.laddr }
 // and answers SYN-ACK. SYNs beyond the backlog are dropped.
 func (l *Listener) handleSYN(key connKey, seg *tcpSegment) {
 	l.mu.Lock()
-	if l.closed || len(l.accept)+l.pending >= listenBacklog {
+	if l.closed || len(l.accept)+l.pending >= cap(l.accept) {
 		l.mu.Unlock()
 		return
 	}

@@ -592,7 +592,7 @@ func TestListenerCloseResetsUnaccepted(t *testing.T) {
 // the backlog holds; each must give its backlog slot back.
 func TestListenerSurvivesResetHandshakes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newPair(t, pairConfig{})
+		p := newPair(t, pairConfig{hb: HostConfig{ListenBacklog: testBacklog}})
 		l, _ := p.b.Listen("tcp", ":80")
 		defer l.Close()
 		spoofMAC := net.HardwareAddr{0x02, 0, 0, 0, 0, 0x99}
@@ -609,7 +609,7 @@ func TestListenerSurvivesResetHandshakes(t *testing.T) {
 				&layers.TCP{SrcPort: pk.tcp.DstPort, DstPort: pk.tcp.SrcPort, Seq: pk.tcp.Ack, RST: true}, nil))
 			return Drop
 		}))
-		for i := range listenBacklog + 10 {
+		for i := range testBacklog + 10 {
 			p.lan.Inject(tcpFrame(t, spoofMAC, p.nb.MAC(), spoofIP.AsSlice(), p.nb.Addr().AsSlice(),
 				&layers.TCP{SrcPort: layers.TCPPort(20000 + i), DstPort: 80, Seq: uint32(i * 1000), SYN: true, Window: 1000}, nil))
 			synctest.Wait()
@@ -621,7 +621,7 @@ func TestListenerSurvivesResetHandshakes(t *testing.T) {
 		defer cancel()
 		c, err := p.a.DialContext(ctx, "tcp", "10.0.0.2:80")
 		if err != nil {
-			t.Fatalf("dial after %d reset handshakes: %v", listenBacklog+10, err)
+			t.Fatalf("dial after %d reset handshakes: %v", testBacklog+10, err)
 		}
 		c.Close()
 	})
