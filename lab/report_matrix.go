@@ -263,8 +263,7 @@ func WriteMatrixMarkdown(w io.Writer, m MatrixResult) error {
 		fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Each cell is a full run in a fresh simulated network, judged from its evidence: **held** by the")
-	fmt.Fprintln(w, "defense in parentheses (the first seen refusing the attack) or **broken**, then whether the")
+	fmt.Fprintln(w, "Each cell is a full run in a fresh simulated network, its outcome followed by whether the")
 	fmt.Fprintln(w, "victim's service was intact or denied. A cell in bold differs from the hardened column: that")
 	fmt.Fprintln(w, "switch alone changes the attack's outcome or the defense that stops it. *n/a* marks a switch that")
 	fmt.Fprintln(w, "does not bear on the attack (the cell was run and changed nothing); a cell marked ⚠ was declared")
