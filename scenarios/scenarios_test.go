@@ -76,6 +76,22 @@ func runCase(ctx SpecContext, c scenarioCase) {
 	}
 }
 
+// officeTLSEvidence is every line of a TLS run on the office LAN, in order:
+// two messages sent and received, the tap's position and handshakes, its
+// refusal (TLS records only) and its empty haul.
+func officeTLSEvidence() []types.GomegaMatcher {
+	return []types.GomegaMatcher{
+		Equal("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5061) over TLS 1.3, " +
+			"certificate verified to Contoso Enterprise Root CA"),
+		Equal("pool01: received 2 of 2 messages"),
+		officeCaptured(5061),
+		tlsFact,
+		tlsFact,
+		officeTLSOnly,
+		canaryLine(0, 2),
+	}
+}
+
 func toAny(ms []types.GomegaMatcher) []any {
 	out := make([]any, len(ms))
 	for i, m := range ms {
@@ -135,16 +151,7 @@ var _ = Describe("eavesdrop family", func() {
 			stoppedBy: []string{lab.DefenseTLSOnly},
 			service:   lab.ServiceIntact,
 			main:      officeTLSOnly,
-			evidence: []types.GomegaMatcher{
-				Equal("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5061) over TLS 1.3, " +
-					"certificate verified to Contoso Enterprise Root CA"),
-				Equal("pool01: received 2 of 2 messages"),
-				officeCaptured(5061),
-				tlsFact,
-				tlsFact,
-				officeTLSOnly,
-				canaryLine(0, 2),
-			},
+			evidence:  officeTLSEvidence(),
 		}),
 		scenarioEntry(scenarioCase{
 			name:    "eavesdrop/plaintext",
@@ -212,16 +219,7 @@ var _ = Describe("verdicts follow evidence, not expectations", func() {
 			Expect(res.OK).To(BeFalse())
 			Expect(res.Compromises).To(BeEmpty())
 			Expect(res.MainEvidence()).To(officeTLSOnly)
-			Expect(res.Evidence).To(HaveExactElements(
-				Equal("alice: sent 2 of 2 messages to pool01.contoso.com (10.0.0.20:5061) over TLS 1.3, "+
-					"certificate verified to Contoso Enterprise Root CA"),
-				Equal("pool01: received 2 of 2 messages"),
-				officeCaptured(5061),
-				tlsFact,
-				tlsFact,
-				officeTLSOnly,
-				canaryLine(0, 2),
-			))
+			Expect(res.Evidence).To(HaveExactElements(toAny(officeTLSEvidence())...))
 			Expect(lab.Summarize([]lab.Result{res})).To(Equal(lab.Summary{Total: 1, Differed: 1}))
 		})
 })
