@@ -7,65 +7,37 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
 	"sync"
-	"time"
 
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/netsim"
 )
 
-// organizations are the subject organisations of each party's CAs and
-// certificates.
-var organizations = map[string]string{
-	orgContoso:  "Contoso",
-	orgFabrikam: "Fabrikam",
-	orgInternet: "Public Trust",
-}
-
-// buildPKI creates the CAs, issues and revokes the certificates, fills the
-// trust stores and starts the revocation servers.
+// buildPKI forks the plan's CAs (built once per process, see sharedPKI)
+// onto the World's clock, takes their certificates, fills the trust stores
+// and starts the revocation servers.
 func (c *Contoso) buildPKI() error {
-	now := c.env.World.Now
+	base, err := sharedPKI(c.plan, c.env.World.Now())
+	if err != nil {
+		return err
+	}
 	for _, cp := range c.plan.cas {
-		org := organizations[cp.org]
-		if cp.key == caAttacker {
-			org = "Mallory"
+		var parent *pki.CA
+		if cp.parent != "" {
+			parent = c.cas[cp.parent]
 		}
-		var ca *pki.CA
-		var err error
-		if cp.parent == "" {
-			ca, err = pki.NewRootCA(pki.RootConfig{
-				CommonName: cp.name, Organization: org, Clock: now, CRLURL: cp.crl, OCSPURL: cp.ocsp,
-			})
-		} else {
-			ca, err = c.cas[cp.parent].NewIntermediate(pki.IntermediateConfig{
-				CommonName: cp.name, Organization: org, CRLURL: cp.crl, OCSPURL: cp.ocsp,
-			})
-		}
+		ca, err := base.cas[cp.key].Fork(c.env.World.Now, parent)
 		if err != nil {
-			return fmt.Errorf("lab: contoso: creating %s: %w", cp.name, err)
+			return fmt.Errorf("lab: contoso: %w", err)
 		}
 		c.cas[cp.key] = ca
 	}
-	for _, cp := range c.plan.certs {
-		ca := c.cas[cp.ca]
-		cred, err := ca.Issue(pki.CertRequest{
-			DNSNames: cp.names, Purpose: cp.purpose, Organization: organizations[c.plan.host(cp.host).org],
-		})
-		if err != nil {
-			return fmt.Errorf("lab: contoso: issuing %s's certificate: %w", cp.key, err)
-		}
-		if cp.revoked != nil {
-			if err := ca.Revoke(cred.Leaf.SerialNumber, *cp.revoked, time.Time{}); err != nil {
-				return fmt.Errorf("lab: contoso: revoking %s's certificate: %w", cp.key, err)
-			}
-		}
-		c.creds[cp.key] = cred
-	}
+	maps.Copy(c.creds, base.creds)
 	for _, tp := range c.plan.trust {
 		pool := x509.NewCertPool()
 		for _, k := range tp.roots {
