@@ -83,7 +83,7 @@ func TestListenBacklogConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := cap(ln.(*Listener).accept); got != tt.want {
+		if got := ln.(*Listener).backlog; got != tt.want {
 			t.Errorf("%s: backlog %d, want %d", tt.h.Name(), got, tt.want)
 		}
 		ln.Close()

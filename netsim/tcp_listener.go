@@ -20,10 +20,13 @@ type Listener struct {
 	// ListenTransparent).
 	transparent bool
 
+	backlog int // the most handshakes in progress plus connections queued
+
 	mu      sync.Mutex
 	closed  bool
-	pending int // handshakes in progress
-	accept  chan *Conn
+	pending int           // handshakes in progress
+	queue   []*Conn       // established, waiting for Accept
+	ready   chan struct{} // holds a token while queue may be non-empty
 	done    chan struct{}
 }
 
@@ -60,7 +63,7 @@ func (h *Host) listen(network, address string, transparent bool) (net.Listener, 
 	if transparent && !ap.Addr().IsUnspecified() {
 		return nil, opError("listen", network, nil, nil, &net.AddrError{Err: "a transparent listener takes \":port\"", Addr: address})
 	}
-	l := &Listener{host: h, transparent: transparent, accept: make(chan *Conn, h.listenBacklog()), done: make(chan struct{})}
+	l := &Listener{host: h, transparent: transparent, backlog: h.listenBacklog(), ready: make(chan struct{}, 1), done: make(chan struct{})}
 	h.tcp.mu.Lock()
 	defer h.tcp.mu.Unlock()
 	port := ap.Port()
@@ -104,13 +107,42 @@ func (h *Host) parseBindAddr(address string) (netip.AddrPort, error) {
 
 // Accept waits for the next connection whose handshake has completed.
 func (l *Listener) Accept() (net.Conn, error) {
+	for {
+		if c := l.dequeue(); c != nil {
+			return c, nil
+		}
+		select {
+		case <-l.ready:
+		case <-l.done:
+			return nil, opError("accept", "tcp", l.laddr, nil, net.ErrClosed)
+		case <-l.host.world.done:
+			return nil, opError("accept", "tcp", l.laddr, nil, ErrWorldClosed)
+		}
+	}
+}
+
+// dequeue takes the oldest queued connection, or returns nil, passing the
+// ready token on while more wait.
+func (l *Listener) dequeue() *Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.queue) == 0 {
+		return nil
+	}
+	c := l.queue[0]
+	l.queue[0] = nil
+	l.queue = l.queue[1:]
+	if len(l.queue) > 0 {
+		l.signalReady()
+	}
+	return c
+}
+
+// signalReady leaves the ready token for a waiting Accept; l.mu is held.
+func (l *Listener) signalReady() {
 	select {
-	case c := <-l.accept:
-		return c, nil
-	case <-l.done:
-		return nil, opError("accept", "tcp", l.laddr, nil, net.ErrClosed)
-	case <-l.host.world.done:
-		return nil, opError("accept", "tcp", l.laddr, nil, ErrWorldClosed)
+	case l.ready <- struct{}{}:
+	default:
 	}
 }
 
@@ -123,6 +155,8 @@ func (l *Listener) Close() error {
 	}
 	l.closed = true
 	close(l.done)
+	unaccepted := l.queue
+	l.queue = nil
 	l.mu.Unlock()
 	t := &l.host.tcp
 	t.mu.Lock()
@@ -133,14 +167,10 @@ func (l *Listener) Close() error {
 		}
 	}
 	t.mu.Unlock()
-	for {
-		select {
-		case c := <-l.accept:
-			c.abort()
-		default:
-			return nil
-		}
+	for _, c := range unaccepted {
+		c.abort()
 	}
+	return nil
 }
 
 // Addr returns the listening *net.TCPAddr.
@@ -150,7 +180,7 @@ func (l *Listener) Addr() net.Addr { return l.laddr }
 // and answers SYN-ACK. SYNs beyond the backlog are dropped.
 func (l *Listener) handleSYN(key connKey, seg *tcpSegment) {
 	l.mu.Lock()
-	if l.closed || len(l.accept)+l.pending >= cap(l.accept) {
+	if l.closed || len(l.queue)+l.pending >= l.backlog {
 		l.mu.Unlock()
 		return
 	}
@@ -246,7 +276,8 @@ func (l *Listener) enqueue(c *Conn) bool {
 	if l.closed {
 		return false
 	}
-	l.accept <- c // cannot block: pending + queued never exceed the backlog
+	l.queue = append(l.queue, c) // pending + queued never exceed the backlog
+	l.signalReady()
 	return true
 }
 
