@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	miekg "github.com/miekg/dns"
@@ -119,6 +120,13 @@ func (r *Resolver) openUDP(ctx context.Context) (pc net.PacketConn, release func
 	return pc, func() { pc.Close() }, nil
 }
 
+// udpBuffers holds receive buffers big enough for any DNS message. Msg.Unpack
+// copies what it keeps, so a buffer is free again when exchangeUDP returns.
+var udpBuffers = sync.Pool{New: func() any {
+	b := make([]byte, miekg.MaxMsgSize)
+	return &b
+}}
+
 // exchangeUDP sends m to server from a socket chosen by the port policy and
 // waits up to Timeout for a response whose source, ID and question match.
 // Anything else arriving on the socket is dropped (and recorded, see
@@ -141,7 +149,9 @@ func (r *Resolver) exchangeUDP(ctx context.Context, m *miekg.Msg, server netip.A
 	if _, err := pc.WriteTo(wire, net.UDPAddrFromAddrPort(server)); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, miekg.MaxMsgSize)
+	bufp := udpBuffers.Get().(*[]byte)
+	defer udpBuffers.Put(bufp)
+	buf := *bufp
 	var rejected error
 	for {
 		n, from, err := pc.ReadFrom(buf)
