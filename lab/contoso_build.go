@@ -53,7 +53,7 @@ type Contoso struct {
 // the revocation servers, the DNS servers (zones signed when DNSSEC
 // validation is on) and a stub resolver per host, then the Front Ends and
 // Edges, each started and listening when Build returns. TLS configs come
-// from TLSPolicy{d, env.World.Now, env.KeyLog}.
+// from env.TLSPolicy() with d's switches.
 //
 // Servers run until ctx ends or Close. The caller must call Close before
 // its Run returns; Build cleans up after itself when it fails.
@@ -65,7 +65,7 @@ func (cfg ContosoConfig) Build(ctx context.Context, env *Env, d Defenses) (_ *Co
 		plan:       cfg.plan(),
 		env:        env,
 		d:          d,
-		tls:        TLSPolicy{Defenses: d, Now: env.World.Now, KeyLog: env.KeyLog},
+		tls:        env.TLSPolicy(),
 		timeout:    cfg.Timeout,
 		revTimeout: cfg.RevocationTimeout,
 		segments:   map[string]*netsim.Segment{},
@@ -78,6 +78,7 @@ func (cfg ContosoConfig) Build(ctx context.Context, env *Env, d Defenses) (_ *Co
 		frontEnds:  map[string]*sip.FrontEnd{},
 		edges:      map[string]*sip.Edge{},
 	}
+	c.tls.Defenses = d
 	if c.timeout <= 0 {
 		c.timeout = DefaultContosoTimeout
 	}

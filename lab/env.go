@@ -44,31 +44,39 @@ type Env struct {
 	captureErr error           // first error from AttachSegment
 	canaries   []Canary
 
-	timeline *timelineRecorder // nil unless the run records a timeline (Runner.RunTimeline)
-	untap    []func()          // removes the timeline's taps
+	observer Observer // nil unless the run is observed (Runner.RunObserved)
+	untap    []func() // removes the observer's taps
 }
 
-// newEnv builds the Env for one run. capture, keyLog and tl may be nil; rnd
-// nil means crypto/rand. With tl, KeyLog is never nil: it also carries the
-// timeline to the TLS configs TLSPolicy builds (see timelineKeyLog).
-func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd io.Reader, d Defenses, tl *timelineRecorder) *Env {
+// newEnv builds the Env for one run. capture, keyLog and obs may be nil;
+// rnd nil means crypto/rand. With obs, KeyLog is never nil: every line a TLS
+// stack logs also goes to obs.KeyLogged.
+func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd io.Reader, d Defenses, obs Observer) *Env {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	env := &Env{World: world, Evidence: &Evidence{clock: world.Now}, Defenses: d, rand: rnd, capture: capture, timeline: tl}
+	env := &Env{World: world, Evidence: &Evidence{clock: world.Now}, Defenses: d, rand: rnd, capture: capture, observer: obs}
 	if keyLog != nil {
 		env.keys = &lockedWriter{w: keyLog}
 		env.KeyLog = env.keys
 	}
-	if tl != nil {
-		env.KeyLog = &timelineKeyLog{w: env.KeyLog, rec: tl}
+	if obs != nil {
+		env.KeyLog = &observedKeyLog{w: env.KeyLog, obs: obs}
 	}
 	return env
 }
 
+// TLSPolicy returns the policy of the run's defenses: judged on the World's
+// clock, logging secrets to KeyLog, and reporting its configs' certificate
+// decisions to the run's Observer, if any. Topology presets and scenarios
+// build every TLS config of the defended deployment from it.
+func (e *Env) TLSPolicy() TLSPolicy {
+	return TLSPolicy{Defenses: e.Defenses, Now: e.World.Now, KeyLog: e.KeyLog, Observer: e.observer}
+}
+
 // Capture adds seg to the scenario's pcapng capture as one more interface,
-// and, when the run records a timeline (Runner.RunTimeline), to the frames
-// the timeline decodes. It does nothing when neither was requested, or after
+// and, when the run is observed (Runner.RunObserved), to the frames the
+// Observer sees. It does nothing when neither was requested, or after
 // the run was torn down. A failure to attach is reported by the Runner as an
 // Error result, since the capture the user asked for would be incomplete.
 func (e *Env) Capture(seg *netsim.Segment) {
@@ -77,8 +85,8 @@ func (e *Env) Capture(seg *netsim.Segment) {
 	if seg == nil {
 		return
 	}
-	if e.timeline != nil {
-		e.untap = append(e.untap, seg.AddTap(e.timeline))
+	if e.observer != nil {
+		e.untap = append(e.untap, seg.AddTap(e.observer))
 	}
 	if e.capture == nil {
 		return
@@ -98,7 +106,7 @@ func (e *Env) detachCapture() (*netsim.Capture, error) {
 	for _, remove := range e.untap {
 		remove()
 	}
-	e.untap, e.timeline = nil, nil
+	e.untap, e.observer = nil, nil
 	return c, e.captureErr
 }
 
@@ -150,6 +158,21 @@ func (e *Env) keyLogErr() error {
 	e.keys.mu.Lock()
 	defer e.keys.mu.Unlock()
 	return e.keys.err
+}
+
+// observedKeyLog is Env.KeyLog in an observed run: it passes key log lines
+// to the run's key log file, if any, and to the Observer.
+type observedKeyLog struct {
+	w   io.Writer // nil: no key log file was asked for
+	obs Observer
+}
+
+func (k *observedKeyLog) Write(p []byte) (int, error) {
+	k.obs.KeyLogged(p)
+	if k.w == nil {
+		return len(p), nil
+	}
+	return k.w.Write(p)
 }
 
 // lockedWriter serializes writes from the TLS stacks of several actors. It

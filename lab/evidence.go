@@ -42,13 +42,7 @@ type Evidence struct {
 	// clock stamps each line for the run's timeline (newEnv sets the
 	// World's); nil stamps nothing. The lines do not change with it.
 	clock   func() time.Time
-	entries []evidenceEntry // parallel to lines
-}
-
-// evidenceEntry is one line as the timeline shows it: when, and by whom.
-type evidenceEntry struct {
-	at         time.Time // zero when the Evidence has no clock
-	actor, msg string
+	entries []EvidenceEntry // parallel to lines
 }
 
 // record appends one line and, when kind is not "", the compromise it proves,
@@ -75,7 +69,7 @@ func (e *Evidence) recordFact(actor, msg string, fact func(line string)) {
 		at = e.clock() // under the lock, so times follow the order of lines
 	}
 	e.lines = append(e.lines, line)
-	e.entries = append(e.entries, evidenceEntry{at: at, actor: actor, msg: msg})
+	e.entries = append(e.entries, EvidenceEntry{At: at, Actor: actor, Text: msg})
 	if fact != nil {
 		fact(line)
 	}
@@ -205,10 +199,10 @@ func (e *Evidence) Lines() []string {
 
 // timedEntries returns a copy of every line recorded so far with its time
 // and actor, in order.
-func (e *Evidence) timedEntries() []evidenceEntry {
+func (e *Evidence) timedEntries() []EvidenceEntry {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]evidenceEntry(nil), e.entries...)
+	return append([]EvidenceEntry(nil), e.entries...)
 }
 
 // Compromises returns a copy of the compromises recorded so far, in order.

@@ -117,10 +117,15 @@ func (r Runner) RunAll(ctx context.Context, scenarios []Scenario) []Result {
 // *NotStoppedError. A panic in Run becomes an Error with a *PanicError. The
 // verdict then comes from [Decide]; the scenario's Expected is only compared
 // with it afterwards.
-func (r Runner) Run(ctx context.Context, s Scenario) Result { return r.result(ctx, s, nil) }
+func (r Runner) Run(ctx context.Context, s Scenario) Result { return r.RunObserved(ctx, s, nil) }
 
-// result is Run, recording the timeline into tl when it is not nil.
-func (r Runner) result(ctx context.Context, s Scenario, tl *timelineRecorder) Result {
+// RunObserved runs s exactly as Run does while obs, when not nil, watches
+// the run (see Observer): obs sees the frames of every segment the
+// scenario captures, every key log line, the certificate decisions of the
+// run's TLSPolicy and, at the end, the evidence. Observing changes nothing
+// the scenario can see but this: Env.KeyLog is never nil (it discards the
+// secrets unless KeyLogDir asks for them).
+func (r Runner) RunObserved(ctx context.Context, s Scenario, obs Observer) Result {
 	start := time.Now()
 	res := Result{
 		Scenario: s.Name,
@@ -131,7 +136,7 @@ func (r Runner) result(ctx context.Context, s Scenario, tl *timelineRecorder) Re
 	if s.Expected == Held {
 		res.ExpectedStoppedBy = s.StoppedBy
 	}
-	err := r.run(ctx, s, &res, tl)
+	err := r.run(ctx, s, &res, obs)
 	j := Decide(err, Observation{
 		Attack:      s.Attacker != "",
 		Defenses:    r.Defenses(s),
@@ -150,9 +155,9 @@ func (r Runner) result(ctx context.Context, s Scenario, tl *timelineRecorder) Re
 }
 
 // run does the work of Run and fills res's evidence and artifact fields;
-// tl, when not nil, records the run's timeline. The error it returns is the
-// one handed to Decide.
-func (r Runner) run(ctx context.Context, s Scenario, res *Result, tl *timelineRecorder) error {
+// obs, when not nil, watches the run. The error it returns is the one
+// handed to Decide.
+func (r Runner) run(ctx context.Context, s Scenario, res *Result, obs Observer) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("lab: scenario %q not started: %w", s.Name, context.Cause(ctx))
 	}
@@ -171,10 +176,10 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, tl *timelineRe
 	if art.keyLog != nil {
 		keyLog = art.keyLog
 	}
-	if tl != nil {
-		tl.start(world)
+	if obs != nil {
+		obs.Start(world)
 	}
-	env := newEnv(world, art.capture, keyLog, r.Rand, r.Defenses(s), tl)
+	env := newEnv(world, art.capture, keyLog, r.Rand, r.Defenses(s), obs)
 	env.sabotage = r.Sabotage
 
 	runErr := r.execute(ctx, s, env, world)
@@ -190,8 +195,8 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, tl *timelineRe
 	res.Milestones = env.Evidence.Milestones()
 	res.delivered = env.Evidence.WasDelivered()
 	res.Service = env.Evidence.Service()
-	if tl != nil {
-		tl.setEvidence(env.Evidence.timedEntries())
+	if obs != nil {
+		obs.Finish(env.Evidence.timedEntries())
 	}
 	for _, err := range []error{runErr, captureErr, closeErr} {
 		if err != nil {

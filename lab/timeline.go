@@ -93,7 +93,7 @@ type Timeline []TimelineEvent
 // cannot be parsed is skipped.
 func (r Runner) RunTimeline(ctx context.Context, s Scenario) (Result, Timeline) {
 	tl := newTimelineRecorder()
-	res := r.result(ctx, s, tl)
+	res := r.RunObserved(ctx, s, tl)
 	return res, tl.timeline()
 }
 

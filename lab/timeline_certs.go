@@ -79,37 +79,20 @@ func (w wireCtx) presented(certs []*x509.Certificate) {
 	}})
 }
 
-// certObserver receives the certificate checks of TLSPolicy's configs. The
-// Env's key log implements it when the run records a timeline, which is how
-// a TLSPolicy built from env.KeyLog finds the timeline.
-type certObserver interface {
-	certificateChecked(certCheck)
-}
-
-// observer returns the timeline p's configs report to, or nil.
-func (p TLSPolicy) observer() certObserver {
-	o, _ := p.KeyLog.(certObserver)
-	return o
-}
-
-// timelineKeyLog is Env.KeyLog in a run that records a timeline: it passes
-// key log lines to the run's key log file, if any, and to the timeline,
-// which decrypts TLS 1.3 handshakes with them, and certificate checks to
-// the timeline.
-type timelineKeyLog struct {
-	w   io.Writer // nil: no key log file was asked for
-	rec *timelineRecorder
-}
-
-func (k *timelineKeyLog) Write(p []byte) (int, error) {
-	k.rec.keyLog(p)
-	if k.w == nil {
-		return len(p), nil
+// CertificateChecked records a TLSPolicy config's decision (Observer).
+func (r *timelineRecorder) CertificateChecked(c CertificateCheck) {
+	role := clientRole
+	if c.ByServer {
+		role = serverRole
 	}
-	return k.w.Write(p)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.checks = append(r.checks, certCheck{at: c.At, role: role, serverName: c.ServerName, certs: c.Chain, err: c.Err, random: c.ClientRandom})
 }
 
-func (k *timelineKeyLog) certificateChecked(c certCheck) { k.rec.addCheck(c) }
+// KeyLogged takes the run's key log lines (Observer), to decrypt TLS 1.3
+// handshakes with.
+func (r *timelineRecorder) KeyLogged(lines []byte) { r.keyLog(lines) }
 
 // configKeyLog is the key log of one observed config: it remembers the
 // client random of the last secret it logged, which in TLS 1.3 is the
@@ -140,20 +123,21 @@ func (k *configKeyLog) lastRandom() []byte {
 	return k.random
 }
 
-// observe makes the config report its checks when a timeline observes the
-// policy. The config's key log still writes every line to the policy's.
+// observe gives the config, when the policy has an Observer, a key log
+// that remembers the client random it logged last, for report. Every line
+// still goes to the policy's key log.
 func (v *verifier) observe(cfg *tls.Config) {
-	if v.p.observer() == nil {
+	if v.p.Observer == nil {
 		return
 	}
 	v.keys = &configKeyLog{w: v.p.KeyLog}
 	cfg.KeyLogWriter = v.keys
 }
 
-// report tells the timeline, if one observes the policy, what the config
-// decided about the certificates of cs.
+// report tells the policy's Observer, if any, what the config decided
+// about the certificates of cs.
 func (v *verifier) report(cs tls.ConnectionState, err error) {
-	obs := v.p.observer()
+	obs := v.p.Observer
 	if obs == nil || len(cs.PeerCertificates) == 0 {
 		return
 	}
@@ -167,14 +151,9 @@ func (v *verifier) report(cs tls.ConnectionState, err error) {
 	if v.keys != nil {
 		random = v.keys.lastRandom()
 	}
-	obs.certificateChecked(certCheck{role: r, serverName: cs.ServerName, certs: cs.PeerCertificates, err: err, random: random})
-}
-
-func (r *timelineRecorder) addCheck(c certCheck) {
-	c.at = r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.checks = append(r.checks, c)
+	obs.CertificateChecked(CertificateCheck{
+		At: v.p.now(), ByServer: r == serverRole, ServerName: cs.ServerName, Chain: cs.PeerCertificates, Err: err, ClientRandom: random,
+	})
 }
 
 // judge gives each certificate seen on the wire the check that judged it:

@@ -15,11 +15,10 @@ import (
 	"github.com/tlslab/tlslab/netsim"
 )
 
-// timelineRecorder collects a run's timeline: it is the Tap of every
-// segment the scenario captures (Env.Capture), reads the run's key log to
-// decrypt TLS 1.3 handshakes and observes the certificate checks of
-// TLSPolicy's configs (both through timelineKeyLog), and gets the evidence
-// at the end. Frames are decoded as they pass, under mu;
+// timelineRecorder collects a run's timeline as the run's Observer: it
+// decodes the frames of every segment the scenario captures, reads the
+// run's key log lines to decrypt TLS 1.3 handshakes, takes the certificate
+// checks of TLSPolicy's configs, and gets the evidence at the end. Frames are decoded as they pass, under mu;
 // names are resolved only when the timeline is built, after the World has
 // stopped, so the frame path never takes the World's locks.
 type timelineRecorder struct {
@@ -44,7 +43,7 @@ type timelineRecorder struct {
 	hellos    []*helloSeen
 	presented []*certPresented
 	checks    []certCheck
-	evidence  []evidenceEntry
+	evidence  []EvidenceEntry
 
 	secrets  map[string]map[string][]byte // key log: client random, label -> secret
 	byRandom map[string][]*tcpConn        // TLS connections by their ClientHello's random
@@ -76,30 +75,21 @@ func newTimelineRecorder() *timelineRecorder {
 	return r
 }
 
-// start fixes the World and the time the offsets count from.
-func (r *timelineRecorder) start(w *netsim.World) {
+// Start fixes the World and the time the offsets count from (Observer).
+func (r *timelineRecorder) Start(w *netsim.World) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.world, r.t0 = w, w.Now()
 }
 
-func (r *timelineRecorder) now() time.Time {
-	r.mu.Lock()
-	w := r.world
-	r.mu.Unlock()
-	if w == nil {
-		return time.Now()
-	}
-	return w.Now()
-}
-
-func (r *timelineRecorder) setEvidence(entries []evidenceEntry) {
+// Finish takes the run's evidence lines (Observer).
+func (r *timelineRecorder) Finish(entries []EvidenceEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.evidence = entries
 }
 
-// ObserveFrame decodes one frame (netsim.Tap). It copies what it keeps.
+// ObserveFrame decodes one frame (netsim.Tap, for Observer). It copies what it keeps.
 func (r *timelineRecorder) ObserveFrame(ts time.Time, frame []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -219,7 +209,7 @@ func (r *timelineRecorder) timeline() Timeline {
 	}
 	tl = append(tl, r.certificateEvents(n)...)
 	for _, e := range r.evidence {
-		tl = append(tl, TimelineEvent{At: e.at.Sub(r.t0), Host: e.actor, Kind: TimelineEvidence, Text: "evidence: " + e.msg})
+		tl = append(tl, TimelineEvent{At: e.At.Sub(r.t0), Host: e.Actor, Kind: TimelineEvidence, Text: "evidence: " + e.Text})
 	}
 	slices.SortStableFunc(tl, func(a, b TimelineEvent) int { return cmp.Compare(a.At, b.At) })
 	return tl

@@ -110,7 +110,7 @@ func tlScenario(p tlPKI) lab.Scenario {
 			if err := tlResolve(ctx, alice); err != nil {
 				return err
 			}
-			policy := lab.TLSPolicy{Defenses: env.Defenses, Now: w.Now, KeyLog: env.KeyLog}
+			policy := env.TLSPolicy()
 			trusting := x509.NewCertPool()
 			trusting.AddCert(p.ca)
 			_, refusal := tlHandshake(ctx, alice, "10.0.0.20:443", policy.Client(x509.NewCertPool(), nil))

@@ -36,9 +36,8 @@ import (
 //     listed explicitly (they need an RSA certificate to be negotiated).
 //
 // Time is the World's clock and KeyLogWriter the run's key log on every
-// config. When that key log is the Env's of a run that records a timeline
-// (Runner.RunTimeline), VerifyConnection also reports what it decided to
-// the timeline; it decides exactly as without one.
+// config. With an Observer, VerifyConnection also reports what it decided
+// (Observer.CertificateChecked); it decides exactly as without one.
 //
 // The switches that are not about TLS (trusted server list, plaintext
 // fallback, federation policy) are the SIP actors' own settings;
@@ -50,6 +49,9 @@ type TLSPolicy struct {
 	Now func() time.Time
 	// KeyLog receives TLS secrets (env.KeyLog); nil logs nothing.
 	KeyLog io.Writer
+	// Observer, when not nil, hears every certificate decision of the
+	// configs that verify peers (Env.TLSPolicy sets the run's).
+	Observer Observer
 }
 
 // Client returns the config of a TLS client (a user agent) that trusts
@@ -187,7 +189,7 @@ type verifier struct {
 	rev   *pki.Checker
 	mtls  bool              // the config serves both roles
 	own   *x509.Certificate // the config's own leaf (MTLS only)
-	keys  *configKeyLog     // the config's key log when a timeline observes it
+	keys  *configKeyLog     // the config's key log when an Observer hears it
 }
 
 // verify is the config's VerifyConnection: verifyChain, whose result it
