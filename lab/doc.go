@@ -41,7 +41,7 @@
 // The "contoso" preset is declared by a [ContosoConfig]: the enterprise
 // LAN with its Front End pool, internal DNS and PKI, the perimeter Edge, the
 // Internet with public DNS and a public CA, and the partner fabrikam.com.
-// A scenario puts its config in Scenario.Topology, so that [WriteShow]
+// A scenario puts its config in Scenario.Topology, so that report.WriteShow
 // (tlslab show) prints the declared world, and builds the running one from
 // the same value:
 //
@@ -68,12 +68,20 @@
 // mismatch shows.
 //
 //	results := lab.Runner{PcapDir: "out", KeyLogDir: "out"}.RunAll(ctx, picked)
-//	lab.WriteTable(os.Stdout, results)
+//	report.WriteTable(os.Stdout, results)
 //
 // A [Catalog] holds the known scenarios and picks some by name or label
-// ([Catalog.Select]); unknown names get suggestions by edit distance. Results
-// are reported as a table ([WriteTable]) or JSON ([WriteJSON]). With PcapDir
-// and KeyLogDir set, each scenario leaves "<family>-<name>.pcapng" and
-// "<family>-<name>.keys", which Wireshark opens together to show the decrypted
-// traffic.
+// ([Catalog.Select]); unknown names get suggestions by edit distance. With
+// PcapDir and KeyLogDir set, each scenario leaves "<family>-<name>.pcapng"
+// and "<family>-<name>.keys", which Wireshark opens together to show the
+// decrypted traffic.
+//
+// # Around the core
+//
+// Sub-packages build on these types and lab imports none of them:
+// lab/report writes results as a table, JSON, JUnit XML or a Markdown
+// handout, and describes a scenario (tlslab show); lab/matrix runs every
+// attack with the hardened defaults and with each defense switch changed
+// alone, and checks the verdicts' honesty; lab/baseline stores the
+// outcomes of a run or a matrix and names the cells that changed since.
 package lab

@@ -9,6 +9,8 @@ import (
 
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/baseline"
+	"github.com/tlslab/tlslab/lab/matrix"
 )
 
 // The catalog's baselines: every verdict and service of `tlslab run` and of
@@ -30,7 +32,7 @@ func allScenarios(t *testing.T) []lab.Scenario {
 }
 
 // requireUnchanged fails with every changed cell, one per line.
-func requireUnchanged(t *testing.T, file string, changes []lab.BaselineChange) {
+func requireUnchanged(t *testing.T, file string, changes []baseline.Change) {
 	t.Helper()
 	if len(changes) == 0 {
 		return
@@ -43,25 +45,25 @@ func requireUnchanged(t *testing.T, file string, changes []lab.BaselineChange) {
 }
 
 func TestCatalogMatchesRunBaseline(t *testing.T) {
-	stored, err := lab.ReadBaseline(runBaselineFile, lab.BaselineRun)
+	stored, err := baseline.Read(runBaselineFile, baseline.KindRun)
 	if err != nil {
 		t.Fatal(err)
 	}
 	results := lab.Runner{Parallel: runtime.NumCPU()}.RunAll(context.Background(), allScenarios(t))
-	requireUnchanged(t, runBaselineFile, stored.Compare(lab.RunBaseline(results), true))
+	requireUnchanged(t, runBaselineFile, stored.Compare(baseline.OfRun(results), true))
 }
 
 func TestCatalogMatchesMatrixBaseline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the whole matrix: 720 runs")
 	}
-	stored, err := lab.ReadBaseline(matrixBaselineFile, lab.BaselineMatrix)
+	stored, err := baseline.Read(matrixBaselineFile, baseline.KindMatrix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := lab.Matrix{Runner: lab.Runner{Parallel: runtime.NumCPU()}}
-	res := m.Run(context.Background(), lab.AttackScenarios(allScenarios(t)))
-	requireUnchanged(t, matrixBaselineFile, stored.Compare(res.Baseline(), true))
+	m := matrix.Runner{Cells: lab.Runner{Parallel: runtime.NumCPU()}}
+	res := m.Run(context.Background(), matrix.Attacks(allScenarios(t)))
+	requireUnchanged(t, matrixBaselineFile, stored.Compare(baseline.OfMatrix(res), true))
 }
 
 // A default that changes is caught: the same check, with revocation
@@ -70,7 +72,7 @@ func TestCatalogMatchesMatrixBaseline(t *testing.T) {
 // status it can fetch (mitm/mis-issued-revoked-hard-fail does not change);
 // it accepts a certificate whose status mallory keeps it from fetching.
 func TestBaselineCatchesChangedDefault(t *testing.T) {
-	stored, err := lab.ReadBaseline(matrixBaselineFile, lab.BaselineMatrix)
+	stored, err := baseline.Read(matrixBaselineFile, baseline.KindMatrix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,8 +86,8 @@ func TestBaselineCatchesChangedDefault(t *testing.T) {
 	}
 	softFail := lab.Hardened()
 	softFail.Revocation = pki.RevocationSoftFail
-	m := lab.Matrix{Runner: lab.Runner{Parallel: 2}, Base: &softFail}
-	changes := stored.Compare(m.Run(context.Background(), picked).Baseline(), false)
+	m := matrix.Runner{Cells: lab.Runner{Parallel: 2}, Base: &softFail}
+	changes := stored.Compare(baseline.OfMatrix(m.Run(context.Background(), picked)), false)
 	// Every column starts from the default, so the blocked-responder row
 	// flips wherever the change leaves revocation at soft-fail and mallory
 	// in position; with tls-only off it was broken already (alice falls

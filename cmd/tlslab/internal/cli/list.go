@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/report"
 )
 
 func newListCmd(st *state) *cobra.Command {
@@ -31,7 +31,7 @@ func newListCmd(st *state) *cobra.Command {
 			if err != nil {
 				return selectionError(err)
 			}
-			if err := lab.WriteList(st.stdout, picked); err != nil {
+			if err := report.WriteList(st.stdout, picked); err != nil {
 				return &runtimeError{err: err}
 			}
 			return nil

@@ -8,6 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/baseline"
+	"github.com/tlslab/tlslab/lab/matrix"
+	"github.com/tlslab/tlslab/lab/report"
 )
 
 type matrixFlags struct {
@@ -66,36 +69,36 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 	if !slices.Contains(matrixFormats, format) {
 		return usagef("invalid --format %q; want %s", f.format, strings.Join(matrixFormats, ", "))
 	}
-	sel, err := st.pick(names, f.selectFlags, lab.BaselineMatrix)
+	sel, err := st.pick(names, f.selectFlags, baseline.KindMatrix)
 	if err != nil {
 		return err
 	}
 	attacks := sel.scenarios
 	if len(names) == 0 {
 		// Named baselines run if asked for; otherwise the matrix is for attacks.
-		attacks = lab.AttackScenarios(attacks)
+		attacks = matrix.Attacks(attacks)
 	}
 	if len(attacks) == 0 {
 		return usagef("no attack scenario selected (the matrix leaves out baseline scenarios unless named)")
 	}
 
 	bar := newProgress(st.stderr, "cell")
-	m := lab.Matrix{Runner: lab.Runner{Timeout: f.timeout, Seed: f.seed, Parallel: f.parallel, Progress: bar.update}}
+	m := matrix.Runner{Cells: lab.Runner{Timeout: f.timeout, Seed: f.seed, Parallel: f.parallel, Progress: bar.update}}
 	res := m.Run(cmd.Context(), attacks)
 	bar.clear()
 
 	switch format {
 	case "markdown":
-		err = lab.WriteMatrixMarkdown(st.stdout, res)
+		err = report.WriteMatrixMarkdown(st.stdout, res)
 	case "json":
-		err = lab.WriteMatrixJSON(st.stdout, res)
+		err = report.WriteMatrixJSON(st.stdout, res)
 	default:
-		err = lab.WriteMatrixTable(st.stdout, res)
+		err = report.WriteMatrixTable(st.stdout, res)
 	}
 	if err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the report: %w", err)}
 	}
-	changed, err := st.settleBaseline(sel, f.selectFlags, res.Baseline())
+	changed, err := st.settleBaseline(sel, f.selectFlags, baseline.OfMatrix(res))
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/matrix/matrixtest"
 )
 
 // withNameCheck adds an attack that is broken exactly when the hostname
@@ -42,17 +43,17 @@ func runLab(l Lab, args ...string) outcome {
 }
 
 func TestMatrixCommand(t *testing.T) {
-	// The report's layout is lab.WriteMatrixTable's; this checks what the
+	// The report's layout is report.WriteMatrixTable's; this checks what the
 	// command feeds it: every attack, every column, the defense that held.
 	o := run(withNameCheck(), "matrix", "--parallel", "2")
 	all(exit(ExitOK), stdoutHas("ATTACK", "HARDENED", "name-", "mitm/wrong-name", "eavesdrop/tls",
 		"  name-      hostname-check off", "Attacks no single change affects (1): eavesdrop/plaintext"),
 		stdoutLacks("baseline/tls"))(t, o)
-	row := strings.Fields(lineStarting(t, o.stdout, "mitm/wrong-name "))
+	row := strings.Fields(matrixtest.Line(t, o.stdout, "mitm/wrong-name "))
 	if row[1] != "H-:name" || row[3] != "B" {
 		t.Errorf("mitm/wrong-name row %v: want hardened H-:name and name- B", row)
 	}
-	row = strings.Fields(lineStarting(t, o.stdout, "eavesdrop/tls "))
+	row = strings.Fields(matrixtest.Line(t, o.stdout, "eavesdrop/tls "))
 	if row[1] != "H:tls-only" || row[9] != "B" {
 		t.Errorf("eavesdrop/tls row %v: want hardened H:tls-only and tls-only- B", row)
 	}
@@ -193,15 +194,4 @@ func TestScenarioFiles(t *testing.T) {
 	usage("tlslab help run", `scenario files forged.yaml and again/forged.yaml both name "training/forged"`)(t,
 		runLab(l, "run", "--file", "forged.yaml", "--file", "again/forged.yaml"))
 	usage("tlslab help run", "--file is not supported by this build")(t, run(fakeCatalog(), "run", "--file", "forged.yaml"))
-}
-
-func lineStarting(t *testing.T, text, prefix string) string {
-	t.Helper()
-	for _, l := range strings.Split(text, "\n") {
-		if strings.HasPrefix(l, prefix) {
-			return l
-		}
-	}
-	t.Fatalf("no line starting %q in:\n%s", prefix, text)
-	return ""
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/baseline"
+	"github.com/tlslab/tlslab/lab/report"
 )
 
 type runFlags struct {
@@ -72,7 +74,7 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	if !slices.Contains(runFormats, format) {
 		return usagef("invalid --format %q; want %s", f.format, strings.Join(runFormats, ", "))
 	}
-	sel, err := st.pick(names, f.selectFlags, lab.BaselineRun)
+	sel, err := st.pick(names, f.selectFlags, baseline.KindRun)
 	if err != nil {
 		return err
 	}
@@ -85,13 +87,13 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 
 	switch format {
 	case "json":
-		err = lab.WriteJSON(st.stdout, results)
+		err = report.WriteJSON(st.stdout, results)
 	case "junit":
-		err = lab.WriteJUnit(st.stdout, sel.scenarios, results)
+		err = report.WriteJUnit(st.stdout, sel.scenarios, results)
 	case "markdown":
-		err = lab.WriteMarkdown(st.stdout, sel.scenarios, results)
+		err = report.WriteMarkdown(st.stdout, sel.scenarios, results)
 	default:
-		err = lab.WriteTable(st.stdout, results)
+		err = report.WriteTable(st.stdout, results)
 		if err == nil && f.verbose {
 			err = writeEvidence(st, results)
 		}
@@ -100,7 +102,7 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 		return &runtimeError{err: fmt.Errorf("writing the report: %w", err)}
 	}
 	st.notes(results, f)
-	changed, err := st.settleBaseline(sel, f.selectFlags, lab.RunBaseline(results))
+	changed, err := st.settleBaseline(sel, f.selectFlags, baseline.OfRun(results))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/baseline"
 )
 
 // selectFlags pick scenarios and say how to run them; run and matrix share
@@ -42,12 +43,12 @@ type selection struct {
 	// complete: the whole catalog, nothing filtered, so a baseline check
 	// also reports stored cells that no longer exist.
 	complete bool
-	baseline *lab.Baseline // the stored baseline to compare with, if --baseline
+	baseline *baseline.Baseline // the stored baseline to compare with, if --baseline
 }
 
 // pick validates the shared flags, loads scenario files and the baseline (so
 // bad input fails before anything runs), and selects the scenarios.
-func (st *state) pick(names []string, f selectFlags, kind lab.BaselineKind) (selection, error) {
+func (st *state) pick(names []string, f selectFlags, kind baseline.Kind) (selection, error) {
 	if f.timeout <= 0 {
 		return selection{}, usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
 	}
@@ -63,7 +64,7 @@ func (st *state) pick(names []string, f selectFlags, kind lab.BaselineKind) (sel
 	}
 	var sel selection
 	if f.baseline != "" {
-		b, err := lab.ReadBaseline(f.baseline, kind)
+		b, err := baseline.Read(f.baseline, kind)
 		if err != nil {
 			return selection{}, usagef("%v", err)
 		}
@@ -128,7 +129,7 @@ func (st *state) loadFiles(paths []string) ([]lab.Scenario, error) {
 // settleBaseline compares now with the stored baseline (when --baseline was
 // given) and writes --update-baseline. It reports on stderr and returns
 // whether any cell changed.
-func (st *state) settleBaseline(sel selection, f selectFlags, now lab.Baseline) (changed bool, err error) {
+func (st *state) settleBaseline(sel selection, f selectFlags, now baseline.Baseline) (changed bool, err error) {
 	if sel.baseline != nil {
 		changes := sel.baseline.Compare(now, sel.complete)
 		if len(changes) == 0 {
@@ -143,16 +144,16 @@ func (st *state) settleBaseline(sel selection, f selectFlags, now lab.Baseline) 
 		changed = len(changes) > 0
 	}
 	if f.updateBaseline != "" {
-		stored := lab.Baseline{Kind: now.Kind}
+		stored := baseline.Baseline{Kind: now.Kind}
 		if !sel.complete {
-			if old, err := lab.ReadBaseline(f.updateBaseline, now.Kind); err == nil {
+			if old, err := baseline.Read(f.updateBaseline, now.Kind); err == nil {
 				stored = old
 			} else if _, statErr := os.Stat(f.updateBaseline); statErr == nil {
 				return changed, &runtimeError{err: fmt.Errorf("not updating it: %w", err)}
 			}
 		}
 		merged := stored.Merge(now, sel.complete)
-		if err := lab.WriteBaseline(f.updateBaseline, merged); err != nil {
+		if err := baseline.Write(f.updateBaseline, merged); err != nil {
 			return changed, &runtimeError{err: err}
 		}
 		fmt.Fprintf(st.stderr, "tlslab: wrote %d cells to the baseline %s\n", len(merged.Outcomes), f.updateBaseline)

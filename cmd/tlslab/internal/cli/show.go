@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/report"
 )
 
 type showFlags struct {
@@ -79,7 +80,7 @@ unknown scenario (the closest names are suggested).`,
 			if f.run {
 				return st.showRun(cmd, s, f)
 			}
-			if err := lab.WriteShow(st.stdout, s, s.DefensesFor()); err != nil {
+			if err := report.WriteShow(st.stdout, s, s.DefensesFor()); err != nil {
 				return &runtimeError{err: err}
 			}
 			return nil

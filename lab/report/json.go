@@ -1,48 +1,50 @@
-package lab
+package report
 
 import (
 	"encoding/json"
 	"io"
+
+	"github.com/tlslab/tlslab/lab"
 )
 
-// JSONReport is the document WriteJSON writes:
+// jsonReport is the document WriteJSON writes:
 //
 //	{"results": [ {...}, ... ], "summary": {"total": 2, "matched": 2, "differed": 0, "errors": 0, "ok": true}}
-type JSONReport struct {
-	Results []JSONResult `json:"results"`
-	Summary JSONSummary  `json:"summary"`
+type jsonReport struct {
+	Results []jsonResult `json:"results"`
+	Summary jsonSummary  `json:"summary"`
 }
 
-// JSONSummary is Summary plus whether every result matched.
-type JSONSummary struct {
-	Summary
+// jsonSummary is Summary plus whether every result matched.
+type jsonSummary struct {
+	lab.Summary
 	OK bool `json:"ok"`
 }
 
-// JSONResult is one Result as JSON. Slices are never null; pcap and keylog are
+// jsonResult is one Result as JSON. Slices are never null; pcap and keylog are
 // "" when not requested; error is omitted when there was none.
 //
-// stopped_by is Result.StoppedBy: for a held verdict the defenses credited
+// stopped_by is lab.Result.StoppedBy: for a held verdict the defenses credited
 // with refusals, in the order they first refused, the decisive one first;
-// [] otherwise. expected_stopped_by is Result.ExpectedStoppedBy, the
+// [] otherwise. expected_stopped_by is lab.Result.ExpectedStoppedBy, the
 // scenario's declared decisive defense when held is expected, and always
 // present: "" when there is none. refusals lists every refusal recorded,
 // credited or not, in order; milestones every milestone the attack
 // reached, in order.
-type JSONResult struct {
+type jsonResult struct {
 	Scenario          string          `json:"scenario"`
-	Labels            []Label         `json:"labels"`
-	Verdict           Verdict         `json:"verdict"`
+	Labels            []lab.Label     `json:"labels"`
+	Verdict           lab.Verdict     `json:"verdict"`
 	StoppedBy         []string        `json:"stopped_by"`
-	Expected          Verdict         `json:"expected"`
+	Expected          lab.Verdict     `json:"expected"`
 	ExpectedStoppedBy string          `json:"expected_stopped_by"`
 	OK                bool            `json:"ok"`
 	Service           string          `json:"service"`
 	MainEvidence      string          `json:"main_evidence"`
 	Evidence          []string        `json:"evidence"`
 	Compromises       []string        `json:"compromises"` // kinds, in order: "canary", "identity", "injection"
-	Refusals          []JSONRefusal   `json:"refusals"`
-	Milestones        []JSONMilestone `json:"milestones"`
+	Refusals          []jsonRefusal   `json:"refusals"`
+	Milestones        []jsonMilestone `json:"milestones"`
 	DurationMS        float64         `json:"duration_ms"`
 	Seed              uint64          `json:"seed"`
 	Pcap              string          `json:"pcap"`
@@ -50,30 +52,30 @@ type JSONResult struct {
 	Error             string          `json:"error,omitempty"`
 }
 
-// JSONRefusal is one Refusal: the defense switch (a DefenseNames name),
+// jsonRefusal is one Refusal: the defense switch (a lab.DefenseNames name),
 // the host that enforced it, the exact reason it gave, and whether the
 // verdict credited it (the first credited refusal is the decisive one).
-type JSONRefusal struct {
+type jsonRefusal struct {
 	Defense  string `json:"defense"`
 	Host     string `json:"host"`
 	Reason   string `json:"reason"`
 	Credited bool   `json:"credited"`
 }
 
-// JSONMilestone is one MilestoneReached: the milestone and the actor that
+// jsonMilestone is one MilestoneReached: the milestone and the actor that
 // reached it.
-type JSONMilestone struct {
-	Milestone Milestone `json:"milestone"`
-	Actor     string    `json:"actor"`
+type jsonMilestone struct {
+	Milestone lab.Milestone `json:"milestone"`
+	Actor     string        `json:"actor"`
 }
 
-// NewJSONReport converts results for WriteJSON.
-func NewJSONReport(results []Result) JSONReport {
-	rep := JSONReport{Results: make([]JSONResult, 0, len(results))}
+// newJSONReport converts results for WriteJSON.
+func newJSONReport(results []lab.Result) jsonReport {
+	rep := jsonReport{Results: make([]jsonResult, 0, len(results))}
 	for _, r := range results {
-		jr := JSONResult{
+		jr := jsonResult{
 			Scenario:          r.Scenario,
-			Labels:            append([]Label{}, r.Labels...),
+			Labels:            append([]lab.Label{}, r.Labels...),
 			Verdict:           r.Verdict,
 			StoppedBy:         append([]string{}, r.StoppedBy...),
 			Expected:          r.Expected,
@@ -83,8 +85,8 @@ func NewJSONReport(results []Result) JSONReport {
 			MainEvidence:      r.MainEvidence(),
 			Evidence:          append([]string{}, r.Evidence...),
 			Compromises:       []string{},
-			Refusals:          make([]JSONRefusal, 0, len(r.Refusals)),
-			Milestones:        make([]JSONMilestone, 0, len(r.Milestones)),
+			Refusals:          make([]jsonRefusal, 0, len(r.Refusals)),
+			Milestones:        make([]jsonMilestone, 0, len(r.Milestones)),
 			DurationMS:        float64(r.Duration.Microseconds()) / 1000,
 			Seed:              r.Seed,
 			Pcap:              r.Pcap,
@@ -94,27 +96,27 @@ func NewJSONReport(results []Result) JSONReport {
 			jr.Compromises = append(jr.Compromises, string(c.Kind))
 		}
 		for _, f := range r.Refusals {
-			jr.Refusals = append(jr.Refusals, JSONRefusal{Defense: f.Defense, Host: f.Host, Reason: f.Reason, Credited: f.Credited})
+			jr.Refusals = append(jr.Refusals, jsonRefusal{Defense: f.Defense, Host: f.Host, Reason: f.Reason, Credited: f.Credited})
 		}
 		for _, m := range r.Milestones {
-			jr.Milestones = append(jr.Milestones, JSONMilestone{Milestone: m.Milestone, Actor: m.Actor})
+			jr.Milestones = append(jr.Milestones, jsonMilestone{Milestone: m.Milestone, Actor: m.Actor})
 		}
 		if r.Err != nil {
 			jr.Error = r.Err.Error()
 		}
 		rep.Results = append(rep.Results, jr)
 	}
-	s := Summarize(results)
-	rep.Summary = JSONSummary{Summary: s, OK: s.OK()}
+	s := lab.Summarize(results)
+	rep.Summary = jsonSummary{Summary: s, OK: s.OK()}
 	return rep
 }
 
-// WriteJSON writes results as one indented JSON object (see JSONReport),
+// WriteJSON writes results as one indented JSON object (see jsonReport),
 // followed by a newline. Strings are not HTML-escaped: evidence such as
 // "10.0.0.10:49152 -> 10.0.0.20:5061" appears as written.
-func WriteJSON(w io.Writer, results []Result) error {
+func WriteJSON(w io.Writer, results []lab.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(NewJSONReport(results))
+	return enc.Encode(newJSONReport(results))
 }

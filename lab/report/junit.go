@@ -1,4 +1,4 @@
-package lab
+package report
 
 import (
 	"encoding/xml"
@@ -6,12 +6,13 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/tlslab/tlslab/lab"
 )
 
-// JUnitSuite is the name of the one test suite WriteJUnit writes, and the
+// junitSuiteName is the name of the one test suite WriteJUnit writes, and the
 // prefix of every test case's class name ("tlslab.mitm").
-const JUnitSuite = "tlslab"
+const junitSuiteName = "tlslab"
 
 // WriteJUnit writes results as JUnit XML for CI test reporters (Jenkins,
 // GitLab, GitHub Actions report actions): a <testsuites> root holding one
@@ -19,15 +20,15 @@ const JUnitSuite = "tlslab"
 //
 // A test case is named after the scenario, with class name "tlslab.<family>"
 // and its Duration in seconds as time. A verdict that differs from the
-// expected one (Result.OK false; for held, a different decisive defense
+// expected one (lab.Result.OK false; for held, a different decisive defense
 // counts) is a <failure type="verdict-mismatch"> whose message compares
-// Result.ExpectedOutcome with Result.Outcome: "expected held (revocation),
+// lab.Result.ExpectedOutcome with lab.Result.Outcome: "expected held (revocation),
 // got held (chain-validation)". An Error verdict is an <error
 // type="scenario-error"> whose message is the error, such as
 // "inconclusive: no defense observed". Their bodies hold the main evidence
-// (Result.MainEvidence) first, then every evidence line. Every test case
+// (lab.Result.MainEvidence) first, then every evidence line. Every test case
 // carries the properties verdict, stopped_by (the defenses of
-// Result.StoppedBy, comma-separated, when there are any), expected,
+// lab.Result.StoppedBy, comma-separated, when there are any), expected,
 // expected_stopped_by (when the scenario declares one), service and seed
 // (and labels when it has any), and a <system-out> with the scenario's
 // summary, the outcome with the expected one, the service, the seed with
@@ -39,16 +40,16 @@ const JUnitSuite = "tlslab"
 // sum of the durations, not the wall-clock time of a parallel run.
 //
 // scenarios supplies the one-line summary that opens each system-out,
-// looked up by Result.Scenario; a result whose scenario is missing goes
+// looked up by lab.Result.Scenario; a result whose scenario is missing goes
 // without, so scenarios may be nil.
 //
 // Text is escaped by encoding/xml; characters XML 1.0 forbids (NUL and the
 // other C0 controls except tab, newline and carriage return, surrogates,
 // U+FFFE and U+FFFF) are dropped and invalid UTF-8 becomes U+FFFD. It
 // returns the first write error.
-func WriteJUnit(w io.Writer, scenarios []Scenario, results []Result) error {
+func WriteJUnit(w io.Writer, scenarios []lab.Scenario, results []lab.Result) error {
 	byName := scenariosByName(scenarios)
-	suite := junitSuite{Name: JUnitSuite, Tests: len(results)}
+	suite := junitSuite{Name: junitSuiteName, Tests: len(results)}
 	var total time.Duration
 	for _, r := range results {
 		tc := newJUnitCase(r, byName[r.Scenario])
@@ -63,7 +64,7 @@ func WriteJUnit(w io.Writer, scenarios []Scenario, results []Result) error {
 	}
 	suite.Time = junitSeconds(total)
 	doc := junitSuites{
-		Name: JUnitSuite, Tests: suite.Tests, Failures: suite.Failures,
+		Name: junitSuiteName, Tests: suite.Tests, Failures: suite.Failures,
 		Errors: suite.Errors, Time: suite.Time, Suites: []junitSuite{suite},
 	}
 
@@ -79,58 +80,9 @@ func WriteJUnit(w io.Writer, scenarios []Scenario, results []Result) error {
 	return err
 }
 
-// The JUnit document, as the schema CI reporters share (Jenkins junit.xsd
-// with per-testcase properties, as pytest and Testmo write them).
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	ClassName  string          `xml:"classname,attr"`
-	Name       string          `xml:"name,attr"`
-	Time       string          `xml:"time,attr"`
-	Properties []junitProperty `xml:"properties>property"`
-	Failure    *junitProblem   `xml:"failure"`
-	Error      *junitProblem   `xml:"error"`
-	SystemOut  junitText       `xml:"system-out"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Body    string `xml:",cdata"`
-}
-
-// junitText is multi-line text kept readable as CDATA (chardata would turn
-// every newline into "&#xA;").
-type junitText struct {
-	Body string `xml:",cdata"`
-}
-
-func newJUnitCase(r Result, s Scenario) junitCase {
+func newJUnitCase(r lab.Result, s lab.Scenario) junitCase {
 	tc := junitCase{
-		ClassName: xmlText(JUnitSuite + "." + Scenario{Name: r.Scenario}.Family()),
+		ClassName: xmlText(junitSuiteName + "." + lab.Scenario{Name: r.Scenario}.Family()),
 		Name:      xmlText(r.Scenario),
 		Time:      junitSeconds(r.Duration),
 		SystemOut: junitText{xmlText(junitSystemOut(r, s.Summary))},
@@ -149,14 +101,10 @@ func newJUnitCase(r Result, s Scenario) junitCase {
 	prop("service", string(serviceOf(r)))
 	prop("seed", fmt.Sprint(r.Seed))
 	if len(r.Labels) > 0 {
-		labels := make([]string, len(r.Labels))
-		for i, l := range r.Labels {
-			labels[i] = string(l)
-		}
-		prop("labels", strings.Join(labels, ","))
+		prop("labels", joinLabels(r.Labels, ","))
 	}
 	switch {
-	case r.Verdict == Error:
+	case r.Verdict == lab.Error:
 		msg := "scenario error"
 		if r.Err != nil {
 			msg = r.Err.Error()
@@ -171,7 +119,7 @@ func newJUnitCase(r Result, s Scenario) junitCase {
 
 // junitDetail is the body of a failure or error: the main evidence, then
 // every line.
-func junitDetail(r Result) string {
+func junitDetail(r lab.Result) string {
 	var b strings.Builder
 	b.WriteString(r.MainEvidence())
 	b.WriteString("\n")
@@ -179,7 +127,7 @@ func junitDetail(r Result) string {
 	return b.String()
 }
 
-func junitSystemOut(r Result, summary string) string {
+func junitSystemOut(r lab.Result, summary string) string {
 	var b strings.Builder
 	if summary != "" {
 		fmt.Fprintf(&b, "%s\n", summary)
@@ -220,64 +168,4 @@ func writeJUnitEvidence(b *strings.Builder, lines []string) {
 	for _, l := range lines {
 		fmt.Fprintf(b, "  %s\n", l)
 	}
-}
-
-// serviceOf is r.Service, or ServiceUnknown when it was left "".
-func serviceOf(r Result) Availability {
-	if r.Service == "" {
-		return ServiceUnknown
-	}
-	return r.Service
-}
-
-// replayCommand is the command line that reruns r's scenario with its seed.
-func replayCommand(r Result) string {
-	return fmt.Sprintf("tlslab run %s --seed %d", shellQuote(r.Scenario), r.Seed)
-}
-
-// junitSeconds formats d as seconds with millisecond precision, "1.235".
-func junitSeconds(d time.Duration) string {
-	return fmt.Sprintf("%.3f", d.Seconds())
-}
-
-// xmlText drops the characters XML 1.0 does not allow in a document (its
-// Char production) and turns invalid UTF-8 into U+FFFD, so the text
-// survives any XML (or Markdown) writer unchanged otherwise.
-func xmlText(s string) string {
-	ok := true
-	for _, r := range s {
-		if !xmlChar(r) {
-			ok = false
-			break
-		}
-	}
-	if ok && utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s { // invalid UTF-8 arrives here as U+FFFD
-		if xmlChar(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// xmlChar reports whether r matches XML 1.0's Char production.
-func xmlChar(r rune) bool {
-	return r == '\t' || r == '\n' || r == '\r' ||
-		r >= 0x20 && r <= 0xD7FF ||
-		r >= 0xE000 && r <= 0xFFFD ||
-		r >= 0x10000 && r <= 0x10FFFF
-}
-
-// scenariosByName indexes scenarios by name; the first of duplicates wins.
-func scenariosByName(scenarios []Scenario) map[string]Scenario {
-	m := make(map[string]Scenario, len(scenarios))
-	for _, s := range scenarios {
-		if _, dup := m[s.Name]; !dup {
-			m[s.Name] = s
-		}
-	}
-	return m
 }

@@ -1,6 +1,7 @@
-package lab_test
+package baseline_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,10 +9,13 @@ import (
 	"testing"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/baseline"
+	"github.com/tlslab/tlslab/lab/matrix"
+	"github.com/tlslab/tlslab/lab/matrix/matrixtest"
 )
 
-func held(service lab.Availability, stoppedBy ...string) lab.BaselineCell {
-	return lab.BaselineCell{Verdict: lab.Held, StoppedBy: stoppedBy, Service: service}
+func held(service lab.Availability, stoppedBy ...string) baseline.Cell {
+	return baseline.Cell{Verdict: lab.Held, StoppedBy: stoppedBy, Service: service}
 }
 
 func TestBaselineCellOf(t *testing.T) {
@@ -26,14 +30,14 @@ func TestBaselineCellOf(t *testing.T) {
 		{lab.Result{Verdict: lab.Passed}, "passed, service unknown"}, // Service "" is unknown
 		{lab.Result{Verdict: lab.Error, Service: lab.ServiceDenied, StoppedBy: []string{"revocation"}}, "error"},
 	} {
-		if got := lab.BaselineCellOf(tt.r).String(); got != tt.want {
-			t.Errorf("BaselineCellOf(%+v) = %q, want %q", tt.r, got, tt.want)
+		if got := baseline.CellOf(tt.r).String(); got != tt.want {
+			t.Errorf("CellOf(%+v) = %q, want %q", tt.r, got, tt.want)
 		}
 	}
 }
 
 func TestBaselineCompare(t *testing.T) {
-	stored := lab.Baseline{Kind: lab.BaselineRun, Outcomes: map[string]lab.BaselineCell{
+	stored := baseline.Baseline{Kind: baseline.KindRun, Outcomes: map[string]baseline.Cell{
 		"a/same":      held(lab.ServiceDenied, "chain-validation", "revocation"),
 		"b/flipped":   held(lab.ServiceDenied, "chain-validation"),
 		"c/gone":      {Verdict: lab.Broken, Service: lab.ServiceIntact},
@@ -42,7 +46,7 @@ func TestBaselineCompare(t *testing.T) {
 		"g/reordered": held(lab.ServiceDenied, "chain-validation", "revocation"),
 		"h/service":   {Verdict: lab.Passed, StoppedBy: []string{}, Service: lab.ServiceIntact},
 	}}
-	now := lab.RunBaseline([]lab.Result{
+	now := baseline.OfRun([]lab.Result{
 		{Scenario: "a/same", Verdict: lab.Held, StoppedBy: []string{"chain-validation", "revocation"}, Service: lab.ServiceDenied},
 		{Scenario: "b/flipped", Verdict: lab.Broken, Service: lab.ServiceIntact},
 		{Scenario: "d/new", Verdict: lab.Error},
@@ -86,13 +90,13 @@ func TestBaselineCompare(t *testing.T) {
 
 func TestBaselineFileRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "b.json")
-	b := lab.Baseline{Kind: lab.BaselineMatrix, Outcomes: map[string]lab.BaselineCell{
+	b := baseline.Baseline{Kind: baseline.KindMatrix, Outcomes: map[string]baseline.Cell{
 		"z [hardened]":     held(lab.ServiceIntact, "chain-validation", "revocation"),
 		"a [tls-only off]": {Verdict: lab.Broken, Service: lab.ServiceDenied},
 		"m [hardened]":     {Verdict: lab.Error},
 		"b/<&> [hardened]": {Verdict: lab.Passed, Service: lab.ServiceUnknown},
 	}}
-	if err := lab.WriteBaseline(path, b); err != nil {
+	if err := baseline.Write(path, b); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(path)
@@ -110,7 +114,7 @@ func TestBaselineFileRoundTrip(t *testing.T) {
 	if string(data) != want {
 		t.Errorf("file:\n%s\nwant:\n%s", data, want)
 	}
-	back, err := lab.ReadBaseline(path, lab.BaselineMatrix)
+	back, err := baseline.Read(path, baseline.KindMatrix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,14 +123,14 @@ func TestBaselineFileRoundTrip(t *testing.T) {
 	}
 
 	empty := filepath.Join(t.TempDir(), "empty.json")
-	if err := lab.WriteBaseline(empty, lab.Baseline{Kind: lab.BaselineRun}); err != nil {
+	if err := baseline.Write(empty, baseline.Baseline{Kind: baseline.KindRun}); err != nil {
 		t.Fatal(err)
 	}
 	data, _ = os.ReadFile(empty)
 	if want := "{\n  \"format\": \"tlslab-baseline/2\",\n  \"kind\": \"run\",\n  \"outcomes\": {}\n}\n"; string(data) != want {
 		t.Errorf("empty file:\n%s\nwant:\n%s", data, want)
 	}
-	if back, err := lab.ReadBaseline(empty, lab.BaselineRun); err != nil || len(back.Outcomes) != 0 || back.Outcomes == nil {
+	if back, err := baseline.Read(empty, baseline.KindRun); err != nil || len(back.Outcomes) != 0 || back.Outcomes == nil {
 		t.Errorf("empty read back %#v, %v", back, err)
 	}
 }
@@ -172,8 +176,8 @@ func TestReadBaselineRejects(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := lab.ReadBaseline(path, lab.BaselineRun)
-			var fe *lab.BaselineFileError
+			_, err := baseline.Read(path, baseline.KindRun)
+			var fe *baseline.FileError
 			if !errors.As(err, &fe) || fe.File != path {
 				t.Fatalf("err %v (%T), want a *BaselineFileError for %s", err, err, path)
 			}
@@ -183,7 +187,7 @@ func TestReadBaselineRejects(t *testing.T) {
 		})
 	}
 	missing := filepath.Join(dir, "missing.json")
-	_, err := lab.ReadBaseline(missing, lab.BaselineRun)
+	_, err := baseline.Read(missing, baseline.KindRun)
 	if want := "baseline " + missing + ": open " + missing + ": no such file or directory"; err == nil || err.Error() != want {
 		t.Errorf("missing file: %v, want %s", err, want)
 	}
@@ -195,9 +199,40 @@ func TestReadBaselineOldMatrix(t *testing.T) {
 	if err := os.WriteFile(path, []byte("{\n  \"format\": \"tlslab-baseline/1\",\n  \"kind\": \"matrix\",\n  \"outcomes\": {}\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := lab.ReadBaseline(path, lab.BaselineMatrix)
+	_, err := baseline.Read(path, baseline.KindMatrix)
 	want := "baseline " + path + `: line 2: "format" is "tlslab-baseline/1", an older format whose cells lack stopped_by (the defenses that stopped each attack); run 'make baselines' to rewrite the catalog's baselines, or 'tlslab matrix --update-baseline FILE' over the whole catalog for a file of your own`
 	if err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}
+
+func TestMatrixBaselineRevealsChangedDefault(t *testing.T) {
+	attack := matrixtest.Layered("mitm/revoked", []lab.Label{lab.LabelRevocation}, false, lab.DefenseRevocation)
+	attack.Run = func(_ context.Context, env *lab.Env) error {
+		env.Evidence.Reached("mallory", lab.MilestoneInPosition, "intercepting alice")
+		if env.Defenses.Revocation.String() == "hard-fail" {
+			env.Evidence.Refused("alice", lab.DefenseRevocation, "revocation status unavailable")
+			env.Evidence.SetService(lab.ServiceDenied)
+			return nil
+		}
+		env.Evidence.IdentityAccepted("alice", "pool01", "revoked")
+		env.Evidence.SetService(lab.ServiceIntact)
+		return nil
+	}
+	run := func(base *lab.Defenses) baseline.Baseline {
+		m := matrix.Runner{Base: base, Changes: matrixtest.Columns(t, "revocation soft-fail", "revocation off")}
+		return baseline.OfMatrix(m.Run(context.Background(), []lab.Scenario{attack}))
+	}
+	stored := run(nil)
+	if len(stored.Outcomes) != 3 || stored.Kind != baseline.KindMatrix {
+		t.Fatalf("stored baseline %v", stored)
+	}
+	// A new default: revocation soft-fail instead of hard-fail.
+	soft := lab.Hardened()
+	matrixtest.Columns(t, "revocation soft-fail")[0].Apply(&soft)
+	changes := stored.Compare(run(&soft), true)
+	want := "mitm/revoked [hardened]: was held (revocation), service denied, now broken, service intact"
+	if len(changes) != 1 || changes[0].String() != want {
+		t.Errorf("changes %v, want exactly %q", changes, want)
 	}
 }

@@ -1,4 +1,4 @@
-package lab_test
+package report_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/report"
 )
 
 // The JUnit document as a CI reporter reads it back.
@@ -159,7 +160,7 @@ func junitSystemOut(want string) junitCheck {
 func TestWriteJUnit(t *testing.T) {
 	scenarios, results := junitFixture()
 	var buf bytes.Buffer
-	if err := lab.WriteJUnit(&buf, scenarios, results); err != nil {
+	if err := report.WriteJUnit(&buf, scenarios, results); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(buf.String(), `<?xml version="1.0" encoding="UTF-8"?>`+"\n<testsuites ") {
@@ -279,7 +280,7 @@ func TestWriteJUnit(t *testing.T) {
 
 func TestWriteJUnitEmpty(t *testing.T) {
 	var buf bytes.Buffer
-	if err := lab.WriteJUnit(&buf, nil, nil); err != nil {
+	if err := report.WriteJUnit(&buf, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	doc := decodeJUnit(t, buf.Bytes())
@@ -297,7 +298,7 @@ func TestWriteJUnitEscapesAttributes(t *testing.T) {
 		Err: junitErr("lab: bad <thing> & \"more\"\x07\nsecond line"),
 	}}
 	var buf bytes.Buffer
-	if err := lab.WriteJUnit(&buf, nil, res); err != nil {
+	if err := report.WriteJUnit(&buf, nil, res); err != nil {
 		t.Fatal(err)
 	}
 	doc := decodeJUnit(t, buf.Bytes())
@@ -347,7 +348,7 @@ func TestWriteJUnitInconclusive(t *testing.T) {
 		Err:        &lab.InconclusiveError{Reason: lab.ReasonNoDefense},
 	}}
 	var buf bytes.Buffer
-	if err := lab.WriteJUnit(&buf, nil, res); err != nil {
+	if err := report.WriteJUnit(&buf, nil, res); err != nil {
 		t.Fatal(err)
 	}
 	doc := decodeJUnit(t, buf.Bytes())

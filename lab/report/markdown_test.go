@@ -1,4 +1,4 @@
-package lab_test
+package report_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/report"
 )
 
 // handoutFixture is a small handout: a scenario that changes a defense
@@ -219,7 +220,7 @@ alice: registered
 func TestWriteMarkdownGolden(t *testing.T) {
 	s, r := handoutFixture()
 	var buf bytes.Buffer
-	if err := lab.WriteMarkdown(&buf, s, r); err != nil {
+	if err := report.WriteMarkdown(&buf, s, r); err != nil {
 		t.Fatal(err)
 	}
 	want := strings.ReplaceAll(handoutGolden, "‵", "`")
@@ -254,7 +255,7 @@ func TestWriteMarkdownMissingScenarioAndCaptures(t *testing.T) {
 			Evidence: []string{"mallory: intercepted alice's connection"}, Err: &lab.InconclusiveError{Reason: lab.ReasonNoDefense}, Seed: 5},
 	}
 	var buf bytes.Buffer
-	if err := lab.WriteMarkdown(&buf, nil, res); err != nil {
+	if err := report.WriteMarkdown(&buf, nil, res); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -324,7 +325,7 @@ func trickyScenarios() []lab.Scenario {
 
 func TestWriteMarkdownAnchors(t *testing.T) {
 	var buf bytes.Buffer
-	if err := lab.WriteMarkdown(&buf, trickyScenarios(), trickyResults()); err != nil {
+	if err := report.WriteMarkdown(&buf, trickyScenarios(), trickyResults()); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -415,7 +416,7 @@ func unescapeMarkdown(s string) string {
 func TestWriteMarkdownRenders(t *testing.T) {
 	results := trickyResults()
 	var md, out bytes.Buffer
-	if err := lab.WriteMarkdown(&md, trickyScenarios(), results); err != nil {
+	if err := report.WriteMarkdown(&md, trickyScenarios(), results); err != nil {
 		t.Fatal(err)
 	}
 	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert(md.Bytes(), &out); err != nil {
