@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/tlslab/tlslab/internal/suggest"
 )
 
 // Catalog is an ordered list of scenarios. Order is the order people see in
@@ -59,7 +61,7 @@ func (c Catalog) Lookup(name string) (Scenario, error) {
 			return s, nil
 		}
 	}
-	return Scenario{}, &UnknownScenarioError{Name: name, Closest: Closest(name, c.Names(), 3)}
+	return Scenario{}, &UnknownScenarioError{Name: name, Closest: suggest.Closest(name, c.Names(), 3)}
 }
 
 // Select chooses scenarios to run.

@@ -29,49 +29,6 @@ func testCatalog() lab.Catalog {
 	}
 }
 
-func TestLevenshtein(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0},
-		{"abc", "", 3},
-		{"", "abc", 3},
-		{"kitten", "sitting", 3},
-		{"flaw", "lawn", 2},
-		{"eavesdrop/tsl", "eavesdrop/tls", 2},
-		{"mitm", "mitm", 0},
-		{"héllo", "hello", 1}, // runes, not bytes
-	}
-	for _, tt := range tests {
-		if got := lab.Levenshtein(tt.a, tt.b); got != tt.want {
-			t.Errorf("Levenshtein(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-		if got := lab.Levenshtein(tt.b, tt.a); got != tt.want {
-			t.Errorf("Levenshtein(%q, %q) = %d, want %d (symmetry)", tt.b, tt.a, got, tt.want)
-		}
-	}
-}
-
-func TestClosest(t *testing.T) {
-	names := testCatalog().Names()
-	tests := []struct {
-		name string
-		n    int
-		want []string
-	}{
-		{"eavesdrop/tsl", 2, []string{"eavesdrop/tls", "eavesdrop/plaintext"}},
-		{"dns-hijack", 1, []string{"mitm/dns-hijack"}},
-		{"mitm/arp", 1, []string{"mitm/arp-tls"}},
-		{"anything", 0, []string{}},
-	}
-	for _, tt := range tests {
-		if got := lab.Closest(tt.name, names, tt.n); !slices.Equal(got, tt.want) {
-			t.Errorf("Closest(%q, %d) = %q, want %q", tt.name, tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestLookup(t *testing.T) {
 	c := testCatalog()
 	s, err := c.Lookup("mitm/arp-tls")

@@ -13,6 +13,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/tlslab/tlslab/internal/suggest"
 	"github.com/tlslab/tlslab/lab"
 )
 
@@ -334,15 +335,11 @@ func orNode(n, fallback *yaml.Node) *yaml.Node {
 // didYouMean suggests the candidate nearest to got, when it is near
 // enough to be a misspelling: ` (did you mean "terminate"?)`, or "".
 func didYouMean(got string, candidates []string) string {
-	best := lab.Closest(got, candidates, 1)
-	if len(best) == 0 || got == "" {
+	best, ok := suggest.Typo(got, candidates)
+	if !ok {
 		return ""
 	}
-	d := lab.Levenshtein(strings.ToLower(got), strings.ToLower(best[0]))
-	if d > max(2, len([]rune(best[0]))*2/3) {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best[0])
+	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
 // orList lists alternatives: "a, b or c".

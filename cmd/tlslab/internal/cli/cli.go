@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tlslab/tlslab/internal/suggest"
 	"github.com/tlslab/tlslab/lab"
 )
 
@@ -123,8 +124,8 @@ func commandNames(root *cobra.Command) []string {
 func unknownCommand(root *cobra.Command, name string) error {
 	names := commandNames(root)
 	msg := fmt.Sprintf("unknown command %q; want one of: %s", name, strings.Join(names, ", "))
-	if c := lab.Closest(name, names, 1); len(c) == 1 && lab.Levenshtein(name, c[0]) <= 2 {
-		msg = fmt.Sprintf("unknown command %q; did you mean %q?", name, c[0])
+	if best, ok := suggest.Typo(name, names); ok {
+		msg = fmt.Sprintf("unknown command %q; did you mean %q?", name, best)
 	}
 	return &usageError{msg: msg}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/internal/suggest"
 )
 
 // usageError is a mistake on the command line; Run prints it with a help hint
@@ -62,10 +62,8 @@ func usageMessage(cmd *cobra.Command, err error) string {
 func closestFlag(cmd *cobra.Command, name string) string {
 	var names []string
 	cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
-	if c := lab.Closest(name, names, 1); len(c) == 1 && lab.Levenshtein(name, c[0]) <= 2 {
-		return c[0]
-	}
-	return ""
+	best, _ := suggest.Typo(name, names)
+	return best
 }
 
 // helpCommand is the command line that shows cmd's help: "tlslab help run".
