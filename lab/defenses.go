@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"fmt"
 
-	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/netsim"
 )
@@ -119,13 +118,4 @@ func (d Defenses) Diff(base Defenses) []string {
 		}
 	}
 	return out
-}
-
-// resolverPolicies maps the DNS randomisation switch onto the resolver's
-// TXID and source-port policies.
-func (d Defenses) resolverPolicies() (dns.TXIDPolicy, dns.PortPolicy) {
-	if d.DNSRandomization {
-		return dns.RandomTXID, dns.RandomSourcePort
-	}
-	return dns.SequentialTXID, dns.FixedSourcePort
 }

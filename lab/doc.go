@@ -45,9 +45,9 @@
 // (tlslab show) prints the declared world, and builds the running one from
 // the same value:
 //
-//	Topology: lab.ContosoConfig{ContosoEdgeOmitsFabrikamRoot: true},
+//	Topology: contoso.Config{ContosoEdgeOmitsFabrikamRoot: true},
 //	Run: func(ctx context.Context, env *lab.Env) error {
-//		c, err := lab.ContosoConfig{ContosoEdgeOmitsFabrikamRoot: true}.Build(ctx, env, env.Defenses)
+//		c, err := contoso.Config{ContosoEdgeOmitsFabrikamRoot: true}.Build(ctx, env)
 //		if err != nil {
 //			return err
 //		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 )
 
 // baselineParams declares one scenario of the baseline family: the Contoso
@@ -26,12 +27,12 @@ type baselineParams struct {
 	stoppedBy string
 
 	// topology is the declared world, built by Run and printed by show.
-	topology lab.ContosoConfig
+	topology contoso.Config
 	// defenses changes the hardened defaults; nil in the catalog. Tests
 	// turn the responsible defense off here.
 	defenses func(*lab.Defenses)
 	// play sends the traffic and records what happened.
-	play func(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams) error
+	play func(ctx context.Context, env *lab.Env, c *contoso.Deployment, p baselineParams) error
 	// to is the recipient of alice's message.
 	to string
 	// path lists the servers alice's message crosses, her Front End first
@@ -97,8 +98,8 @@ var (
 			"Edges present external certificates from the public CA (Public Trust TLS CA), which every trust " +
 			"store holds, and neither imports the partner's root. The canary must reach carol@fabrikam.com.",
 		expected: lab.Passed,
-		topology: lab.ContosoConfig{
-			Federation:                   lab.FederationPublicCA,
+		topology: contoso.Config{
+			Federation:                   contoso.FederationPublicCA,
 			ContosoEdgeOmitsFabrikamRoot: true,
 			FabrikamEdgeOmitsContosoRoot: true,
 		},
@@ -118,7 +119,7 @@ var (
 			"identity it has no reason to trust: broken.",
 		expected:  lab.Held,
 		stoppedBy: lab.DefenseChainValidation,
-		topology:  lab.ContosoConfig{ContosoEdgeOmitsFabrikamRoot: true},
+		topology:  contoso.Config{ContosoEdgeOmitsFabrikamRoot: true},
 		play:      refuseUntrustedPartner,
 		attacker: "sip.fabrikam.com (fabrikam-edge01, 203.0.113.20) on the Internet, a partner Edge whose certificate chains to " +
 			"Fabrikam's root, which contoso's edge01 has not imported, answering edge01's federation connection (port 5061) " +
@@ -138,7 +139,7 @@ var (
 			"alice's own messages to bob still arrive through fe01.",
 		expected:  lab.Held,
 		stoppedBy: lab.DefenseTrustedServerList,
-		topology:  lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
+		topology:  contoso.Config{Insiders: []contoso.Insider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
 		play:      refuseInsider,
 		attacker:  "mallory on fe99.contoso.com (10.0.0.99) on contoso-lan, a server with a valid enterprise certificate that the topology does not list, relaying a forged MESSAGE to fe02's MTLS port (10.0.0.12:5062)",
 		to:        "bob@contoso.com",
@@ -156,7 +157,7 @@ var (
 			"pose as her pool: broken.",
 		expected:  lab.Held,
 		stoppedBy: lab.DefenseRevocation,
-		topology:  lab.ContosoConfig{Revoked: []lab.ContosoRevocation{{Cert: "fe01", Reason: pki.ReasonKeyCompromise}}},
+		topology:  contoso.Config{Revoked: []contoso.Revocation{{Cert: "fe01", Reason: pki.ReasonKeyCompromise}}},
 		play:      refuseRevoked,
 		attacker: "pool01.contoso.com (fe01, 10.0.0.11) on contoso-lan, serving on port 5061 the certificate fe01.contoso.com " +
 			"that Contoso Issuing CA 01 revoked for key compromise, as whoever holds its key could, to alice's client",
@@ -197,7 +198,7 @@ func (p baselineParams) scenario() lab.Scenario {
 // run builds the Contoso topology with the run's defenses, plays the
 // scenario and stops every server before returning.
 func (p baselineParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := p.topology.Build(ctx, env, env.Defenses)
+	c, err := p.topology.Build(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -227,7 +228,7 @@ func (p baselineParams) home() string { return p.path[len(p.path)-1] }
 // and last the delivery (Evidence.Delivered, without which a baseline
 // cannot pass). A canary that is not delivered makes Run fail, so a
 // broken baseline shows as an error.
-func deliver(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams) error {
+func deliver(ctx context.Context, env *lab.Env, c *contoso.Deployment, p baselineParams) error {
 	canary, res, sendErr := aliceSends(ctx, env, c, p.to)
 	noteConnection(env, res)
 	c.NoteRevocations(env.Evidence, append([]string{"alice"}, p.path...)...)

@@ -15,6 +15,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 )
 
 // The refusal baselines are attacks by an untrusted peer, with every
@@ -37,7 +38,7 @@ const eventWait = 5 * time.Second
 // chains to. Under proxy-refuses and spoofer-silent Fabrikam's Edge is
 // down (edge01's connection is refused); under proxy-hangs a listener on
 // its address accepts and never answers, until alice has her answer.
-func refuseUntrustedPartner(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams) error {
+func refuseUntrustedPartner(ctx context.Context, env *lab.Env, c *contoso.Deployment, p baselineParams) error {
 	hangUp, err := sabotagePeer(ctx, env, c, "fabrikam-edge01", "sip.fabrikam.com", "203.0.113.20:5061", func() (func(), error) {
 		return func() {}, c.Edge("fabrikam-edge01").Close()
 	})
@@ -118,7 +119,7 @@ func notePeerPresented(env *lab.Env, peer, target, addr, subject, issuer string)
 // Under proxy-refuses and spoofer-silent fe01 serves no TLS (alice's
 // connection is refused); under proxy-hangs a listener on 10.0.0.11:5061
 // accepts and never answers, until alice gives up.
-func refuseRevoked(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams) error {
+func refuseRevoked(ctx context.Context, env *lab.Env, c *contoso.Deployment, p baselineParams) error {
 	hangUp, err := sabotagePeer(ctx, env, c, "fe01", pool01Name, "10.0.0.11:5061", func() (func(), error) {
 		fe, err := restartFE01(ctx, env, c, nil)
 		if err != nil {
@@ -180,7 +181,7 @@ func refuseRevoked(ctx context.Context, env *lab.Env, c *lab.Contoso, p baseline
 // and spoofer-silent the rogue never dials fe02; under proxy-hangs it
 // connects and never sends a ClientHello, hanging up after the service
 // check.
-func refuseInsider(ctx context.Context, env *lab.Env, c *lab.Contoso, p baselineParams) error {
+func refuseInsider(ctx context.Context, env *lab.Env, c *contoso.Deployment, p baselineParams) error {
 	forged := env.NewCanary("mallory")
 	rogueIP := c.Host("fe99").Addr()
 	var (
@@ -260,7 +261,7 @@ func refuseInsider(ctx context.Context, env *lab.Env, c *lab.Contoso, p baseline
 // end, never nil and idempotent, hangs up the hanging listener's
 // connections and stops what stop started: the caller calls it once the
 // victim has its answer, and defers it.
-func sabotagePeer(ctx context.Context, env *lab.Env, c *lab.Contoso, host, name, addr string, stop func() (func(), error)) (end func(), err error) {
+func sabotagePeer(ctx context.Context, env *lab.Env, c *contoso.Deployment, host, name, addr string, stop func() (func(), error)) (end func(), err error) {
 	if env.Sabotage() == lab.SabotageNone {
 		return func() {}, nil
 	}
@@ -331,7 +332,7 @@ func hangingListener(ctx context.Context, ln net.Listener) (stop func()) {
 // topology would configure one (its enterprise certificate, trust store
 // and revocation checker), homing alice on itself and bob on fe02, so it
 // relays alice's name to fe02 over MTLS.
-func startRogueFrontEnd(ctx context.Context, env *lab.Env, c *lab.Contoso, name string) (*sip.FrontEnd, error) {
+func startRogueFrontEnd(ctx context.Context, env *lab.Env, c *contoso.Deployment, name string) (*sip.FrontEnd, error) {
 	h := c.Host(name)
 	mtls, err := c.MTLSConfig(name)
 	if err != nil {
@@ -342,9 +343,9 @@ func startRogueFrontEnd(ctx context.Context, env *lab.Env, c *lab.Contoso, name 
 		return nil, err
 	}
 	addr := h.Addr()
-	fqdn := name + "." + lab.ContosoDomain
+	fqdn := name + "." + contoso.Domain
 	fe, err := sip.NewFrontEnd(sip.FrontEndConfig{
-		FQDN: fqdn, Name: name, Domain: lab.ContosoDomain, Net: h,
+		FQDN: fqdn, Name: name, Domain: contoso.Domain, Net: h,
 		ClientAddr: net.JoinHostPort(addr.String(), "5061"), ClientTLS: clientTLS,
 		ServerTLS: mtls,
 		Peers:     map[string]string{"fe02.contoso.com": "10.0.0.12:5062"},
@@ -364,12 +365,12 @@ func startRogueFrontEnd(ctx context.Context, env *lab.Env, c *lab.Contoso, name 
 
 // mallorySends runs mallory's tool on the insider's host: a SIP client
 // signed in as alice whose pool lookup is pinned to the rogue Front End.
-func mallorySends(ctx context.Context, c *lab.Contoso, host, to, body string) (*sip.Result, error) {
+func mallorySends(ctx context.Context, c *contoso.Deployment, host, to, body string) (*sip.Result, error) {
 	cfg, err := c.ClientConfig(host, "alice@contoso.com")
 	if err != nil {
 		return &sip.Result{}, err
 	}
-	cfg.Resolver = pinnedPool{Resolver: cfg.Resolver, target: host + "." + lab.ContosoDomain, port: lab.PortSIPTLS}
+	cfg.Resolver = pinnedPool{Resolver: cfg.Resolver, target: host + "." + contoso.Domain, port: contoso.PortSIPTLS}
 	// The tool checks no revocation: it only needs its own server.
 	roots, err := c.Roots(host)
 	if err != nil {
@@ -410,7 +411,7 @@ func noteAnswer(env *lab.Env, actor, what string, err error) {
 }
 
 // findRejection returns the first refusal on host that match accepts.
-func findRejection(c *lab.Contoso, host string, match func(sip.Rejection) bool) (sip.Rejection, bool) {
+func findRejection(c *contoso.Deployment, host string, match func(sip.Rejection) bool) (sip.Rejection, bool) {
 	s := server(c, host)
 	if s == nil {
 		return sip.Rejection{}, false

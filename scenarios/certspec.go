@@ -19,6 +19,7 @@ import (
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 )
 
 // certSource is where the certificate mallory presents comes from.
@@ -185,7 +186,7 @@ func (s certSpec) dnsNames(server string) []string {
 // certWorld is what build needs of the running world.
 type certWorld struct {
 	env     *lab.Env
-	c       *lab.Contoso
+	c       *contoso.Deployment
 	server  string  // the name the victim dials, for defaults
 	mallory *pki.CA // Mallory Root CA, when she runs one
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -203,10 +204,10 @@ func (p dnsParams) scenario() lab.Scenario {
 // topologyConfig is the declared topology: the contoso preset, with the
 // stolen certificate mallory presents revoked at build time when the spec
 // says so (as mitmParams.topologyConfig does), whatever her position.
-func (p dnsParams) topologyConfig() lab.ContosoConfig {
-	var cfg lab.ContosoConfig
+func (p dnsParams) topologyConfig() contoso.Config {
+	var cfg contoso.Config
 	if p.cert.source == certStolen && p.cert.revoked {
-		cfg.Revoked = []lab.ContosoRevocation{{Cert: p.cert.holder, Reason: pki.ReasonKeyCompromise}}
+		cfg.Revoked = []contoso.Revocation{{Cert: p.cert.holder, Reason: pki.ReasonKeyCompromise}}
 	}
 	return cfg
 }
@@ -216,7 +217,7 @@ func (p dnsParams) topologyConfig() lab.ContosoConfig {
 type dnsRun struct {
 	p       dnsParams
 	env     *lab.Env
-	c       *lab.Contoso
+	c       *contoso.Deployment
 	proxies []*attacker.Proxy
 	// resolver is alice's: mallory's rogue server's client, or the
 	// topology's (asking dns01).
@@ -232,7 +233,7 @@ type dnsRun struct {
 // connected or why she refused, what mallory read and whether dave got the
 // message.
 func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := p.topologyConfig().Build(ctx, env, env.Defenses)
+	c, err := p.topologyConfig().Build(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -244,19 +245,19 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	r := &dnsRun{p: p, env: env, c: c, resolver: c.Resolver("alice")}
 
 	// mallory's pool: TLS on 5061, and a plaintext trap on 5060.
-	certs, ca, err := p.cert.build(certWorld{env: env, c: c, server: lab.ContosoPool, mallory: c.CA("attacker")})
+	certs, ca, err := p.cert.build(certWorld{env: env, c: c, server: contoso.Pool, mallory: c.CA("attacker")})
 	if err != nil {
 		return err
 	}
 	if p.cert.revoked && p.cert.source != certStolen {
-		if err := revokeCert(env, ca, certs, lab.ContosoPool); err != nil {
+		if err := revokeCert(env, ca, certs, contoso.Pool); err != nil {
 			return err
 		}
 	}
 	for _, side := range []struct {
 		port   uint16
 		victim attacker.VictimSide
-	}{{lab.PortSIPTLS, attacker.VictimTLS{Certs: certs, KeyLogWriter: env.KeyLog}}, {portPlain, attacker.VictimPlain{}}} {
+	}{{contoso.PortSIPTLS, attacker.VictimTLS{Certs: certs, KeyLogWriter: env.KeyLog}}, {portPlain, attacker.VictimPlain{}}} {
 		px, err := attacker.NewProxy(attacker.ProxyConfig{
 			Host: mallory, Port: side.port, SIP: true, Victim: sabotagedVictim(env, side.victim), Upstream: attacker.SIPResponder{},
 		})
@@ -286,7 +287,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	case dnsOnPath:
 		if !spooferSilent(env) {
 			if r.spoofer, err = attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{
-				Forgery: attacker.DNSForgery{Names: []string{lab.ContosoPool}, A: dnsMalloryAddr.Addr()},
+				Forgery: attacker.DNSForgery{Names: []string{contoso.Pool}, A: dnsMalloryAddr.Addr()},
 				Servers: []netip.Addr{c.Host("dns01").Addr()},
 			}); err != nil {
 				return err
@@ -364,7 +365,7 @@ func (r *dnsRun) startRogue(ctx context.Context, mallory *netsim.Host) (stop fun
 		handler = r.rogue
 	default:
 		r.rogue = attacker.NewRogueDNS(attacker.DNSForgery{
-			Names: []string{"_sip._tls.contoso.com", lab.ContosoPool}, A: me, SRVTarget: lab.ContosoPool, SRVPort: lab.PortSIPTLS,
+			Names: []string{"_sip._tls.contoso.com", contoso.Pool}, A: me, SRVTarget: contoso.Pool, SRVPort: contoso.PortSIPTLS,
 		})
 		handler = r.rogue
 	}
@@ -389,7 +390,7 @@ func (r *dnsRun) startBlind(ctx context.Context, mallory *netsim.Host) (stop fun
 	dns01 := r.c.Host("dns01")
 	if r.blind, err = attacker.NewBlindSpoofer(attacker.BlindSpoofConfig{
 		NIC: mallory.NICs()[0], Victim: r.c.Host("alice").Addr(), Server: netip.AddrPortFrom(dns01.Addr(), 53),
-		Name: lab.ContosoPool, Forgery: attacker.DNSForgery{Names: []string{lab.ContosoPool}, A: dnsMalloryAddr.Addr()},
+		Name: contoso.Pool, Forgery: attacker.DNSForgery{Names: []string{contoso.Pool}, A: dnsMalloryAddr.Addr()},
 		FirstTXID: dnsBlindFirstTXID, TXIDs: dnsBlindTXIDs, FirstPort: dnsBlindPort, Rounds: -1,
 	}); err != nil {
 		return nil, err
@@ -433,7 +434,7 @@ func (r *dnsRun) noteDNS() {
 	}
 	if r.blind != nil && r.blind.Report().Rounds > 0 {
 		ev.Reached("mallory", lab.MilestoneAttempted, "flooded alice with forged answers for %s from dns01's address, %d guesses of query ID and port per round, until she was done",
-			lab.ContosoPool, r.blind.GuessSpace())
+			contoso.Pool, r.blind.GuessSpace())
 	}
 }
 
@@ -456,7 +457,7 @@ func (r *dnsRun) noteResolverRefusals(res *sip.Result) {
 	if r.race != nil && randomised {
 		if q, ok := r.race.missed(); ok {
 			ev.Refused("alice", lab.DefenseDNSRandomization, "forged answers for %s from %v, to port %d with query IDs %d-%d, reached no socket: "+
-				"its resolver asked from random port %d with random query ID %d", lab.ContosoPool, q.server, dnsBlindPort,
+				"its resolver asked from random port %d with random query ID %d", contoso.Pool, q.server, dnsBlindPort,
 				dnsBlindFirstTXID, dnsBlindFirstTXID+dnsBlindTXIDs-1, q.port, q.id)
 		}
 	}
@@ -466,7 +467,7 @@ func (r *dnsRun) noteResolverRefusals(res *sip.Result) {
 			d.From, d.Port, d.QueryID, miekg.Type(d.QueryType), dnsName(d.QueryName))
 	}
 	if r.p.position != dnsRogueServer && slices.ContainsFunc(res.Attempts, func(a sip.Attempt) bool { return a.Addr.Addr() == dnsMalloryAddr.Addr() }) {
-		ev.Reached("mallory", lab.MilestonePresented, "her forged answer was taken: alice's resolver gave %s as %v", lab.ContosoPool, dnsMalloryAddr.Addr())
+		ev.Reached("mallory", lab.MilestonePresented, "her forged answer was taken: alice's resolver gave %s as %v", contoso.Pool, dnsMalloryAddr.Addr())
 	}
 }
 

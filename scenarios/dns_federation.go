@@ -14,6 +14,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 )
 
 // dnsSRVParams declares a federation SRV poisoning scenario: mallory, on
@@ -71,7 +72,7 @@ var (
 func (p dnsSRVParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
+		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: contoso.Config{}, Run: p.run,
 	}
 }
 
@@ -80,7 +81,7 @@ func (p dnsSRVParams) scenario() lab.Scenario {
 // policy did with them, whether edge01 federated to mallory's Edge, what
 // she read and whether carol got the message.
 func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
+	c, err := contoso.Config{}.Build(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	px, err := attacker.NewProxy(attacker.ProxyConfig{
-		Host: mallory, Port: lab.PortSIPTLS, SIP: true,
+		Host: mallory, Port: contoso.PortSIPTLS, SIP: true,
 		Victim:   sabotagedVictim(env, attacker.VictimTLS{Certs: attacker.OwnCertificate(cred), KeyLogWriter: env.KeyLog}),
 		Upstream: attacker.SIPResponder{},
 	})
@@ -109,7 +110,7 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 	var spoof *attacker.DNSSpoofer
 	if !spooferSilent(env) {
 		if spoof, err = attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{
-			Forgery: attacker.DNSForgery{Names: []string{dnsFedRecord, dnsEvilName}, A: me, SRVTarget: dnsEvilName, SRVPort: lab.PortSIPTLS},
+			Forgery: attacker.DNSForgery{Names: []string{dnsFedRecord, dnsEvilName}, A: me, SRVTarget: dnsEvilName, SRVPort: contoso.PortSIPTLS},
 			Servers: []netip.Addr{c.Host("public-dns").Addr()},
 		}); err != nil {
 			return err
@@ -132,7 +133,7 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 	relays := slices.DeleteFunc(c.Edge("edge01").Relays(), func(r sip.Relay) bool { return r.NextHop != dnsEvilName || r.NextHopTLS == nil })
 	var srvErr *sip.SRVTargetError
 	if rejected && errors.As(rejection.Err, &srvErr) && srvErr.Target == dnsEvilName || len(relays) > 0 {
-		ev.Reached("mallory", lab.MilestonePresented, "her forged answer was taken: edge01's resolver gave %s as %s:%d", dnsFedRecord, dnsEvilName, lab.PortSIPTLS)
+		ev.Reached("mallory", lab.MilestonePresented, "her forged answer was taken: edge01's resolver gave %s as %s:%d", dnsFedRecord, dnsEvilName, contoso.PortSIPTLS)
 	}
 	for _, s := range endedSessions(ctx, []*attacker.Proxy{px}) {
 		line := fmt.Sprintf("edge01 (%v) connected to her Edge at %v", s.Victim.Addr(), s.Dialled)

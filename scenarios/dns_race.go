@@ -10,7 +10,7 @@ import (
 
 	miekg "github.com/miekg/dns"
 
-	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -135,7 +135,7 @@ func (b *dnsBlindRace) missed() (blindQuery, bool) {
 
 // asksPool reports whether m's question is pool01.contoso.com A.
 func asksPool(m *miekg.Msg) bool {
-	return len(m.Question) == 1 && m.Question[0].Qtype == miekg.TypeA && strings.EqualFold(m.Question[0].Name, lab.ContosoPool+".")
+	return len(m.Question) == 1 && m.Question[0].Qtype == miekg.TypeA && strings.EqualFold(m.Question[0].Name, contoso.Pool+".")
 }
 
 // dnsDatagram decodes an Ethernet frame carrying an IPv4 UDP datagram to

@@ -16,6 +16,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 )
 
 // The eavesdrop attack family: a passive tap on one segment of the Contoso
@@ -46,7 +47,7 @@ type eavesdropAttackParams struct {
 	// stoppedBy is the decisive defense when expected is held.
 	stoppedBy string
 	defenses  func(*lab.Defenses)
-	topology  lab.ContosoConfig
+	topology  contoso.Config
 	// segment is where the tap sits; to is alice's recipient, whose home
 	// Front End (home) must deliver for the service to be intact.
 	segment, to, home string
@@ -155,7 +156,7 @@ func (p eavesdropAttackParams) scenario() lab.Scenario {
 // fetches beside them).
 func carriesSIP(c eavesdrop.ConnInfo) bool {
 	switch c.Server.Port() {
-	case portPlain, lab.PortSIPTLS, lab.PortSIPMTLS:
+	case portPlain, contoso.PortSIPTLS, contoso.PortSIPMTLS:
 		return true
 	}
 	return false
@@ -171,7 +172,7 @@ func carriesSIP(c eavesdrop.ConnInfo) bool {
 // holder: forward-secrecy-only), and last the canary count. Under any
 // sabotage the tap and the key thief see nothing.
 func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := p.topology.Build(ctx, env, env.Defenses)
+	c, err := p.topology.Build(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -363,7 +364,7 @@ func findDeliveryOn(fe *sip.FrontEnd, canary lab.Canary) (sip.Delivery, bool) {
 // topology would, except for its client listener: clientTLS on 5061, or no
 // TLS listener when nil. Port 5060 answers when TLSOnly is off. The caller
 // closes it.
-func restartFE01(ctx context.Context, env *lab.Env, c *lab.Contoso, clientTLS *tls.Config) (*sip.FrontEnd, error) {
+func restartFE01(ctx context.Context, env *lab.Env, c *contoso.Deployment, clientTLS *tls.Config) (*sip.FrontEnd, error) {
 	if err := c.FrontEnd("fe01").Close(); err != nil {
 		return nil, fmt.Errorf("scenarios: stopping fe01: %w", err)
 	}
@@ -373,7 +374,7 @@ func restartFE01(ctx context.Context, env *lab.Env, c *lab.Contoso, clientTLS *t
 	}
 	d := c.Defenses()
 	cfg := sip.FrontEndConfig{
-		FQDN: "fe01.contoso.com", Name: "fe01", Pool: "pool01.contoso.com", Domain: lab.ContosoDomain, Net: c.Host("fe01"),
+		FQDN: "fe01.contoso.com", Name: "fe01", Pool: "pool01.contoso.com", Domain: contoso.Domain, Net: c.Host("fe01"),
 		ServerAddr: "10.0.0.11:5062", ServerTLS: mtls,
 		Peers: map[string]string{"fe02.contoso.com": "10.0.0.12:5062"},
 		Registrar: sip.NewRegistrar(map[string]string{
@@ -402,7 +403,7 @@ func restartFE01(ctx context.Context, env *lab.Env, c *lab.Contoso, clientTLS *t
 // presents cred (an RSA certificate) on TLS 1.2, preferring the static-RSA
 // suites when the policy allows them; bob is homed on it and fe01 is its
 // peer. It checks no revocation. The caller closes it.
-func restartFE02(ctx context.Context, env *lab.Env, c *lab.Contoso, cred pki.Credential) (*sip.FrontEnd, error) {
+func restartFE02(ctx context.Context, env *lab.Env, c *contoso.Deployment, cred pki.Credential) (*sip.FrontEnd, error) {
 	if err := c.FrontEnd("fe02").Close(); err != nil {
 		return nil, fmt.Errorf("scenarios: stopping fe02: %w", err)
 	}
@@ -417,7 +418,7 @@ func restartFE02(ctx context.Context, env *lab.Env, c *lab.Contoso, cred pki.Cre
 	}
 	d := c.Defenses()
 	fe, err := sip.NewFrontEnd(sip.FrontEndConfig{
-		FQDN: "fe02.contoso.com", Name: "fe02", Pool: "pool01.contoso.com", Domain: lab.ContosoDomain, Net: c.Host("fe02"),
+		FQDN: "fe02.contoso.com", Name: "fe02", Pool: "pool01.contoso.com", Domain: contoso.Domain, Net: c.Host("fe02"),
 		ServerAddr: "10.0.0.12:5062", ServerTLS: mtls,
 		Peers: map[string]string{"fe01.contoso.com": "10.0.0.11:5062"},
 		Registrar: sip.NewRegistrar(map[string]string{
@@ -442,7 +443,7 @@ func restartFE02(ctx context.Context, env *lab.Env, c *lab.Contoso, cred pki.Cre
 // the static-RSA suites when the policy allows them. Its federation side
 // checks no revocation. It returns the new credential (whose key the tap
 // steals) and the Edge; the caller closes it.
-func restartFabrikamEdge(ctx context.Context, env *lab.Env, c *lab.Contoso, timeout time.Duration) (pki.Credential, *sip.Edge, error) {
+func restartFabrikamEdge(ctx context.Context, env *lab.Env, c *contoso.Deployment, timeout time.Duration) (pki.Credential, *sip.Edge, error) {
 	const host = "fabrikam-edge01"
 	cur, ok := c.Credential(host + "-external")
 	if !ok {
@@ -482,18 +483,18 @@ func restartFabrikamEdge(ctx context.Context, env *lab.Env, c *lab.Contoso, time
 		external.CipherSuites = rsa
 	}
 	if timeout <= 0 {
-		timeout = lab.DefaultContosoTimeout
+		timeout = contoso.DefaultTimeout
 	}
 	d := c.Defenses()
 	edge, err := sip.NewEdge(sip.EdgeConfig{
-		FQDN: "edge01.fabrikam.com", ExternalFQDN: "sip.fabrikam.com", Name: host, Domain: lab.FabrikamDomain, Net: c.Host(host),
+		FQDN: "edge01.fabrikam.com", ExternalFQDN: "sip.fabrikam.com", Name: host, Domain: contoso.FabrikamDomain, Net: c.Host(host),
 		InternalAddr: "10.1.0.5:5062", InternalTLS: internal,
 		ExternalAddr: "203.0.113.20:5061", ExternalTLS: external,
 		Resolver:       c.Resolver(host),
 		FrontEnds:      map[string]string{"fe01.fabrikam.com": "10.1.0.11:5062"},
 		Registrar:      sip.NewRegistrar(map[string]string{"carol@fabrikam.com": "fe01.fabrikam.com"}),
 		TrustedServers: []string{"fe01.fabrikam.com", "edge01.fabrikam.com"}, SkipTrustedServerCheck: !d.TrustedServerList,
-		Partners: []string{lab.ContosoDomain}, AllowAnyPartner: !d.FederationAllowList,
+		Partners: []string{contoso.Domain}, AllowAnyPartner: !d.FederationAllowList,
 		AllowSRVTargetOutsideDomain: !d.FederationSRVDomainMatch,
 		Timeout:                     timeout, Now: env.World.Now,
 	})

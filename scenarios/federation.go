@@ -12,6 +12,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -38,7 +39,7 @@ type federationParams struct {
 	// stoppedBy is, for an expected held, the defense that refuses first.
 	stoppedBy string
 	defenses  func(*lab.Defenses)
-	topology  lab.ContosoConfig
+	topology  contoso.Config
 	// holder is the name the attacker's public-CA certificate is issued
 	// for, and what it says of it; from is the sender it claims.
 	holder, certDesc, from string
@@ -112,7 +113,7 @@ func (p federationParams) scenario() lab.Scenario {
 // run: mallory's attempt first, then alice's federation service check;
 // last, edge01's refusal or fe01's acceptance.
 func (p federationParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := p.topology.Build(ctx, env, env.Defenses)
+	c, err := p.topology.Build(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 )
 
 // The MITM family: mallory (10.0.0.66, a router on contoso-lan) puts
@@ -57,7 +58,7 @@ type mitmParams struct {
 	// stoppedBy is the defense that must stop a held attack first.
 	stoppedBy string
 
-	topology lab.ContosoConfig
+	topology contoso.Config
 	defenses func(*lab.Defenses)
 	position mitmPosition
 	mode     mitmMode
@@ -111,13 +112,13 @@ func (p mitmParams) malloryCA() bool { return p.trustMallory || p.usesCert() && 
 
 // topologyConfig is the declared topology, with the stolen certificate
 // revoked at build time when the spec says so.
-func (p mitmParams) topologyConfig() lab.ContosoConfig {
+func (p mitmParams) topologyConfig() contoso.Config {
 	cfg := p.topology
 	if cfg.Timeout == 0 {
 		cfg.Timeout = mitmClientTimeout
 	}
 	if p.usesCert() && p.cert.source == certStolen && p.cert.revoked {
-		cfg.Revoked = append(slices.Clone(cfg.Revoked), lab.ContosoRevocation{Cert: p.cert.holder, Reason: pki.ReasonKeyCompromise})
+		cfg.Revoked = append(slices.Clone(cfg.Revoked), contoso.Revocation{Cert: p.cert.holder, Reason: pki.ReasonKeyCompromise})
 	}
 	return cfg
 }
@@ -133,7 +134,7 @@ const mitmClientTimeout = 3 * time.Second
 type mitmRun struct {
 	p       mitmParams
 	env     *lab.Env
-	c       *lab.Contoso
+	c       *contoso.Deployment
 	m       *mallory
 	proxies []*attacker.Proxy
 	// pkiRejected counts the connections to pki01:80 mallory reset
@@ -146,7 +147,7 @@ type mitmRun struct {
 }
 
 func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := p.topologyConfig().Build(ctx, env, env.Defenses)
+	c, err := p.topologyConfig().Build(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -251,7 +252,7 @@ func (r *mitmRun) startProxies(ctx context.Context, certs attacker.CertSource) e
 			attacker.ProxyConfig{Port: portPlain, Victim: attacker.VictimPlain{}, Upstream: up})
 	}
 	for _, cfg := range cfgs {
-		cfg.Host, cfg.SIP, cfg.Timeout = r.m.host, true, lab.DefaultContosoTimeout
+		cfg.Host, cfg.SIP, cfg.Timeout = r.m.host, true, contoso.DefaultTimeout
 		cfg.Victim = sabotagedVictim(r.env, cfg.Victim)
 		px, err := attacker.NewProxy(cfg)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -36,7 +37,7 @@ type mallory struct {
 }
 
 // placeMallory adds mallory's router to contoso-lan as 10.0.0.66.
-func placeMallory(env *lab.Env, c *lab.Contoso) (*mallory, error) {
+func placeMallory(env *lab.Env, c *contoso.Deployment) (*mallory, error) {
 	h, nic, err := c.AttachHost("mallory", "contoso-lan", malloryAddr, true)
 	if err != nil {
 		return nil, err
@@ -50,7 +51,7 @@ func placeMallory(env *lab.Env, c *lab.Contoso) (*mallory, error) {
 // stricter than accept-any), which it records as the arp-policy's
 // refusal. Under the spoofer-silent sabotage nothing is sent and nothing
 // is recorded. stop, never nil on success, stops the spoofer.
-func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *lab.Contoso, victims ...netip.Addr) (stop func(), err error) {
+func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *contoso.Deployment, victims ...netip.Addr) (stop func(), err error) {
 	if spooferSilent(env) {
 		return func() {}, nil
 	}
@@ -78,7 +79,7 @@ func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *lab.Contoso,
 // gatewayPosition makes mallory alice's next hop towards fe01 (a rogue
 // DHCP offer or ICMP redirect), and records alice's route. Under the
 // spoofer-silent sabotage it changes nothing.
-func (m *mallory) gatewayPosition(env *lab.Env, c *lab.Contoso) error {
+func (m *mallory) gatewayPosition(env *lab.Env, c *contoso.Deployment) error {
 	if spooferSilent(env) {
 		return nil
 	}

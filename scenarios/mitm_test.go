@@ -14,6 +14,7 @@ import (
 
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -72,7 +73,7 @@ func checkMITM(res lab.Result, c mitmCase) {
 func runMITM(ctx SpecContext, c mitmCase) {
 	s, err := Catalog().Lookup(c.name)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(s.Topology).To(BeAssignableToTypeOf(lab.ContosoConfig{}), "the family runs on the contoso preset")
+	Expect(s.Topology).To(BeAssignableToTypeOf(contoso.Config{}), "the family runs on the contoso preset")
 	res := lab.Runner{}.Run(ctx, s)
 	Expect(res.Expected).To(Equal(c.verdict), "the catalog's expectation")
 	Expect(res.OK).To(BeTrue(), "evidence: %q", res.Evidence)

@@ -14,6 +14,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 )
 
 // The mtls family: mallory controls a machine on contoso-lan (10.0.0.99,
@@ -37,13 +38,13 @@ type mtlsParams struct {
 	defenses func(*lab.Defenses)
 	// cert is the client certificate mallory presents (nil: none) and
 	// how it describes it.
-	cert func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error)
+	cert func(env *lab.Env, c *contoso.Deployment) (*tls.Certificate, string, error)
 	// certText says what cert presents, for handouts.
 	certText string
 }
 
 // mtlsInsider is the machine mallory controls.
-var mtlsInsider = lab.ContosoInsider{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}
+var mtlsInsider = contoso.Insider{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}
 
 const (
 	mtlsTarget     = "fe02"
@@ -52,8 +53,8 @@ const (
 	mtlsVictim     = "bob@contoso.com"
 )
 
-func mtlsTopology() lab.ContosoConfig {
-	return lab.ContosoConfig{Insiders: []lab.ContosoInsider{mtlsInsider}}
+func mtlsTopology() contoso.Config {
+	return contoso.Config{Insiders: []contoso.Insider{mtlsInsider}}
 }
 
 var (
@@ -68,7 +69,7 @@ var (
 			"and nothing from mallory may be delivered.",
 		expected:  lab.Held,
 		stoppedBy: lab.DefenseClientCertRequired,
-		cert:      func(*lab.Env, *lab.Contoso) (*tls.Certificate, string, error) { return nil, "", nil },
+		cert:      func(*lab.Env, *contoso.Deployment) (*tls.Certificate, string, error) { return nil, "", nil },
 		certText:  "no client certificate",
 	}
 	mtlsUntrustedCert = mtlsParams{
@@ -83,7 +84,7 @@ var (
 		expected:  lab.Held,
 		stoppedBy: lab.DefenseChainValidation,
 		certText:  "a self-signed certificate for fe01.contoso.com",
-		cert: func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
+		cert: func(env *lab.Env, c *contoso.Deployment) (*tls.Certificate, string, error) {
 			src := attacker.SelfSigned(env.World.Now, "fe01.contoso.com")
 			cert, err := src.Certificate(&tls.ClientHelloInfo{ServerName: "fe01.contoso.com"})
 			return cert, "a self-signed certificate", err
@@ -129,7 +130,7 @@ var (
 		expected:  lab.Held,
 		stoppedBy: lab.DefenseChainValidation,
 		certText:  "a certificate for fe01.contoso.com from Contoso Issuing CA 01 with serverAuth only",
-		cert: func(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
+		cert: func(env *lab.Env, c *contoso.Deployment) (*tls.Certificate, string, error) {
 			ca := c.CA("contoso-issuing")
 			cred, err := ca.Issue(pki.CertRequest{DNSNames: []string{"fe01.contoso.com"}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
 			if err != nil {
@@ -141,7 +142,7 @@ var (
 )
 
 // mtlsInsiderCert is fe99's own enterprise certificate.
-func mtlsInsiderCert(env *lab.Env, c *lab.Contoso) (*tls.Certificate, string, error) {
+func mtlsInsiderCert(env *lab.Env, c *contoso.Deployment) (*tls.Certificate, string, error) {
 	cred, ok := c.Credential(mtlsInsider.Name)
 	if !ok {
 		return nil, "", fmt.Errorf("scenarios: the topology has no certificate for %s", mtlsInsider.FQDN())
@@ -177,7 +178,7 @@ func (p mtlsParams) scenario() lab.Scenario {
 // spoofer-silent keep her from dialling at all; proxy-hangs connects and
 // never sends a ClientHello, hanging up after the service check.
 func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := mtlsTopology().Build(ctx, env, env.Defenses)
+	c, err := mtlsTopology().Build(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -299,7 +300,7 @@ func sabotagedDial(ctx context.Context, env *lab.Env, actor string, host attacke
 // inbound connection from addr, which it does after sending its alert,
 // so possibly after the peer has its answer: an event, whose wait
 // eventWait only bounds. It returns the first such refusal.
-func awaitInboundRejection(ctx context.Context, c *lab.Contoso, host string, addr netip.Addr) (sip.Rejection, bool) {
+func awaitInboundRejection(ctx context.Context, c *contoso.Deployment, host string, addr netip.Addr) (sip.Rejection, bool) {
 	from := func(r sip.Rejection) bool {
 		return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == addr.String()
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -44,7 +45,7 @@ var mtlsRelay = mtlsRelayParams{
 func (p mtlsRelayParams) scenario() lab.Scenario {
 	return lab.Scenario{
 		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: lab.ContosoConfig{}, Run: p.run,
+		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: contoso.Config{}, Run: p.run,
 	}
 }
 
@@ -71,7 +72,7 @@ func (p mtlsRelayParams) scenario() lab.Scenario {
 // (sabotagedVictim); spoofer-silent sends no ARP at all, so fe01 relays
 // straight to fe02.
 func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
-	c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
+	c, err := contoso.Config{}.Build(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 	// mallory terminates fe01's TLS with a self-signed certificate for the
 	// name fe01 asks for, and dials fe02 herself.
 	proxy, err := attacker.NewProxy(attacker.ProxyConfig{
-		Host: mallory, Port: lab.PortSIPMTLS, SIP: true,
+		Host: mallory, Port: contoso.PortSIPMTLS, SIP: true,
 		Victim:   sabotagedVictim(env, attacker.VictimTLS{Certs: attacker.SelfSigned(env.World.Now, "fe02.contoso.com"), KeyLogWriter: env.KeyLog}),
 		Upstream: attacker.UpstreamTLS{},
 	})

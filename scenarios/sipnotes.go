@@ -13,6 +13,7 @@ import (
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -22,7 +23,7 @@ import (
 
 // aliceSends creates a canary and has alice, on her PC, register and send
 // it to "to" in one session.
-func aliceSends(ctx context.Context, env *lab.Env, c *lab.Contoso, to string) (lab.Canary, *sip.Result, error) {
+func aliceSends(ctx context.Context, env *lab.Env, c *contoso.Deployment, to string) (lab.Canary, *sip.Result, error) {
 	canary := env.NewCanary("alice")
 	client, err := c.Client("alice", "alice@contoso.com")
 	if err != nil {
@@ -53,7 +54,7 @@ type sipServer interface {
 }
 
 // server returns the Front End or Edge on host, or nil.
-func server(c *lab.Contoso, host string) sipServer {
+func server(c *contoso.Deployment, host string) sipServer {
 	if fe := c.FrontEnd(host); fe != nil {
 		return fe
 	}
@@ -64,7 +65,7 @@ func server(c *lab.Contoso, host string) sipServer {
 }
 
 // noteRelays records every request each of hosts relayed, in host order.
-func noteRelays(env *lab.Env, c *lab.Contoso, hosts ...string) {
+func noteRelays(env *lab.Env, c *contoso.Deployment, hosts ...string) {
 	for _, h := range hosts {
 		s := server(c, h)
 		if s == nil {
@@ -83,7 +84,7 @@ func noteRelays(env *lab.Env, c *lab.Contoso, hosts ...string) {
 
 // noteRejections records every refusal each of hosts recorded, in host
 // order, as its exact reason and where it happened.
-func noteRejections(env *lab.Env, c *lab.Contoso, hosts ...string) {
+func noteRejections(env *lab.Env, c *contoso.Deployment, hosts ...string) {
 	for _, h := range hosts {
 		if s := server(c, h); s != nil {
 			for _, r := range s.Rejections() {
@@ -130,7 +131,7 @@ func stageNoun(s sip.Stage) string {
 
 // findDelivery returns the Front End's delivery whose body carries the
 // canary.
-func findDelivery(c *lab.Contoso, host string, canary lab.Canary) (sip.Delivery, bool) {
+func findDelivery(c *contoso.Deployment, host string, canary lab.Canary) (sip.Delivery, bool) {
 	fe := c.FrontEnd(host)
 	if fe == nil {
 		return sip.Delivery{}, false
@@ -224,7 +225,7 @@ func waitFor(ctx context.Context, limit time.Duration, cond func() bool) bool {
 // dropTrafficTo installs a hook on the segments of host that drops every
 // IPv4 frame addressed to it, as a dead link or a firewall would: the host
 // is unreachable while the rest of the network works. remove uninstalls it.
-func dropTrafficTo(c *lab.Contoso, host string) (remove func(), err error) {
+func dropTrafficTo(c *contoso.Deployment, host string) (remove func(), err error) {
 	h := c.Host(host)
 	if h == nil {
 		return nil, fmt.Errorf("scenarios: no host %q to make unreachable", host)

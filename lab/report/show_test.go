@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/lab/report"
 )
 
@@ -20,7 +21,7 @@ func TestWriteShow(t *testing.T) {
 		Name: "baseline/x", Labels: []lab.Label{lab.LabelBaseline, lab.LabelMTLS}, Summary: "a summary", Expected: lab.Held,
 		Story:    strings.Repeat("a story that wraps ", 10),
 		Defenses: func(d *lab.Defenses) { d.TrustedServerList = false },
-		Topology: lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
+		Topology: contoso.Config{Insiders: []contoso.Insider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
 		Run:      func(context.Context, *lab.Env) error { return nil },
 	}
 	var buf bytes.Buffer

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 )
 
 func TestMain(m *testing.M) {
@@ -115,7 +116,7 @@ func withTopology() lab.Catalog {
 		Name: "baseline/rogue", Labels: []lab.Label{lab.LabelBaseline, lab.LabelMTLS},
 		Summary: "a rogue server", Expected: lab.Passed, Story: "fe99 tries to relay.",
 		Defenses: func(d *lab.Defenses) { d.TrustedServerList = false },
-		Topology: lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
+		Topology: contoso.Config{Insiders: []contoso.Insider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}}},
 		Run:      func(ctx context.Context, env *lab.Env) error { return nil },
 	})
 }

@@ -1,4 +1,4 @@
-package lab
+package contoso
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	miekg "github.com/miekg/dns"
 
 	"github.com/tlslab/tlslab/actors/dns"
+	"github.com/tlslab/tlslab/lab"
 )
 
 // buildDNS builds the zones (signed when DNSSEC validation is on), starts
@@ -18,7 +19,7 @@ import (
 // every host that resolves names a stub resolver with the defenses' TXID
 // and source-port policies and, with DNSSEC validation on, the trust
 // anchors of the zones its server answers for.
-func (c *Contoso) buildDNS() error {
+func (c *Deployment) buildDNS() error {
 	zones := map[string][]*dns.Zone{} // server host -> zones
 	anchors := map[string][]miekg.RR{}
 	var order []string
@@ -51,7 +52,7 @@ func (c *Contoso) buildDNS() error {
 			serverAt[n.addr.Addr()] = name
 		}
 	}
-	txid, port := c.d.resolverPolicies()
+	txid, port := resolverPolicies(c.d)
 	for _, hp := range c.plan.hosts {
 		if !hp.resolver.IsValid() {
 			continue
@@ -75,7 +76,7 @@ func (c *Contoso) buildDNS() error {
 }
 
 // serveDNS runs an authoritative server for zones on the named host.
-func (c *Contoso) serveDNS(name string, zones []*dns.Zone) error {
+func (c *Deployment) serveDNS(name string, zones []*dns.Zone) error {
 	srv, err := dns.NewServer(dns.ServerConfig{Zones: zones})
 	if err != nil {
 		return fmt.Errorf("lab: contoso: %s: %w", name, err)
@@ -106,4 +107,13 @@ func (c *Contoso) serveDNS(name string, zones []*dns.Zone) error {
 // Resolver returns the named host's stub resolver, or nil for a host that
 // resolves no names. Contoso's internal hosts ask dns01, its Edge and
 // Fabrikam's ask public-dns, Fabrikam's internal hosts fabrikam-dns01.
-func (c *Contoso) Resolver(host string) *dns.Resolver { return c.resolvers[host] }
+func (c *Deployment) Resolver(host string) *dns.Resolver { return c.resolvers[host] }
+
+// resolverPolicies maps the DNS randomisation switch onto the resolver's
+// TXID and source-port policies.
+func resolverPolicies(d lab.Defenses) (dns.TXIDPolicy, dns.PortPolicy) {
+	if d.DNSRandomization {
+		return dns.RandomTXID, dns.RandomSourcePort
+	}
+	return dns.SequentialTXID, dns.FixedSourcePort
+}

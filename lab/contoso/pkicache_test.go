@@ -1,4 +1,4 @@
-package lab_test
+package contoso_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 )
 
 // TestContosoRunsShareKeysNotRecords builds the preset in two runs: the
@@ -19,10 +20,10 @@ func TestContosoRunsShareKeysNotRecords(t *testing.T) {
 		fe01, root *x509.Certificate
 		extra      pki.Credential
 	}
-	build := func(f func(c *lab.Contoso) error) {
+	build := func(f func(c *contoso.Deployment) error) {
 		t.Helper()
 		s := lab.Scenario{Name: "x/pki", Summary: "s", Expected: lab.Passed, Run: func(ctx context.Context, env *lab.Env) error {
-			c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
+			c, err := contoso.Config{}.Build(ctx, env)
 			if err != nil {
 				return err
 			}
@@ -37,7 +38,7 @@ func TestContosoRunsShareKeysNotRecords(t *testing.T) {
 		}
 	}
 	var first, second seen
-	build(func(c *lab.Contoso) error {
+	build(func(c *contoso.Deployment) error {
 		cred, _ := c.Credential("fe01")
 		first.fe01, first.root = cred.Leaf, c.CA("contoso-root").Certificate()
 		var err error
@@ -46,7 +47,7 @@ func TestContosoRunsShareKeysNotRecords(t *testing.T) {
 		}
 		return c.CA("contoso-issuing").Revoke(cred.Leaf.SerialNumber, pki.ReasonKeyCompromise, time.Time{})
 	})
-	build(func(c *lab.Contoso) error {
+	build(func(c *contoso.Deployment) error {
 		cred, _ := c.Credential("fe01")
 		second.fe01, second.root = cred.Leaf, c.CA("contoso-root").Certificate()
 		if _, revoked := c.CA("contoso-issuing").Revoked(cred.Leaf.SerialNumber); revoked {

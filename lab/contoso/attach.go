@@ -1,4 +1,4 @@
-package lab
+package contoso
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ import (
 // network with static ARP. Static entries are what stop ARP spoofing; they
 // do not stop a legitimate exchange with the new host (a rogue DNS server
 // the victim was configured to use, a partner on the Internet).
-func (c *Contoso) AttachHost(name, segment string, addr netip.Prefix, router bool) (*netsim.Host, *netsim.NIC, error) {
+func (c *Deployment) AttachHost(name, segment string, addr netip.Prefix, router bool) (*netsim.Host, *netsim.NIC, error) {
 	seg := c.Segment(segment)
 	if seg == nil {
 		return nil, nil, fmt.Errorf("lab: contoso: no segment %q for %s", segment, name)

@@ -1,4 +1,4 @@
-package lab_test
+package contoso_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -19,7 +20,7 @@ func TestContosoAttachHost(t *testing.T) {
 			s := lab.Scenario{Name: "x/attach", Summary: "s", Expected: lab.Passed,
 				Defenses: func(d *lab.Defenses) { d.ARPPolicy = policy },
 				Run: func(ctx context.Context, env *lab.Env) error {
-					c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
+					c, err := contoso.Config{}.Build(ctx, env)
 					if err != nil {
 						return err
 					}

@@ -1,4 +1,4 @@
-package lab
+package contoso
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/lab"
 )
 
 // Every revocation service a host may need answers it: alice, on the
@@ -13,8 +14,8 @@ import (
 // and gets a status, not "revocation unavailable" (dns01 holds a copy of
 // publictrust.com and rtr01 routes the LAN to the Internet).
 func TestContosoPublicCARevocationFromLAN(t *testing.T) {
-	s := Scenario{Name: "x/public-ca", Summary: "s", Expected: Passed, Run: func(ctx context.Context, env *Env) error {
-		c, err := ContosoConfig{}.Build(ctx, env, env.Defenses)
+	s := lab.Scenario{Name: "x/public-ca", Summary: "s", Expected: lab.Passed, Run: func(ctx context.Context, env *lab.Env) error {
+		c, err := Config{}.Build(ctx, env)
 		if err != nil {
 			return err
 		}
@@ -35,7 +36,7 @@ func TestContosoPublicCARevocationFromLAN(t *testing.T) {
 		env.Evidence.Delivered("alice", "checked")
 		return nil
 	}}
-	if res := (Runner{}).Run(context.Background(), s); res.Err != nil {
+	if res := (lab.Runner{}).Run(context.Background(), s); res.Err != nil {
 		t.Fatal(res.Err)
 	}
 }

@@ -1,4 +1,4 @@
-package lab
+package contoso
 
 import (
 	"context"
@@ -11,20 +11,21 @@ import (
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
+	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/netsim"
 )
 
-// Contoso is a running contoso topology: the hosts and segments on the
+// Deployment is a running contoso topology: the hosts and segments on the
 // Env's World, the CAs and what they issued, the DNS and PKI servers, and
 // the SIP servers, all started. Scenarios reach into it through its
 // accessors to add attackers, build clients and read what the servers
 // recorded. Its methods are safe for concurrent use; Close stops everything
 // Build started.
-type Contoso struct {
+type Deployment struct {
 	plan *contosoPlan
-	env  *Env
-	d    Defenses
-	tls  TLSPolicy
+	env  *lab.Env
+	d    lab.Defenses
+	tls  lab.TLSPolicy
 
 	timeout    time.Duration
 	revTimeout time.Duration
@@ -47,24 +48,24 @@ type Contoso struct {
 	stops     []func() // run in reverse order by Close
 }
 
-// Build makes the declared world real on env.World under the defenses d
-// (normally env.Defenses): segments (each attached to the run's capture),
-// hosts and routers with d's ARP policy, the CAs and every certificate,
+// Build makes the declared world real on env.World under the run's
+// defenses (env.Defenses): segments (each attached to the run's capture),
+// hosts and routers with the ARP policy, the CAs and every certificate,
 // the revocation servers, the DNS servers (zones signed when DNSSEC
 // validation is on) and a stub resolver per host, then the Front Ends and
-// Edges, each started and listening when Build returns. TLS configs come
-// from env.TLSPolicy() with d's switches.
+// Edges, each started and listening when Build returns. Every TLS config
+// comes from env.TLSPolicy().
 //
 // Servers run until ctx ends or Close. The caller must call Close before
 // its Run returns; Build cleans up after itself when it fails.
-func (cfg ContosoConfig) Build(ctx context.Context, env *Env, d Defenses) (_ *Contoso, err error) {
+func (cfg Config) Build(ctx context.Context, env *lab.Env) (_ *Deployment, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Contoso{
+	c := &Deployment{
 		plan:       cfg.plan(),
 		env:        env,
-		d:          d,
+		d:          env.Defenses,
 		tls:        env.TLSPolicy(),
 		timeout:    cfg.Timeout,
 		revTimeout: cfg.RevocationTimeout,
@@ -78,9 +79,8 @@ func (cfg ContosoConfig) Build(ctx context.Context, env *Env, d Defenses) (_ *Co
 		frontEnds:  map[string]*sip.FrontEnd{},
 		edges:      map[string]*sip.Edge{},
 	}
-	c.tls.Defenses = d
 	if c.timeout <= 0 {
-		c.timeout = DefaultContosoTimeout
+		c.timeout = DefaultTimeout
 	}
 	if c.revTimeout <= 0 {
 		c.revTimeout = DefaultRevocationTimeout
@@ -102,7 +102,7 @@ func (cfg ContosoConfig) Build(ctx context.Context, env *Env, d Defenses) (_ *Co
 // Close stops every server Build started (SIP servers, then the PKI's HTTP
 // servers, then DNS) and returns when all their goroutines have. It leaves
 // the World to the Runner. Idempotent; always nil.
-func (c *Contoso) Close() error {
+func (c *Deployment) Close() error {
 	c.closeOnce.Do(func() {
 		for i := len(c.stops) - 1; i >= 0; i-- {
 			c.stops[i]()
@@ -113,10 +113,10 @@ func (c *Contoso) Close() error {
 }
 
 // onClose registers f to run at Close, before what was registered earlier.
-func (c *Contoso) onClose(f func()) { c.stops = append(c.stops, f) }
+func (c *Deployment) onClose(f func()) { c.stops = append(c.stops, f) }
 
 // buildNetwork creates segments, hosts, NICs and routes.
-func (c *Contoso) buildNetwork() error {
+func (c *Deployment) buildNetwork() error {
 	w := c.env.World
 	for _, s := range c.plan.segments {
 		seg := w.NewSegment(s.name, netsim.SegmentConfig{})
@@ -152,7 +152,7 @@ func (c *Contoso) buildNetwork() error {
 // pinNeighbours gives every host a static ARP entry for every other NIC on
 // its segments: with ARPStaticOnly a host sends no ARP requests, so static
 // entries are all it has, as an administrator would configure them.
-func (c *Contoso) pinNeighbours() {
+func (c *Deployment) pinNeighbours() {
 	for _, seg := range c.segments {
 		nics := seg.NICs()
 		for _, n := range nics {
@@ -167,22 +167,22 @@ func (c *Contoso) pinNeighbours() {
 
 // Segment returns the segment named name ("contoso-lan",
 // "contoso-perimeter", "internet", "fabrikam-lan"), or nil.
-func (c *Contoso) Segment(name string) *netsim.Segment { return c.segments[name] }
+func (c *Deployment) Segment(name string) *netsim.Segment { return c.segments[name] }
 
 // Host returns the host or router named name (see Describe), or nil.
-func (c *Contoso) Host(name string) *netsim.Host { return c.hosts[name] }
+func (c *Deployment) Host(name string) *netsim.Host { return c.hosts[name] }
 
 // Defenses returns the defenses the world was built with.
-func (c *Contoso) Defenses() Defenses { return c.d }
+func (c *Deployment) Defenses() lab.Defenses { return c.d }
 
 // TLS returns the policy every TLS config of the world comes from.
-func (c *Contoso) TLS() TLSPolicy { return c.tls }
+func (c *Deployment) TLS() lab.TLSPolicy { return c.tls }
 
 // Describe returns the declared world the topology was built from.
-func (c *Contoso) Describe() TopologyDescription { return c.plan.cfg.Describe(c.d) }
+func (c *Deployment) Describe() lab.TopologyDescription { return c.plan.cfg.Describe(c.d) }
 
 // hostOf returns the named host or an error naming the known ones.
-func (c *Contoso) hostOf(name string) (*netsim.Host, *hostPlan, error) {
+func (c *Deployment) hostOf(name string) (*netsim.Host, *hostPlan, error) {
 	h, hp := c.hosts[name], c.plan.host(name)
 	if h == nil || hp == nil {
 		return nil, nil, fmt.Errorf("lab: contoso: no host %q; hosts are %v", name, hostNames(c.plan))

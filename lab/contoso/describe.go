@@ -1,29 +1,30 @@
-package lab
+package contoso
 
 import (
 	"fmt"
 	"strings"
 
 	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/lab"
 )
 
 // Describe returns the declared world under d: every segment, host, CA,
 // certificate, trust store, zone and user Build would create. It implements
 // Topology.
-func (cfg ContosoConfig) Describe(d Defenses) TopologyDescription {
+func (cfg Config) Describe(d lab.Defenses) lab.TopologyDescription {
 	p := cfg.plan()
-	td := TopologyDescription{Preset: "contoso"}
+	td := lab.TopologyDescription{Preset: "contoso"}
 	td.Options = cfg.options()
 	if err := cfg.Validate(); err != nil {
 		td.Options = append(td.Options, "INVALID: "+err.Error())
 	}
 	for _, s := range p.segments {
-		td.Segments = append(td.Segments, SegmentDescription{Name: s.name, Prefix: s.prefix, Doc: s.doc})
+		td.Segments = append(td.Segments, lab.SegmentDescription{Name: s.name, Prefix: s.prefix, Doc: s.doc})
 	}
 	for _, h := range p.hosts {
-		hd := HostDescription{Name: h.name, Role: h.role, Router: h.router, Names: h.names, Services: h.services}
+		hd := lab.HostDescription{Name: h.name, Role: h.role, Router: h.router, Names: h.names, Services: h.services}
 		for _, n := range h.nics {
-			hd.NICs = append(hd.NICs, NICDescription{Segment: n.seg, Addr: n.addr})
+			hd.NICs = append(hd.NICs, lab.NICDescription{Segment: n.seg, Addr: n.addr})
 		}
 		for _, r := range h.routes {
 			if r.dst.Bits() == 0 {
@@ -38,7 +39,7 @@ func (cfg ContosoConfig) Describe(d Defenses) TopologyDescription {
 		td.Hosts = append(td.Hosts, hd)
 	}
 	for _, c := range p.cas {
-		cd := CADescription{Name: c.name, Role: c.role, CRL: c.crl, OCSP: c.ocsp}
+		cd := lab.CADescription{Name: c.name, Role: c.role, CRL: c.crl, OCSP: c.ocsp}
 		if c.parent != "" {
 			cd.Issuer = p.ca(c.parent).name
 		}
@@ -49,7 +50,7 @@ func (cfg ContosoConfig) Describe(d Defenses) TopologyDescription {
 		if c.revoked != nil {
 			status = "revoked at build time, reason " + c.revoked.String()
 		}
-		td.Certificates = append(td.Certificates, CertificateDescription{
+		td.Certificates = append(td.Certificates, lab.CertificateDescription{
 			Holder: c.key, Names: c.names, Purpose: c.purpose.String(), Key: pki.KeyECDSAP256.String(),
 			Issuer: p.ca(c.ca).name, Status: status,
 		})
@@ -59,23 +60,23 @@ func (cfg ContosoConfig) Describe(d Defenses) TopologyDescription {
 		for _, k := range t.roots {
 			roots = append(roots, p.ca(k).name)
 		}
-		td.Trust = append(td.Trust, TrustDescription{Who: t.who, Roots: roots})
+		td.Trust = append(td.Trust, lab.TrustDescription{Who: t.who, Roots: roots})
 	}
 	for _, z := range p.zones {
-		zd := ZoneDescription{Origin: z.origin, View: z.view, Server: z.server, Signed: d.DNSSECValidation}
+		zd := lab.ZoneDescription{Origin: z.origin, View: z.view, Server: z.server, Signed: d.DNSSECValidation}
 		for _, r := range z.recs {
 			zd.Records = append(zd.Records, r.text(z.origin))
 		}
 		td.Zones = append(td.Zones, zd)
 	}
 	for _, u := range p.users {
-		td.Users = append(td.Users, UserDescription{User: u.user, Home: u.home, Host: u.host})
+		td.Users = append(td.Users, lab.UserDescription{User: u.user, Home: u.home, Host: u.host})
 	}
 	return td
 }
 
 // options says what this config chose, one line each.
-func (cfg ContosoConfig) options() []string {
+func (cfg Config) options() []string {
 	var out []string
 	switch cfg.Federation {
 	case FederationPublicCA:

@@ -1,4 +1,4 @@
-package lab
+package contoso
 
 import (
 	"context"
@@ -15,13 +15,14 @@ import (
 
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/netsim"
 )
 
 // buildPKI forks the plan's CAs (built once per process, see sharedPKI)
 // onto the World's clock, takes their certificates, fills the trust stores
 // and starts the revocation servers.
-func (c *Contoso) buildPKI() error {
+func (c *Deployment) buildPKI() error {
 	base, err := sharedPKI(c.plan, c.env.World.Now())
 	if err != nil {
 		return err
@@ -57,7 +58,7 @@ func (c *Contoso) buildPKI() error {
 }
 
 // serveRevocation runs a pki.RevocationServer for hp's CAs on hp's port 80.
-func (c *Contoso) serveRevocation(hp hostPlan) error {
+func (c *Deployment) serveRevocation(hp hostPlan) error {
 	var cas []*pki.CA
 	for _, k := range hp.publishes {
 		cas = append(cas, c.cas[k])
@@ -91,7 +92,7 @@ func (c *Contoso) serveRevocation(hp hostPlan) error {
 // certificates: the mode of the defenses, queries dialled from the host
 // through its resolver, the World's clock, observations into the
 // topology's log under the host's name.
-func (c *Contoso) checker(name string) *pki.Checker {
+func (c *Deployment) checker(name string) *pki.Checker {
 	if ch, ok := c.checkers[name]; ok {
 		return ch
 	}
@@ -109,7 +110,7 @@ func (c *Contoso) checker(name string) *pki.Checker {
 
 // dialer dials "name:port" from h, resolving name with r (IP literals are
 // used as they are).
-func (c *Contoso) dialer(h *netsim.Host, r *dns.Resolver) func(ctx context.Context, network, address string) (net.Conn, error) {
+func (c *Deployment) dialer(h *netsim.Host, r *dns.Resolver) func(ctx context.Context, network, address string) (net.Conn, error) {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(address)
 		if err != nil {
@@ -134,19 +135,19 @@ func (c *Contoso) dialer(h *netsim.Host, r *dns.Resolver) func(ctx context.Conte
 // "contoso-issuing", "fabrikam-root", "fabrikam-issuing", "public-root",
 // "public-issuing", or "attacker" (the attacker's own root, trusted by
 // nobody). Nil for another name.
-func (c *Contoso) CA(key string) *pki.CA { return c.cas[key] }
+func (c *Deployment) CA(key string) *pki.CA { return c.cas[key] }
 
 // Credential returns a certificate issued at build time with its key, by
 // holder: "fe01", "fe02", "edge01", "edge01-external", "fabrikam-fe01",
 // "fabrikam-edge01", "fabrikam-edge01-external", or an insider's name.
-func (c *Contoso) Credential(holder string) (pki.Credential, bool) {
+func (c *Deployment) Credential(holder string) (pki.Credential, bool) {
 	cred, ok := c.creds[holder]
 	return cred, ok
 }
 
 // Roots returns the trust store the named host verifies peers with (the
 // federation store for the Edges' external side is FederationRoots).
-func (c *Contoso) Roots(host string) (*x509.CertPool, error) {
+func (c *Deployment) Roots(host string) (*x509.CertPool, error) {
 	_, hp, err := c.hostOf(host)
 	if err != nil {
 		return nil, err
@@ -167,7 +168,7 @@ func (c *Contoso) Roots(host string) (*x509.CertPool, error) {
 // the server holding the named credential, on the host it was issued for:
 // its certificate, its host's trust store and revocation checker. Scenarios
 // use it to run an insider's server as the topology would configure it.
-func (c *Contoso) MTLSConfig(holder string) (*tls.Config, error) {
+func (c *Deployment) MTLSConfig(holder string) (*tls.Config, error) {
 	cp := c.plan.cert(holder)
 	if cp == nil {
 		return nil, fmt.Errorf("lab: contoso: no certificate held by %q", holder)
@@ -184,7 +185,7 @@ func (c *Contoso) MTLSConfig(holder string) (*tls.Config, error) {
 
 // ServerTLS returns the client-facing server config (no client
 // certificate) presenting the named credential.
-func (c *Contoso) ServerTLS(holder string) (*tls.Config, error) {
+func (c *Deployment) ServerTLS(holder string) (*tls.Config, error) {
 	cred, ok := c.creds[holder]
 	if !ok {
 		return nil, fmt.Errorf("lab: contoso: no certificate held by %q", holder)
@@ -205,13 +206,13 @@ func (r RevocationRecord) String() string { return r.Host + ": " + r.Observation
 
 // Revocations returns every revocation check made so far, in the order
 // they were made.
-func (c *Contoso) Revocations() []RevocationRecord { return c.revs.records() }
+func (c *Deployment) Revocations() []RevocationRecord { return c.revs.records() }
 
 // NoteRevocations records, for each of hosts in the order given, the
 // revocation checks it made so far as evidence lines ("alice: revocation:
 // ..."). Grouping by host keeps the lines in a stable order when servers
 // check concurrently.
-func (c *Contoso) NoteRevocations(ev *Evidence, hosts ...string) {
+func (c *Deployment) NoteRevocations(ev *lab.Evidence, hosts ...string) {
 	recs := c.revs.records()
 	for _, h := range hosts {
 		for _, r := range recs {
@@ -242,7 +243,7 @@ func (l *revocationLog) records() []RevocationRecord {
 
 // FederationRoots returns the trust store an Edge ("edge01",
 // "fabrikam-edge01") verifies federated partners with.
-func (c *Contoso) FederationRoots(edge string) (*x509.CertPool, error) {
+func (c *Deployment) FederationRoots(edge string) (*x509.CertPool, error) {
 	_, hp, err := c.hostOf(edge)
 	if err != nil {
 		return nil, err

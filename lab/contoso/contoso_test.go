@@ -1,4 +1,4 @@
-package lab_test
+package contoso_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -43,8 +44,8 @@ func hostOf(td lab.TopologyDescription, name string) (lab.HostDescription, bool)
 
 func TestContosoDescribe(t *testing.T) {
 	d := lab.Hardened()
-	td := lab.ContosoConfig{}.Describe(d)
-	if !reflect.DeepEqual(td, lab.ContosoConfig{}.Describe(d)) {
+	td := contoso.Config{}.Describe(d)
+	if !reflect.DeepEqual(td, contoso.Config{}.Describe(d)) {
 		t.Error("two descriptions of the same config differ")
 	}
 	var segs []string
@@ -77,11 +78,11 @@ func TestContosoDescribe(t *testing.T) {
 		}
 	}
 
-	cfg := lab.ContosoConfig{
-		Federation:                   lab.FederationPublicCA,
+	cfg := contoso.Config{
+		Federation:                   contoso.FederationPublicCA,
 		ContosoEdgeOmitsFabrikamRoot: true,
-		Insiders:                     []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}},
-		Revoked:                      []lab.ContosoRevocation{{Cert: "fe02", Reason: pki.ReasonKeyCompromise}},
+		Insiders:                     []contoso.Insider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.99")}},
+		Revoked:                      []contoso.Revocation{{Cert: "fe02", Reason: pki.ReasonKeyCompromise}},
 	}
 	d.DNSSECValidation = true
 	td = cfg.Describe(d)
@@ -110,19 +111,19 @@ func TestContosoDescribe(t *testing.T) {
 
 func TestContosoInvalid(t *testing.T) {
 	tests := []struct {
-		cfg  lab.ContosoConfig
+		cfg  contoso.Config
 		want string
 	}{
-		{lab.ContosoConfig{Federation: 7}, "Federation is FederationMode(7)"},
-		{lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "FE 99", Addr: netip.MustParseAddr("10.0.0.99")}}}, `insider name "FE 99" is not a DNS label`},
-		{lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe01", Addr: netip.MustParseAddr("10.0.0.99")}}}, `insider name "fe01" is already used`},
-		{lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.11")}}}, "fe01 and fe99 both have address 10.0.0.11"},
-		{lab.ContosoConfig{Insiders: []lab.ContosoInsider{{Name: "fe99", Addr: netip.MustParseAddr("10.9.0.1")}}}, "is not a host address in contoso-lan"},
-		{lab.ContosoConfig{Revoked: []lab.ContosoRevocation{{Cert: "fe03"}}}, `Revoked names certificate "fe03"; the topology has fe01, fe02,`},
+		{contoso.Config{Federation: 7}, "Federation is FederationMode(7)"},
+		{contoso.Config{Insiders: []contoso.Insider{{Name: "FE 99", Addr: netip.MustParseAddr("10.0.0.99")}}}, `insider name "FE 99" is not a DNS label`},
+		{contoso.Config{Insiders: []contoso.Insider{{Name: "fe01", Addr: netip.MustParseAddr("10.0.0.99")}}}, `insider name "fe01" is already used`},
+		{contoso.Config{Insiders: []contoso.Insider{{Name: "fe99", Addr: netip.MustParseAddr("10.0.0.11")}}}, "fe01 and fe99 both have address 10.0.0.11"},
+		{contoso.Config{Insiders: []contoso.Insider{{Name: "fe99", Addr: netip.MustParseAddr("10.9.0.1")}}}, "is not a host address in contoso-lan"},
+		{contoso.Config{Revoked: []contoso.Revocation{{Cert: "fe03"}}}, `Revoked names certificate "fe03"; the topology has fe01, fe02,`},
 	}
 	for _, tt := range tests {
 		s := lab.Scenario{Name: "x/invalid", Summary: "s", Expected: lab.Held, Run: func(ctx context.Context, env *lab.Env) error {
-			c, err := tt.cfg.Build(ctx, env, env.Defenses)
+			c, err := tt.cfg.Build(ctx, env)
 			if err == nil {
 				c.Close()
 			}
@@ -170,7 +171,7 @@ func TestContosoBuild(t *testing.T) {
 			var got []string
 			s := lab.Scenario{Name: "x/build", Summary: "s", Expected: lab.Passed, Defenses: tt.change,
 				Run: func(ctx context.Context, env *lab.Env) error {
-					c, err := lab.ContosoConfig{}.Build(ctx, env, env.Defenses)
+					c, err := contoso.Config{}.Build(ctx, env)
 					if err != nil {
 						return err
 					}

@@ -1,4 +1,4 @@
-package lab
+package contoso
 
 import (
 	"crypto/x509"
@@ -32,8 +32,8 @@ func sipOrgs() []sipOrg {
 	return []sipOrg{{
 		domain: contosoDomain,
 		frontEnds: []feSpec{
-			{hostFE01, "fe01.contoso.com", ContosoPool, certFE01, ipFE01},
-			{hostFE02, "fe02.contoso.com", ContosoPool, certFE02, ipFE02},
+			{hostFE01, "fe01.contoso.com", Pool, certFE01, ipFE01},
+			{hostFE02, "fe02.contoso.com", Pool, certFE02, ipFE02},
 		},
 		edge: edgeSpec{hostEdge01, "edge01.contoso.com", "sip.contoso.com", certEdge01, certEdge01External,
 			ipEdgeInternal, ipEdgeExternal, trustContosoEdge},
@@ -65,7 +65,7 @@ func hostPort(ip netip.Addr, port int) string {
 
 // buildSIP starts every organisation's Front Ends and Edge, configured from
 // the plan and the defenses.
-func (c *Contoso) buildSIP() error {
+func (c *Deployment) buildSIP() error {
 	for _, org := range sipOrgs() {
 		reg := sip.NewRegistrar(c.plan.homes(org.domain))
 		trusted := org.trustedServers()
@@ -135,11 +135,11 @@ func (c *Contoso) buildSIP() error {
 // FrontEnd returns the Front End on the named host ("fe01", "fe02",
 // "fabrikam-fe01"), or nil. Its Deliveries, Relays and Rejections are the
 // scenario's observations.
-func (c *Contoso) FrontEnd(host string) *sip.FrontEnd { return c.frontEnds[host] }
+func (c *Deployment) FrontEnd(host string) *sip.FrontEnd { return c.frontEnds[host] }
 
 // Edge returns the Edge on the named host ("edge01", "fabrikam-edge01"),
 // or nil.
-func (c *Contoso) Edge(host string) *sip.Edge { return c.edges[host] }
+func (c *Deployment) Edge(host string) *sip.Edge { return c.edges[host] }
 
 // ClientConfig returns the config of a SIP client for user running on the
 // named host, as the topology configures its clients: the host's resolver
@@ -150,7 +150,7 @@ func (c *Contoso) Edge(host string) *sip.Edge { return c.edges[host] }
 // check uses them, crypto/tls's and the lab's own when a switch is off.
 // The caller may change the config before sip.NewClient, but must not
 // swap its RootCAs: the lab's checks would not see the new pool.
-func (c *Contoso) ClientConfig(host, user string, extraRoots ...*x509.Certificate) (sip.ClientConfig, error) {
+func (c *Deployment) ClientConfig(host, user string, extraRoots ...*x509.Certificate) (sip.ClientConfig, error) {
 	h, _, err := c.hostOf(host)
 	if err != nil {
 		return sip.ClientConfig{}, err
@@ -179,7 +179,7 @@ func (c *Contoso) ClientConfig(host, user string, extraRoots ...*x509.Certificat
 
 // Client returns a SIP client for user on the named host, configured as
 // ClientConfig says: Client("alice", "alice@contoso.com") is alice on her PC.
-func (c *Contoso) Client(host, user string) (*sip.Client, error) {
+func (c *Deployment) Client(host, user string) (*sip.Client, error) {
 	cfg, err := c.ClientConfig(host, user)
 	if err != nil {
 		return nil, err

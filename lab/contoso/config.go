@@ -1,4 +1,4 @@
-package lab
+package contoso
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 )
 
-// ContosoConfig declares the "contoso" topology preset: the enterprise SIP
+// Config declares the "contoso" topology preset: the enterprise SIP
 // deployment of the trust model and its federation partner, as a world to
 // build. The zero value is the deployment as the model describes it:
 // partner-CA federation in which each Edge imports the other's root, no
@@ -29,7 +29,7 @@ import (
 // Describe returns the whole declared world; Build makes it real on a
 // World. A config is a value: copy it and change a field to declare a
 // variant.
-type ContosoConfig struct {
+type Config struct {
 	// Federation says who issues the Edges' external certificates (the
 	// zero value is FederationPartnerCA).
 	Federation FederationMode
@@ -45,21 +45,21 @@ type ContosoConfig struct {
 	// not in the topology's trusted server list. Build creates their hosts
 	// and certificates and starts nothing on them: the scenario decides
 	// what they run.
-	Insiders []ContosoInsider
+	Insiders []Insider
 	// Revoked lists certificates the issuing CA revokes right after
 	// issuing them, before any server starts.
-	Revoked []ContosoRevocation
+	Revoked []Revocation
 	// Timeout bounds each SIP exchange (dial, handshake, request and
-	// answer); zero means DefaultContosoTimeout.
+	// answer); zero means DefaultTimeout.
 	Timeout time.Duration
 	// RevocationTimeout bounds each OCSP request and CRL download; zero
 	// means DefaultRevocationTimeout.
 	RevocationTimeout time.Duration
 }
 
-// Defaults for ContosoConfig's zero fields.
+// Defaults for Config's zero fields.
 const (
-	DefaultContosoTimeout    = 5 * time.Second
+	DefaultTimeout           = 5 * time.Second
 	DefaultRevocationTimeout = time.Second
 )
 
@@ -88,9 +88,9 @@ func (m FederationMode) String() string {
 	return "FederationMode(" + strconv.Itoa(int(m)) + ")"
 }
 
-// ContosoInsider declares a server on the Contoso LAN with an enterprise
-// certificate that the topology does not list (see ContosoConfig.Insiders).
-type ContosoInsider struct {
+// Insider declares a server on the Contoso LAN with an enterprise
+// certificate that the topology does not list (see Config.Insiders).
+type Insider struct {
 	// Name is the host name and the first label of its FQDN, "fe99": the
 	// certificate is for fe99.contoso.com and internal DNS has its A
 	// record.
@@ -100,10 +100,10 @@ type ContosoInsider struct {
 }
 
 // FQDN returns the insider's name in contoso.com, "fe99.contoso.com".
-func (i ContosoInsider) FQDN() string { return i.Name + "." + contosoDomain }
+func (i Insider) FQDN() string { return i.Name + "." + contosoDomain }
 
-// ContosoRevocation declares a certificate revoked at build time.
-type ContosoRevocation struct {
+// Revocation declares a certificate revoked at build time.
+type Revocation struct {
 	// Cert names the certificate by its holder, as Describe lists them:
 	// "fe01", "fe02", "edge01", "edge01-external", "fabrikam-fe01",
 	// "fabrikam-edge01", "fabrikam-edge01-external", or an insider's name.
@@ -114,10 +114,10 @@ type ContosoRevocation struct {
 
 // Names and addresses of the preset that scenarios refer to.
 const (
-	ContosoDomain  = contosoDomain
+	Domain         = contosoDomain
 	FabrikamDomain = "fabrikam.com"
 	// ContosoPool is the Front End pool's name, the SRV target clients dial.
-	ContosoPool = "pool01.contoso.com"
+	Pool = "pool01.contoso.com"
 	// PortSIPTLS is where clients and federated Edges connect (TLS);
 	// PortSIPMTLS is where servers accept each other (MTLS), a port
 	// Wireshark does not know: decode it with -d tcp.port==5062,tls.
@@ -132,7 +132,7 @@ const contosoDomain = "contoso.com"
 // naming certificates the topology issues. Build refuses an invalid config
 // with the same error, and Scenario.Validate calls it for a scenario's
 // Topology.
-func (cfg ContosoConfig) Validate() error {
+func (cfg Config) Validate() error {
 	if cfg.Federation != FederationPartnerCA && cfg.Federation != FederationPublicCA {
 		return fmt.Errorf("lab: contoso: Federation is %v; want FederationPartnerCA or FederationPublicCA", cfg.Federation)
 	}

@@ -1,4 +1,4 @@
-package lab
+package contoso
 
 import (
 	"net/netip"
@@ -7,7 +7,7 @@ import (
 	"github.com/tlslab/tlslab/actors/pki"
 )
 
-// The declared world of the contoso preset. plan() turns a ContosoConfig
+// The declared world of the contoso preset. plan() turns a Config
 // into these records; Describe prints them and Build realizes them, so the
 // world people read is the world that runs.
 
@@ -59,7 +59,7 @@ const (
 	caAttacker        = "attacker"
 )
 
-// Certificate keys (ContosoRevocation.Cert, Contoso.Credential): the
+// Certificate keys (Revocation.Cert, Deployment.Credential): the
 // holder's host name, plus "-external" for an Edge's federation side.
 const (
 	certFE01            = hostFE01
@@ -151,9 +151,9 @@ type userPlan struct {
 	user, home, host string
 }
 
-// contosoPlan is a ContosoConfig made explicit.
+// contosoPlan is a Config made explicit.
 type contosoPlan struct {
-	cfg      ContosoConfig
+	cfg      Config
 	segments []segPlan
 	hosts    []hostPlan
 	cas      []caPlan
@@ -186,7 +186,7 @@ var (
 	ipFabrikamFE   = addr("10.1.0.11")
 )
 
-func (cfg ContosoConfig) plan() *contosoPlan {
+func (cfg Config) plan() *contosoPlan {
 	p := &contosoPlan{cfg: cfg}
 	p.segments = []segPlan{
 		{segContosoLAN, pfx(contosoLANPrefix), "Contoso internal LAN"},
@@ -206,10 +206,10 @@ func (cfg ContosoConfig) plan() *contosoPlan {
 		{name: hostAlice, role: "alice's PC (SIP client)", org: orgContoso, nics: lan("10.0.0.10"),
 			routes: viaRouter, resolver: ipContosoDNS, trust: trustContosoMembers},
 		{name: hostFE01, role: "Front End of pool01", org: orgContoso, nics: lan("10.0.0.11"), routes: viaRouter,
-			names: []string{"fe01.contoso.com", ContosoPool, "sip.contoso.com (internal CNAME)"}, resolver: ipContosoDNS,
+			names: []string{"fe01.contoso.com", Pool, "sip.contoso.com (internal CNAME)"}, resolver: ipContosoDNS,
 			services: sipServices, trust: trustContosoMembers},
 		{name: hostFE02, role: "Front End of pool01", org: orgContoso, nics: lan("10.0.0.12"), routes: viaRouter,
-			names: []string{"fe02.contoso.com", ContosoPool}, resolver: ipContosoDNS,
+			names: []string{"fe02.contoso.com", Pool}, resolver: ipContosoDNS,
 			services: sipServices, trust: trustContosoMembers},
 		{name: hostDNS01, role: "internal DNS", org: orgContoso, nics: lan("10.0.0.53"), routes: viaRouter,
 			names: []string{"dns01.contoso.com"}, services: []string{"DNS :53 (contoso.com internal view, publictrust.com copy)"}},
@@ -283,8 +283,8 @@ func (cfg ContosoConfig) plan() *contosoPlan {
 	}
 	mtls := pki.PurposeServerClient
 	p.certs = []certPlan{
-		{key: certFE01, host: hostFE01, names: []string{"fe01.contoso.com", ContosoPool}, purpose: mtls, ca: caContosoIssuing},
-		{key: certFE02, host: hostFE02, names: []string{"fe02.contoso.com", ContosoPool}, purpose: mtls, ca: caContosoIssuing},
+		{key: certFE01, host: hostFE01, names: []string{"fe01.contoso.com", Pool}, purpose: mtls, ca: caContosoIssuing},
+		{key: certFE02, host: hostFE02, names: []string{"fe02.contoso.com", Pool}, purpose: mtls, ca: caContosoIssuing},
 		{key: certEdge01, host: hostEdge01, names: []string{"edge01.contoso.com"}, purpose: mtls, ca: caContosoIssuing},
 		{key: certEdge01External, host: hostEdge01, names: []string{"sip.contoso.com"}, purpose: mtls, ca: externalCA[orgContoso]},
 	}
