@@ -13,9 +13,9 @@
 // MTLS, federation with a partner CA and with a public CA), three that the
 // model refuses what it must (a partner whose root is not imported, an MTLS
 // peer outside the topology, a revoked server certificate). sipnotes.go
-// turns what the SIP servers recorded into evidence lines.
-//
-// The eavesdrop family's office LAN and its CA live in contoso.go.
+// turns what the SIP servers recorded into evidence lines. Every family
+// runs on that preset; eavesdrop_tap.go turns what a passive tap captured
+// into evidence for both eavesdrop families.
 package scenarios
 
 import "github.com/tlslab/tlslab/lab"
