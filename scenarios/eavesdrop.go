@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/tlslab/tlslab/actors/eavesdrop"
 	"github.com/tlslab/tlslab/actors/sip"
@@ -25,49 +24,46 @@ const (
 	officeRecipient = "dave@contoso.com"
 )
 
-// eavesdropParams declares one scenario of the office family.
+// eavesdropParams declares one scenario of the office family: a header and
+// nothing else. The transport follows the tls-only switch of the run
+// (Env.Defenses), whatever the header's defenses changed: on, alice's
+// client registers with pool01.contoso.com (fe01) over TLS on 5061, as the
+// preset builds it; off, fe01 is a deployment without TLS, serving SIP over
+// TCP on 5060 only, and alice's client, allowed to fall back, sends in the
+// clear. So the switch decides the verdict.
 type eavesdropParams struct {
-	name     string
-	labels   []lab.Label
-	summary  string
-	story    string
-	expected lab.Verdict
-	// stoppedBy is the decisive defense when expected is held.
-	stoppedBy string
-	// defenses changes the hardened defaults (Scenario.Defenses). The
-	// transport follows the tls-only switch of the run (Env.Defenses): on,
-	// alice's client registers with pool01.contoso.com (fe01) over TLS on
-	// 5061, as the preset builds it; off, fe01 is a deployment without
-	// TLS, serving SIP over TCP on 5060 only, and alice's client, allowed
-	// to fall back, sends in the clear. So the switch decides the verdict.
-	defenses func(*lab.Defenses)
+	header
 }
 
 var (
 	eavesdropTLS = eavesdropParams{
-		name:    "eavesdrop/tls",
-		labels:  []lab.Label{lab.LabelEavesdrop, lab.LabelTLS},
-		summary: "a listener on alice's LAN sees only TLS 1.3 ciphertext",
-		story: "Alice (10.0.0.10) sends dave@contoso.com two instant messages through her Front End pool, " +
-			"pool01.contoso.com (fe01, 10.0.0.11), across contoso-lan. An eavesdropper on a mirror port of the LAN " +
-			"switch records every frame and reassembles the TCP streams, wanting to read the messages. " +
-			"Defenses in force: SIP over TLS 1.3 on port 5061 only; alice's client verifies fe01's certificate " +
-			"chain to the Contoso root and the name pool01.contoso.com. The eavesdropper should learn the " +
-			"server name, version and cipher suite from the handshakes, and nothing of the messages.",
-		expected:  lab.Held,
-		stoppedBy: lab.DefenseTLSOnly,
+		header: header{
+			name:    "eavesdrop/tls",
+			labels:  []lab.Label{lab.LabelEavesdrop, lab.LabelTLS},
+			summary: "a listener on alice's LAN sees only TLS 1.3 ciphertext",
+			story: "Alice (10.0.0.10) sends dave@contoso.com two instant messages through her Front End pool, " +
+				"pool01.contoso.com (fe01, 10.0.0.11), across contoso-lan. An eavesdropper on a mirror port of the LAN " +
+				"switch records every frame and reassembles the TCP streams, wanting to read the messages. " +
+				"Defenses in force: SIP over TLS 1.3 on port 5061 only; alice's client verifies fe01's certificate " +
+				"chain to the Contoso root and the name pool01.contoso.com. The eavesdropper should learn the " +
+				"server name, version and cipher suite from the handshakes, and nothing of the messages.",
+			expected:  lab.Held,
+			stoppedBy: lab.DefenseTLSOnly,
+		},
 	}
 	eavesdropPlaintext = eavesdropParams{
-		name:    "eavesdrop/plaintext",
-		labels:  []lab.Label{lab.LabelEavesdrop, lab.LabelPlaintext, lab.LabelMisconfig},
-		summary: "with TLS switched off, a listener on the LAN reads alice's messages",
-		story: "The same office LAN as eavesdrop/tls: alice (10.0.0.10) sends dave@contoso.com two instant " +
-			"messages through pool01.contoso.com (fe01, 10.0.0.11) while an eavesdropper on a mirror port of the " +
-			"LAN switch records every frame, wanting to read them. Defense switched off: the pool is deployed " +
-			"without TLS, as a legacy or misconfigured deployment would be, and serves SIP over plain TCP on port " +
-			"5060, where alice's client falls back. Nothing stands between the eavesdropper and the message bodies.",
-		expected: lab.Broken,
-		defenses: func(d *lab.Defenses) { d.TLSOnly = false },
+		header: header{
+			name:    "eavesdrop/plaintext",
+			labels:  []lab.Label{lab.LabelEavesdrop, lab.LabelPlaintext, lab.LabelMisconfig},
+			summary: "with TLS switched off, a listener on the LAN reads alice's messages",
+			story: "The same office LAN as eavesdrop/tls: alice (10.0.0.10) sends dave@contoso.com two instant " +
+				"messages through pool01.contoso.com (fe01, 10.0.0.11) while an eavesdropper on a mirror port of the " +
+				"LAN switch records every frame, wanting to read them. Defense switched off: the pool is deployed " +
+				"without TLS, as a legacy or misconfigured deployment would be, and serves SIP over plain TCP on port " +
+				"5060, where alice's client falls back. Nothing stands between the eavesdropper and the message bodies.",
+			expected: lab.Broken,
+			defenses: func(d *lab.Defenses) { d.TLSOnly = false },
+		},
 	}
 )
 
@@ -78,18 +74,7 @@ func eavesdropFamily() []lab.Scenario {
 
 // scenario declares p as a lab scenario.
 func (p eavesdropParams) scenario() lab.Scenario {
-	return lab.Scenario{
-		Name:      p.name,
-		Labels:    slices.Clone(p.labels),
-		Summary:   p.summary,
-		Story:     p.story,
-		Expected:  p.expected,
-		StoppedBy: p.stoppedBy,
-		Attacker:  officeAttacker,
-		Defenses:  p.defenses,
-		Topology:  lab.ContosoConfig{},
-		Run:       p.run,
-	}
+	return p.header.scenario(officeAttacker, lab.ContosoConfig{}, p.run)
 }
 
 // officeAttacker is the family's attacker, for handouts.
