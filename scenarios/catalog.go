@@ -3,9 +3,12 @@
 //
 // A family is a set of scenarios that share one attack and one topology and
 // differ in the defenses in force, e.g. "eavesdrop/tls" and
-// "eavesdrop/plaintext". Each family file declares its defenses as a small
-// unexported params struct and builds its scenarios from it, so a test can run
-// the same body with a defense flipped and see the verdict follow the evidence.
+// "eavesdrop/plaintext". Each family file declares its scenarios as a small
+// unexported params struct: the shared header (header.go: name, labels,
+// texts, expected outcome, defenses) and the family's own fields, with the
+// family's attacker text for handouts beside it. header.scenario turns one
+// into a lab.Scenario, so a test can run the same body with a defense
+// flipped and see the verdict follow the evidence.
 //
 // The baseline family (baseline.go, baseline_refusals.go) runs on lab's
 // "contoso" topology preset with every defense on: four scenarios prove a
@@ -13,9 +16,9 @@
 // MTLS, federation with a partner CA and with a public CA), three that the
 // model refuses what it must (a partner whose root is not imported, an MTLS
 // peer outside the topology, a revoked server certificate). sipnotes.go
-// turns what the SIP servers recorded into evidence lines.
-//
-// The eavesdrop family's office LAN and its CA live in contoso.go.
+// turns what the SIP servers recorded into evidence lines. Every family
+// runs on that preset; eavesdrop_tap.go turns what a passive tap captured
+// into evidence for both eavesdrop families.
 package scenarios
 
 import "github.com/tlslab/tlslab/lab"

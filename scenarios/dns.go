@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,18 +59,23 @@ const (
 	dnsBlind
 )
 
+// dnsPositions names the dns family's positions as scenario files spell
+// them, in iota order.
+var dnsPositions = []string{"rogue-dns", "dns-on-path", "dns-blind"}
+
+// String returns the position as scenario files spell it, "rogue-dns".
+func (p dnsPosition) String() string {
+	if int(p) >= 0 && int(p) < len(dnsPositions) {
+		return dnsPositions[p]
+	}
+	return fmt.Sprintf("dnsPosition(%d)", int(p))
+}
+
 // dnsParams declares one client-side scenario of the family. Scenario
 // files (file_schema.go) fill one in too.
 type dnsParams struct {
-	name     string
-	labels   []lab.Label
-	summary  string
-	story    string
-	expected lab.Verdict
-	// stoppedBy is, for an expected held, the defense that refuses first.
-	stoppedBy string
-	defenses  func(*lab.Defenses)
-	position  dnsPosition
+	header
+	position dnsPosition
 	// cert is the certificate mallory's pool presents (the catalog's
 	// default is dnsForged). Mallory Root CA is the topology's attacker
 	// CA here, which runs no revocation service. A stolen certificate
@@ -94,88 +100,106 @@ const (
 
 var (
 	dnsRogue = dnsParams{
-		name:    "dns/rogue-server",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelMITM},
-		summary: "alice's configured DNS server is mallory's: pool01 resolves to her machine",
-		story: "A rogue DHCP offer made mallory's machine (10.0.0.66) alice's name server. It answers " +
-			"_sip._tls.contoso.com with pool01.contoso.com and pool01.contoso.com with 10.0.0.66, where mallory " +
-			"plays the pool with a certificate for pool01.contoso.com forged by her own CA. Alice sends " +
-			"dave@contoso.com a canary. Her client validates the chain and must refuse the handshake: mallory " +
-			"reads nothing, and alice loses her service.",
-		expected: lab.Held, stoppedBy: lab.DefenseChainValidation, position: dnsRogueServer,
-		cert: dnsForged,
+		header: header{
+			name:    "dns/rogue-server",
+			labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelMITM},
+			summary: "alice's configured DNS server is mallory's: pool01 resolves to her machine",
+			story: "A rogue DHCP offer made mallory's machine (10.0.0.66) alice's name server. It answers " +
+				"_sip._tls.contoso.com with pool01.contoso.com and pool01.contoso.com with 10.0.0.66, where mallory " +
+				"plays the pool with a certificate for pool01.contoso.com forged by her own CA. Alice sends " +
+				"dave@contoso.com a canary. Her client validates the chain and must refuse the handshake: mallory " +
+				"reads nothing, and alice loses her service.",
+			expected: lab.Held, stoppedBy: lab.DefenseChainValidation,
+		},
+		position: dnsRogueServer,
+		cert:     dnsForged,
 	}
 	dnsOnPathSpoof = dnsParams{
-		name:    "dns/on-path-spoof",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelMITM},
-		summary: "mallory answers alice's query to dns01 first, from the path",
-		story: "Mallory controls a switch on contoso-lan, sees alice's query to dns01 (10.0.0.53) for " +
-			"pool01.contoso.com and answers it at once as dns01, with her own address 10.0.0.66; the real " +
-			"answer arrives second and is ignored. She plays the pool with a certificate forged by her own CA. " +
-			"Alice's certificate check must refuse it: service denied, nothing read.",
-		expected: lab.Held, stoppedBy: lab.DefenseChainValidation, position: dnsOnPath,
-		cert: dnsForged,
+		header: header{
+			name:    "dns/on-path-spoof",
+			labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelMITM},
+			summary: "mallory answers alice's query to dns01 first, from the path",
+			story: "Mallory controls a switch on contoso-lan, sees alice's query to dns01 (10.0.0.53) for " +
+				"pool01.contoso.com and answers it at once as dns01, with her own address 10.0.0.66; the real " +
+				"answer arrives second and is ignored. She plays the pool with a certificate forged by her own CA. " +
+				"Alice's certificate check must refuse it: service denied, nothing read.",
+			expected: lab.Held, stoppedBy: lab.DefenseChainValidation,
+		},
+		position: dnsOnPath,
+		cert:     dnsForged,
 	}
 	dnsHijackFallback = dnsParams{
-		name:    "dns/hijack-plaintext-fallback",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelPlaintext, lab.LabelMisconfig},
-		summary: "after the DNS hijack alice's client refuses mallory's TLS, then falls back to plaintext to her",
-		story: "The on-path DNS spoof of dns/on-path-spoof against a client allowed to fall back to plaintext " +
-			"(TLSOnly off). Alice refuses mallory's forged certificate on 5061, then retries pool01.contoso.com " +
-			"on port 5060 in the clear, still at mallory's address, and hands her the canary.",
-		expected: lab.Broken,
-		defenses: func(d *lab.Defenses) { d.TLSOnly = false },
+		header: header{
+			name:    "dns/hijack-plaintext-fallback",
+			labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelPlaintext, lab.LabelMisconfig},
+			summary: "after the DNS hijack alice's client refuses mallory's TLS, then falls back to plaintext to her",
+			story: "The on-path DNS spoof of dns/on-path-spoof against a client allowed to fall back to plaintext " +
+				"(TLSOnly off). Alice refuses mallory's forged certificate on 5061, then retries pool01.contoso.com " +
+				"on port 5060 in the clear, still at mallory's address, and hands her the canary.",
+			expected: lab.Broken,
+			defenses: func(d *lab.Defenses) { d.TLSOnly = false },
+		},
 		position: dnsOnPath,
 		cert:     dnsForged,
 	}
 	dnsHijackMisIssued = dnsParams{
-		name:    "dns/hijack-mis-issued-cert",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelPKI, lab.LabelMITM},
-		summary: "after the DNS hijack mallory presents a certificate Contoso's CA mis-issued to her",
-		story: "Mallory got Contoso Issuing CA 01 to issue her a certificate for pool01.contoso.com (a " +
-			"mis-issuance the trust model names as its limit) and spoofs dns01's answer from the path. Alice's " +
-			"client finds a valid chain, the right name and a good revocation status at 10.0.0.66, accepts " +
-			"mallory as her pool and sends her the canary.",
-		expected: lab.Broken, position: dnsOnPath, cert: misIssuedCert,
+		header: header{
+			name:    "dns/hijack-mis-issued-cert",
+			labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelPKI, lab.LabelMITM},
+			summary: "after the DNS hijack mallory presents a certificate Contoso's CA mis-issued to her",
+			story: "Mallory got Contoso Issuing CA 01 to issue her a certificate for pool01.contoso.com (a " +
+				"mis-issuance the trust model names as its limit) and spoofs dns01's answer from the path. Alice's " +
+				"client finds a valid chain, the right name and a good revocation status at 10.0.0.66, accepts " +
+				"mallory as her pool and sends her the canary.",
+			expected: lab.Broken,
+		},
+		position: dnsOnPath, cert: misIssuedCert,
 	}
 	dnsBlindRandomised = dnsParams{
-		name:    "dns/blind-spoof-randomised",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP},
-		summary: "an off-path flood of forged answers misses a resolver with random IDs and ports",
-		story: "Mallory, on contoso-lan but off the path between alice and dns01 (a switched LAN), cannot see " +
-			"alice's query. Knowing when alice will look pool01.contoso.com up, she floods her with forged " +
-			"answers from dns01's address, query IDs 1-16 on port 53000, round after round, and dns01 answers " +
-			"only after a whole round has reached alice. Alice's resolver picks random query IDs and source " +
-			"ports (DNSRandomization): no forgery reaches its query's socket, dns01's answer wins and dave " +
-			"gets the canary.",
-		expected: lab.Held, stoppedBy: lab.DefenseDNSRandomization, position: dnsBlind,
-		cert: dnsForged,
+		header: header{
+			name:    "dns/blind-spoof-randomised",
+			labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP},
+			summary: "an off-path flood of forged answers misses a resolver with random IDs and ports",
+			story: "Mallory, on contoso-lan but off the path between alice and dns01 (a switched LAN), cannot see " +
+				"alice's query. Knowing when alice will look pool01.contoso.com up, she floods her with forged " +
+				"answers from dns01's address, query IDs 1-16 on port 53000, round after round, and dns01 answers " +
+				"only after a whole round has reached alice. Alice's resolver picks random query IDs and source " +
+				"ports (DNSRandomization): no forgery reaches its query's socket, dns01's answer wins and dave " +
+				"gets the canary.",
+			expected: lab.Held, stoppedBy: lab.DefenseDNSRandomization,
+		},
+		position: dnsBlind,
+		cert:     dnsForged,
 	}
 	dnsBlindPredictable = dnsParams{
-		name:    "dns/blind-spoof-predictable",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelMisconfig},
-		summary: "the off-path flood poisons a resolver with sequential IDs and a fixed port; TLS stops it",
-		story: "The flood of dns/blind-spoof-randomised against a resolver with sequential query IDs and a " +
-			"fixed source port (DNSRandomization off): a guess matches, alice's client resolves " +
-			"pool01.contoso.com to mallory's 10.0.0.66 and meets her certificate forged by her own CA. The " +
-			"poisoning succeeds; the certificate check must still refuse her (service denied, nothing read).",
-		expected: lab.Held, stoppedBy: lab.DefenseChainValidation,
-		defenses: func(d *lab.Defenses) { d.DNSRandomization = false },
+		header: header{
+			name:    "dns/blind-spoof-predictable",
+			labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelMisconfig},
+			summary: "the off-path flood poisons a resolver with sequential IDs and a fixed port; TLS stops it",
+			story: "The flood of dns/blind-spoof-randomised against a resolver with sequential query IDs and a " +
+				"fixed source port (DNSRandomization off): a guess matches, alice's client resolves " +
+				"pool01.contoso.com to mallory's 10.0.0.66 and meets her certificate forged by her own CA. The " +
+				"poisoning succeeds; the certificate check must still refuse her (service denied, nothing read).",
+			expected: lab.Held, stoppedBy: lab.DefenseChainValidation,
+			defenses: func(d *lab.Defenses) { d.DNSRandomization = false },
+		},
 		position: dnsBlind,
 		cert:     dnsForged,
 	}
 	dnsDNSSEC = dnsParams{
-		name:    "dns/dnssec-on-path-spoof",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelPKI},
-		summary: "the on-path spoof, with a mis-issued certificate, against a resolver that validates DNSSEC",
-		story: "The on-path spoof of dns/on-path-spoof against signed contoso.com zones and resolvers that " +
-			"validate DNSSEC. Mallory holds a certificate for pool01.contoso.com that Contoso Issuing CA 01 " +
-			"mis-issued to her, which alice's client would accept (dns/hijack-mis-issued-cert): DNSSEC is " +
-			"all that stands in her way. Her forged answer carries no valid signature; alice's resolver must " +
-			"drop it with the exact validation error and take dns01's signed answer, so alice reaches the " +
-			"real pool and dave gets the canary.",
-		expected: lab.Held, stoppedBy: lab.DefenseDNSSECValidation,
-		defenses: func(d *lab.Defenses) { d.DNSSECValidation = true },
+		header: header{
+			name:    "dns/dnssec-on-path-spoof",
+			labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelPKI},
+			summary: "the on-path spoof, with a mis-issued certificate, against a resolver that validates DNSSEC",
+			story: "The on-path spoof of dns/on-path-spoof against signed contoso.com zones and resolvers that " +
+				"validate DNSSEC. Mallory holds a certificate for pool01.contoso.com that Contoso Issuing CA 01 " +
+				"mis-issued to her, which alice's client would accept (dns/hijack-mis-issued-cert): DNSSEC is " +
+				"all that stands in her way. Her forged answer carries no valid signature; alice's resolver must " +
+				"drop it with the exact validation error and take dns01's signed answer, so alice reaches the " +
+				"real pool and dave gets the canary.",
+			expected: lab.Held, stoppedBy: lab.DefenseDNSSECValidation,
+			defenses: func(d *lab.Defenses) { d.DNSSECValidation = true },
+		},
 		position: dnsOnPath,
 		cert:     misIssuedCert,
 	}
@@ -194,11 +218,23 @@ func dnsFamily() []lab.Scenario {
 }
 
 func (p dnsParams) scenario() lab.Scenario {
-	return lab.Scenario{
-		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses,
-		Topology: p.topologyConfig(), Run: p.run,
+	return p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
+}
+
+// attackerText says, for handouts, where mallory answers alice's DNS
+// queries from and what her rogue pool presents.
+func (p dnsParams) attackerText() string {
+	var b strings.Builder
+	switch p.position {
+	case dnsRogueServer:
+		b.WriteString("mallory (10.0.0.66) on contoso-lan as alice's DNS server (a rogue DHCP offer), answering pool01.contoso.com with 10.0.0.66")
+	case dnsOnPath:
+		b.WriteString("mallory (10.0.0.66) on a compromised contoso-lan switch, answering alice's queries to dns01 (10.0.0.53) for pool01.contoso.com first, with 10.0.0.66")
+	case dnsBlind:
+		b.WriteString("mallory (10.0.0.66) on contoso-lan, off the path, flooding alice with forged answers from dns01's address (query IDs 1-16, port 53000) saying pool01.contoso.com is 10.0.0.66")
 	}
+	fmt.Fprintf(&b, "; there she plays the pool on %d with %s, and a plaintext trap on %d", portTLS, p.cert.text(pool01Name), portPlain)
+	return b.String()
 }
 
 // topologyConfig is the declared topology: the contoso preset, with the

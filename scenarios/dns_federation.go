@@ -25,14 +25,7 @@ import (
 // Under spoofer-silent mallory's spoofer sends nothing; under
 // proxy-refuses and proxy-hangs it works and her Edge refuses or hangs.
 type dnsSRVParams struct {
-	name     string
-	labels   []lab.Label
-	summary  string
-	story    string
-	expected lab.Verdict
-	// stoppedBy is, for an expected held, the defense that refuses first.
-	stoppedBy string
-	defenses  func(*lab.Defenses)
+	header
 }
 
 var dnsEvilAddr = netip.MustParsePrefix("203.0.113.66/24")
@@ -46,34 +39,42 @@ const (
 
 var (
 	dnsSRVPoison = dnsSRVParams{
-		name:    "dns/federation-srv-poison",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelFederation, lab.LabelSIP, lab.LabelMITM},
-		summary: "mallory poisons Fabrikam's federation SRV record to point at sip.evil.com",
-		story: "Mallory sits on the Internet path to public DNS (203.0.113.53) and answers edge01's query for " +
-			"_sipfederationtls._tcp.fabrikam.com first, pointing it at sip.evil.com (203.0.113.66), a host she " +
-			"runs with a valid public-CA certificate for its own name. Alice sends carol@fabrikam.com a canary. " +
-			"edge01 requires a federation SRV target to lie inside the partner's domain and must refuse " +
-			"sip.evil.com: carol gets nothing (service denied), mallory reads nothing.",
-		expected: lab.Held, stoppedBy: lab.DefenseFederationSRVDomainMatch,
+		header: header{
+			name:    "dns/federation-srv-poison",
+			labels:  []lab.Label{lab.LabelDNS, lab.LabelFederation, lab.LabelSIP, lab.LabelMITM},
+			summary: "mallory poisons Fabrikam's federation SRV record to point at sip.evil.com",
+			story: "Mallory sits on the Internet path to public DNS (203.0.113.53) and answers edge01's query for " +
+				"_sipfederationtls._tcp.fabrikam.com first, pointing it at sip.evil.com (203.0.113.66), a host she " +
+				"runs with a valid public-CA certificate for its own name. Alice sends carol@fabrikam.com a canary. " +
+				"edge01 requires a federation SRV target to lie inside the partner's domain and must refuse " +
+				"sip.evil.com: carol gets nothing (service denied), mallory reads nothing.",
+			expected: lab.Held, stoppedBy: lab.DefenseFederationSRVDomainMatch,
+		},
 	}
 	dnsSRVPoisonNoMatch = dnsSRVParams{
-		name:    "dns/federation-srv-poison-no-domain-match",
-		labels:  []lab.Label{lab.LabelDNS, lab.LabelFederation, lab.LabelSIP, lab.LabelMITM, lab.LabelMisconfig},
-		summary: "the SRV poisoning against an Edge that does not check the target's domain",
-		story: "The attack of dns/federation-srv-poison against an edge01 that follows a federation SRV record " +
-			"wherever it points (FederationSRVDomainMatch off). It dials sip.evil.com, and the certificate there " +
-			"is valid for exactly that name from a CA every federation trust store holds: the handshake " +
-			"succeeds, edge01 takes mallory for Fabrikam's Edge and hands her alice's canary.",
-		expected: lab.Broken,
-		defenses: func(d *lab.Defenses) { d.FederationSRVDomainMatch = false },
+		header: header{
+			name:    "dns/federation-srv-poison-no-domain-match",
+			labels:  []lab.Label{lab.LabelDNS, lab.LabelFederation, lab.LabelSIP, lab.LabelMITM, lab.LabelMisconfig},
+			summary: "the SRV poisoning against an Edge that does not check the target's domain",
+			story: "The attack of dns/federation-srv-poison against an edge01 that follows a federation SRV record " +
+				"wherever it points (FederationSRVDomainMatch off). It dials sip.evil.com, and the certificate there " +
+				"is valid for exactly that name from a CA every federation trust store holds: the handshake " +
+				"succeeds, edge01 takes mallory for Fabrikam's Edge and hands her alice's canary.",
+			expected: lab.Broken,
+			defenses: func(d *lab.Defenses) { d.FederationSRVDomainMatch = false },
+		},
 	}
 )
 
 func (p dnsSRVParams) scenario() lab.Scenario {
-	return lab.Scenario{
-		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: contoso.Config{}, Run: p.run,
-	}
+	return p.header.scenario(p.attackerText(), contoso.Config{}, p.run)
+}
+
+// attackerText says, for handouts, where mallory poisons edge01's
+// federation SRV lookup and what her Edge presents.
+func (p dnsSRVParams) attackerText() string {
+	return "mallory on the Internet path to public DNS (203.0.113.53), answering edge01's query for " + dnsFedRecord +
+		" with " + dnsEvilName + " (203.0.113.66), her host with a valid public-CA certificate for its own name"
 }
 
 // run poisons edge01's federation SRV lookup, has alice send carol a

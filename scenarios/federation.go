@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"slices"
 
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/pki"
@@ -31,15 +30,8 @@ import (
 
 // federationParams declares one scenario of the family.
 type federationParams struct {
-	name     string
-	labels   []lab.Label
-	summary  string
-	story    string
-	expected lab.Verdict
-	// stoppedBy is, for an expected held, the defense that refuses first.
-	stoppedBy string
-	defenses  func(*lab.Defenses)
-	topology  contoso.Config
+	header
+	topology contoso.Config
 	// holder is the name the attacker's public-CA certificate is issued
 	// for, and what it says of it; from is the sender it claims.
 	holder, certDesc, from string
@@ -57,39 +49,45 @@ const (
 
 var (
 	federationImpersonatePublicCA = federationParams{
-		name:    "federation/impersonate-partner-public-ca",
-		labels:  []lab.Label{lab.LabelFederation, lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
-		summary: "mallory, with a public-CA certificate for her own name, poses as Fabrikam's Edge",
-		story: "Mallory bought a certificate for her own name, sip.mallory.example, from the public CA (Public " +
-			"Trust TLS CA), which every federation trust store holds. From 203.0.113.66 on the Internet she " +
-			"connects to contoso's federation listener (sip.contoso.com, 203.0.113.10:5061) as a partner Edge " +
-			"and relays a MESSAGE claiming to come from carol@fabrikam.com, carrying a canary, to " +
-			"alice@contoso.com. The chain is valid; edge01's federation allow-list (fabrikam.com) must refuse " +
-			"a peer whose certificate names no allowed partner domain.",
-		expected: lab.Held, stoppedBy: lab.DefenseFederationAllowList,
+		header: header{
+			name:    "federation/impersonate-partner-public-ca",
+			labels:  []lab.Label{lab.LabelFederation, lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
+			summary: "mallory, with a public-CA certificate for her own name, poses as Fabrikam's Edge",
+			story: "Mallory bought a certificate for her own name, sip.mallory.example, from the public CA (Public " +
+				"Trust TLS CA), which every federation trust store holds. From 203.0.113.66 on the Internet she " +
+				"connects to contoso's federation listener (sip.contoso.com, 203.0.113.10:5061) as a partner Edge " +
+				"and relays a MESSAGE claiming to come from carol@fabrikam.com, carrying a canary, to " +
+				"alice@contoso.com. The chain is valid; edge01's federation allow-list (fabrikam.com) must refuse " +
+				"a peer whose certificate names no allowed partner domain.",
+			expected: lab.Held, stoppedBy: lab.DefenseFederationAllowList,
+		},
 		holder: "sip.mallory.example", certDesc: "her own public-CA certificate", from: "carol@fabrikam.com", actor: "mallory",
 	}
 	federationPartnerNotAllowed = federationParams{
-		name:    "federation/partner-not-allowed",
-		labels:  []lab.Label{lab.LabelFederation, lab.LabelMTLS, lab.LabelSIP},
-		summary: "litware.com, with a valid public-CA certificate, is not on contoso's federation allow-list",
-		story: "Litware (litware.com) runs an Edge at sip.litware.com with a valid certificate from the public " +
-			"CA, and sends alice@contoso.com an unsolicited MESSAGE carrying a canary, as itself " +
-			"(sales@litware.com), from 203.0.113.66. Contoso federates only with fabrikam.com: the chain and " +
-			"name are fine, but edge01's allow-list must refuse the partner domain.",
-		expected: lab.Held, stoppedBy: lab.DefenseFederationAllowList,
+		header: header{
+			name:    "federation/partner-not-allowed",
+			labels:  []lab.Label{lab.LabelFederation, lab.LabelMTLS, lab.LabelSIP},
+			summary: "litware.com, with a valid public-CA certificate, is not on contoso's federation allow-list",
+			story: "Litware (litware.com) runs an Edge at sip.litware.com with a valid certificate from the public " +
+				"CA, and sends alice@contoso.com an unsolicited MESSAGE carrying a canary, as itself " +
+				"(sales@litware.com), from 203.0.113.66. Contoso federates only with fabrikam.com: the chain and " +
+				"name are fine, but edge01's allow-list must refuse the partner domain.",
+			expected: lab.Held, stoppedBy: lab.DefenseFederationAllowList,
+		},
 		holder: "sip.litware.com", certDesc: "its own public-CA certificate", from: "sales@litware.com", actor: "litware",
 	}
 	federationOtherPartnerCert = federationParams{
-		name:    "federation/impersonate-with-other-partner-cert",
-		labels:  []lab.Label{lab.LabelFederation, lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
-		summary: "mallory uses another organisation's valid federation certificate to pose as Fabrikam",
-		story: "Mallory holds the valid federation certificate and key of another organisation's Edge, " +
-			"sip.litware.com (public CA). From 203.0.113.66 she connects to contoso's federation listener " +
-			"(203.0.113.10:5061) and relays a MESSAGE claiming to come from carol@fabrikam.com, carrying a " +
-			"canary, to alice@contoso.com. The certificate proves litware, not fabrikam: edge01's allow-list " +
-			"must refuse it.",
-		expected: lab.Held, stoppedBy: lab.DefenseFederationAllowList,
+		header: header{
+			name:    "federation/impersonate-with-other-partner-cert",
+			labels:  []lab.Label{lab.LabelFederation, lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
+			summary: "mallory uses another organisation's valid federation certificate to pose as Fabrikam",
+			story: "Mallory holds the valid federation certificate and key of another organisation's Edge, " +
+				"sip.litware.com (public CA). From 203.0.113.66 she connects to contoso's federation listener " +
+				"(203.0.113.10:5061) and relays a MESSAGE claiming to come from carol@fabrikam.com, carrying a " +
+				"canary, to alice@contoso.com. The certificate proves litware, not fabrikam: edge01's allow-list " +
+				"must refuse it.",
+			expected: lab.Held, stoppedBy: lab.DefenseFederationAllowList,
+		},
 		holder: "sip.litware.com", certDesc: "litware's public-CA certificate", from: "carol@fabrikam.com", actor: "mallory",
 	}
 )
@@ -104,10 +102,18 @@ func federationFamily() []lab.Scenario {
 }
 
 func (p federationParams) scenario() lab.Scenario {
-	return lab.Scenario{
-		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: p.topology, Run: p.run,
+	return p.header.scenario(p.attackerText(), p.topology, p.run)
+}
+
+// attackerText says, for handouts, who connects to contoso's federation
+// listener as a partner Edge, with which certificate, relaying what.
+func (p federationParams) attackerText() string {
+	who := "mallory (203.0.113.66) on the Internet"
+	if p.actor != "mallory" {
+		who = fmt.Sprintf("%s's Edge %s (203.0.113.66) on the Internet", p.actor, p.holder)
 	}
+	return fmt.Sprintf("%s, connecting to contoso's federation listener %s (%s) as a partner Edge with %s for %s, "+
+		"relaying a MESSAGE from %s to %s", who, federationTargetName, federationTarget, p.certDesc, p.holder, p.from, federationVictim)
 }
 
 // run: mallory's attempt first, then alice's federation service check;

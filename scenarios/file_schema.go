@@ -433,12 +433,13 @@ func (a fileAttack) labels(defenses func(*lab.Defenses)) []lab.Label {
 // scenario declares the attack as a lab scenario, through the catalog's
 // params.
 func (a fileAttack) scenario(name, summary, story string, labels []lab.Label, expected lab.Verdict, defenses func(*lab.Defenses)) lab.Scenario {
+	h := header{name: name, summary: summary, story: story, labels: labels, expected: expected, defenses: defenses}
 	if a.dns != nil {
 		p := *a.dns
-		p.name, p.summary, p.story, p.labels, p.expected, p.defenses = name, summary, story, labels, expected, defenses
+		p.header = h
 		return p.scenario()
 	}
 	p := *a.mitm
-	p.name, p.summary, p.story, p.labels, p.expected, p.defenses = name, summary, story, labels, expected, defenses
+	p.header = h
 	return p.scenario()
 }

@@ -50,16 +50,8 @@ const (
 // mitmParams declares one MITM scenario; tests change a field (a
 // defense) and rerun the same body.
 type mitmParams struct {
-	name     string
-	labels   []lab.Label
-	summary  string
-	story    string
-	expected lab.Verdict
-	// stoppedBy is the defense that must stop a held attack first.
-	stoppedBy string
-
+	header
 	topology contoso.Config
-	defenses func(*lab.Defenses)
 	position mitmPosition
 	mode     mitmMode
 	// cert is the certificate mallory presents (terminate, downgrade);
@@ -90,18 +82,7 @@ func mitmFamily() []lab.Scenario {
 
 // scenario declares p as a lab scenario.
 func (p mitmParams) scenario() lab.Scenario {
-	return lab.Scenario{
-		Name:      p.name,
-		Labels:    slices.Clone(p.labels),
-		Summary:   p.summary,
-		Story:     p.story,
-		Expected:  p.expected,
-		StoppedBy: p.stoppedBy,
-		Attacker:  p.attackerText(),
-		Defenses:  p.defenses,
-		Topology:  p.topologyConfig(),
-		Run:       p.run,
-	}
+	return p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
 }
 
 // usesCert reports whether mallory's proxy presents a certificate.

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync"
 
@@ -27,15 +26,7 @@ import (
 
 // mtlsParams declares one MTLS impersonation scenario.
 type mtlsParams struct {
-	name     string
-	labels   []lab.Label
-	summary  string
-	story    string
-	expected lab.Verdict
-	// stoppedBy is the decisive defense when expected is held.
-	stoppedBy string
-	// defenses changes the hardened defaults (catalog variants and tests).
-	defenses func(*lab.Defenses)
+	header
 	// cert is the client certificate mallory presents (nil: none) and
 	// how it describes it.
 	cert func(env *lab.Env, c *contoso.Deployment) (*tls.Certificate, string, error)
@@ -59,31 +50,35 @@ func mtlsTopology() contoso.Config {
 
 var (
 	mtlsNoClientCert = mtlsParams{
-		name:    "mtls/no-client-cert",
-		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP},
-		summary: "mallory connects to fe02's MTLS port without a client certificate",
-		story: "Mallory, on a machine on contoso-lan (10.0.0.99), connects to fe02's MTLS listener " +
-			"(10.0.0.12:5062) and tries to relay a MESSAGE claiming to come from alice@contoso.com, carrying a " +
-			"canary, to bob@contoso.com. She presents no client certificate. fe02 requires and verifies one " +
-			"(ClientCertRequired): the handshake must fail with \"tls: client didn't provide a certificate\" " +
-			"and nothing from mallory may be delivered.",
-		expected:  lab.Held,
-		stoppedBy: lab.DefenseClientCertRequired,
-		cert:      func(*lab.Env, *contoso.Deployment) (*tls.Certificate, string, error) { return nil, "", nil },
-		certText:  "no client certificate",
+		header: header{
+			name:    "mtls/no-client-cert",
+			labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP},
+			summary: "mallory connects to fe02's MTLS port without a client certificate",
+			story: "Mallory, on a machine on contoso-lan (10.0.0.99), connects to fe02's MTLS listener " +
+				"(10.0.0.12:5062) and tries to relay a MESSAGE claiming to come from alice@contoso.com, carrying a " +
+				"canary, to bob@contoso.com. She presents no client certificate. fe02 requires and verifies one " +
+				"(ClientCertRequired): the handshake must fail with \"tls: client didn't provide a certificate\" " +
+				"and nothing from mallory may be delivered.",
+			expected:  lab.Held,
+			stoppedBy: lab.DefenseClientCertRequired,
+		},
+		cert:     func(*lab.Env, *contoso.Deployment) (*tls.Certificate, string, error) { return nil, "", nil },
+		certText: "no client certificate",
 	}
 	mtlsUntrustedCert = mtlsParams{
-		name:    "mtls/untrusted-client-cert",
-		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
-		summary: "mallory presents a self-signed certificate for fe01.contoso.com to fe02's MTLS port",
-		story: "Mallory, on 10.0.0.99 on contoso-lan, connects to fe02's MTLS listener (10.0.0.12:5062) " +
-			"presenting a self-signed certificate for fe01.contoso.com, a name fe02's trusted server list " +
-			"holds, and tries to relay a forged MESSAGE from alice@contoso.com carrying a canary to " +
-			"bob@contoso.com. Chain validation must refuse the certificate (x509: unknown authority) and fe02 " +
-			"must deliver nothing from her.",
-		expected:  lab.Held,
-		stoppedBy: lab.DefenseChainValidation,
-		certText:  "a self-signed certificate for fe01.contoso.com",
+		header: header{
+			name:    "mtls/untrusted-client-cert",
+			labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
+			summary: "mallory presents a self-signed certificate for fe01.contoso.com to fe02's MTLS port",
+			story: "Mallory, on 10.0.0.99 on contoso-lan, connects to fe02's MTLS listener (10.0.0.12:5062) " +
+				"presenting a self-signed certificate for fe01.contoso.com, a name fe02's trusted server list " +
+				"holds, and tries to relay a forged MESSAGE from alice@contoso.com carrying a canary to " +
+				"bob@contoso.com. Chain validation must refuse the certificate (x509: unknown authority) and fe02 " +
+				"must deliver nothing from her.",
+			expected:  lab.Held,
+			stoppedBy: lab.DefenseChainValidation,
+		},
+		certText: "a self-signed certificate for fe01.contoso.com",
 		cert: func(env *lab.Env, c *contoso.Deployment) (*tls.Certificate, string, error) {
 			src := attacker.SelfSigned(env.World.Now, "fe01.contoso.com")
 			cert, err := src.Certificate(&tls.ClientHelloInfo{ServerName: "fe01.contoso.com"})
@@ -91,45 +86,51 @@ var (
 		},
 	}
 	mtlsNotInTopology = mtlsParams{
-		name:    "mtls/not-in-topology",
-		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP},
-		summary: "mallory presents fe99's valid enterprise certificate; fe99 is not in the topology",
-		story: "Mallory controls fe99.contoso.com (10.0.0.99), a machine with a valid server+client " +
-			"certificate from Contoso Issuing CA 01 that the topology does not list. With that certificate she " +
-			"connects to fe02's MTLS listener (10.0.0.12:5062) and relays a forged MESSAGE from " +
-			"alice@contoso.com carrying a canary to bob@contoso.com. The chain, name and revocation status are " +
-			"all good; only the trusted server list stands in the way, and fe02 must refuse fe99.",
-		expected:  lab.Held,
-		stoppedBy: lab.DefenseTrustedServerList,
-		cert:      mtlsInsiderCert,
-		certText:  "fe99's valid server+client certificate from Contoso Issuing CA 01",
+		header: header{
+			name:    "mtls/not-in-topology",
+			labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP},
+			summary: "mallory presents fe99's valid enterprise certificate; fe99 is not in the topology",
+			story: "Mallory controls fe99.contoso.com (10.0.0.99), a machine with a valid server+client " +
+				"certificate from Contoso Issuing CA 01 that the topology does not list. With that certificate she " +
+				"connects to fe02's MTLS listener (10.0.0.12:5062) and relays a forged MESSAGE from " +
+				"alice@contoso.com carrying a canary to bob@contoso.com. The chain, name and revocation status are " +
+				"all good; only the trusted server list stands in the way, and fe02 must refuse fe99.",
+			expected:  lab.Held,
+			stoppedBy: lab.DefenseTrustedServerList,
+		},
+		cert:     mtlsInsiderCert,
+		certText: "fe99's valid server+client certificate from Contoso Issuing CA 01",
 	}
 	mtlsNotInTopologyListOff = mtlsParams{
-		name:    "mtls/not-in-topology-list-off",
-		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelMisconfig},
-		summary: "as mtls/not-in-topology with the trusted server list off: fe02 takes the forged message",
-		story: "The attack of mtls/not-in-topology against a fe02 that checks only the chain of an MTLS " +
-			"peer, not whether the topology lists it (TrustedServerList off). Mallory's fe99.contoso.com " +
-			"certificate chains to the enterprise root, so fe02 accepts the connection and delivers her forged " +
-			"MESSAGE to bob@contoso.com as if alice had sent it: a valid enterprise certificate is not a server " +
-			"identity.",
-		expected: lab.Broken,
-		defenses: func(d *lab.Defenses) { d.TrustedServerList = false },
+		header: header{
+			name:    "mtls/not-in-topology-list-off",
+			labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelMisconfig},
+			summary: "as mtls/not-in-topology with the trusted server list off: fe02 takes the forged message",
+			story: "The attack of mtls/not-in-topology against a fe02 that checks only the chain of an MTLS " +
+				"peer, not whether the topology lists it (TrustedServerList off). Mallory's fe99.contoso.com " +
+				"certificate chains to the enterprise root, so fe02 accepts the connection and delivers her forged " +
+				"MESSAGE to bob@contoso.com as if alice had sent it: a valid enterprise certificate is not a server " +
+				"identity.",
+			expected: lab.Broken,
+			defenses: func(d *lab.Defenses) { d.TrustedServerList = false },
+		},
 		cert:     mtlsInsiderCert,
 		certText: "fe99's valid server+client certificate from Contoso Issuing CA 01",
 	}
 	mtlsMissingClientAuth = mtlsParams{
-		name:    "mtls/missing-client-auth-eku",
-		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
-		summary: "mallory presents an enterprise certificate for fe01.contoso.com without clientAuth",
-		story: "Mallory got Contoso Issuing CA 01 to issue her a certificate for fe01.contoso.com with the " +
-			"serverAuth extended key usage only, as a web server template would. From 10.0.0.99 she presents " +
-			"it as a client certificate to fe02's MTLS listener (10.0.0.12:5062) and relays a forged MESSAGE " +
-			"from alice@contoso.com carrying a canary to bob@contoso.com. fe02 verifies client certificates " +
-			"for the clientAuth usage and must refuse it with the exact x509 reason.",
-		expected:  lab.Held,
-		stoppedBy: lab.DefenseChainValidation,
-		certText:  "a certificate for fe01.contoso.com from Contoso Issuing CA 01 with serverAuth only",
+		header: header{
+			name:    "mtls/missing-client-auth-eku",
+			labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelPKI},
+			summary: "mallory presents an enterprise certificate for fe01.contoso.com without clientAuth",
+			story: "Mallory got Contoso Issuing CA 01 to issue her a certificate for fe01.contoso.com with the " +
+				"serverAuth extended key usage only, as a web server template would. From 10.0.0.99 she presents " +
+				"it as a client certificate to fe02's MTLS listener (10.0.0.12:5062) and relays a forged MESSAGE " +
+				"from alice@contoso.com carrying a canary to bob@contoso.com. fe02 verifies client certificates " +
+				"for the clientAuth usage and must refuse it with the exact x509 reason.",
+			expected:  lab.Held,
+			stoppedBy: lab.DefenseChainValidation,
+		},
+		certText: "a certificate for fe01.contoso.com from Contoso Issuing CA 01 with serverAuth only",
 		cert: func(env *lab.Env, c *contoso.Deployment) (*tls.Certificate, string, error) {
 			ca := c.CA("contoso-issuing")
 			cred, err := ca.Issue(pki.CertRequest{DNSNames: []string{"fe01.contoso.com"}, ExtKeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
@@ -161,10 +162,14 @@ func mtlsFamily() []lab.Scenario {
 }
 
 func (p mtlsParams) scenario() lab.Scenario {
-	return lab.Scenario{
-		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: mtlsTopology(), Run: p.run,
-	}
+	return p.header.scenario(p.attackerText(), mtlsTopology(), p.run)
+}
+
+// attackerText says, for handouts, where mallory's impersonated Front End
+// sits and which certificate it presents to fe02.
+func (p mtlsParams) attackerText() string {
+	return fmt.Sprintf("mallory on fe99.contoso.com (10.0.0.99) on contoso-lan, connecting to fe02's MTLS port (%s) as a Front End "+
+		"with %s, relaying a forged MESSAGE from alice@contoso.com to %s", mtlsTargetAddr, p.certText, mtlsVictim)
 }
 
 // run: mallory impersonates a Front End to fe02; then alice's own message

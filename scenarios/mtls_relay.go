@@ -16,37 +16,36 @@ import (
 // mtlsRelayParams declares the on-path attack on the Front End to Front
 // End MTLS relay: mallory ARP-spoofs fe01 and fe02 and intercepts port 5062.
 type mtlsRelayParams struct {
-	name     string
-	labels   []lab.Label
-	summary  string
-	story    string
-	expected lab.Verdict
-	// stoppedBy is the decisive defense when expected is held.
-	stoppedBy string
-	defenses  func(*lab.Defenses)
+	header
 }
 
 var mallorylanAddr = netip.MustParsePrefix("10.0.0.66/24")
 
 var mtlsRelay = mtlsRelayParams{
-	name:    "mtls/relay-between-front-ends",
-	labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelMITM, lab.LabelARP},
-	summary: "mallory ARP-spoofs fe01 and fe02 and terminates the MTLS relay with a forged certificate",
-	story: "Mallory's machine on contoso-lan (10.0.0.66) ARP-spoofs fe01 and fe02, so the Front Ends' frames " +
-		"for each other reach her, and she intercepts every connection to port 5062. When alice, on fe01, " +
-		"sends a canary to bob@contoso.com, homed on fe02, fe01 opens its MTLS relay to fe02 and reaches " +
-		"mallory, who answers with a self-signed certificate for fe02.contoso.com to read and alter the " +
-		"relayed MESSAGE. fe01 verifies its peer's chain: the handshake must fail with the exact x509 " +
-		"reason, mallory must read nothing, and the cost is availability (bob gets no message).",
-	expected:  lab.Held,
-	stoppedBy: lab.DefenseChainValidation,
+	header: header{
+		name:    "mtls/relay-between-front-ends",
+		labels:  []lab.Label{lab.LabelMTLS, lab.LabelSIP, lab.LabelMITM, lab.LabelARP},
+		summary: "mallory ARP-spoofs fe01 and fe02 and terminates the MTLS relay with a forged certificate",
+		story: "Mallory's machine on contoso-lan (10.0.0.66) ARP-spoofs fe01 and fe02, so the Front Ends' frames " +
+			"for each other reach her, and she intercepts every connection to port 5062. When alice, on fe01, " +
+			"sends a canary to bob@contoso.com, homed on fe02, fe01 opens its MTLS relay to fe02 and reaches " +
+			"mallory, who answers with a self-signed certificate for fe02.contoso.com to read and alter the " +
+			"relayed MESSAGE. fe01 verifies its peer's chain: the handshake must fail with the exact x509 " +
+			"reason, mallory must read nothing, and the cost is availability (bob gets no message).",
+		expected:  lab.Held,
+		stoppedBy: lab.DefenseChainValidation,
+	},
 }
 
 func (p mtlsRelayParams) scenario() lab.Scenario {
-	return lab.Scenario{
-		Name: p.name, Labels: slices.Clone(p.labels), Summary: p.summary, Story: p.story,
-		Expected: p.expected, StoppedBy: p.stoppedBy, Attacker: p.attackerText(), Defenses: p.defenses, Topology: contoso.Config{}, Run: p.run,
-	}
+	return p.header.scenario(p.attackerText(), contoso.Config{}, p.run)
+}
+
+// attackerText says, for handouts, where mallory intercepts the Front
+// Ends' MTLS and what her proxy presents.
+func (p mtlsRelayParams) attackerText() string {
+	return "mallory (10.0.0.66) on contoso-lan, ARP-spoofing fe01 and fe02; transparent proxy on 5062 presenting " +
+		"a self-signed certificate for fe02.contoso.com"
 }
 
 // run positions mallory between fe01 and fe02, waits until both ARP caches

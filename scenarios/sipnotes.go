@@ -21,6 +21,15 @@ import (
 // sending alice's canary, and turning what the servers recorded into
 // evidence lines.
 
+// Names and ports of the contoso preset, as the families spell them.
+const (
+	pool01Name = contoso.Pool // the Front End pool alice's client talks to
+	contosoOrg = "Contoso"    // the Organization of Contoso's certificates
+	// SIP's well-known ports: 5061 for TLS, 5060 for plain TCP.
+	portTLS   = contoso.PortSIPTLS
+	portPlain = sip.PortTCP
+)
+
 // aliceSends creates a canary and has alice, on her PC, register and send
 // it to "to" in one session.
 func aliceSends(ctx context.Context, env *lab.Env, c *contoso.Deployment, to string) (lab.Canary, *sip.Result, error) {
