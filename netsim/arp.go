@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/tlslab/tlslab/internal/notify"
 )
 
 // ARPPolicy decides which ARP messages may change a host's ARP cache. It is
@@ -57,6 +59,7 @@ type arpCache struct {
 	pending map[netip.Addr]*arpPending
 	ignored map[arpClaim]*ARPIgnored // claims the policy refused, by claim
 	order   []arpClaim               // ignored's keys in first-seen order
+	changed notify.Signal            // broadcast when an entry is learnt or a claim refused
 }
 
 // arpClaim is an ARP message's assertion "IP is at MAC".
@@ -225,6 +228,7 @@ const maxARPIgnored = 1024
 
 // ignoreLocked counts a refused claim.
 func (c *arpCache) ignoreLocked(ip netip.Addr, mac net.HardwareAddr, reason string) {
+	defer c.changed.Broadcast()
 	k := arpClaim{ip: ip, mac: mac.String()}
 	if n := c.ignored[k]; n != nil {
 		n.Count++
@@ -239,6 +243,11 @@ func (c *arpCache) ignoreLocked(ip netip.Addr, mac net.HardwareAddr, reason stri
 	c.ignored[k] = &ARPIgnored{IP: ip, MAC: append(net.HardwareAddr(nil), mac...), Reason: reason, Count: 1}
 	c.order = append(c.order, k)
 }
+
+// ARPChanged returns a channel that is closed when the host's ARP cache
+// next learns an entry or refuses a claim (see ARPTable, ARPIgnored): take
+// it, then read the cache, and wait on it if the answer is not there yet.
+func (h *Host) ARPChanged() <-chan struct{} { return h.arp.changed.Next() }
 
 // ARPIgnored returns the claims the host's ARP cache refused to learn
 // (an address claimed for a MAC other than a pinned one, an unsolicited
@@ -261,6 +270,7 @@ func (h *Host) ARPIgnored() []ARPIgnored {
 // overtake the waiting packets. Transmitting never re-enters the cache.
 func (c *arpCache) learnLocked(ip netip.Addr, e arpEntry) {
 	c.entries[ip] = e
+	c.changed.Broadcast()
 	p := c.pending[ip]
 	if p == nil {
 		return

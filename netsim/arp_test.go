@@ -357,3 +357,56 @@ func TestARPIgnoredReportsRefusedClaims(t *testing.T) {
 		})
 	}
 }
+
+// TestARPChangedWakesOnLearnAndRefusal: a waiter holding ARPChanged's
+// channel wakes when the cache learns an entry and again when it refuses
+// a claim, and not before.
+func TestARPChangedWakesOnLearnAndRefusal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := NewWorld(Config{})
+		defer w.Close()
+		seg := w.NewSegment("lan", SegmentConfig{})
+		victim := w.NewHost("victim", HostConfig{ARPPolicy: ARPAcceptAny})
+		vnic, err := victim.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.10/24")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		attacker := w.NewHost("attacker", HostConfig{})
+		anic, err := attacker.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.66/24")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		server := netip.MustParseAddr("10.0.0.11")
+		closed := func(ch <-chan struct{}) bool {
+			select {
+			case <-ch:
+				return true
+			default:
+				return false
+			}
+		}
+
+		learnt := victim.ARPChanged()
+		synctest.Wait()
+		if closed(learnt) {
+			t.Fatal("ARPChanged closed with nothing learnt")
+		}
+		anic.WriteFrame(encodeARP(layers.ARPReply, anic.MAC(), server, vnic.MAC(), vnic.Addr(), vnic.MAC()))
+		synctest.Wait()
+		if !closed(learnt) || victim.ARPTable()[server].String() != anic.MAC().String() {
+			t.Fatal("learning the spoofed entry did not close ARPChanged's channel")
+		}
+
+		refused := victim.ARPChanged()
+		victim.SetStaticARP(server, net.HardwareAddr{2, 0, 0, 0, 0, 0x11}) // itself a change
+		if !closed(refused) {
+			t.Fatal("pinning an entry did not close ARPChanged's channel")
+		}
+		refused = victim.ARPChanged()
+		anic.WriteFrame(encodeARP(layers.ARPReply, anic.MAC(), server, vnic.MAC(), vnic.Addr(), vnic.MAC()))
+		synctest.Wait()
+		if !closed(refused) || len(victim.ARPIgnored()) != 1 {
+			t.Fatalf("refusing a claim against the pinned entry did not close ARPChanged's channel (ignored %v)", victim.ARPIgnored())
+		}
+	})
+}

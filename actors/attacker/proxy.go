@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tlslab/tlslab/internal/notify"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -59,6 +60,7 @@ type Proxy struct {
 	mu       sync.Mutex
 	state    int // 0 new, 1 running, 2 closed
 	sessions []*session
+	changed  notify.Signal // broadcast when a session starts or ends
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
 	wg       sync.WaitGroup
@@ -120,6 +122,7 @@ func (p *Proxy) Start(ctx context.Context) error {
 			p.sessions = append(p.sessions, s)
 			p.wg.Go(func() { s.run(c) })
 			p.mu.Unlock()
+			p.changed.Broadcast()
 		}
 	})
 	return nil
@@ -153,6 +156,11 @@ func (p *Proxy) Sessions() []Session {
 	}
 	return out
 }
+
+// SessionsChanged returns a channel that is closed when the proxy next
+// accepts a connection or one of its sessions ends: take it, then read
+// Sessions, and wait on it if what you look for is not there yet.
+func (p *Proxy) SessionsChanged() <-chan struct{} { return p.changed.Next() }
 
 // ProxyReport is what a proxy obtained.
 type ProxyReport struct {

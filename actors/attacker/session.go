@@ -157,8 +157,9 @@ func (s *session) run(c net.Conn) {
 	s.finish(errors.Join(errs[0], errs[1]))
 }
 
-// finish records the end of the session.
+// finish records the end of the session and tells the proxy's waiters.
 func (s *session) finish(err error) {
+	defer s.p.changed.Broadcast()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ended = true

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/tlslab/tlslab/internal/notify"
 )
 
 // Transport names how a connection was protected.
@@ -207,30 +209,35 @@ type recorder struct {
 	relays        []Relay
 	rejections    []Rejection
 	registrations []Registration
+	changed       notify.Signal // broadcast after each record
 }
 
 func (r *recorder) addDelivery(d Delivery) {
 	r.mu.Lock()
 	r.deliveries = append(r.deliveries, d)
 	r.mu.Unlock()
+	r.changed.Broadcast()
 }
 
 func (r *recorder) addRelay(x Relay) {
 	r.mu.Lock()
 	r.relays = append(r.relays, x)
 	r.mu.Unlock()
+	r.changed.Broadcast()
 }
 
 func (r *recorder) addRejection(x Rejection) {
 	r.mu.Lock()
 	r.rejections = append(r.rejections, x)
 	r.mu.Unlock()
+	r.changed.Broadcast()
 }
 
 func (r *recorder) addRegistration(x Registration) {
 	r.mu.Lock()
 	r.registrations = append(r.registrations, x)
 	r.mu.Unlock()
+	r.changed.Broadcast()
 }
 
 func (r *recorder) Deliveries() []Delivery {
@@ -256,3 +263,13 @@ func (r *recorder) Registrations() []Registration {
 	defer r.mu.Unlock()
 	return slices.Clone(r.registrations)
 }
+
+// Recorded returns a channel that is closed when the Edge next records a
+// relay or a rejection: take it, then read the records, and wait on it if
+// what you look for is not there yet.
+func (e *Edge) Recorded() <-chan struct{} { return e.node.rec.changed.Next() }
+
+// Recorded returns a channel that is closed when the Front End next
+// records a delivery, relay, rejection or registration: take it, then read
+// the records, and wait on it if what you look for is not there yet.
+func (f *FrontEnd) Recorded() <-chan struct{} { return f.node.rec.changed.Next() }

@@ -225,3 +225,34 @@ func TestDefensesOff(t *testing.T) {
 		oneDelivery(t, "fabrikam fe01", d.fabFE.Deliveries())
 	})
 }
+
+// TestRecordedSignalsEachRecord: a waiter holding a server's Recorded
+// channel wakes when that server records its refusal (fe02, after its
+// alert, on its own goroutine) and when a server records a delivery.
+func TestRecordedSignalsEachRecord(t *testing.T) {
+	tp := newTopo(t)
+	tp.fe01.TrustedServers = []string{"fe01.contoso.com", "edge01.contoso.com"}
+	d := tp.start(t)
+	refused := d.fe02.Recorded()
+	if _, err := d.client.SendMessage(t.Context(), "bob@contoso.com", canary); err == nil {
+		t.Fatal("fe01 relayed to a server missing from its list")
+	}
+	select {
+	case <-refused:
+	case <-t.Context().Done():
+		t.Fatal("fe02's Recorded channel never closed")
+	}
+	if err := equalReasons(d.fe02.Rejections(), "fe02: remote error: tls: bad certificate"); err != nil {
+		t.Error(err)
+	}
+
+	delivered := d.fe01.Recorded()
+	if _, err := d.client.SendMessage(t.Context(), "dave@contoso.com", canary); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-delivered:
+	default:
+		t.Fatal("fe01 delivered to dave, and its Recorded channel is still open")
+	}
+}
