@@ -52,14 +52,18 @@ func awaitARPAnswers(ctx context.Context, mallory net.HardwareAddr, pairs ...[2]
 		}
 		return out
 	}
-	waitFor(ctx, eventWait, func() bool {
+	changes := make([]func() <-chan struct{}, len(pairs))
+	for i, p := range pairs {
+		changes[i] = p[0].ARPChanged
+	}
+	awaitChange(ctx, func() bool {
 		for _, a := range answers() {
 			if !a.answered() {
 				return false
 			}
 		}
 		return true
-	})
+	}, changes...)
 	return answers()
 }
 

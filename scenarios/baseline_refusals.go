@@ -86,8 +86,8 @@ func refuseUntrustedPartner(ctx context.Context, env *lab.Env, c *contoso.Deploy
 	toPartner := func(r sip.Rejection) bool {
 		return r.Direction == sip.Outbound && r.Target == "sip.fabrikam.com"
 	}
-	var refusal sip.Rejection
-	if !waitFor(ctx, eventWait, func() bool { refusal, ok = findRejection(c, "edge01", toPartner); return ok }) {
+	refusal, ok := awaitRejection(ctx, c, "edge01", toPartner)
+	if !ok {
 		noteRejections(env, c, p.path...)
 		return fmt.Errorf("scenarios: %s: carol got no canary and edge01 recorded no refusal of sip.fabrikam.com: %v", p.name, errOrNothing(sendErr))
 	}

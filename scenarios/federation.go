@@ -172,12 +172,8 @@ func (p federationParams) run(ctx context.Context, env *lab.Env) error {
 	injected, accepted := findDelivery(c, "fe01", forged)
 	var refusal sip.Rejection
 	if !accepted && dialled {
-		waitFor(ctx, eventWait, func() bool {
-			var ok bool
-			refusal, ok = findRejection(c, "edge01", func(r sip.Rejection) bool {
-				return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == federationAttackerAddr.Addr().String()
-			})
-			return ok
+		refusal, _ = awaitRejection(ctx, c, "edge01", func(r sip.Rejection) bool {
+			return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == federationAttackerAddr.Addr().String()
 		})
 	}
 

@@ -309,13 +309,7 @@ func awaitInboundRejection(ctx context.Context, c *contoso.Deployment, host stri
 	from := func(r sip.Rejection) bool {
 		return r.Direction == sip.Inbound && hostOnly(r.Peer.Addr) == addr.String()
 	}
-	var refusal sip.Rejection
-	ok := waitFor(ctx, eventWait, func() bool {
-		var found bool
-		refusal, found = findRejection(c, host, from)
-		return found
-	})
-	return refusal, ok
+	return awaitRejection(ctx, c, host, from)
 }
 
 // ekuList names extended key usages, "any" when there are none.

@@ -124,9 +124,9 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 	}
 	// The proxy records how each side ended as it happens, possibly after
 	// fe01 has its answer: wait for every session to end.
-	waitFor(ctx, eventWait, func() bool {
+	awaitChange(ctx, func() bool {
 		return !slices.ContainsFunc(proxy.Sessions(), func(s attacker.Session) bool { return s.End.IsZero() })
-	})
+	}, proxy.SessionsChanged)
 	rep := proxy.Report([]string{canary.Token})
 	for _, s := range rep.Sessions {
 		line := fmt.Sprintf("intercepted %v -> %v: %s", s.Victim, s.Dialled, describeSides(s))

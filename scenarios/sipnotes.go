@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tlslab/tlslab/actors/attacker"
 	"github.com/tlslab/tlslab/actors/sip"
@@ -60,6 +60,7 @@ func noteConnection(env *lab.Env, res *sip.Result) {
 type sipServer interface {
 	Relays() []sip.Relay
 	Rejections() []sip.Rejection
+	Recorded() <-chan struct{}
 }
 
 // server returns the Front End or Edge on host, or nil.
@@ -205,30 +206,56 @@ func endedSessions(ctx context.Context, proxies []*attacker.Proxy) []attacker.Se
 		}
 		return out
 	}
-	waitFor(ctx, eventWait, func() bool {
+	changes := make([]func() <-chan struct{}, len(proxies))
+	for i, px := range proxies {
+		changes[i] = px.SessionsChanged
+	}
+	awaitChange(ctx, func() bool {
 		return !slices.ContainsFunc(all(), func(s attacker.Session) bool { return s.End.IsZero() })
-	})
+	}, changes...)
 	return all()
 }
 
-// waitFor polls cond until it holds, ctx ends or limit passes, and reports
-// whether it held. Servers record an inbound refusal after sending their
-// alert, so possibly after the other end has its answer.
-func waitFor(ctx context.Context, limit time.Duration, cond func() bool) bool {
-	ctx, cancel := context.WithTimeout(ctx, limit)
+// awaitChange waits until cond holds and reports whether it did. It looks
+// at cond again each time one of changes' channels closes (an actor's
+// notice that it recorded something: sip's Recorded, a proxy's
+// SessionsChanged, a host's ARPChanged), taking the channels before each
+// look so no change slips in between; ctx's end, or eventWait, bounds the
+// wait. Actors record some events (a server's refusal, after its alert; a
+// session's end) after the other side has its answer, so scenarios wait
+// for them here rather than assume them.
+func awaitChange(ctx context.Context, cond func() bool, changes ...func() <-chan struct{}) bool {
+	ctx, cancel := context.WithTimeout(ctx, eventWait)
 	defer cancel()
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
+	cases := make([]reflect.SelectCase, len(changes)+1)
+	cases[0] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())}
 	for {
+		for i, next := range changes {
+			cases[i+1] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(next())}
+		}
 		if cond() {
 			return true
 		}
-		select {
-		case <-ctx.Done():
+		if chosen, _, _ := reflect.Select(cases); chosen == 0 {
 			return cond()
-		case <-tick.C:
 		}
 	}
+}
+
+// awaitRejection waits for host's Front End or Edge to record a refusal
+// that match accepts, and returns the first such refusal.
+func awaitRejection(ctx context.Context, c *contoso.Deployment, host string, match func(sip.Rejection) bool) (sip.Rejection, bool) {
+	s := server(c, host)
+	if s == nil {
+		return sip.Rejection{}, false
+	}
+	var refusal sip.Rejection
+	ok := awaitChange(ctx, func() bool {
+		var found bool
+		refusal, found = findRejection(c, host, match)
+		return found
+	}, s.Recorded)
+	return refusal, ok
 }
 
 // dropTrafficTo installs a hook on the segments of host that drops every
