@@ -24,9 +24,9 @@
 //
 // # Streams and datagrams
 //
-// Host.Listen and Host.DialContext give a net.Listener and net.Conn with TCP's
-// behaviour on the wire: three-way handshake, MSS-sized segments with
-// consistent sequence and acknowledgement numbers, a receive window that
+// Host.Listen and Host.DialContext give a net.Listener and net.Conn (a *Conn)
+// with TCP's behaviour on the wire: three-way handshake, MSS-sized segments
+// with consistent sequence and acknowledgement numbers, a receive window that
 // stalls a writer whose peer stops reading, FIN half-close (Conn.CloseWrite),
 // RST, "connection refused" for closed ports, and deadlines whose errors are
 // net.Errors with Timeout() true. The model is lossless: impairments never drop

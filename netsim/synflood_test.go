@@ -23,7 +23,7 @@ func TestHalfOpenHandshakesExpire(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ln.Close()
-		l := ln.(*Listener)
+		l := ln.(*tcpListener)
 		spoofMAC := net.HardwareAddr{0x02, 0xde, 0xad, 0, 0, 1}
 		for i := range testBacklog {
 			src := netip.AddrFrom4([4]byte{10, 0, 0, byte(100 + i%100)})
@@ -83,7 +83,7 @@ func TestListenBacklogConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := ln.(*Listener).backlog; got != tt.want {
+		if got := ln.(*tcpListener).backlog; got != tt.want {
 			t.Errorf("%s: backlog %d, want %d", tt.h.Name(), got, tt.want)
 		}
 		ln.Close()

@@ -92,13 +92,13 @@ type connKey struct {
 // tcpTable holds a host's listeners and connections.
 type tcpTable struct {
 	mu        sync.RWMutex
-	listeners map[uint16]*Listener
+	listeners map[uint16]*tcpListener
 	conns     map[connKey]*Conn
 	ports     map[uint16]int // local port -> users, for ephemeral allocation
 }
 
 func (t *tcpTable) init() {
-	t.listeners = make(map[uint16]*Listener)
+	t.listeners = make(map[uint16]*tcpListener)
 	t.conns = make(map[connKey]*Conn)
 	t.ports = make(map[uint16]int)
 }

@@ -35,8 +35,8 @@ type Conn struct {
 	key          connKey
 	laddr, raddr *net.TCPAddr
 	path         path
-	mss          int       // largest payload we send
-	listener     *Listener // for passive opens: where the handshake delivers
+	mss          int          // largest payload we send
+	listener     *tcpListener // for passive opens: where the handshake delivers
 
 	readMu  sync.Mutex // serializes Read calls
 	writeMu sync.Mutex // serializes Write calls, keeping each Write's bytes contiguous

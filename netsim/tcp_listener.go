@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// Listener accepts TCP connections on a host's port. It implements
-// net.Listener and is safe for concurrent use.
-type Listener struct {
+// tcpListener accepts TCP connections on a host's port: the net.Listener
+// that Listen and ListenTransparent return. Safe for concurrent use.
+type tcpListener struct {
 	host  *Host
 	addr  netip.AddrPort
 	laddr *net.TCPAddr
@@ -30,11 +30,12 @@ type Listener struct {
 	done    chan struct{}
 }
 
-var _ net.Listener = (*Listener)(nil)
+var _ net.Listener = (*tcpListener)(nil)
 
 // Listen listens for TCP connections. network is "tcp" or "tcp4"; address is
 // ":port" or "ip:port" with one of the host's addresses, and port 0 picks a
-// free ephemeral port.
+// free ephemeral port. The listener's connections are *Conn; closing it
+// resets the connections not yet accepted. It is safe for concurrent use.
 func (h *Host) Listen(network, address string) (net.Listener, error) {
 	return h.listen(network, address, false)
 }
@@ -63,7 +64,7 @@ func (h *Host) listen(network, address string, transparent bool) (net.Listener, 
 	if transparent && !ap.Addr().IsUnspecified() {
 		return nil, opError("listen", network, nil, nil, &net.AddrError{Err: "a transparent listener takes \":port\"", Addr: address})
 	}
-	l := &Listener{host: h, transparent: transparent, backlog: h.listenBacklog(), ready: make(chan struct{}, 1), done: make(chan struct{})}
+	l := &tcpListener{host: h, transparent: transparent, backlog: h.listenBacklog(), ready: make(chan struct{}, 1), done: make(chan struct{})}
 	h.tcp.mu.Lock()
 	defer h.tcp.mu.Unlock()
 	port := ap.Port()
@@ -106,7 +107,7 @@ func (h *Host) parseBindAddr(address string) (netip.AddrPort, error) {
 }
 
 // Accept waits for the next connection whose handshake has completed.
-func (l *Listener) Accept() (net.Conn, error) {
+func (l *tcpListener) Accept() (net.Conn, error) {
 	for {
 		if c := l.dequeue(); c != nil {
 			return c, nil
@@ -123,7 +124,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 
 // dequeue takes the oldest queued connection, or returns nil, passing the
 // ready token on while more wait.
-func (l *Listener) dequeue() *Conn {
+func (l *tcpListener) dequeue() *Conn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.queue) == 0 {
@@ -139,7 +140,7 @@ func (l *Listener) dequeue() *Conn {
 }
 
 // signalReady leaves the ready token for a waiting Accept; l.mu is held.
-func (l *Listener) signalReady() {
+func (l *tcpListener) signalReady() {
 	select {
 	case l.ready <- struct{}{}:
 	default:
@@ -147,7 +148,7 @@ func (l *Listener) signalReady() {
 }
 
 // Close stops listening. Connections not yet accepted are reset.
-func (l *Listener) Close() error {
+func (l *tcpListener) Close() error {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -174,11 +175,11 @@ func (l *Listener) Close() error {
 }
 
 // Addr returns the listening *net.TCPAddr.
-func (l *Listener) Addr() net.Addr { return l.laddr }
+func (l *tcpListener) Addr() net.Addr { return l.laddr }
 
 // handleSYN starts a passive open: it registers a connection in SYN-RECEIVED
 // and answers SYN-ACK. SYNs beyond the backlog are dropped.
-func (l *Listener) handleSYN(key connKey, seg *tcpSegment) {
+func (l *tcpListener) handleSYN(key connKey, seg *tcpSegment) {
 	l.mu.Lock()
 	if l.closed || len(l.queue)+l.pending >= l.backlog {
 		l.mu.Unlock()
@@ -269,7 +270,7 @@ func (c *Conn) synHeaderLocked(flags tcpFlags) tcpHeader {
 
 // enqueue hands an established connection to Accept; false means the
 // listener has closed.
-func (l *Listener) enqueue(c *Conn) bool {
+func (l *tcpListener) enqueue(c *Conn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.pending--
@@ -281,7 +282,7 @@ func (l *Listener) enqueue(c *Conn) bool {
 	return true
 }
 
-func (l *Listener) handshakeDone() {
+func (l *tcpListener) handshakeDone() {
 	l.mu.Lock()
 	l.pending--
 	l.mu.Unlock()
@@ -296,7 +297,9 @@ func (h *Host) Dial(network, address string) (net.Conn, error) {
 // "udp"/"udp4". netsim resolves no names: resolve them first (with a DNS
 // actor). A TCP dial fails with "connection refused" when the port is closed,
 // retransmits its SYN when unanswered, and gives up when ctx ends or after
-// five tries with "connection timed out".
+// five tries with "connection timed out"; the connection is a *Conn. A UDP
+// "dial" binds a socket that exchanges datagrams with address only, like a
+// connected *net.UDPConn, with ListenPacket's limits.
 func (h *Host) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	raddr, err := netip.ParseAddrPort(address)
 	if err != nil || !raddr.Addr().Is4() {

@@ -16,10 +16,10 @@ const (
 // udpTable holds a host's UDP sockets by local port.
 type udpTable struct {
 	mu    sync.RWMutex
-	socks map[uint16]*UDPConn
+	socks map[uint16]*udpConn
 }
 
-func (t *udpTable) init() { t.socks = make(map[uint16]*UDPConn) }
+func (t *udpTable) init() { t.socks = make(map[uint16]*udpConn) }
 
 func (t *udpTable) shutdown() {
 	t.mu.RLock()
@@ -30,12 +30,12 @@ func (t *udpTable) shutdown() {
 	}
 }
 
-// UDPConn is a UDP socket on a host. Unconnected (from ListenPacket) it is a
+// udpConn is a UDP socket on a host. Unconnected (from ListenPacket) it is a
 // net.PacketConn; connected (from DialContext "udp") it is also a net.Conn
 // that exchanges datagrams with one peer, like *net.UDPConn. Datagrams larger
 // than the path MTU fail with "message too long"; received datagrams beyond
 // the socket buffer are dropped. Safe for concurrent use.
-type UDPConn struct {
+type udpConn struct {
 	host  *Host
 	local netip.AddrPort
 	peer  netip.AddrPort // valid when connected
@@ -59,12 +59,15 @@ type datagram struct {
 }
 
 var (
-	_ net.PacketConn = (*UDPConn)(nil)
-	_ net.Conn       = (*UDPConn)(nil)
+	_ net.PacketConn = (*udpConn)(nil)
+	_ net.Conn       = (*udpConn)(nil)
 )
 
 // ListenPacket opens a UDP socket. network is "udp" or "udp4"; address is
 // ":port" or "ip:port" with one of the host's addresses (port 0 picks one).
+// Datagrams larger than the path MTU fail with "message too long"; received
+// datagrams beyond the socket's buffer are dropped. The socket is safe for
+// concurrent use.
 func (h *Host) ListenPacket(network, address string) (net.PacketConn, error) {
 	if network != "udp" && network != "udp4" {
 		return nil, opError("listen", network, nil, nil, net.UnknownNetworkError(network))
@@ -94,7 +97,7 @@ func (h *Host) dialUDP(raddr netip.AddrPort) (net.Conn, error) {
 	return c, nil
 }
 
-func (h *Host) bindUDP(local, peer netip.AddrPort) (*UDPConn, error) {
+func (h *Host) bindUDP(local, peer netip.AddrPort) (*udpConn, error) {
 	h.udp.mu.Lock()
 	defer h.udp.mu.Unlock()
 	port := local.Port()
@@ -114,7 +117,7 @@ func (h *Host) bindUDP(local, peer netip.AddrPort) (*UDPConn, error) {
 		return nil, syscallError("bind", syscall.EADDRINUSE)
 	}
 	local = netip.AddrPortFrom(local.Addr(), port)
-	c := &UDPConn{
+	c := &udpConn{
 		host:     h,
 		local:    local,
 		peer:     peer,
@@ -156,7 +159,7 @@ func (h *Host) udpInput(src, dst netip.Addr, srcPort, dstPort uint16, payload []
 }
 
 // ReadFrom reads one datagram; a datagram longer than b is truncated.
-func (c *UDPConn) ReadFrom(b []byte) (int, net.Addr, error) {
+func (c *udpConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	n, from, err := c.readFrom(b)
 	if err != nil {
 		return 0, nil, err
@@ -164,7 +167,7 @@ func (c *UDPConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	return n, net.UDPAddrFromAddrPort(from), nil
 }
 
-func (c *UDPConn) readFrom(b []byte) (int, netip.AddrPort, error) {
+func (c *udpConn) readFrom(b []byte) (int, netip.AddrPort, error) {
 	for {
 		c.mu.Lock()
 		if c.closed {
@@ -191,7 +194,7 @@ func (c *UDPConn) readFrom(b []byte) (int, netip.AddrPort, error) {
 }
 
 // WriteTo sends b as one datagram to addr, a *net.UDPAddr.
-func (c *UDPConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+func (c *udpConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	ua, ok := addr.(*net.UDPAddr)
 	if !ok {
 		return 0, c.opErr("write", &net.AddrError{Err: "not a *net.UDPAddr", Addr: addr.String()})
@@ -200,7 +203,7 @@ func (c *UDPConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	return c.writeTo(b, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
 }
 
-func (c *UDPConn) writeTo(b []byte, to netip.AddrPort) (int, error) {
+func (c *udpConn) writeTo(b []byte, to netip.AddrPort) (int, error) {
 	c.mu.Lock()
 	closed := c.closed
 	c.mu.Unlock()
@@ -231,13 +234,13 @@ func (c *UDPConn) writeTo(b []byte, to netip.AddrPort) (int, error) {
 }
 
 // Read reads a datagram from the connected peer.
-func (c *UDPConn) Read(b []byte) (int, error) {
+func (c *udpConn) Read(b []byte) (int, error) {
 	n, _, err := c.readFrom(b)
 	return n, err
 }
 
 // Write sends b to the connected peer.
-func (c *UDPConn) Write(b []byte) (int, error) {
+func (c *udpConn) Write(b []byte) (int, error) {
 	if !c.peer.IsValid() {
 		return 0, c.opErr("write", syscallError("write", syscall.EDESTADDRREQ))
 	}
@@ -245,7 +248,7 @@ func (c *UDPConn) Write(b []byte) (int, error) {
 }
 
 // Close closes the socket; blocked reads return net.ErrClosed.
-func (c *UDPConn) Close() error {
+func (c *udpConn) Close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -267,10 +270,10 @@ func (c *UDPConn) Close() error {
 }
 
 // LocalAddr returns the local *net.UDPAddr.
-func (c *UDPConn) LocalAddr() net.Addr { return c.laddr }
+func (c *udpConn) LocalAddr() net.Addr { return c.laddr }
 
 // RemoteAddr returns the connected peer's *net.UDPAddr, or nil.
-func (c *UDPConn) RemoteAddr() net.Addr {
+func (c *udpConn) RemoteAddr() net.Addr {
 	if c.raddr == nil {
 		return nil
 	}
@@ -278,15 +281,15 @@ func (c *UDPConn) RemoteAddr() net.Addr {
 }
 
 // SetDeadline sets both deadlines against the World's clock.
-func (c *UDPConn) SetDeadline(t time.Time) error { c.rd.set(t); c.wd.set(t); return nil }
+func (c *udpConn) SetDeadline(t time.Time) error { c.rd.set(t); c.wd.set(t); return nil }
 
 // SetReadDeadline sets the read deadline.
-func (c *UDPConn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
+func (c *udpConn) SetReadDeadline(t time.Time) error { c.rd.set(t); return nil }
 
 // SetWriteDeadline sets the write deadline.
-func (c *UDPConn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
+func (c *udpConn) SetWriteDeadline(t time.Time) error { c.wd.set(t); return nil }
 
-func (c *UDPConn) opErr(op string, err error) error {
+func (c *udpConn) opErr(op string, err error) error {
 	var remote net.Addr
 	if c.raddr != nil {
 		remote = c.raddr

@@ -117,7 +117,7 @@ func TestUDPErrors(t *testing.T) {
 			f:    func() error { _, err := pc.WriteTo(make([]byte, 1000-28), dst); return err },
 		}, {
 			name: "Write on an unconnected socket",
-			f:    func() error { _, err := pc.(*UDPConn).Write([]byte("x")); return err },
+			f:    func() error { _, err := pc.(*udpConn).Write([]byte("x")); return err },
 			is:   syscall.EDESTADDRREQ, msg: "write udp 0.0.0.0:5000: write: destination address required",
 		}, {
 			name: "WriteTo a non-UDP address",
@@ -231,7 +231,7 @@ func TestUDPReceiveQueueBounded(t *testing.T) {
 			c.Write(big)
 		}
 		synctest.Wait()
-		u := srv.(*UDPConn)
+		u := srv.(*udpConn)
 		u.mu.Lock()
 		queued, count := u.queued, len(u.queue)
 		u.mu.Unlock()
