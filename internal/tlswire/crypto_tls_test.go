@@ -1,0 +1,161 @@
+package tlswire_test
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"math/big"
+	"net"
+	"sync"
+	"testing"
+	"time"
+)
+
+// wire records what each end of a connection wrote, per direction.
+type wire struct {
+	mu    sync.Mutex
+	bytes [2]bytes.Buffer // 0: the client's, 1: the server's
+}
+
+type recordingConn struct {
+	net.Conn
+	w   *wire
+	dir int
+}
+
+func (c recordingConn) Write(p []byte) (int, error) {
+	c.w.mu.Lock()
+	c.w.bytes[c.dir].Write(p)
+	c.w.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// conversation is a real crypto/tls connection as the wire carried it.
+type conversation struct {
+	client, server []byte // what each end wrote
+	keyLog         []byte
+	state          tls.ConnectionState // the client's
+}
+
+const (
+	clientLine = "ping from the client\n"
+	serverLine = "pong from the server\n"
+)
+
+// converse runs a crypto/tls handshake over loopback TCP (buffered, unlike
+// net.Pipe, so both ends may write at once, as around a
+// HelloRetryRequest) with a key log; the client writes clientLine, the
+// server answers serverLine, and both close.
+func converse(t *testing.T, client, server *tls.Config) conversation {
+	t.Helper()
+	w := &wire{}
+	keys := &lockedBuffer{}
+	cp, sp := tcpPair(t)
+	client, server = client.Clone(), server.Clone()
+	client.KeyLogWriter = keys
+	done := make(chan error, 1)
+	go func() {
+		sc := tls.Server(recordingConn{sp, w, 1}, server)
+		defer sc.Close()
+		line, err := bufio.NewReader(sc).ReadString('\n')
+		if err == nil && line == clientLine {
+			_, err = io.WriteString(sc, serverLine)
+		}
+		_, _ = io.Copy(io.Discard, sc) // until the client's close_notify
+		done <- err
+	}()
+	cc := tls.Client(recordingConn{cp, w, 0}, client)
+	if _, err := io.WriteString(cc, clientLine); err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	if line, err := bufio.NewReader(cc).ReadString('\n'); err != nil || line != serverLine {
+		t.Fatalf("client read %q, %v", line, err)
+	}
+	state := cc.ConnectionState()
+	cc.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return conversation{
+		client: bytes.Clone(w.bytes[0].Bytes()), server: bytes.Clone(w.bytes[1].Bytes()),
+		keyLog: keys.b.Bytes(), state: state,
+	}
+}
+
+// tcpPair is a connected pair of loopback TCP connections.
+func tcpPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	server = <-accepted
+	if err != nil || server == nil {
+		t.Fatalf("loopback TCP: %v", err)
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// certificate is a self-signed certificate for name with an ECDSA P-256
+// key, or an RSA 2048 key when rsaKey.
+func certificate(t *testing.T, name string, rsaKey bool) (tls.Certificate, *x509.Certificate) {
+	t.Helper()
+	var key any
+	var pub any
+	if rsaKey {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, pub = k, &k.PublicKey
+	} else {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, pub = k, &k.PublicKey
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign,
+		IsCA:     true, BasicConstraintsValid: true, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, leaf
+}
