@@ -48,3 +48,14 @@ func SplitHandshake(b []byte) (msgs []Message, rest []byte, ok bool) {
 		b = b[4+n:]
 	}
 }
+
+// ParseRSAClientKeyExchange returns the encrypted premaster secret of a
+// static RSA ClientKeyExchange message body (RFC 5246 section 7.4.7.1).
+func ParseRSAClientKeyExchange(msg []byte) (encryptedPremaster []byte, ok bool) {
+	s := cryptobyte.String(msg)
+	var enc cryptobyte.String
+	if !s.ReadUint16LengthPrefixed(&enc) || !s.Empty() {
+		return nil, false
+	}
+	return enc, true
+}

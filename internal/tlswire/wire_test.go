@@ -128,3 +128,63 @@ func TestMalformedHellos(t *testing.T) {
 		}
 	}
 }
+
+// TestTLS13Suites seals a record for each TLS 1.3 suite with a key and IV
+// derived here, independently, by HKDF-Expand-Label (RFC 8446 section
+// 7.1), and opens it.
+func TestTLS13Suites(t *testing.T) {
+	secret := bytes.Repeat([]byte{0x5a}, 48)
+	for _, tc := range []struct {
+		suite  uint16
+		hash   func() hash.Hash
+		keyLen int
+		aead   func([]byte) (cipher.AEAD, error)
+	}{
+		{tls.TLS_AES_128_GCM_SHA256, sha256.New, 16, newAESGCM},
+		{tls.TLS_AES_256_GCM_SHA384, sha512.New384, 32, newAESGCM},
+		{tls.TLS_CHACHA20_POLY1305_SHA256, sha256.New, 32, chacha20poly1305.New},
+	} {
+		secret := secret[:tc.hash().Size()]
+		key := expandLabel(t, tc.hash, secret, "key", tc.keyLen)
+		iv := expandLabel(t, tc.hash, secret, "iv", 12)
+		aead, err := tc.aead(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := tlswire.NewTLS13Opener(tc.suite, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Skip() // the record below is the second under this key
+		nonce := bytes.Clone(iv)
+		nonce[11] ^= 1
+		n := 3 + aead.Overhead()
+		header := []byte{tlswire.ContentApplicationData, 3, 3, 0, byte(n)}
+		body := aead.Seal(nil, nonce, []byte{tlswire.AlertFatal, 42, tlswire.ContentAlert}, header)
+		typ, content, err := o.Open(tlswire.Record{Type: tlswire.ContentApplicationData, Version: tls.VersionTLS12, Body: body})
+		if err != nil || typ != tlswire.ContentAlert || !bytes.Equal(content, []byte{tlswire.AlertFatal, 42}) {
+			t.Errorf("%s: Open = %d %x %v", tls.CipherSuiteName(tc.suite), typ, content, err)
+		}
+	}
+}
+
+func newAESGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+func expandLabel(t *testing.T, h func() hash.Hash, secret []byte, label string, n int) []byte {
+	t.Helper()
+	var info cryptobyte.Builder
+	info.AddUint16(uint16(n))
+	info.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte("tls13 " + label)) })
+	info.AddUint8(0) // empty context
+	out, err := hkdf.Expand(h, secret, string(info.BytesOrPanic()), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
