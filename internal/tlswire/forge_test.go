@@ -2,8 +2,6 @@ package tlswire_test
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/tls"
 	"net"
 	"slices"
@@ -11,19 +9,6 @@ import (
 
 	"github.com/tlslab/tlslab/internal/tlswire"
 )
-
-func gcm(t *testing.T, key []byte) cipher.AEAD {
-	t.Helper()
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aead
-}
 
 // clientHelloRecord is the first record crypto/tls writes as a client.
 func clientHelloRecord(t *testing.T, cfg *tls.Config) []byte {
