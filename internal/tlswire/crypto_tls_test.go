@@ -13,39 +13,20 @@ import (
 	"io"
 	"math/big"
 	"net"
-	"sync"
 	"testing"
 	"time"
 )
 
-// wire records what each end of a connection wrote, per direction.
-type wire struct {
-	mu    sync.Mutex
-	bytes [2]bytes.Buffer // 0: the client's, 1: the server's
-}
-
+// recordingConn copies what its end writes to w. Each end writes from
+// one goroutine at a time, and w is read only once both have finished.
 type recordingConn struct {
 	net.Conn
-	w   *wire
-	dir int
+	w *bytes.Buffer
 }
 
 func (c recordingConn) Write(p []byte) (int, error) {
-	c.w.mu.Lock()
-	c.w.bytes[c.dir].Write(p)
-	c.w.mu.Unlock()
+	c.w.Write(p)
 	return c.Conn.Write(p)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
 }
 
 // conversation is a real crypto/tls connection as the wire carried it.
@@ -66,23 +47,23 @@ const (
 // server answers serverLine, and both close.
 func converse(t *testing.T, client, server *tls.Config) conversation {
 	t.Helper()
-	w := &wire{}
-	keys := &lockedBuffer{}
+	var wrote [2]bytes.Buffer // the client's, the server's
+	keys := &bytes.Buffer{}   // written by the client's handshake, on this goroutine
 	cp, sp := tcpPair(t)
 	client, server = client.Clone(), server.Clone()
 	client.KeyLogWriter = keys
 	done := make(chan error, 1)
 	go func() {
-		sc := tls.Server(recordingConn{sp, w, 1}, server)
-		defer sc.Close()
+		sc := tls.Server(recordingConn{sp, &wrote[1]}, server)
 		line, err := bufio.NewReader(sc).ReadString('\n')
 		if err == nil && line == clientLine {
 			_, err = io.WriteString(sc, serverLine)
 		}
 		_, _ = io.Copy(io.Discard, sc) // until the client's close_notify
+		sc.Close()
 		done <- err
 	}()
-	cc := tls.Client(recordingConn{cp, w, 0}, client)
+	cc := tls.Client(recordingConn{cp, &wrote[0]}, client)
 	if _, err := io.WriteString(cc, clientLine); err != nil {
 		t.Fatalf("client: %v", err)
 	}
@@ -94,12 +75,7 @@ func converse(t *testing.T, client, server *tls.Config) conversation {
 	if err := <-done; err != nil {
 		t.Fatalf("server: %v", err)
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return conversation{
-		client: bytes.Clone(w.bytes[0].Bytes()), server: bytes.Clone(w.bytes[1].Bytes()),
-		keyLog: keys.b.Bytes(), state: state,
-	}
+	return conversation{client: wrote[0].Bytes(), server: wrote[1].Bytes(), keyLog: keys.Bytes(), state: state}
 }
 
 // tcpPair is a connected pair of loopback TCP connections.

@@ -116,13 +116,20 @@ func open12(t *testing.T, o *tlswire.Opener, recs []tlswire.Record) (data []byte
 		if err != nil {
 			t.Fatalf("open: %v", err)
 		}
-		switch typ {
-		case tlswire.ContentApplicationData:
-			data = append(data, content...)
-		case tlswire.ContentAlert:
-			if _, desc, ok := tlswire.ParseAlert(content); ok {
-				alerts = append(alerts, desc)
-			}
+		data, alerts = keep(typ, content, data, alerts)
+	}
+	return data, alerts
+}
+
+// keep appends decrypted application data to data and an alert's
+// description to alerts.
+func keep(typ uint8, content, data []byte, alerts []uint8) ([]byte, []uint8) {
+	switch typ {
+	case tlswire.ContentApplicationData:
+		data = append(data, content...)
+	case tlswire.ContentAlert:
+		if _, desc, ok := tlswire.ParseAlert(content); ok {
+			alerts = append(alerts, desc)
 		}
 	}
 	return data, alerts
@@ -170,12 +177,8 @@ func (p *passive) open13(t *testing.T, hsSecret, appSecret []byte, recs []tlswir
 					}
 				}
 			}
-		case tlswire.ContentApplicationData:
-			data = append(data, content...)
-		case tlswire.ContentAlert:
-			if _, desc, ok := tlswire.ParseAlert(content); ok {
-				alerts = append(alerts, desc)
-			}
+		default:
+			data, alerts = keep(typ, content, data, alerts)
 		}
 	}
 	return data, alerts

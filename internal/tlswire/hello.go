@@ -61,7 +61,7 @@ func ParseClientHello(msg []byte) (ClientHello, bool) {
 	var h ClientHello
 	s := cryptobyte.String(msg)
 	var random, sid []byte
-	var suites, comp, exts cryptobyte.String
+	var suites, comp cryptobyte.String
 	if !s.ReadUint16(&h.LegacyVersion) || !s.ReadBytes(&random, 32) ||
 		!s.ReadUint8LengthPrefixed((*cryptobyte.String)(&sid)) ||
 		!s.ReadUint16LengthPrefixed(&suites) || !s.ReadUint8LengthPrefixed(&comp) {
@@ -75,27 +75,39 @@ func ParseClientHello(msg []byte) (ClientHello, bool) {
 		}
 		h.CipherSuites = append(h.CipherSuites, suite)
 	}
-	if !s.Empty() && !s.ReadUint16LengthPrefixed(&exts) {
-		return h, false
-	}
-	for !exts.Empty() {
-		var typ uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return h, false
-		}
-		ok := true
+	ok := readExtensions(s, func(typ uint16, data cryptobyte.String) (ok bool) {
 		switch typ {
 		case extServerName:
 			h.ServerName, ok = parseServerName(data)
 		case extSupportedVersions:
 			h.SupportedVersions, ok = parseVersionList(data)
+		default:
+			ok = true
 		}
-		if !ok {
-			return h, false
+		return ok
+	})
+	return h, ok
+}
+
+// readExtensions calls fn for each extension in the optional extensions
+// block that is all s holds, and reports whether the block and every fn
+// call were well-formed.
+func readExtensions(s cryptobyte.String, fn func(typ uint16, data cryptobyte.String) bool) bool {
+	var exts cryptobyte.String
+	if s.Empty() {
+		return true
+	}
+	if !s.ReadUint16LengthPrefixed(&exts) {
+		return false
+	}
+	for !exts.Empty() {
+		var typ uint16
+		var data cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) || !fn(typ, data) {
+			return false
 		}
 	}
-	return h, true
+	return true
 }
 
 // parseServerName returns the first host_name of a server_name extension.
@@ -161,30 +173,20 @@ func ParseServerHello(msg []byte) (ServerHello, bool) {
 	s := cryptobyte.String(msg)
 	var random, sid []byte
 	var comp uint8
-	var exts cryptobyte.String
 	if !s.ReadUint16(&h.Version) || !s.ReadBytes(&random, 32) ||
 		!s.ReadUint8LengthPrefixed((*cryptobyte.String)(&sid)) ||
 		!s.ReadUint16(&h.CipherSuite) || !s.ReadUint8(&comp) {
 		return h, false
 	}
 	h.Random, h.SessionID = bytes.Clone(random), bytes.Clone(sid)
-	if !s.Empty() && !s.ReadUint16LengthPrefixed(&exts) {
-		return h, false
-	}
-	for !exts.Empty() {
-		var typ uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return h, false
-		}
+	ok := readExtensions(s, func(typ uint16, data cryptobyte.String) bool {
 		switch typ {
 		case extExtendedMasterSecret:
 			h.ExtendedMasterSecret = true
 		case extSupportedVersions:
-			if !data.ReadUint16(&h.Version) || !data.Empty() {
-				return h, false
-			}
+			return data.ReadUint16(&h.Version) && data.Empty()
 		}
-	}
-	return h, true
+		return true
+	})
+	return h, ok
 }
