@@ -78,7 +78,8 @@ func converse(t *testing.T, client, server *tls.Config) conversation {
 	return conversation{client: wrote[0].Bytes(), server: wrote[1].Bytes(), keyLog: keys.Bytes(), state: state}
 }
 
-// tcpPair is a connected pair of loopback TCP connections.
+// tcpPair is a connected pair of loopback TCP connections. The dial
+// completes in the listen backlog, before Accept.
 func tcpPair(t *testing.T) (client, server net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -86,17 +87,14 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	server = <-accepted
-	if err != nil || server == nil {
-		t.Fatalf("loopback TCP: %v", err)
+	if client, err = net.Dial("tcp", ln.Addr().String()); err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { client.Close(); server.Close() })
+	t.Cleanup(func() { client.Close() })
+	if server, err = ln.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
 	return client, server
 }
 
