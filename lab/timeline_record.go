@@ -12,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/tlslab/tlslab/internal/tcpstream"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -39,7 +40,7 @@ type timelineRecorder struct {
 	wire      []*wireEvent
 	seen      map[string]bool       // keys of frames already reported (copies forwarded by routers)
 	arpFold   map[string]*wireEvent // repeated ARP messages fold into the first
-	conns     map[connKey]*tcpConn
+	conns     map[tcpstream.Key]*tcpConn
 	hellos    []*helloSeen
 	presented []*certPresented
 	checks    []certCheck
@@ -66,7 +67,7 @@ func newTimelineRecorder() *timelineRecorder {
 	r := &timelineRecorder{
 		seen:     make(map[string]bool),
 		arpFold:  make(map[string]*wireEvent),
-		conns:    make(map[connKey]*tcpConn),
+		conns:    make(map[tcpstream.Key]*tcpConn),
 		secrets:  make(map[string]map[string][]byte),
 		byRandom: make(map[string][]*tcpConn),
 	}

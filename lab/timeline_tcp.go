@@ -7,23 +7,15 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tlslab/tlslab/internal/tcpstream"
+	"github.com/tlslab/tlslab/internal/tlswire"
 )
 
 // maxStreamBuffer bounds the bytes a stream direction holds while waiting
 // for the rest of a TLS record or DNS message; a direction that needs more
 // is not parsed further.
 const maxStreamBuffer = 1 << 17
-
-// connKey is a TCP connection's 4-tuple, the lower endpoint first, so both
-// directions find the same connection.
-type connKey struct{ lo, hi netip.AddrPort }
-
-func connKeyOf(a, b netip.AddrPort) connKey {
-	if a.Compare(b) > 0 {
-		a, b = b, a
-	}
-	return connKey{a, b}
-}
 
 // tcpConn is one TCP connection, from its SYN. Copies of its frames seen
 // again on another segment (forwarded by a router) carry sequence numbers
@@ -50,10 +42,17 @@ const (
 
 // tcpDir reassembles one direction of a connection in order.
 type tcpDir struct {
-	next uint32 // next sequence number expected
+	in   tcpstream.Stream // holds nothing: only hands out in-order bytes
 	mode streamMode
 	buf  []byte // bytes not yet parsed (an incomplete record or message)
 	tls  tlsDirState
+}
+
+// newTCPDir starts a direction at its SYN.
+func newTCPDir(isn uint32) *tcpDir {
+	d := &tcpDir{}
+	d.in.Add(isn, true, nil)
+	return d
 }
 
 // take returns the bytes of a segment at seq not delivered before, or nil.
@@ -63,17 +62,12 @@ func (d *tcpDir) take(seq uint32, p []byte) []byte {
 	if d.mode == streamDone {
 		return nil
 	}
-	off := int32(d.next - seq)
-	if off < 0 {
+	fresh, gap := d.in.Add(seq, false, p)
+	if gap {
 		d.mode, d.buf = streamDone, nil
 		return nil
 	}
-	if int(off) >= len(p) {
-		return nil
-	}
-	p = p[off:]
-	d.next += uint32(len(p))
-	return p
+	return fresh
 }
 
 func (r *timelineRecorder) observeTCP(ts time.Time, src net.HardwareAddr) {
@@ -81,7 +75,7 @@ func (r *timelineRecorder) observeTCP(ts time.Time, src net.HardwareAddr) {
 	srcIP := addr4(r.ip4.SrcIP)
 	from := netip.AddrPortFrom(srcIP, uint16(t.SrcPort))
 	to := netip.AddrPortFrom(addr4(r.ip4.DstIP), uint16(t.DstPort))
-	key := connKeyOf(from, to)
+	key, _ := tcpstream.KeyOf(from, to)
 	c := r.conns[key]
 	ev := func(text func(n *namer) string) *wireEvent {
 		return &wireEvent{at: ts, srcMAC: src, srcIP: srcIP, kind: TimelineTCP, text: text}
@@ -91,7 +85,7 @@ func (r *timelineRecorder) observeTCP(ts time.Time, src net.HardwareAddr) {
 	case t.SYN && !t.ACK:
 		if c == nil || c.client != from || c.isn != seq {
 			c = &tcpConn{client: from, server: to, isn: seq, clientMAC: src}
-			c.dirs[0] = &tcpDir{next: seq + 1}
+			c.dirs[0] = newTCPDir(seq)
 			r.conns[key] = c
 		}
 		r.add(fmt.Sprintf("syn|%v|%v|%d", from, to, seq), ev(func(n *namer) string {
@@ -100,7 +94,7 @@ func (r *timelineRecorder) observeTCP(ts time.Time, src net.HardwareAddr) {
 		return
 	case t.SYN && t.ACK:
 		if c != nil && c.server == from && c.dirs[1] == nil {
-			c.dirs[1] = &tcpDir{next: seq + 1}
+			c.dirs[1] = newTCPDir(seq)
 			c.accepted = true
 			c.serverMAC = src
 		}
@@ -148,7 +142,7 @@ func (r *timelineRecorder) stream(ts time.Time, src net.HardwareAddr, c *tcpConn
 		switch {
 		case from.Port() == 53 || to.Port() == 53:
 			d.mode = streamDNS
-		case looksLikeTLS(p):
+		case tlswire.MayStartRecord(p):
 			d.mode = streamTLS
 		default:
 			d.mode = streamDone
@@ -199,15 +193,6 @@ type wireCtx struct {
 
 func (w wireCtx) emit(kind TimelineKind, text func(n *namer) string) {
 	w.r.add("", &wireEvent{at: w.at, order: w.order, srcMAC: w.src, srcIP: w.from.Addr(), kind: kind, text: text})
-}
-
-// looksLikeTLS reports whether p starts like a TLS record: a known content
-// type and a 3.x version.
-func looksLikeTLS(p []byte) bool {
-	if len(p) < 1 || p[0] < 20 || p[0] > 23 {
-		return false
-	}
-	return len(p) < 3 || (p[1] == 3 && p[2] <= 4)
 }
 
 // firstLine quotes the first line of a plaintext payload, up to 80 bytes,

@@ -2,29 +2,10 @@ package lab
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/sha256"
-	"crypto/sha512"
-	"crypto/tls"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"hash"
 	"net"
 	"time"
 
-	"golang.org/x/crypto/chacha20poly1305"
-)
-
-// The NSS key log labels of the TLS 1.3 traffic secrets the timeline uses
-// to open protected handshake records (RFC 8446 §7.1).
-const (
-	labelClientHandshake = "CLIENT_HANDSHAKE_TRAFFIC_SECRET"
-	labelServerHandshake = "SERVER_HANDSHAKE_TRAFFIC_SECRET"
-	labelClientTraffic   = "CLIENT_TRAFFIC_SECRET_0"
-	labelServerTraffic   = "SERVER_TRAFFIC_SECRET_0"
+	"github.com/tlslab/tlslab/internal/tlswire"
 )
 
 // alertRecordLen is the length of a TLS 1.3 protected record holding one
@@ -53,23 +34,22 @@ const (
 func secretLabel(dir int, p keyPhase) string {
 	switch {
 	case dir == 0 && p == phaseHandshake:
-		return labelClientHandshake
+		return tlswire.KeyLogClientHandshake
 	case dir == 1 && p == phaseHandshake:
-		return labelServerHandshake
+		return tlswire.KeyLogServerHandshake
 	case dir == 0:
-		return labelClientTraffic
+		return tlswire.KeyLogClientTraffic
 	}
-	return labelServerTraffic
+	return tlswire.KeyLogServerTraffic
 }
 
 // sealedRecord is a protected TLS 1.3 record waiting to be opened, with
 // where and when it was seen.
 type sealedRecord struct {
-	at     time.Time
-	order  int
-	src    net.HardwareAddr
-	header []byte // the record header, the AEAD's additional data
-	body   []byte
+	at    time.Time
+	order int
+	src   net.HardwareAddr
+	rec   tlswire.Record // a private copy
 }
 
 // tls13Dir is one direction's TLS 1.3 record protection, as the timeline
@@ -78,11 +58,10 @@ type tls13Dir struct {
 	pending  []sealedRecord // in order; the first waits for its secret
 	held     int            // bytes in pending
 	phase    keyPhase
-	aead     cipher.AEAD // nil until the phase's secret is known
-	iv       []byte
-	seq      uint64 // records opened or skipped under the current key
-	hs       []byte // decrypted handshake bytes not yet parsed
-	dataSeen bool   // application data was reported
+	opener   *tlswire.Opener // nil until the phase's secret is known
+	skipped  int             // records skipped under the current key before it was known
+	hs       []byte          // decrypted handshake bytes not yet parsed
+	dataSeen bool            // application data was reported
 }
 
 // keyLog takes lines the run's TLS stacks wrote to the key log and opens
@@ -92,25 +71,18 @@ func (r *timelineRecorder) keyLog(p []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for line := range bytes.Lines(p) {
-		f := bytes.Fields(line)
-		if len(f) != 3 {
+		e, ok := tlswire.ParseKeyLogLine(line)
+		if !ok {
 			continue
 		}
-		random, err := hex.DecodeString(string(f[1]))
-		if err != nil || len(random) != 32 {
-			continue
-		}
-		secret, err := hex.DecodeString(string(f[2]))
-		if err != nil {
-			continue
-		}
-		m := r.secrets[string(random)]
+		random := string(e.ClientRandom)
+		m := r.secrets[random]
 		if m == nil {
 			m = make(map[string][]byte)
-			r.secrets[string(random)] = m
+			r.secrets[random] = m
 		}
-		m[string(f[0])] = secret
-		for _, c := range r.byRandom[string(random)] {
+		m[e.Label] = e.Secret
+		for _, c := range r.byRandom[random] {
 			r.unseal(c)
 		}
 	}
@@ -118,14 +90,14 @@ func (r *timelineRecorder) keyLog(p []byte) {
 
 // seal queues a protected record of a TLS 1.3 connection and opens what
 // the known secrets allow.
-func (w wireCtx) seal(header, body []byte) {
+func (w wireCtx) seal(rec tlswire.Record) {
 	s := &w.c.dirs[w.dir].tls.v13
 	if s.phase == phaseDone {
 		return
 	}
-	s.held += len(body)
-	s.pending = append(s.pending, sealedRecord{at: w.at, order: w.order, src: w.src,
-		header: bytes.Clone(header), body: bytes.Clone(body)})
+	s.held += len(rec.Body)
+	rec.Body = bytes.Clone(rec.Body)
+	s.pending = append(s.pending, sealedRecord{at: w.at, order: w.order, src: w.src, rec: rec})
 	w.r.unseal(w.c)
 	if s.held > maxStreamBuffer {
 		// Records whose secret never came: stop holding them.
@@ -166,9 +138,13 @@ func (r *timelineRecorder) unsealNext(c *tcpConn, dir int) bool {
 	}()
 	rec := s.pending[0]
 	w := r.ctxOf(c, dir, rec)
-	if s.phase == phaseApplication && len(rec.body) != alertRecordLen {
+	if s.phase == phaseApplication && len(rec.rec.Body) != alertRecordLen {
 		s.pop()
-		s.seq++
+		if s.opener != nil {
+			s.opener.Skip()
+		} else {
+			s.skipped++
+		}
 		if !s.dataSeen {
 			s.dataSeen = true
 			to := w.to
@@ -176,20 +152,23 @@ func (r *timelineRecorder) unsealNext(c *tcpConn, dir int) bool {
 		}
 		return true
 	}
-	if s.aead == nil {
+	if s.opener == nil {
 		secret := r.secrets[string(c.tls.random)][secretLabel(dir, s.phase)]
 		if secret == nil {
 			return false // wait for the key log
 		}
-		aead, iv, err := trafficKeys(c.tls.suite, secret)
+		o, err := tlswire.NewTLS13Opener(c.tls.suite, secret)
 		if err != nil {
 			s.phase = phaseDone
 			return true
 		}
-		s.aead, s.iv = aead, iv
+		for range s.skipped {
+			o.Skip()
+		}
+		s.opener = o
 	}
 	s.pop()
-	typ, content, err := s.open(rec)
+	typ, content, err := s.opener.Open(rec.rec)
 	if err != nil {
 		if s.phase == phaseHandshake {
 			r.sealedEvent(c, dir, rec)
@@ -198,62 +177,45 @@ func (r *timelineRecorder) unsealNext(c *tcpConn, dir int) bool {
 		return true
 	}
 	switch typ {
-	case recordHandshake:
+	case tlswire.ContentHandshake:
 		if s.phase != phaseHandshake {
 			break // a NewSessionTicket or KeyUpdate the size of an alert
 		}
 		s.hs = append(s.hs, content...)
 		next := phaseHandshake
-		ok := splitHandshake(&s.hs, func(mt uint8, msg []byte) {
-			w.handshake(mt, msg, true)
-			switch mt {
-			case msgFinished:
+		msgs, rest, ok := tlswire.SplitHandshake(s.hs)
+		s.hs = rest
+		for _, m := range msgs {
+			w.handshake(m.Type, m.Body, true)
+			switch m.Type {
+			case tlswire.HandshakeFinished:
 				next = phaseApplication
-			case msgKeyUpdate:
+			case tlswire.HandshakeKeyUpdate:
 				next = phaseDone
 			}
-		})
+		}
 		if !ok {
 			next = phaseDone
 		}
 		if next != phaseHandshake {
 			// A key change ends its record (RFC 8446 §5.1); the new
 			// key's sequence numbers start at 0.
-			s.phase, s.aead, s.iv, s.seq, s.hs = next, nil, nil, 0, nil
+			s.phase, s.opener, s.skipped, s.hs = next, nil, 0, nil
 		}
-	case recordAlert:
+	case tlswire.ContentAlert:
 		// After the handshake, only a fatal alert (a late refusal) is
 		// news; a close_notify is not.
-		if len(content) == 2 && (s.phase == phaseHandshake || content[0] == alertFatal) {
-			w.alert(content[0], content[1], true)
+		if level, desc, ok := tlswire.ParseAlert(content); ok && (s.phase == phaseHandshake || level == tlswire.AlertFatal) {
+			w.alert(level, desc, true)
 		}
 	}
 	return true
 }
 
 func (s *tls13Dir) pop() {
-	s.held -= len(s.pending[0].body)
+	s.held -= len(s.pending[0].rec.Body)
 	s.pending[0] = sealedRecord{}
 	s.pending = s.pending[1:]
-}
-
-// open decrypts one record with the current key (RFC 8446 §5.2) and
-// returns its real content type and content.
-func (s *tls13Dir) open(rec sealedRecord) (uint8, []byte, error) {
-	nonce := bytes.Clone(s.iv)
-	for i := range 8 {
-		nonce[len(nonce)-1-i] ^= byte(s.seq >> (8 * i))
-	}
-	s.seq++
-	inner, err := s.aead.Open(nil, nonce, rec.body, rec.header)
-	if err != nil {
-		return 0, nil, err
-	}
-	inner = bytes.TrimRight(inner, "\x00")
-	if len(inner) == 0 {
-		return 0, nil, errors.New("record without content type")
-	}
-	return inner[len(inner)-1], inner[:len(inner)-1], nil
 }
 
 // ctxOf is the wire context of a record seen earlier.
@@ -295,47 +257,4 @@ func (r *timelineRecorder) flushSealed() {
 			s.pending, s.held = nil, 0
 		}
 	}
-}
-
-// trafficKeys derives a traffic secret's record key and IV (RFC 8446
-// §7.3) for a TLS 1.3 cipher suite.
-func trafficKeys(suite uint16, secret []byte) (cipher.AEAD, []byte, error) {
-	h, keyLen := sha256.New, 16
-	switch suite {
-	case tls.TLS_AES_128_GCM_SHA256:
-	case tls.TLS_AES_256_GCM_SHA384:
-		h, keyLen = sha512.New384, 32
-	case tls.TLS_CHACHA20_POLY1305_SHA256:
-		keyLen = chacha20poly1305.KeySize
-	default:
-		return nil, nil, fmt.Errorf("lab: no TLS 1.3 cipher suite %#04x", suite)
-	}
-	key, err := expandLabel(h, secret, "key", keyLen)
-	if err != nil {
-		return nil, nil, err
-	}
-	iv, err := expandLabel(h, secret, "iv", 12)
-	if err != nil {
-		return nil, nil, err
-	}
-	var aead cipher.AEAD
-	if suite == tls.TLS_CHACHA20_POLY1305_SHA256 {
-		aead, err = chacha20poly1305.New(key)
-	} else {
-		var block cipher.Block
-		if block, err = aes.NewCipher(key); err == nil {
-			aead, err = cipher.NewGCM(block)
-		}
-	}
-	return aead, iv, err
-}
-
-// expandLabel is HKDF-Expand-Label with an empty context (RFC 8446 §7.1).
-func expandLabel(h func() hash.Hash, secret []byte, label string, n int) ([]byte, error) {
-	full := "tls13 " + label
-	info := make([]byte, 0, 4+len(full))
-	info = append(info, byte(n>>8), byte(n), byte(len(full)))
-	info = append(info, full...)
-	info = append(info, 0)
-	return hkdf.Expand(h, secret, string(info), n)
 }

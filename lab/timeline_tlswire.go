@@ -4,42 +4,12 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/cryptobyte"
+	"github.com/tlslab/tlslab/internal/tlswire"
 )
-
-// TLS record content types and handshake message types (RFC 8446, 5246).
-const (
-	recordChangeCipherSpec = 20
-	recordAlert            = 21
-	recordHandshake        = 22
-	recordApplicationData  = 23
-
-	msgClientHello = 1
-	msgServerHello = 2
-	msgCertificate = 11
-	msgFinished    = 20
-	msgKeyUpdate   = 24
-
-	extServerName        = 0
-	extSupportedVersions = 43
-
-	alertWarning = 1
-	alertFatal   = 2
-
-	maxRecordLen    = 16384 + 2048
-	maxHandshakeLen = 1 << 16
-)
-
-// helloRetryRandom is the ServerHello.random of a HelloRetryRequest.
-var helloRetryRandom = []byte{
-	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
-}
 
 var handshakeNames = map[uint8]string{
 	0: "HelloRequest", 4: "NewSessionTicket", 8: "EncryptedExtensions", 12: "ServerKeyExchange",
@@ -76,28 +46,24 @@ type helloSeen struct {
 // records parses the complete TLS records in the direction's buffer.
 func (w wireCtx) records() {
 	d := w.c.dirs[w.dir]
-	for len(d.buf) >= 5 {
-		typ, n := d.buf[0], int(d.buf[3])<<8|int(d.buf[4])
-		if typ < recordChangeCipherSpec || typ > 24 || d.buf[1] != 3 || n > maxRecordLen {
-			d.mode, d.buf = streamDone, nil
-			return
-		}
-		if len(d.buf) < 5+n {
-			return
-		}
-		header, body := d.buf[:5], d.buf[5:5+n]
-		d.buf = d.buf[5+n:]
-		w.record(d, typ, header, body)
+	recs, rest, valid := tlswire.SplitRecords(d.buf)
+	for _, rec := range recs {
+		w.record(d, rec)
 		if d.mode == streamDone {
 			return
 		}
 	}
+	if !valid {
+		d.mode, d.buf = streamDone, nil
+		return
+	}
+	d.buf = rest
 }
 
-func (w wireCtx) record(d *tcpDir, typ uint8, header, body []byte) {
+func (w wireCtx) record(d *tcpDir, rec tlswire.Record) {
 	to := w.to
-	switch typ {
-	case recordChangeCipherSpec:
+	switch rec.Type {
+	case tlswire.ContentChangeCipherSpec:
 		// TLS 1.3 sends it only for middlebox compatibility; its
 		// handshake records are application_data records anyway.
 		if w.c.tls.version != tls.VersionTLS13 {
@@ -106,25 +72,30 @@ func (w wireCtx) record(d *tcpDir, typ uint8, header, body []byte) {
 			// certificate it was shown, if any.
 			w.r.continued(w.c, w.dir)
 		}
-	case recordAlert:
-		if d.tls.protected || len(body) != 2 {
+	case tlswire.ContentAlert:
+		level, desc, ok := tlswire.ParseAlert(rec.Body)
+		if d.tls.protected || !ok {
 			w.emit(TimelineTLS, func(n *namer) string { return "TLS encrypted alert -> " + n.addrPort(to) })
 			return
 		}
-		w.alert(body[0], body[1], false)
-	case recordHandshake:
+		w.alert(level, desc, false)
+	case tlswire.ContentHandshake:
 		if d.tls.protected {
 			return
 		}
-		d.tls.hs = append(d.tls.hs, body...)
-		if !splitHandshake(&d.tls.hs, func(mt uint8, msg []byte) { w.handshake(mt, msg, false) }) {
+		d.tls.hs = append(d.tls.hs, rec.Body...)
+		msgs, rest, ok := tlswire.SplitHandshake(d.tls.hs)
+		for _, m := range msgs {
+			w.handshake(m.Type, m.Body, false)
+		}
+		if !ok {
 			d.mode, d.buf, d.tls.hs = streamDone, nil, nil
 			return
 		}
-		d.tls.hs = append([]byte(nil), d.tls.hs...)
-	case recordApplicationData:
+		d.tls.hs = append([]byte(nil), rest...)
+	case tlswire.ContentApplicationData:
 		if w.c.tls.version == tls.VersionTLS13 && w.c.tls.suite != 0 {
-			w.seal(header, body)
+			w.seal(rec)
 			return
 		}
 		if d.tls.sealed {
@@ -133,24 +104,6 @@ func (w wireCtx) record(d *tcpDir, typ uint8, header, body []byte) {
 		d.tls.sealed = true
 		w.emit(TimelineTLS, func(n *namer) string { return "TLS encrypted records begin -> " + n.addrPort(to) })
 	}
-}
-
-// splitHandshake calls fn for each complete handshake message at the start
-// of *buf and leaves the rest there. It reports false for a message too
-// long to be one.
-func splitHandshake(buf *[]byte, fn func(mt uint8, msg []byte)) bool {
-	for b := *buf; len(b) >= 4; b = *buf {
-		n := int(b[1])<<16 | int(b[2])<<8 | int(b[3])
-		if n > maxHandshakeLen {
-			return false
-		}
-		if len(b) < 4+n {
-			break
-		}
-		*buf = b[4+n:]
-		fn(b[0], b[4:4+n])
-	}
-	return true
 }
 
 // alert reports an alert the direction's sender sent; a fatal one refuses
@@ -165,7 +118,7 @@ func (w wireCtx) alert(level, desc uint8, decrypted bool) {
 	w.emit(TimelineTLS, func(n *namer) string {
 		return fmt.Sprintf("TLS alert %s (%s) -> %s", alertName(desc), how, n.addrPort(to))
 	})
-	if level != alertFatal {
+	if level != tlswire.AlertFatal {
 		return
 	}
 	for _, p := range w.r.presented {
@@ -192,44 +145,44 @@ func (w wireCtx) handshake(mt uint8, msg []byte, decrypted bool) {
 		qual = " (decrypted)"
 	}
 	switch mt {
-	case msgClientHello:
-		h, ok := parseClientHello(msg)
+	case tlswire.HandshakeClientHello:
+		h, ok := tlswire.ParseClientHello(msg)
 		if !ok {
 			w.emit(TimelineTLS, func(n *namer) string { return "TLS ClientHello (unparseable) -> " + n.addrPort(to) })
 			return
 		}
-		w.r.hellos = append(w.r.hellos, &helloSeen{at: w.at, random: h.random, sni: h.sni, conn: w.c})
-		if w.dir == 0 && !bytes.Equal(w.c.tls.random, h.random) {
-			w.c.tls.random, w.c.tls.sni = h.random, h.sni
-			w.r.byRandom[string(h.random)] = append(w.r.byRandom[string(h.random)], w.c)
+		w.r.hellos = append(w.r.hellos, &helloSeen{at: w.at, random: h.Random, sni: h.ServerName, conn: w.c})
+		if w.dir == 0 && !bytes.Equal(w.c.tls.random, h.Random) {
+			w.c.tls.random, w.c.tls.sni = h.Random, h.ServerName
+			w.r.byRandom[string(h.Random)] = append(w.r.byRandom[string(h.Random)], w.c)
 		}
 		w.emit(TimelineTLS, func(n *namer) string {
 			sni := "no SNI"
-			if h.sni != "" {
-				sni = "SNI " + h.sni
+			if h.ServerName != "" {
+				sni = "SNI " + h.ServerName
 			}
-			return fmt.Sprintf("TLS ClientHello -> %s %s versions %s", n.addrPort(to), sni, versionList(h.versions))
+			return fmt.Sprintf("TLS ClientHello -> %s %s versions %s", n.addrPort(to), sni, versionList(h.Versions()))
 		})
-	case msgServerHello:
-		h, ok := parseServerHello(msg)
+	case tlswire.HandshakeServerHello:
+		h, ok := tlswire.ParseServerHello(msg)
 		if !ok {
 			w.emit(TimelineTLS, func(n *namer) string { return "TLS ServerHello (unparseable) -> " + n.addrPort(to) })
 			return
 		}
-		w.c.tls.version = h.version
+		w.c.tls.version = h.Version
 		name := "ServerHello"
-		if bytes.Equal(h.random, helloRetryRandom) {
+		if h.IsHelloRetryRequest() {
 			name = "HelloRetryRequest"
-		} else if h.version == tls.VersionTLS13 && w.c.tls.suite == 0 {
+		} else if h.Version == tls.VersionTLS13 && w.c.tls.suite == 0 {
 			// What follows is protected: the key log's secrets open it.
-			w.c.tls.suite = h.suite
+			w.c.tls.suite = h.CipherSuite
 			w.r.tls13 = append(w.r.tls13, w.c)
 		}
 		w.emit(TimelineTLS, func(n *namer) string {
-			return fmt.Sprintf("TLS %s -> %s %s %s", name, n.addrPort(to), versionName(h.version), tls.CipherSuiteName(h.suite))
+			return fmt.Sprintf("TLS %s -> %s %s %s", name, n.addrPort(to), versionName(h.Version), tls.CipherSuiteName(h.CipherSuite))
 		})
-	case msgCertificate:
-		certs, err := parseCertificateMsg(msg, decrypted)
+	case tlswire.HandshakeCertificate:
+		certs, err := tlswire.ParseCertificates(msg, decrypted)
 		w.emit(TimelineTLS, func(n *namer) string {
 			switch {
 			case err != nil:
@@ -243,7 +196,7 @@ func (w wireCtx) handshake(mt uint8, msg []byte, decrypted bool) {
 			w.presented(certs)
 		}
 	default:
-		if mt == msgFinished && decrypted {
+		if mt == tlswire.HandshakeFinished && decrypted {
 			w.r.continued(w.c, w.dir)
 		}
 		name, ok := handshakeNames[mt]
@@ -252,130 +205,6 @@ func (w wireCtx) handshake(mt uint8, msg []byte, decrypted bool) {
 		}
 		w.emit(TimelineTLS, func(n *namer) string { return fmt.Sprintf("TLS %s%s -> %s", name, qual, n.addrPort(to)) })
 	}
-}
-
-type clientHello struct {
-	random   []byte
-	sni      string
-	versions []uint16
-}
-
-func parseClientHello(b []byte) (clientHello, bool) {
-	var h clientHello
-	s := cryptobyte.String(b)
-	var legacy uint16
-	var sid, suites, comp, exts cryptobyte.String
-	if !s.ReadUint16(&legacy) || !s.ReadBytes(&h.random, 32) || !s.ReadUint8LengthPrefixed(&sid) ||
-		!s.ReadUint16LengthPrefixed(&suites) || !s.ReadUint8LengthPrefixed(&comp) {
-		return h, false
-	}
-	h.random = bytes.Clone(h.random)
-	if !s.Empty() && !s.ReadUint16LengthPrefixed(&exts) {
-		return h, false
-	}
-	for !exts.Empty() {
-		var typ uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return h, false
-		}
-		switch typ {
-		case extServerName:
-			var list cryptobyte.String
-			if !data.ReadUint16LengthPrefixed(&list) {
-				return h, false
-			}
-			for !list.Empty() {
-				var kind uint8
-				var name cryptobyte.String
-				if !list.ReadUint8(&kind) || !list.ReadUint16LengthPrefixed(&name) {
-					return h, false
-				}
-				if kind == 0 {
-					h.sni = string(name)
-				}
-			}
-		case extSupportedVersions:
-			var vs cryptobyte.String
-			if !data.ReadUint8LengthPrefixed(&vs) {
-				return h, false
-			}
-			for !vs.Empty() {
-				var v uint16
-				if !vs.ReadUint16(&v) {
-					return h, false
-				}
-				if v&0x0f0f != 0x0a0a { // not GREASE
-					h.versions = append(h.versions, v)
-				}
-			}
-		}
-	}
-	if len(h.versions) == 0 {
-		h.versions = []uint16{legacy}
-	}
-	return h, true
-}
-
-type serverHello struct {
-	random  []byte
-	version uint16
-	suite   uint16
-}
-
-func parseServerHello(b []byte) (serverHello, bool) {
-	var h serverHello
-	s := cryptobyte.String(b)
-	var sid, exts cryptobyte.String
-	var comp uint8
-	if !s.ReadUint16(&h.version) || !s.ReadBytes(&h.random, 32) || !s.ReadUint8LengthPrefixed(&sid) ||
-		!s.ReadUint16(&h.suite) || !s.ReadUint8(&comp) {
-		return h, false
-	}
-	h.random = bytes.Clone(h.random)
-	if !s.Empty() && !s.ReadUint16LengthPrefixed(&exts) {
-		return h, false
-	}
-	for !exts.Empty() {
-		var typ uint16
-		var data cryptobyte.String
-		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return h, false
-		}
-		if typ == extSupportedVersions && !data.ReadUint16(&h.version) {
-			return h, false
-		}
-	}
-	return h, true
-}
-
-// parseCertificateMsg parses a Certificate message: TLS 1.3's (RFC 8446
-// §4.4.2: a request context, and extensions after each certificate) when
-// v13, else TLS 1.0-1.2's. An empty list (a client without a certificate)
-// is no error.
-func parseCertificateMsg(b []byte, v13 bool) ([]*x509.Certificate, error) {
-	errMalformed := errors.New("malformed Certificate message")
-	s := cryptobyte.String(b)
-	var context, list cryptobyte.String
-	if v13 && !s.ReadUint8LengthPrefixed(&context) {
-		return nil, errMalformed
-	}
-	if !s.ReadUint24LengthPrefixed(&list) {
-		return nil, errMalformed
-	}
-	var certs []*x509.Certificate
-	for !list.Empty() {
-		var der, exts cryptobyte.String
-		if !list.ReadUint24LengthPrefixed(&der) || v13 && !list.ReadUint16LengthPrefixed(&exts) {
-			return nil, errMalformed
-		}
-		c, err := x509.ParseCertificate(bytes.Clone(der))
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, c)
-	}
-	return certs, nil
 }
 
 // describeChain is "subject CN=a issuer CN=b valid <from>→<to>" for the
@@ -403,9 +232,9 @@ func versionList(vs []uint16) string {
 
 func alertLevel(l uint8) string {
 	switch l {
-	case alertWarning:
+	case tlswire.AlertWarning:
 		return "warning"
-	case alertFatal:
+	case tlswire.AlertFatal:
 		return "fatal"
 	}
 	return fmt.Sprintf("level %d", l)

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/tlslab/tlslab/internal/tcpstream"
 )
 
 // StreamCapture is a passive tap that keeps the payload of every TCP
@@ -19,26 +21,19 @@ type StreamCapture struct {
 	max int
 
 	mu    sync.Mutex
-	conns map[[2]netip.AddrPort]*tcpConn // keyed lower endpoint first
+	conns map[tcpstream.Key]*tcpConn
 	order []*tcpConn
 }
 
 // NewStreamCapture returns a capture keeping up to maxBytes per direction
 // of each connection (zero means DefaultMaxCapture).
 func NewStreamCapture(maxBytes int) *StreamCapture {
-	return &StreamCapture{max: maxCapture(maxBytes), conns: map[[2]netip.AddrPort]*tcpConn{}}
+	return &StreamCapture{max: maxCapture(maxBytes), conns: map[tcpstream.Key]*tcpConn{}}
 }
 
 type tcpConn struct {
-	client, server netip.AddrPort // client: the SYN's sender (else the first seen)
-	dirs           [2]*tcpStream  // 0: client to server
-}
-
-type tcpStream struct {
-	started bool
-	next    uint32
-	data    []byte
-	pending map[uint32][]byte
+	client, server netip.AddrPort       // client: the SYN's sender (else the first seen)
+	dirs           [2]*tcpstream.Stream // 0: client to server
 }
 
 // ObserveFrame implements netsim.Tap. It copies what it keeps.
@@ -53,14 +48,11 @@ func (c *StreamCapture) ObserveFrame(_ time.Time, frame []byte) {
 	}
 	src := netip.AddrPortFrom(p.src(), uint16(p.tcp.SrcPort))
 	dst := netip.AddrPortFrom(p.dst(), uint16(p.tcp.DstPort))
-	key := [2]netip.AddrPort{src, dst}
-	if src.Compare(dst) > 0 {
-		key = [2]netip.AddrPort{dst, src}
-	}
+	key, _ := tcpstream.KeyOf(src, dst)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tc := c.conns[key]
-	if tc == nil || (p.tcp.SYN && !p.tcp.ACK && tc.client == src && tc.dirs[0] != nil && tc.dirs[0].started && tc.dirs[0].next != p.tcp.Seq+1) {
+	if tc == nil || (p.tcp.SYN && !p.tcp.ACK && tc.client == src && tc.dirs[0] != nil && tc.dirs[0].Started() && tc.dirs[0].Next() != p.tcp.Seq+1) {
 		tc = &tcpConn{client: src, server: dst}
 		if p.tcp.SYN && p.tcp.ACK { // saw the SYN-ACK first: its sender is the server
 			tc.client, tc.server = dst, src
@@ -74,53 +66,10 @@ func (c *StreamCapture) ObserveFrame(_ time.Time, frame []byte) {
 	}
 	s := tc.dirs[dir]
 	if s == nil {
-		s = &tcpStream{pending: map[uint32][]byte{}}
+		s = tcpstream.NewStream(c.max)
 		tc.dirs[dir] = s
 	}
-	s.add(p.tcp.Seq, p.tcp.SYN, p.tcp.Payload, c.max)
-}
-
-func (s *tcpStream) add(seq uint32, syn bool, payload []byte, max int) {
-	if syn {
-		if !s.started {
-			s.started, s.next = true, seq+1
-		}
-		seq++
-	}
-	if len(payload) == 0 {
-		return
-	}
-	if !s.started {
-		s.started, s.next = true, seq
-	}
-	if d := int32(s.next - seq); d > 0 { // repeats bytes already kept
-		if int(d) >= len(payload) {
-			return
-		}
-		seq, payload = s.next, payload[d:]
-	}
-	if seq != s.next {
-		if _, ok := s.pending[seq]; !ok && len(s.pending) < 1024 {
-			s.pending[seq] = bytes.Clone(payload)
-		}
-		return
-	}
-	s.deliver(payload, max)
-	for {
-		more, ok := s.pending[s.next]
-		if !ok {
-			return
-		}
-		delete(s.pending, s.next)
-		s.deliver(more, max)
-	}
-}
-
-func (s *tcpStream) deliver(p []byte, max int) {
-	s.next += uint32(len(p))
-	if room := max - len(s.data); room > 0 {
-		s.data = append(s.data, p[:min(room, len(p))]...)
-	}
+	s.Add(p.tcp.Seq, p.tcp.SYN, p.tcp.Payload)
 }
 
 // CapturedConn is one TCP connection's payload as captured.
@@ -142,10 +91,10 @@ func (c *StreamCapture) Conns() []CapturedConn {
 	for _, tc := range c.order {
 		cc := CapturedConn{Client: tc.client, Server: tc.server}
 		if s := tc.dirs[0]; s != nil {
-			cc.ClientData = bytes.Clone(s.data)
+			cc.ClientData = bytes.Clone(s.Data())
 		}
 		if s := tc.dirs[1]; s != nil {
-			cc.ServerData = bytes.Clone(s.data)
+			cc.ServerData = bytes.Clone(s.Data())
 		}
 		out = append(out, cc)
 	}

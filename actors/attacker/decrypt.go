@@ -4,12 +4,13 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/tlslab/tlslab/internal/tlswire"
 )
 
 // DecryptedSession is a TLS 1.2 connection decrypted with a stolen key.
@@ -47,43 +48,42 @@ func DecryptStaticRSA(key crypto.PrivateKey, conn CapturedConn) (*DecryptedSessi
 }
 
 func decryptStaticRSA(key crypto.PrivateKey, conn CapturedConn) (*DecryptedSession, error) {
-	cRecs, err := parseRecords(conn.ClientData)
+	client, err := splitDirection(conn.ClientData)
 	if err != nil {
 		return nil, err
 	}
-	sRecs, err := parseRecords(conn.ServerData)
+	server, err := splitDirection(conn.ServerData)
 	if err != nil {
 		return nil, err
 	}
-	client, server := splitDirection(cRecs), splitDirection(sRecs)
-	ch, ok := client.find(hsClientHello)
-	if !ok || len(ch.body) < 34 {
+	chMsg, ok := client.find(tlswire.HandshakeClientHello)
+	ch, chOK := tlswire.ParseClientHello(chMsg.Body)
+	if !ok || !chOK {
 		return nil, fmt.Errorf("%w: no ClientHello", ErrIncomplete)
 	}
-	shMsg, ok := server.find(hsServerHello)
+	shMsg, ok := server.find(tlswire.HandshakeServerHello)
 	if !ok {
 		return nil, fmt.Errorf("%w: no ServerHello", ErrIncomplete)
 	}
-	sh, err := parseServerHello(shMsg.body)
-	if err != nil {
-		return nil, err
+	sh, ok := tlswire.ParseServerHello(shMsg.Body)
+	if !ok {
+		return nil, errors.New("malformed ServerHello")
 	}
-	ds := &DecryptedSession{Client: conn.Client, Server: conn.Server, Version: tls.VersionName(sh.version), CipherSuite: tls.CipherSuiteName(sh.suite), ExtendedMasterSecret: sh.ems}
+	suite := sh.CipherSuite
+	ds := &DecryptedSession{Client: conn.Client, Server: conn.Server, Version: tls.VersionName(sh.Version), CipherSuite: tls.CipherSuiteName(suite), ExtendedMasterSecret: sh.ExtendedMasterSecret}
 	switch {
-	case sh.version == versionTLS13:
+	case sh.Version == tls.VersionTLS13:
 		return nil, ErrTLS13
 	case strings.Contains(ds.CipherSuite, "DHE_"):
 		return nil, ErrEphemeralKeyExchange
-	case sh.version != versionTLS12:
+	case sh.Version != tls.VersionTLS12:
 		return nil, fmt.Errorf("session used %s: only TLS 1.2 is decrypted", ds.Version)
-	}
-	params, ok := rsaSuites[sh.suite]
-	if !ok {
+	case !tlswire.CanDecryptTLS12(suite): // what is left are static RSA suites
 		return nil, fmt.Errorf("cipher suite %s is not one the decrypter handles", ds.CipherSuite)
 	}
-	cke, ok := client.find(hsClientKeyExchange)
+	cke, ok := client.find(tlswire.HandshakeClientKeyExchange)
 	if !ok {
-		if _, full := server.find(hsServerHelloDone); !full && server.ccs {
+		if _, full := server.find(tlswire.HandshakeServerHelloDone); !full && server.ccs {
 			return nil, ErrResumed
 		}
 		return nil, fmt.Errorf("%w: no ClientKeyExchange", ErrIncomplete)
@@ -92,68 +92,107 @@ func decryptStaticRSA(key crypto.PrivateKey, conn CapturedConn) (*DecryptedSessi
 	if !ok {
 		return nil, ErrNotRSAKey
 	}
-	if len(cke.body) < 2 || int(binary.BigEndian.Uint16(cke.body)) != len(cke.body)-2 {
+	encrypted, ok := tlswire.ParseRSAClientKeyExchange(cke.Body)
+	if !ok {
 		return nil, errors.New("malformed ClientKeyExchange")
 	}
-	premaster, err := rsaKey.Decrypt(nil, cke.body[2:], &rsa.PKCS1v15DecryptOptions{})
+	premaster, err := rsaKey.Decrypt(nil, encrypted, &rsa.PKCS1v15DecryptOptions{})
 	if err != nil || len(premaster) != 48 {
 		return nil, fmt.Errorf("%w: the premaster secret does not decrypt", ErrWrongKey)
 	}
 
 	var master []byte
-	if sh.ems {
-		// session_hash: every handshake message up to the
-		// ClientKeyExchange, in the order sent.
-		th := params.prf()
-		th.Write(ch.raw)
-		for _, m := range server.handshake {
-			th.Write(m.raw)
-			if m.typ == hsServerHelloDone {
-				break
-			}
-		}
-		for _, m := range client.handshake[1:] {
-			th.Write(m.raw)
-			if m.typ == hsClientKeyExchange {
-				break
-			}
-		}
-		master = prf12(params.prf, premaster, "extended master secret", th.Sum(nil), 48)
+	if sh.ExtendedMasterSecret {
+		master, err = tlswire.ExtendedMasterSecret(suite, premaster, sessionTranscript(chMsg, client, server))
 	} else {
-		master = prf12(params.prf, premaster, "master secret", append(append([]byte(nil), ch.body[2:34]...), sh.random...), 48)
+		master, err = tlswire.MasterSecret(suite, premaster, ch.Random, sh.Random)
 	}
-	n := 2*params.macLen + 2*params.keyLen + 2*params.ivLen
-	kb := prf12(params.prf, master, "key expansion", append(append([]byte(nil), sh.random...), ch.body[2:34]...), n)
-	take := func(k int) []byte { b := kb[:k]; kb = kb[k:]; return b }
-	cMAC, sMAC := take(params.macLen), take(params.macLen)
-	cKey, sKey := take(params.keyLen), take(params.keyLen)
-	cIV, sIV := take(params.ivLen), take(params.ivLen)
-	ck, err := newRecordKeys(params, cMAC, cKey, cIV)
 	if err != nil {
 		return nil, err
 	}
-	sk, err := newRecordKeys(params, sMAC, sKey, sIV)
+	cOpen, sOpen, err := tlswire.NewTLS12Openers(suite, master, ch.Random, sh.Random)
 	if err != nil {
 		return nil, err
 	}
-	if ds.ClientPlaintext, err = openAll(ck, client.encrypted); err != nil {
+	if ds.ClientPlaintext, err = openAll(cOpen, client.encrypted); err != nil {
 		return nil, err
 	}
-	if ds.ServerPlaintext, err = openAll(sk, server.encrypted); err != nil {
+	if ds.ServerPlaintext, err = openAll(sOpen, server.encrypted); err != nil {
 		return nil, err
 	}
 	return ds, nil
 }
 
+// sessionTranscript is the extended master secret's session_hash input:
+// every handshake message up to the ClientKeyExchange, in the order sent.
+func sessionTranscript(ch tlswire.Message, client, server direction) [][]byte {
+	out := [][]byte{ch.Raw}
+	for _, m := range server.handshake {
+		out = append(out, m.Raw)
+		if m.Type == tlswire.HandshakeServerHelloDone {
+			break
+		}
+	}
+	for _, m := range client.handshake[1:] {
+		out = append(out, m.Raw)
+		if m.Type == tlswire.HandshakeClientKeyExchange {
+			break
+		}
+	}
+	return out
+}
+
+// direction is one side's records split at its ChangeCipherSpec: the
+// plaintext handshake messages before it, the encrypted records after.
+type direction struct {
+	handshake []tlswire.Message
+	ccs       bool
+	encrypted []tlswire.Record
+}
+
+// splitDirection reads one side's captured bytes; a record cut off where
+// the capture stopped is left out.
+func splitDirection(data []byte) (direction, error) {
+	var d direction
+	recs, rest, valid := tlswire.SplitRecords(data)
+	if !valid {
+		return d, fmt.Errorf("stream is not TLS: record header % x", rest[:tlswire.HeaderLen])
+	}
+	var hs []byte
+	for _, r := range recs {
+		if d.ccs {
+			d.encrypted = append(d.encrypted, r)
+			continue
+		}
+		switch r.Type {
+		case tlswire.ContentChangeCipherSpec:
+			d.ccs = true
+		case tlswire.ContentHandshake:
+			hs = append(hs, r.Body...)
+		}
+	}
+	d.handshake, _, _ = tlswire.SplitHandshake(hs)
+	return d, nil
+}
+
+func (d direction) find(typ uint8) (tlswire.Message, bool) {
+	for _, m := range d.handshake {
+		if m.Type == typ {
+			return m, true
+		}
+	}
+	return tlswire.Message{}, false
+}
+
 // openAll decrypts records in order and returns the application data.
-func openAll(k *recordKeys, recs []tlsRecord) ([]byte, error) {
+func openAll(o *tlswire.Opener, recs []tlswire.Record) ([]byte, error) {
 	var out []byte
 	for i, r := range recs {
-		pt, err := k.open(r)
+		typ, pt, err := o.Open(r)
 		if err != nil {
 			return nil, fmt.Errorf("%w: record %d: %v", ErrWrongKey, i, err)
 		}
-		if r.typ == recordApplicationData {
+		if typ == tlswire.ContentApplicationData {
 			out = append(out, pt...)
 		}
 	}
@@ -210,7 +249,7 @@ func (k *KeyEavesdropper) Report(canaries []string) KeyReport {
 	var r KeyReport
 	var all [][]byte
 	for _, c := range k.capture.Conns() {
-		if len(c.ClientData) < 5 || c.ClientData[0] != recordHandshake || c.ClientData[1] != 3 {
+		if !tlswire.StartsWithHandshake(c.ClientData) {
 			continue
 		}
 		res := DecryptResult{Client: c.Client, Server: c.Server}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 
+	"github.com/tlslab/tlslab/internal/tlswire"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -67,7 +68,7 @@ func (d *HelloDowngrader) handle(f *netsim.Frame) netsim.HookAction {
 		return netsim.Pass
 	}
 	frame := netsim.CloneFrame(f.Data)
-	if !downgradeHello(frame[off:], d.MaxVersion) {
+	if !tlswire.DowngradeSupportedVersions(frame[off:], d.MaxVersion) {
 		return netsim.Pass
 	}
 	fixTCPChecksum(frame)
@@ -81,54 +82,6 @@ func (d *HelloDowngrader) handle(f *netsim.Frame) netsim.HookAction {
 // trailer is the Ethernet padding after the IPv4 packet.
 func trailer(p *packet) int {
 	return len(p.eth.Payload) - int(p.ip.Length)
-}
-
-// downgradeHello rewrites, in place, the supported_versions entries above
-// max of a ClientHello record at the start of b, and reports whether it
-// changed anything.
-func downgradeHello(b []byte, max uint16) bool {
-	// record header, handshake header, legacy_version, random
-	if len(b) < 5+4+2+32+1 || b[0] != recordHandshake || b[1] != 3 || b[5] != hsClientHello {
-		return false
-	}
-	i := 5 + 4 + 2 + 32
-	skip := func(lenBytes int) bool {
-		if i+lenBytes > len(b) {
-			return false
-		}
-		n := 0
-		for _, c := range b[i : i+lenBytes] {
-			n = n<<8 | int(c)
-		}
-		i += lenBytes + n
-		return i <= len(b)
-	}
-	if !skip(1) || !skip(2) || !skip(1) { // session id, cipher suites, compression methods
-		return false
-	}
-	if i+2 > len(b) {
-		return false
-	}
-	i += 2 // extensions length
-	for i+4 <= len(b) {
-		typ, n := binary.BigEndian.Uint16(b[i:]), int(binary.BigEndian.Uint16(b[i+2:]))
-		body := i + 4
-		if typ == extSupportedVersions {
-			if body+n > len(b) || n < 1 || int(b[body]) != n-1 {
-				return false
-			}
-			changed := false
-			for v := body + 1; v+2 <= body+n; v += 2 {
-				if binary.BigEndian.Uint16(b[v:]) > max {
-					binary.BigEndian.PutUint16(b[v:], max)
-					changed = true
-				}
-			}
-			return changed
-		}
-		i = body + n
-	}
-	return false
 }
 
 // fixTCPChecksum recomputes the TCP checksum of an Ethernet/IPv4/TCP

@@ -1,16 +1,17 @@
 package eavesdrop_test
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/tls"
+	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/tlslab/tlslab/actors/internal/pipenet"
-	"github.com/tlslab/tlslab/actors/linemsg"
 	"github.com/tlslab/tlslab/actors/pki"
 )
 
@@ -42,20 +43,7 @@ func (c *recordingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-type recordingListener struct {
-	net.Listener
-	tr *transcript
-}
-
-func (l *recordingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return &recordingConn{Conn: c, tr: l.tr}, nil
-}
-
-// capture is a real linemsg exchange, byte for byte as each end wrote it.
+// capture is a real one-line exchange, byte for byte as each end wrote it.
 type capture struct {
 	writes  []write
 	state   *tls.ConnectionState // the client's view, when its handshake verified
@@ -81,35 +69,90 @@ func (c *capture) segments(tc *tcpConn) []seg {
 	return out
 }
 
-// captureExchange runs a linemsg Send of body from a client to a server over
-// an in-memory pipe and records what each end wrote.
-func captureExchange(t *testing.T, server linemsg.ServerConfig, client linemsg.ClientConfig, body string) *capture {
+// captureExchange sends one line, "MSG <body>", from a client to a server
+// over loopback TCP, TLS with these configs unless they are nil, and the
+// server answers "OK"; it records what each end wrote. The client closes
+// first; the server reads until then.
+func captureExchange(t *testing.T, server, client *tls.Config, body string) *capture {
 	t.Helper()
 	tr := &transcript{}
-	ln := pipenet.Listen("pool01")
-	srv := linemsg.NewServer(server)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(t.Context(), &recordingListener{Listener: ln, tr: tr}) }()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		raw, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		serveLine(&recordingConn{Conn: raw, tr: tr}, server)
+	}()
 
 	c := &capture{}
-	if client.TLS != nil {
-		client.TLS = client.TLS.Clone()
-		client.TLS.VerifyConnection = func(cs tls.ConnectionState) error {
+	if client != nil {
+		client = client.Clone()
+		client.VerifyConnection = func(cs tls.ConnectionState) error {
 			c.state = &cs
 			return nil
 		}
 	}
-	conn, err := ln.Dial(t.Context())
+	raw, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.sendErr = linemsg.NewClient(client).Send(t.Context(), &recordingConn{Conn: conn, tr: tr, fromClient: true}, body)
-	ln.Close()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	c.sendErr = sendLine(&recordingConn{Conn: raw, tr: tr, fromClient: true}, client, "MSG "+body+"\n")
+	<-done
 	c.writes = tr.writes
 	return c
+}
+
+// sendLine writes line on conn (after a TLS handshake when cfg is set),
+// reads the answer and closes conn.
+func sendLine(conn net.Conn, cfg *tls.Config, line string) error {
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if cfg != nil {
+		tc := tls.Client(conn, cfg)
+		conn = tc
+		if err := tc.Handshake(); err != nil {
+			conn.Close()
+			return err
+		}
+	}
+	defer conn.Close() // the TLS conn when wrapped, so close_notify is sent
+	if _, err := io.WriteString(conn, line); err != nil {
+		return err
+	}
+	answer, err := bufio.NewReader(conn).ReadString('\n')
+	if err == nil && answer != "OK\n" {
+		err = fmt.Errorf("answer %q", answer)
+	}
+	return err
+}
+
+// serveLine reads a line from conn (after a TLS handshake when cfg is
+// set), answers "OK", reads until the client closes, and closes conn.
+func serveLine(conn net.Conn, cfg *tls.Config) {
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if cfg != nil {
+		tc := tls.Server(conn, cfg)
+		if err := tc.Handshake(); err != nil {
+			conn.Close()
+			return
+		}
+		conn = tc
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	if _, err := br.ReadString('\n'); err != nil {
+		return
+	}
+	if _, err := io.WriteString(conn, "OK\n"); err != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, br)
 }
 
 // testPKI issues the pool's certificate (with its DNS name and IP).

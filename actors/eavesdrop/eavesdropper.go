@@ -3,6 +3,8 @@ package eavesdrop
 import (
 	"sync"
 	"time"
+
+	"github.com/tlslab/tlslab/internal/tcpstream"
 )
 
 // DefaultMaxStreamBytes is Config.MaxStreamBytes when zero.
@@ -23,8 +25,8 @@ type Eavesdropper struct {
 	decoders sync.Pool // of *decoder
 
 	mu        sync.Mutex
-	conns     map[connKey]*conn // the current connection per 4-tuple
-	order     []*conn           // every connection, in order first seen
+	conns     map[tcpstream.Key]*conn // the current connection per 4-tuple
+	order     []*conn                 // every connection, in order first seen
 	frames    int
 	segments  int
 	malformed int
@@ -32,7 +34,7 @@ type Eavesdropper struct {
 
 // New returns an eavesdropper that has seen nothing.
 func New(cfg Config) *Eavesdropper {
-	e := &Eavesdropper{maxKeep: cfg.MaxStreamBytes, conns: make(map[connKey]*conn)}
+	e := &Eavesdropper{maxKeep: cfg.MaxStreamBytes, conns: make(map[tcpstream.Key]*conn)}
 	if e.maxKeep <= 0 {
 		e.maxKeep = DefaultMaxStreamBytes
 	}
@@ -67,7 +69,7 @@ func (e *Eavesdropper) ObserveFrame(ts time.Time, frame []byte) {
 
 // observeSegment routes a segment to its stream; e.mu must be held.
 func (e *Eavesdropper) observeSegment(seg *segment) {
-	key, dir := keyOf(seg.src, seg.dst)
+	key, dir := tcpstream.KeyOf(seg.src, seg.dst)
 	c := e.conns[key]
 	initialSYN := seg.syn && !seg.ack
 	if c == nil || (initialSYN && c.isNewConnection(dir, seg.seq)) {
@@ -80,9 +82,9 @@ func (e *Eavesdropper) observeSegment(seg *segment) {
 	}
 	s := c.dirs[dir]
 	if s == nil {
-		s = &stream{maxKeep: e.maxKeep}
+		s = tcpstream.NewStream(e.maxKeep)
 		c.dirs[dir] = s
 	}
 	c.frames++
-	s.add(seg.seq, seg.syn, seg.payload)
+	s.Add(seg.seq, seg.syn, seg.payload)
 }

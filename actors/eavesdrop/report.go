@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"net/netip"
 	"slices"
+
+	"github.com/tlslab/tlslab/internal/tlswire"
 )
 
 // Report is what the eavesdropper captured. It shares nothing with the
@@ -101,8 +103,8 @@ func (e *Eavesdropper) Report(canaries []string) Report {
 				continue
 			}
 			r.Streams++
-			r.PayloadBytes += s.capturedBytes()
-			for _, run := range s.runs() {
+			r.PayloadBytes += s.CapturedBytes()
+			for _, run := range s.Runs() {
 				for i, canary := range canaries {
 					if !found[i] && canary != "" && bytes.Contains(run, []byte(canary)) {
 						found[i] = true
@@ -139,21 +141,19 @@ func (c *conn) info() ConnInfo {
 		if s == nil {
 			continue
 		}
-		ci.PayloadBytes += s.capturedBytes()
-		if s.delivered == 0 && len(s.pending) == 0 {
+		ci.PayloadBytes += s.CapturedBytes()
+		if s.Delivered() == 0 && !s.Holding() {
 			continue
 		}
 		any = true
-		if len(s.pending) > 0 || s.delivered != len(s.data) || !allRecords(s.data) {
+		if s.Holding() || s.Delivered() != len(s.Data()) || !allRecords(s.Data()) {
 			onlyTLS = false
 		}
-		if dir == client {
-			if _, isTLS := splitRecords(s.data); !isTLS {
-				onlyTLS = false
-			}
+		if dir == client && !tlswire.StartsWithHandshake(s.Data()) {
+			onlyTLS = false
 		}
 	}
-	if c.dirs[client] == nil || c.dirs[client].delivered == 0 {
+	if c.dirs[client] == nil || c.dirs[client].Delivered() == 0 {
 		onlyTLS = false // the client sent nothing: no ClientHello
 	}
 	ci.OnlyTLS = any && onlyTLS
@@ -162,21 +162,20 @@ func (c *conn) info() ConnInfo {
 
 // tlsInfo parses the connection's captured bytes as TLS.
 func (c *conn) tlsInfo() (TLSStreamInfo, bool) {
-	var recs [2][]record
+	var data [2][]byte
 	isTLS := false
 	for dir, s := range c.dirs {
 		if s != nil {
-			var ok bool
-			recs[dir], ok = splitRecords(s.data)
-			isTLS = isTLS || ok
+			data[dir] = s.Data()
+			isTLS = isTLS || tlswire.StartsWithHandshake(data[dir])
 		}
 	}
 	if !isTLS {
 		return TLSStreamInfo{}, false
 	}
-	dirs := [2]dirTLS{analyzeDir(recs[0], false), analyzeDir(recs[1], false)}
+	dirs := [2]dirTLS{analyzeDir(data[0], false), analyzeDir(data[1], false)}
 	if dirs[0].negotiatesTLS13() || dirs[1].negotiatesTLS13() {
-		dirs = [2]dirTLS{analyzeDir(recs[0], true), analyzeDir(recs[1], true)}
+		dirs = [2]dirTLS{analyzeDir(data[0], true), analyzeDir(data[1], true)}
 	}
 
 	client := 0
@@ -201,16 +200,16 @@ func (c *conn) tlsInfo() (TLSStreamInfo, bool) {
 	}
 	if len(cd.clientHellos) > 0 {
 		info.ClientHello = true
-		info.SNI = cd.clientHellos[0].sni
+		info.SNI = cd.clientHellos[0].ServerName
 	}
 	for _, sh := range sd.serverHellos {
-		if sh.retry {
+		if sh.IsHelloRetryRequest() {
 			info.HelloRetryRequest = true
 			continue
 		}
 		info.ServerHello = true
-		info.Version = tls.VersionName(sh.version)
-		info.CipherSuite = tls.CipherSuiteName(sh.cipherSuite)
+		info.Version = tls.VersionName(sh.Version)
+		info.CipherSuite = tls.CipherSuiteName(sh.CipherSuite)
 	}
 	return info, true
 }

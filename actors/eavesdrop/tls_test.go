@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/tlslab/tlslab/actors/eavesdrop"
-	"github.com/tlslab/tlslab/actors/linemsg"
 )
 
 const canary = "canary-7f3a9c"
@@ -16,19 +15,19 @@ const canary = "canary-7f3a9c"
 func TestTLSOnRealHandshakes(t *testing.T) {
 	ca, cert := testPKI(t)
 	now := func() time.Time { return epoch.Add(time.Hour) }
-	server := func(mod func(*tls.Config)) linemsg.ServerConfig {
+	server := func(mod func(*tls.Config)) *tls.Config {
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, Time: now}
 		if mod != nil {
 			mod(cfg)
 		}
-		return linemsg.ServerConfig{TLS: cfg}
+		return cfg
 	}
-	client := func(name string, mod func(*tls.Config)) linemsg.ClientConfig {
+	client := func(name string, mod func(*tls.Config)) *tls.Config {
 		cfg := &tls.Config{RootCAs: ca.Pool(), ServerName: name, Time: now}
 		if mod != nil {
 			mod(cfg)
 		}
-		return linemsg.ClientConfig{TLS: cfg}
+		return cfg
 	}
 	// fromState fills the negotiated fields from the client's own view.
 	fromState := func(c *capture, info eavesdrop.TLSStreamInfo) eavesdrop.TLSStreamInfo {
@@ -44,10 +43,10 @@ func TestTLSOnRealHandshakes(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		server  linemsg.ServerConfig
-		client  linemsg.ClientConfig
+		server  *tls.Config
+		client  *tls.Config
 		reorder func([]seg) []seg
-		sendErr string // substring; empty means Send succeeds
+		sendErr string // substring; empty means the exchange succeeds
 		want    func(c *capture) eavesdrop.TLSStreamInfo
 	}{
 		{
@@ -143,10 +142,10 @@ func TestTLSOnRealHandshakes(t *testing.T) {
 				t.Fatalf("the ClientHello (%d bytes) fits one segment", n)
 			}
 			if tt.sendErr == "" && c.sendErr != nil {
-				t.Fatalf("Send: %v", c.sendErr)
+				t.Fatalf("exchange: %v", c.sendErr)
 			}
 			if tt.sendErr != "" && (c.sendErr == nil || !strings.Contains(c.sendErr.Error(), tt.sendErr)) {
-				t.Fatalf("Send = %v, want an error containing %q", c.sendErr, tt.sendErr)
+				t.Fatalf("exchange = %v, want an error containing %q", c.sendErr, tt.sendErr)
 			}
 			tc := newTCPConn(alice, pool, 1000, 900000)
 			tc.mss = mss
@@ -186,7 +185,7 @@ func TestTLSOnRealHandshakes(t *testing.T) {
 }
 
 func TestPlaintextExchange(t *testing.T) {
-	c := captureExchange(t, linemsg.ServerConfig{}, linemsg.ClientConfig{}, canary)
+	c := captureExchange(t, nil, nil, canary)
 	if c.sendErr != nil {
 		t.Fatal(c.sendErr)
 	}
