@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/internal/netsimtest"
 )
 
 // epoch is the simulated time the test PKI is created at.
@@ -70,25 +71,17 @@ func (c *capture) segments(tc *tcpConn) []seg {
 }
 
 // captureExchange sends one line, "MSG <body>", from a client to a server
-// over loopback TCP, TLS with these configs unless they are nil, and the
+// over TCP on a simulated LAN, TLS with these configs unless they are nil, and the
 // server answers "OK"; it records what each end wrote. The client closes
 // first; the server reads until then.
 func captureExchange(t *testing.T, server, client *tls.Config, body string) *capture {
 	t.Helper()
 	tr := &transcript{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	clientConn, serverConn := netsimtest.TCPPair(t)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		raw, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		serveLine(&recordingConn{Conn: raw, tr: tr}, server)
+		serveLine(&recordingConn{Conn: serverConn, tr: tr}, server)
 	}()
 
 	c := &capture{}
@@ -99,10 +92,7 @@ func captureExchange(t *testing.T, server, client *tls.Config, body string) *cap
 			return nil
 		}
 	}
-	raw, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := clientConn
 	c.sendErr = sendLine(&recordingConn{Conn: raw, tr: tr, fromClient: true}, client, "MSG "+body+"\n")
 	<-done
 	c.writes = tr.writes

@@ -15,6 +15,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/tlslab/tlslab/internal/netsimtest"
 )
 
 // recordingConn copies what its end writes to w. Each end writes from
@@ -41,7 +43,7 @@ const (
 	serverLine = "pong from the server\n"
 )
 
-// converse runs a crypto/tls handshake over loopback TCP (buffered, unlike
+// converse runs a crypto/tls handshake over TCP on a simulated LAN (buffered, unlike
 // net.Pipe, so both ends may write at once, as around a
 // HelloRetryRequest) with a key log; the client writes clientLine, the
 // server answers serverLine, and both close.
@@ -49,7 +51,7 @@ func converse(t *testing.T, client, server *tls.Config) conversation {
 	t.Helper()
 	var wrote [2]bytes.Buffer // the client's, the server's
 	keys := &bytes.Buffer{}   // written by the client's handshake, on this goroutine
-	cp, sp := tcpPair(t)
+	cp, sp := netsimtest.TCPPair(t)
 	client, server = client.Clone(), server.Clone()
 	client.KeyLogWriter = keys
 	done := make(chan error, 1)
@@ -76,26 +78,6 @@ func converse(t *testing.T, client, server *tls.Config) conversation {
 		t.Fatalf("server: %v", err)
 	}
 	return conversation{client: wrote[0].Bytes(), server: wrote[1].Bytes(), keyLog: keys.Bytes(), state: state}
-}
-
-// tcpPair is a connected pair of loopback TCP connections. The dial
-// completes in the listen backlog, before Accept.
-func tcpPair(t *testing.T) (client, server net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	if client, err = net.Dial("tcp", ln.Addr().String()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	if server, err = ln.Accept(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Close() })
-	return client, server
 }
 
 // certificate is a self-signed certificate for name with an ECDSA P-256
