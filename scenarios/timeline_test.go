@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/timeline"
 	"github.com/tlslab/tlslab/scenarios"
 )
 
 // TestTimelineSameOutcome runs every mitm/ scenario of the catalog with
-// Run and with RunTimeline, with the same seed, and requires the same
+// Run and with timeline.Record, with the same seed, and requires the same
 // verdict and service: recording a timeline must not change what it
 // records (mitm/attacker-ca-installed is broken either way).
 func TestTimelineSameOutcome(t *testing.T) {
@@ -25,9 +26,9 @@ func TestTimelineSameOutcome(t *testing.T) {
 		t.Run(strings.TrimPrefix(s.Name, "mitm/"), func(t *testing.T) {
 			r := lab.Runner{Seed: 7}
 			plain := r.Run(context.Background(), s)
-			recorded, _ := r.RunTimeline(context.Background(), s)
+			recorded, _ := timeline.Record(context.Background(), r, s)
 			if plain.Verdict != recorded.Verdict || plain.Service != recorded.Service {
-				t.Errorf("Run: %s, service %s (err %v); RunTimeline: %s, service %s (err %v)",
+				t.Errorf("Run: %s, service %s (err %v); Record: %s, service %s (err %v)",
 					plain.Verdict, plain.Service, plain.Err, recorded.Verdict, recorded.Service, recorded.Err)
 			}
 			if s.Name == "mitm/attacker-ca-installed" && recorded.Verdict != lab.Broken {
@@ -50,9 +51,9 @@ func TestTimelineMITMSelfSigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, tl := lab.Runner{Seed: 1}.RunTimeline(context.Background(), s)
+	res, tl := timeline.Record(context.Background(), lab.Runner{Seed: 1}, s)
 	var out strings.Builder
-	if err := lab.WriteTimeline(&out, tl); err != nil {
+	if err := timeline.Write(&out, tl); err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
@@ -71,35 +72,35 @@ func TestTimelineMITMSelfSigned(t *testing.T) {
 	)
 	checks := []struct {
 		name, host string
-		kind       lab.TimelineKind
+		kind       timeline.Kind
 		re         string
 	}{
-		{"spoofed ARP reply", "mallory", lab.TimelineARP,
+		{"spoofed ARP reply", "mallory", timeline.ARP,
 			`ARP is-at ` + fe01IP + ` -> ` + mac + `, to ` + aliceIP + ` \(alice\) \(spoofed: ` + fe01IP + ` is fe01, at ` + mac + `\)`},
-		{"DNS SRV lookup", "alice", lab.TimelineDNS, `DNS query _sip\._tls\.contoso\.com SRV -> 10\.0\.0\.53 \(dns01\)`},
-		{"SYN to the pool", "alice", lab.TimelineTCP, `TCP SYN -> ` + fe01IP + `:5061 \(fe01\)`},
-		{"mallory answers the SYN", "mallory", lab.TimelineTCP,
+		{"DNS SRV lookup", "alice", timeline.DNS, `DNS query _sip\._tls\.contoso\.com SRV -> 10\.0\.0\.53 \(dns01\)`},
+		{"SYN to the pool", "alice", timeline.TCP, `TCP SYN -> ` + fe01IP + `:5061 \(fe01\)`},
+		{"mallory answers the SYN", "mallory", timeline.TCP,
 			`TCP SYN-ACK -> ` + aliceIP + `:` + port + ` \(alice\): ` + fe01IP + `:5061 accepts`},
-		{"ClientHello", "alice", lab.TimelineTLS,
+		{"ClientHello", "alice", timeline.TLS,
 			`TLS ClientHello -> ` + fe01IP + `:5061 \(fe01\) SNI pool01\.contoso\.com versions TLS1\.3,TLS1\.2`},
-		{"mallory's ServerHello", "mallory", lab.TimelineTLS, `TLS ServerHello -> ` + aliceIP + `:` + port + ` \(alice\) TLS1\.3 TLS_\w+`},
-		{"mallory's Certificate message", "mallory", lab.TimelineTLS, `TLS Certificate \(decrypted\) -> ` + aliceIP + `:` + port + ` \(alice\)`},
-		{"certificate refused", "alice", lab.TimelineCertificate,
+		{"mallory's ServerHello", "mallory", timeline.TLS, `TLS ServerHello -> ` + aliceIP + `:` + port + ` \(alice\) TLS1\.3 TLS_\w+`},
+		{"mallory's Certificate message", "mallory", timeline.TLS, `TLS Certificate \(decrypted\) -> ` + aliceIP + `:` + port + ` \(alice\)`},
+		{"certificate refused", "alice", timeline.Certificate,
 			`certificate presented by ` + fe01IP + `:5061 \(mallory\) for pool01\.contoso\.com: ` +
 				`subject CN=pool01\.contoso\.com issuer CN=pool01\.contoso\.com valid \S+→\S+: ` +
 				`refused: alert bad certificate`},
-		{"alice's alert", "alice", lab.TimelineTLS, `TLS alert bad certificate \(fatal, decrypted\) -> ` + fe01IP + `:5061 \(fe01\)`},
-		{"ARP position evidence", "mallory", lab.TimelineEvidence,
+		{"alice's alert", "alice", timeline.TLS, `TLS alert bad certificate \(fatal, decrypted\) -> ` + fe01IP + `:5061 \(fe01\)`},
+		{"ARP position evidence", "mallory", timeline.Evidence,
 			`evidence: ARP spoofing on contoso-lan: alice's ARP cache maps ` + fe01IP + ` \(fe01\) to ` + mac + `, mallory's MAC, not fe01's ` + mac},
-		{"mallory's haul", "mallory", lab.TimelineEvidence,
+		{"mallory's haul", "mallory", timeline.Evidence,
 			`evidence: 0 of 1 canary in 0 B: no intercepted connection carried application data`},
-		{"alice's refusal", "alice", lab.TimelineEvidence,
+		{"alice's refusal", "alice", timeline.Evidence,
 			`evidence: tls: failed to verify certificate: x509: certificate signed by unknown authority, in the TLS handshake with pool01\.contoso\.com .*`},
 	}
 	at := make(map[string]int)
 	for _, c := range checks {
 		rx := regexp.MustCompile("^" + c.re + "$")
-		i := indexOf(tl, func(e lab.TimelineEvent) bool { return e.Host == c.host && e.Kind == c.kind && rx.MatchString(e.Text) })
+		i := indexOf(tl, func(e timeline.Event) bool { return e.Host == c.host && e.Kind == c.kind && rx.MatchString(e.Text) })
 		if i < 0 {
 			t.Errorf("%s: no %s event by %s matching %q", c.name, c.kind, c.host, c.re)
 		}
@@ -116,7 +117,7 @@ func TestTimelineMITMSelfSigned(t *testing.T) {
 	// Every evidence line of the result is in the timeline, in order.
 	var ev []string
 	for _, e := range tl {
-		if e.Kind == lab.TimelineEvidence {
+		if e.Kind == timeline.Evidence {
 			line := strings.TrimPrefix(e.Text, "evidence: ")
 			if e.Host != "" {
 				line = e.Host + ": " + line
@@ -129,12 +130,12 @@ func TestTimelineMITMSelfSigned(t *testing.T) {
 	}
 	// Mallory's certificate appears once: the handshake is not reported
 	// again from alice's TLS configuration.
-	if n := len(slices.DeleteFunc(slices.Clone(tl), func(e lab.TimelineEvent) bool { return e.Kind != lab.TimelineCertificate })); n != 1 {
+	if n := len(slices.DeleteFunc(slices.Clone(tl), func(e timeline.Event) bool { return e.Kind != timeline.Certificate })); n != 1 {
 		t.Errorf("%d certificate events, want 1", n)
 	}
 }
 
-func indexOf(tl lab.Timeline, f func(lab.TimelineEvent) bool) int {
+func indexOf(tl timeline.Events, f func(timeline.Event) bool) int {
 	for i, e := range tl {
 		if f(e) {
 			return i

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/lab/report"
+	"github.com/tlslab/tlslab/lab/timeline"
 )
 
 type showFlags struct {
@@ -98,8 +99,8 @@ unknown scenario (the closest names are suggested).`,
 // ("NOT as expected" when Result.OK is false) and the main evidence.
 func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error {
 	runner := lab.Runner{Timeout: f.timeout, Seed: f.seed}
-	res, tl := runner.RunTimeline(cmd.Context(), s)
-	if err := lab.WriteTimeline(st.stdout, tl); err != nil {
+	res, tl := timeline.Record(cmd.Context(), runner, s)
+	if err := timeline.Write(st.stdout, tl); err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the timeline: %w", err)}
 	}
 	match := "as expected"

@@ -1,4 +1,4 @@
-package lab_test
+package timeline_test
 
 import (
 	"context"
@@ -25,6 +25,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/timeline"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -248,13 +249,13 @@ func tlSpoofedReply() []byte {
 }
 
 // tlCheck is one assertion on a timeline.
-type tlCheck func(t *testing.T, tl lab.Timeline)
+type tlCheck func(t *testing.T, tl timeline.Events)
 
 // event requires an event of host and kind whose whole text matches the
 // regular expression re (anchored).
-func event(host string, kind lab.TimelineKind, re string) tlCheck {
+func event(host string, kind timeline.Kind, re string) tlCheck {
 	rx := regexp.MustCompile("^" + re + "$")
-	return func(t *testing.T, tl lab.Timeline) {
+	return func(t *testing.T, tl timeline.Events) {
 		t.Helper()
 		for _, e := range tl {
 			if e.Host == host && e.Kind == kind && rx.MatchString(e.Text) {
@@ -278,15 +279,15 @@ func q(s string) string { return regexp.QuoteMeta(s) }
 
 const port = `\d+`
 
-func TestRunTimeline(t *testing.T) {
+func TestRecord(t *testing.T) {
 	p := newTLPKI(t)
-	res, tl := lab.Runner{Seed: 1}.RunTimeline(context.Background(), tlScenario(p))
+	res, tl := timeline.Record(context.Background(), lab.Runner{Seed: 1}, tlScenario(p))
 	if runFailed(res) {
 		t.Fatalf("run failed: %v", res.Err)
 	}
 	defer func() {
 		if t.Failed() {
-			lab.WriteTimeline(os.Stdout, tl)
+			timeline.Write(os.Stdout, tl)
 		}
 	}()
 	valid := "valid 2000-01-01T00:00:00Z→2100-01-01T00:00:00Z"
@@ -295,57 +296,57 @@ func TestRunTimeline(t *testing.T) {
 		name  string
 		check tlCheck
 	}{
-		{"ARP request", event("alice", lab.TimelineARP, q("ARP who-has 10.0.0.20 tell 10.0.0.10"))},
-		{"ARP reply", event("srv", lab.TimelineARP, q("ARP is-at 10.0.0.20 -> 02:00:00:00:00:14, to 10.0.0.10 (alice)"))},
-		{"spoofed ARP reply", event("mallory", lab.TimelineARP,
+		{"ARP request", event("alice", timeline.ARP, q("ARP who-has 10.0.0.20 tell 10.0.0.10"))},
+		{"ARP reply", event("srv", timeline.ARP, q("ARP is-at 10.0.0.20 -> 02:00:00:00:00:14, to 10.0.0.10 (alice)"))},
+		{"spoofed ARP reply", event("mallory", timeline.ARP,
 			q("ARP is-at 10.0.0.20 -> 02:00:00:00:00:42, to 10.0.0.10 (alice) (spoofed: 10.0.0.20 is srv, at 02:00:00:00:00:14)"))},
-		{"DNS query", event("alice", lab.TimelineDNS, q("DNS query srv.lab.test A -> 10.0.0.20 (srv)"))},
-		{"DNS answer", event("srv", lab.TimelineDNS, q("DNS answer srv.lab.test A -> 10.0.0.10 (alice): NOERROR: A 10.0.0.20"))},
-		{"SYN", event("alice", lab.TimelineTCP, q("TCP SYN -> 10.0.0.20:443 (srv)"))},
-		{"SYN-ACK", event("srv", lab.TimelineTCP, q("TCP SYN-ACK -> 10.0.0.10:")+port+q(" (alice): 10.0.0.20:443 accepts"))},
-		{"refused", event("srv", lab.TimelineTCP, q("TCP RST -> 10.0.0.10:")+port+q(" (alice): connection to 10.0.0.20:9 refused"))},
-		{"FIN", event("srv", lab.TimelineTCP, q("TCP FIN -> 10.0.0.10:")+port+q(" (alice): 10.0.0.20:443 closes its side"))},
-		{"ClientHello", event("alice", lab.TimelineTLS,
+		{"DNS query", event("alice", timeline.DNS, q("DNS query srv.lab.test A -> 10.0.0.20 (srv)"))},
+		{"DNS answer", event("srv", timeline.DNS, q("DNS answer srv.lab.test A -> 10.0.0.10 (alice): NOERROR: A 10.0.0.20"))},
+		{"SYN", event("alice", timeline.TCP, q("TCP SYN -> 10.0.0.20:443 (srv)"))},
+		{"SYN-ACK", event("srv", timeline.TCP, q("TCP SYN-ACK -> 10.0.0.10:")+port+q(" (alice): 10.0.0.20:443 accepts"))},
+		{"refused", event("srv", timeline.TCP, q("TCP RST -> 10.0.0.10:")+port+q(" (alice): connection to 10.0.0.20:9 refused"))},
+		{"FIN", event("srv", timeline.TCP, q("TCP FIN -> 10.0.0.10:")+port+q(" (alice): 10.0.0.20:443 closes its side"))},
+		{"ClientHello", event("alice", timeline.TLS,
 			q("TLS ClientHello -> 10.0.0.20:443 (srv) SNI srv.lab.test versions TLS1.3,TLS1.2"))},
-		{"ServerHello TLS 1.3", event("srv", lab.TimelineTLS, q("TLS ServerHello -> 10.0.0.10:")+port+q(" (alice) TLS1.3 ")+`TLS_\w+`)},
-		{"ServerHello TLS 1.2", event("srv", lab.TimelineTLS, q("TLS ServerHello -> 10.0.0.10:")+port+q(" (alice) TLS1.2 TLS_ECDHE_ECDSA_WITH_")+`\w+`)},
-		{"TLS 1.2 Certificate in the clear", event("srv", lab.TimelineTLS, q("TLS Certificate -> 10.0.0.10:")+port+q(" (alice)"))},
-		{"TLS 1.3 EncryptedExtensions decrypted", event("srv", lab.TimelineTLS, q("TLS EncryptedExtensions (decrypted) -> 10.0.0.10:")+port+q(" (alice)"))},
-		{"TLS 1.3 Certificate decrypted", event("srv", lab.TimelineTLS, q("TLS Certificate (decrypted) -> 10.0.0.10:")+port+q(" (alice)"))},
-		{"TLS 1.3 client Finished decrypted", event("alice", lab.TimelineTLS, q("TLS Finished (decrypted) -> 10.0.0.20:443 (srv)"))},
-		{"plaintext alert", event("srv", lab.TimelineTLS, q("TLS alert protocol version not supported (fatal) -> 10.0.0.10:")+port+q(" (alice)"))},
-		{"TLS 1.2 encrypted alert", event("alice", lab.TimelineTLS, q("TLS encrypted alert -> 10.0.0.20:8443 (srv)"))},
-		{"decrypted alert", event("alice", lab.TimelineTLS, q("TLS alert bad certificate (fatal, decrypted) -> 10.0.0.20:443 (srv)"))},
-		{"TLS 1.3 certificate refused", event("alice", lab.TimelineCertificate,
+		{"ServerHello TLS 1.3", event("srv", timeline.TLS, q("TLS ServerHello -> 10.0.0.10:")+port+q(" (alice) TLS1.3 ")+`TLS_\w+`)},
+		{"ServerHello TLS 1.2", event("srv", timeline.TLS, q("TLS ServerHello -> 10.0.0.10:")+port+q(" (alice) TLS1.2 TLS_ECDHE_ECDSA_WITH_")+`\w+`)},
+		{"TLS 1.2 Certificate in the clear", event("srv", timeline.TLS, q("TLS Certificate -> 10.0.0.10:")+port+q(" (alice)"))},
+		{"TLS 1.3 EncryptedExtensions decrypted", event("srv", timeline.TLS, q("TLS EncryptedExtensions (decrypted) -> 10.0.0.10:")+port+q(" (alice)"))},
+		{"TLS 1.3 Certificate decrypted", event("srv", timeline.TLS, q("TLS Certificate (decrypted) -> 10.0.0.10:")+port+q(" (alice)"))},
+		{"TLS 1.3 client Finished decrypted", event("alice", timeline.TLS, q("TLS Finished (decrypted) -> 10.0.0.20:443 (srv)"))},
+		{"plaintext alert", event("srv", timeline.TLS, q("TLS alert protocol version not supported (fatal) -> 10.0.0.10:")+port+q(" (alice)"))},
+		{"TLS 1.2 encrypted alert", event("alice", timeline.TLS, q("TLS encrypted alert -> 10.0.0.20:8443 (srv)"))},
+		{"decrypted alert", event("alice", timeline.TLS, q("TLS alert bad certificate (fatal, decrypted) -> 10.0.0.20:443 (srv)"))},
+		{"TLS 1.3 certificate refused", event("alice", timeline.Certificate,
 			q("certificate presented by 10.0.0.20:443 (srv) for srv.lab.test: "+leaf+": refused: alert bad certificate"))},
-		{"TLS 1.3 certificate accepted", event("alice", lab.TimelineCertificate,
+		{"TLS 1.3 certificate accepted", event("alice", timeline.Certificate,
 			q("certificate presented by 10.0.0.20:443 (srv) for srv.lab.test: "+leaf+": accepted"))},
-		{"TLS 1.2 certificate accepted", event("alice", lab.TimelineCertificate,
+		{"TLS 1.2 certificate accepted", event("alice", timeline.Certificate,
 			q("certificate presented by 10.0.0.20:8443 (srv) for srv.lab.test: "+leaf+": accepted"))},
-		{"evidence", event("alice", lab.TimelineEvidence,
+		{"evidence", event("alice", timeline.Evidence,
 			q("evidence: refused srv: tls: failed to verify certificate: x509: certificate signed by unknown authority"))},
-		{"cloned config verifies with its own roots", event("alice", lab.TimelineEvidence, q("evidence: cloned config with other roots: <nil>"))},
+		{"cloned config verifies with its own roots", event("alice", timeline.Evidence, q("evidence: cloned config with other roots: <nil>"))},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) { c.check(t, tl) })
 	}
-	if !slices.IsSortedFunc(tl, func(a, b lab.TimelineEvent) int { return int(a.At - b.At) }) {
+	if !slices.IsSortedFunc(tl, func(a, b timeline.Event) int { return int(a.At - b.At) }) {
 		t.Error("timeline not sorted by time")
 	}
-	if n := countEvents(tl, lab.TimelineCertificate); n != 4 {
+	if n := countEvents(tl, timeline.Certificate); n != 4 {
 		t.Errorf("%d certificate events, want 4 (one per handshake that got a certificate)", n)
 	}
 	for _, e := range tl {
-		if e.Kind == lab.TimelineTLS && regexp.MustCompile(`encrypted records begin|application data`).MatchString(e.Text) {
+		if e.Kind == timeline.TLS && regexp.MustCompile(`encrypted records begin|application data`).MatchString(e.Text) {
 			t.Errorf("%q: every TLS 1.3 handshake is decrypted and none sends application data", e.Text)
 		}
 	}
-	if n := countEvents(tl, lab.TimelineEvidence); n != len(res.Evidence) {
+	if n := countEvents(tl, timeline.Evidence); n != len(res.Evidence) {
 		t.Errorf("%d evidence events, want %d", n, len(res.Evidence))
 	}
 }
 
-func countEvents(tl lab.Timeline, k lab.TimelineKind) int {
+func countEvents(tl timeline.Events, k timeline.Kind) int {
 	n := 0
 	for _, e := range tl {
 		if e.Kind == k {
@@ -357,22 +358,22 @@ func countEvents(tl lab.Timeline, k lab.TimelineKind) int {
 
 // Recording the timeline changes nothing the scenario can observe: the
 // same evidence as a plain run, including the refusal's exact error.
-func TestRunTimelineSameEvidence(t *testing.T) {
+func TestRecordSameEvidence(t *testing.T) {
 	p := newTLPKI(t)
 	s := tlScenario(p)
 	plain := lab.Runner{Seed: 1}.Run(context.Background(), s)
-	recorded, _ := lab.Runner{Seed: 1}.RunTimeline(context.Background(), s)
+	recorded, _ := timeline.Record(context.Background(), lab.Runner{Seed: 1}, s)
 	if runFailed(plain) || runFailed(recorded) {
 		t.Fatalf("errors: %v / %v", plain.Err, recorded.Err)
 	}
 	if !slices.Equal(plain.Evidence, recorded.Evidence) {
-		t.Errorf("evidence differs:\nRun:         %q\nRunTimeline: %q", plain.Evidence, recorded.Evidence)
+		t.Errorf("evidence differs:\nRun:         %q\nRecord:      %q", plain.Evidence, recorded.Evidence)
 	}
 }
 
 // A scenario that never captures a segment still gets its evidence lines,
 // each at the World's time.
-func TestRunTimelineEvidenceOnly(t *testing.T) {
+func TestRecordEvidenceOnly(t *testing.T) {
 	s := lab.Scenario{
 		Name: "test/evidence", Labels: []lab.Label{lab.LabelTLS}, Summary: "s", Expected: lab.Held,
 		Run: func(ctx context.Context, env *lab.Env) error {
@@ -382,7 +383,7 @@ func TestRunTimelineEvidenceOnly(t *testing.T) {
 			return nil
 		},
 	}
-	_, tl := lab.Runner{}.RunTimeline(context.Background(), s)
+	_, tl := timeline.Record(context.Background(), lab.Runner{}, s)
 	var got []string
 	for _, e := range tl {
 		got = append(got, fmt.Sprintf("%s|%s|%s", e.Host, e.Kind, e.Text))
@@ -396,10 +397,10 @@ func TestRunTimelineEvidenceOnly(t *testing.T) {
 	}
 }
 
-func TestRunTimelineScenarioError(t *testing.T) {
+func TestRecordScenarioError(t *testing.T) {
 	s := lab.Scenario{Name: "test/error", Labels: []lab.Label{lab.LabelTLS}, Summary: "s", Expected: lab.Held,
 		Run: func(ctx context.Context, env *lab.Env) error { return errors.New("boom") }}
-	res, tl := lab.Runner{}.RunTimeline(context.Background(), s)
+	res, tl := timeline.Record(context.Background(), lab.Runner{}, s)
 	if res.Verdict != lab.Error || len(tl) != 0 {
 		t.Errorf("verdict %v, %d events; want error and an empty timeline", res.Verdict, len(tl))
 	}
@@ -415,17 +416,17 @@ func TestFormatOffset(t *testing.T) {
 		{1503*time.Millisecond + 20*time.Microsecond + 999, "+1503.020ms"},
 		{-1500 * time.Microsecond, "-1.500ms"},
 	} {
-		if got := lab.FormatOffset(c.d); got != c.want {
+		if got := timeline.FormatOffset(c.d); got != c.want {
 			t.Errorf("FormatOffset(%v) = %q, want %q", c.d, got, c.want)
 		}
 	}
 }
 
-func ExampleWriteTimeline() {
-	lab.WriteTimeline(os.Stdout, []lab.TimelineEvent{
-		{At: 0, Host: "alice", Kind: lab.TimelineARP, Text: "ARP who-has 10.0.0.11 tell 10.0.0.10"},
-		{At: 104 * time.Microsecond, Host: "mallory", Kind: lab.TimelineARP, Text: "ARP is-at 10.0.0.11 -> 02:00:5e:00:00:13, to 10.0.0.10 (alice)"},
-		{At: 12*time.Millisecond + 345*time.Microsecond, Kind: lab.TimelineEvidence, Text: "evidence: Contoso Issuing CA 01 revoked CN=fe01"},
+func ExampleWrite() {
+	timeline.Write(os.Stdout, []timeline.Event{
+		{At: 0, Host: "alice", Kind: timeline.ARP, Text: "ARP who-has 10.0.0.11 tell 10.0.0.10"},
+		{At: 104 * time.Microsecond, Host: "mallory", Kind: timeline.ARP, Text: "ARP is-at 10.0.0.11 -> 02:00:5e:00:00:13, to 10.0.0.10 (alice)"},
+		{At: 12*time.Millisecond + 345*time.Microsecond, Kind: timeline.Evidence, Text: "evidence: Contoso Issuing CA 01 revoked CN=fe01"},
 	})
 	// Output:
 	// +0.000ms   alice    ARP who-has 10.0.0.11 tell 10.0.0.10

@@ -1,4 +1,4 @@
-package lab
+package timeline
 
 import (
 	"bytes"
@@ -201,7 +201,7 @@ func TestTimelineDecryptsTLS13(t *testing.T) {
 			cc.Close()
 			wg.Wait()
 
-			r := newTimelineRecorder()
+			r := newRecorder()
 			c := &tcpConn{
 				client: netip.MustParseAddrPort("10.0.0.10:40000"), server: netip.MustParseAddrPort("10.0.0.20:443"),
 				dirs: [2]*tcpDir{{}, {}}, accepted: true,

@@ -1,4 +1,4 @@
-package lab
+package timeline
 
 import (
 	"fmt"
@@ -70,7 +70,7 @@ func (d *tcpDir) take(seq uint32, p []byte) []byte {
 	return fresh
 }
 
-func (r *timelineRecorder) observeTCP(ts time.Time, src net.HardwareAddr) {
+func (r *recorder) observeTCP(ts time.Time, src net.HardwareAddr) {
 	t := &r.tcp
 	srcIP := addr4(r.ip4.SrcIP)
 	from := netip.AddrPortFrom(srcIP, uint16(t.SrcPort))
@@ -78,7 +78,7 @@ func (r *timelineRecorder) observeTCP(ts time.Time, src net.HardwareAddr) {
 	key, _ := tcpstream.KeyOf(from, to)
 	c := r.conns[key]
 	ev := func(text func(n *namer) string) *wireEvent {
-		return &wireEvent{at: ts, srcMAC: src, srcIP: srcIP, kind: TimelineTCP, text: text}
+		return &wireEvent{at: ts, srcMAC: src, srcIP: srcIP, kind: TCP, text: text}
 	}
 	seq := t.Seq
 	switch {
@@ -132,7 +132,7 @@ func (r *timelineRecorder) observeTCP(ts time.Time, src net.HardwareAddr) {
 }
 
 // stream parses new in-order bytes of one direction.
-func (r *timelineRecorder) stream(ts time.Time, src net.HardwareAddr, c *tcpConn, dir int, p []byte) {
+func (r *recorder) stream(ts time.Time, src net.HardwareAddr, c *tcpConn, dir int, p []byte) {
 	d := c.dirs[dir]
 	from, to := c.client, c.server
 	if dir == 1 {
@@ -147,7 +147,7 @@ func (r *timelineRecorder) stream(ts time.Time, src net.HardwareAddr, c *tcpConn
 		default:
 			d.mode = streamDone
 			line := firstLine(p)
-			r.add("", &wireEvent{at: ts, srcMAC: src, srcIP: from.Addr(), kind: TimelineData, text: func(n *namer) string {
+			r.add("", &wireEvent{at: ts, srcMAC: src, srcIP: from.Addr(), kind: Data, text: func(n *namer) string {
 				return fmt.Sprintf("TCP data -> %s: %s", n.addrPort(to), line)
 			}})
 			return
@@ -182,7 +182,7 @@ func (r *timelineRecorder) stream(ts time.Time, src net.HardwareAddr, c *tcpConn
 // the frame that brought them (when, which, from whom) and the connection
 // and direction (0: from the client, 1: from the server).
 type wireCtx struct {
-	r        *timelineRecorder
+	r        *recorder
 	at       time.Time
 	order    int
 	src      net.HardwareAddr
@@ -191,7 +191,7 @@ type wireCtx struct {
 	from, to netip.AddrPort
 }
 
-func (w wireCtx) emit(kind TimelineKind, text func(n *namer) string) {
+func (w wireCtx) emit(kind Kind, text func(n *namer) string) {
 	w.r.add("", &wireEvent{at: w.at, order: w.order, srcMAC: w.src, srcIP: w.from.Addr(), kind: kind, text: text})
 }
 

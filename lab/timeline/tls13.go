@@ -1,4 +1,4 @@
-package lab
+package timeline
 
 import (
 	"bytes"
@@ -67,7 +67,7 @@ type tls13Dir struct {
 // keyLog takes lines the run's TLS stacks wrote to the key log and opens
 // the records of the connections whose secrets they are. Called from the
 // TLS stacks' goroutines.
-func (r *timelineRecorder) keyLog(p []byte) {
+func (r *recorder) keyLog(p []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for line := range bytes.Lines(p) {
@@ -112,7 +112,7 @@ func (w wireCtx) seal(rec tlswire.Record) {
 // were seen, both directions together (a verdict depends on what came
 // first), as far as the key log's secrets go: a record waiting for its
 // secret holds back those after it. Called with r.mu held.
-func (r *timelineRecorder) unseal(c *tcpConn) {
+func (r *recorder) unseal(c *tcpConn) {
 	for {
 		dir := -1
 		for i, d := range c.dirs {
@@ -129,7 +129,7 @@ func (r *timelineRecorder) unseal(c *tcpConn) {
 
 // unsealNext opens the first pending record of one direction and reports
 // what it holds. It reports false when the record waits for its secret.
-func (r *timelineRecorder) unsealNext(c *tcpConn, dir int) bool {
+func (r *recorder) unsealNext(c *tcpConn, dir int) bool {
 	s := &c.dirs[dir].tls.v13
 	defer func() {
 		if s.phase == phaseDone {
@@ -148,7 +148,7 @@ func (r *timelineRecorder) unsealNext(c *tcpConn, dir int) bool {
 		if !s.dataSeen {
 			s.dataSeen = true
 			to := w.to
-			w.emit(TimelineTLS, func(n *namer) string { return "TLS encrypted application data begins -> " + n.addrPort(to) })
+			w.emit(TLS, func(n *namer) string { return "TLS encrypted application data begins -> " + n.addrPort(to) })
 		}
 		return true
 	}
@@ -219,7 +219,7 @@ func (s *tls13Dir) pop() {
 }
 
 // ctxOf is the wire context of a record seen earlier.
-func (r *timelineRecorder) ctxOf(c *tcpConn, dir int, rec sealedRecord) wireCtx {
+func (r *recorder) ctxOf(c *tcpConn, dir int, rec sealedRecord) wireCtx {
 	from, to := c.client, c.server
 	if dir == 1 {
 		from, to = to, from
@@ -229,17 +229,17 @@ func (r *timelineRecorder) ctxOf(c *tcpConn, dir int, rec sealedRecord) wireCtx 
 
 // sealedEvent says that a direction's records stay encrypted from rec on:
 // the key log has no secret for them, or it does not open them.
-func (r *timelineRecorder) sealedEvent(c *tcpConn, dir int, rec sealedRecord) {
+func (r *recorder) sealedEvent(c *tcpConn, dir int, rec sealedRecord) {
 	w := r.ctxOf(c, dir, rec)
 	to := w.to
-	w.emit(TimelineTLS, func(n *namer) string {
+	w.emit(TLS, func(n *namer) string {
 		return "TLS encrypted records begin -> " + n.addrPort(to) + " (not decrypted: no secret in the key log opens them)"
 	})
 }
 
 // flushSealed reports the directions whose records still wait for a secret
 // the key log never got. Called with r.mu held, once the run is over.
-func (r *timelineRecorder) flushSealed() {
+func (r *recorder) flushSealed() {
 	for _, c := range r.tls13 {
 		for dir, d := range c.dirs {
 			if d == nil || len(d.tls.v13.pending) == 0 {
@@ -252,7 +252,7 @@ func (r *timelineRecorder) flushSealed() {
 				s.dataSeen = true
 				w := r.ctxOf(c, dir, s.pending[0])
 				to := w.to
-				w.emit(TimelineTLS, func(n *namer) string { return "TLS encrypted application data begins -> " + n.addrPort(to) })
+				w.emit(TLS, func(n *namer) string { return "TLS encrypted application data begins -> " + n.addrPort(to) })
 			}
 			s.pending, s.held = nil, 0
 		}

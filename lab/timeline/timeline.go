@@ -1,4 +1,4 @@
-package lab
+package timeline
 
 import (
 	"bufio"
@@ -6,40 +6,42 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/tlslab/tlslab/lab"
 )
 
-// TimelineKind says what a [TimelineEvent] is about, in the protocol's own
+// Kind says what an [Event] is about, in the protocol's own
 // terms.
-type TimelineKind string
+type Kind string
 
 // The kinds of timeline events.
 const (
-	// TimelineARP: an ARP request or reply on a segment, with spoofed replies
+	// ARP: an ARP request or reply on a segment, with spoofed replies
 	// (a sender address that belongs to another host's NIC) marked.
-	TimelineARP TimelineKind = "arp"
-	// TimelineDNS: a DNS query or response (UDP, or TCP on port 53).
-	TimelineDNS TimelineKind = "dns"
-	// TimelineTCP: a connection attempt (SYN), its acceptance (SYN-ACK), a
+	ARP Kind = "arp"
+	// DNS: a DNS query or response (UDP, or TCP on port 53).
+	DNS Kind = "dns"
+	// TCP: a connection attempt (SYN), its acceptance (SYN-ACK), a
 	// refusal or reset (RST) and each side's close (FIN).
-	TimelineTCP TimelineKind = "tcp"
-	// TimelineTLS: the messages of a TLS handshake: ClientHello and
+	TCP Kind = "tcp"
+	// TLS: the messages of a TLS handshake: ClientHello and
 	// ServerHello, the other handshake messages (TLS 1.3's decrypted with
 	// the run's key log, marked "(decrypted)"), alerts, and where
 	// application data (never decrypted) or undecryptable records begin.
-	TimelineTLS TimelineKind = "tls"
-	// TimelineCertificate: a certificate chain a peer presented in a
+	TLS Kind = "tls"
+	// Certificate: a certificate chain a peer presented in a
 	// Certificate message, on the host it was presented to, with that
 	// side's verdict when known (accepted, or refused and how).
-	TimelineCertificate TimelineKind = "certificate"
-	// TimelineData: the first line of a TCP stream that is not TLS (plain
+	Certificate Kind = "certificate"
+	// Data: the first line of a TCP stream that is not TLS (plain
 	// SIP, HTTP for OCSP and CRLs).
-	TimelineData TimelineKind = "data"
-	// TimelineEvidence: an evidence line the scenario recorded.
-	TimelineEvidence TimelineKind = "evidence"
+	Data Kind = "data"
+	// Evidence: an evidence line the scenario recorded.
+	Evidence Kind = "evidence"
 )
 
-// TimelineEvent is one step of a run.
-type TimelineEvent struct {
+// Event is one step of a run.
+type Event struct {
 	// At is the World's clock at the event, as an offset from the moment
 	// the World was created (just before the scenario's Run was called).
 	At time.Duration
@@ -48,26 +50,26 @@ type TimelineEvent struct {
 	// certificate, the actor of an evidence line. "" when unknown (a frame
 	// from a MAC no NIC has, an evidence line without actor).
 	Host string
-	Kind TimelineKind
+	Kind Kind
 	// Text says what happened, for people, starting with the protocol
 	// ("ARP who-has 10.0.0.11 tell 10.0.0.10", "TLS ClientHello -> ...",
 	// "certificate presented by ...", "evidence: ...").
 	Text string
 }
 
-// Timeline is a run's events sorted by At; events at the same time keep the
+// Events are a run's events sorted by At; events at the same time keep the
 // order in which they were observed, wire and certificate events before
 // evidence lines.
-type Timeline []TimelineEvent
+type Events []Event
 
-// RunTimeline runs s exactly as [Runner.Run] does and also returns the
+// Record runs s with r exactly as [lab.Runner.Run] does and also returns the
 // timeline of the run: every frame on the segments the scenario passed to
 // Env.Capture, decoded (ARP, DNS, TCP connections, the TLS handshake), and
 // every evidence line, each at the World's time.
 //
 // TLS 1.3 handshakes are decrypted with the secrets the run's TLS stacks
 // write to Env.KeyLog (any tls.Config with KeyLogWriter: env.KeyLog, which
-// includes every config [TLSPolicy] builds from it): the server's
+// includes every config [lab.TLSPolicy] builds from it): the server's
 // EncryptedExtensions, CertificateRequest, Certificate, CertificateVerify
 // and Finished, the client's Certificate and Finished, and the alerts
 // either side sends, which is how a refused certificate shows. Application
@@ -91,20 +93,20 @@ type Timeline []TimelineEvent
 // Frames a router forwards appear once, when first seen (on the sender's
 // segment); TCP payload is reassembled in order per direction, and what
 // cannot be parsed is skipped.
-func (r Runner) RunTimeline(ctx context.Context, s Scenario) (Result, Timeline) {
-	tl := newTimelineRecorder()
+func Record(ctx context.Context, r lab.Runner, s lab.Scenario) (lab.Result, Events) {
+	tl := newRecorder()
 	res := r.RunObserved(ctx, s, tl)
 	return res, tl.timeline()
 }
 
-// WriteTimeline prints events one per line, for people: the time as an
+// Write prints events one per line, for people: the time as an
 // offset from the World's start ("+12.345ms"), the host ("-" when
 // unknown), and the text, in columns:
 //
 //	+0.000ms  alice    ARP who-has 10.0.0.11 tell 10.0.0.10
 //
 // It returns the first write error.
-func WriteTimeline(w io.Writer, events []TimelineEvent) error {
+func Write(w io.Writer, events []Event) error {
 	width := 1
 	for _, e := range events {
 		width = max(width, len(e.Host))

@@ -1,17 +1,16 @@
-package lab
+package timeline
 
 import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
-	"sync"
 	"time"
+
+	"github.com/tlslab/tlslab/lab"
 )
 
 // certCheck is one certificate check a TLSPolicy config made, as its
@@ -19,7 +18,7 @@ import (
 // the certificate or left the checks to the lab (a switch is off).
 type certCheck struct {
 	at         time.Time
-	role       role   // a guess for MTLS configs, which serve both roles
+	byServer   bool   // the server checked (a client certificate); a guess for MTLS configs
 	serverName string // the SNI of the handshake
 	certs      []*x509.Certificate
 	err        error  // nil: accepted
@@ -66,7 +65,7 @@ func (w wireCtx) presented(certs []*x509.Certificate) {
 		what = "client certificate"
 	}
 	from, sender := w.from, w.src
-	w.r.add("", &wireEvent{at: w.at, order: w.order, srcMAC: mac, srcIP: ip, kind: TimelineCertificate, text: func(n *namer) string {
+	w.r.add("", &wireEvent{at: w.at, order: w.order, srcMAC: mac, srcIP: ip, kind: Certificate, text: func(n *namer) string {
 		text := what + " presented by " + presenter(n, from, sender)
 		if c.tls.sni != "" {
 			text += " for " + c.tls.sni
@@ -80,81 +79,15 @@ func (w wireCtx) presented(certs []*x509.Certificate) {
 }
 
 // CertificateChecked records a TLSPolicy config's decision (Observer).
-func (r *timelineRecorder) CertificateChecked(c CertificateCheck) {
-	role := clientRole
-	if c.ByServer {
-		role = serverRole
-	}
+func (r *recorder) CertificateChecked(c lab.CertificateCheck) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.checks = append(r.checks, certCheck{at: c.At, role: role, serverName: c.ServerName, certs: c.Chain, err: c.Err, random: c.ClientRandom})
+	r.checks = append(r.checks, certCheck{at: c.At, byServer: c.ByServer, serverName: c.ServerName, certs: c.Chain, err: c.Err, random: c.ClientRandom})
 }
 
 // KeyLogged takes the run's key log lines (Observer), to decrypt TLS 1.3
 // handshakes with.
-func (r *timelineRecorder) KeyLogged(lines []byte) { r.keyLog(lines) }
-
-// configKeyLog is the key log of one observed config: it remembers the
-// client random of the last secret it logged, which in TLS 1.3 is the
-// handshake whose certificate the config checks next (the handshake
-// secrets are logged before the peer's Certificate is read).
-type configKeyLog struct {
-	w io.Writer
-
-	mu     sync.Mutex
-	random []byte
-}
-
-func (k *configKeyLog) Write(p []byte) (int, error) {
-	// NSS key log lines: "<label> <client random hex> <secret hex>\n".
-	if f := bytes.Fields(p); len(f) == 3 {
-		if r, err := hex.DecodeString(string(f[1])); err == nil && len(r) == 32 {
-			k.mu.Lock()
-			k.random = r
-			k.mu.Unlock()
-		}
-	}
-	return k.w.Write(p)
-}
-
-func (k *configKeyLog) lastRandom() []byte {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.random
-}
-
-// observe gives the config, when the policy has an Observer, a key log
-// that remembers the client random it logged last, for report. Every line
-// still goes to the policy's key log.
-func (v *verifier) observe(cfg *tls.Config) {
-	if v.p.Observer == nil {
-		return
-	}
-	v.keys = &configKeyLog{w: v.p.KeyLog}
-	cfg.KeyLogWriter = v.keys
-}
-
-// report tells the policy's Observer, if any, what the config decided
-// about the certificates of cs.
-func (v *verifier) report(cs tls.ConnectionState, err error) {
-	obs := v.p.Observer
-	if obs == nil || len(cs.PeerCertificates) == 0 {
-		return
-	}
-	// An MTLS config serves both roles; the accepting end is most likely
-	// the one whose own certificate names the handshake's server name.
-	r := clientRole
-	if v.mtls && v.own != nil && cs.ServerName != "" && v.own.VerifyHostname(cs.ServerName) == nil {
-		r = serverRole
-	}
-	var random []byte
-	if v.keys != nil {
-		random = v.keys.lastRandom()
-	}
-	obs.CertificateChecked(CertificateCheck{
-		At: v.p.now(), ByServer: r == serverRole, ServerName: cs.ServerName, Chain: cs.PeerCertificates, Err: err, ClientRandom: random,
-	})
-}
+func (r *recorder) KeyLogged(lines []byte) { r.keyLog(lines) }
 
 // judge gives each certificate seen on the wire the check that judged it:
 // a check of the same leaf for the same server name, made after it was
@@ -162,7 +95,7 @@ func (v *verifier) report(cs tls.ConnectionState, err error) {
 // config logged last if there is one (in TLS 1.3, that handshake's), else
 // the latest. A check that accepted never goes to a certificate its
 // receiver refused with an alert. Called with r.mu held.
-func (r *timelineRecorder) judge() {
+func (r *recorder) judge() {
 	for i := range r.checks {
 		c := &r.checks[i]
 		if c.matched || len(c.certs) == 0 {
@@ -193,8 +126,8 @@ func (r *timelineRecorder) judge() {
 // certificateEvents turns the checks no certificate on the wire matched
 // (none was captured, or the session was resumed) into events on the
 // verifying host. Called with r.mu held, after judge.
-func (r *timelineRecorder) certificateEvents(n *namer) []TimelineEvent {
-	var events []TimelineEvent
+func (r *recorder) certificateEvents(n *namer) []Event {
+	var events []Event
 	for _, c := range r.checks {
 		if c.matched {
 			continue
@@ -203,7 +136,7 @@ func (r *timelineRecorder) certificateEvents(n *namer) []TimelineEvent {
 		var host, by string
 		if h != nil {
 			client, server := h.conn.client, h.conn.server
-			if c.role == clientRole {
+			if !c.byServer {
 				host = n.host(h.conn.clientMAC, client.Addr())
 				by = presenter(n, server, h.conn.serverMAC)
 			} else {
@@ -212,7 +145,7 @@ func (r *timelineRecorder) certificateEvents(n *namer) []TimelineEvent {
 			}
 		}
 		what := "certificate"
-		if c.role == serverRole {
+		if c.byServer {
 			what = "client certificate"
 		}
 		text := what + " presented"
@@ -223,18 +156,26 @@ func (r *timelineRecorder) certificateEvents(n *namer) []TimelineEvent {
 			text += " for " + c.serverName
 		}
 		text += ": " + describeChain(c.certs) + ": " + verdictOf(c.err)
-		events = append(events, TimelineEvent{At: c.at.Sub(r.t0), Host: host, Kind: TimelineCertificate, Text: text})
+		events = append(events, Event{At: c.at.Sub(r.t0), Host: host, Kind: Certificate, Text: text})
 	}
 	return events
+}
+
+// side indexes helloSeen.claimed: 0 for a client's check, 1 for a server's.
+func (c certCheck) side() int {
+	if c.byServer {
+		return 1
+	}
+	return 0
 }
 
 // matchHello finds the ClientHello of the handshake c was made in: the one
 // with the client random the config logged, if it names the same server
 // and was not claimed by another check in the same role; else the latest
 // such ClientHello before the check.
-func (r *timelineRecorder) matchHello(c certCheck) *helloSeen {
+func (r *recorder) matchHello(c certCheck) *helloSeen {
 	fits := func(h *helloSeen) bool {
-		return h.sni == c.serverName && !h.at.After(c.at) && !h.claimed[c.role]
+		return h.sni == c.serverName && !h.at.After(c.at) && !h.claimed[c.side()]
 	}
 	var found *helloSeen
 	if len(c.random) > 0 {
@@ -251,7 +192,7 @@ func (r *timelineRecorder) matchHello(c certCheck) *helloSeen {
 		}
 	}
 	if found != nil {
-		found.claimed[c.role] = true
+		found.claimed[c.side()] = true
 	}
 	return found
 }

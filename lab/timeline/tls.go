@@ -1,4 +1,4 @@
-package lab
+package timeline
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ type helloSeen struct {
 	random  []byte
 	sni     string
 	conn    *tcpConn
-	claimed [2]bool // by a check in that role
+	claimed [2]bool // by a client's check ([0]) or a server's ([1]); see side
 }
 
 // records parses the complete TLS records in the direction's buffer.
@@ -75,7 +75,7 @@ func (w wireCtx) record(d *tcpDir, rec tlswire.Record) {
 	case tlswire.ContentAlert:
 		level, desc, ok := tlswire.ParseAlert(rec.Body)
 		if d.tls.protected || !ok {
-			w.emit(TimelineTLS, func(n *namer) string { return "TLS encrypted alert -> " + n.addrPort(to) })
+			w.emit(TLS, func(n *namer) string { return "TLS encrypted alert -> " + n.addrPort(to) })
 			return
 		}
 		w.alert(level, desc, false)
@@ -102,7 +102,7 @@ func (w wireCtx) record(d *tcpDir, rec tlswire.Record) {
 			return
 		}
 		d.tls.sealed = true
-		w.emit(TimelineTLS, func(n *namer) string { return "TLS encrypted records begin -> " + n.addrPort(to) })
+		w.emit(TLS, func(n *namer) string { return "TLS encrypted records begin -> " + n.addrPort(to) })
 	}
 }
 
@@ -115,7 +115,7 @@ func (w wireCtx) alert(level, desc uint8, decrypted bool) {
 	if decrypted {
 		how += ", decrypted"
 	}
-	w.emit(TimelineTLS, func(n *namer) string {
+	w.emit(TLS, func(n *namer) string {
 		return fmt.Sprintf("TLS alert %s (%s) -> %s", alertName(desc), how, n.addrPort(to))
 	})
 	if level != tlswire.AlertFatal {
@@ -130,7 +130,7 @@ func (w wireCtx) alert(level, desc uint8, decrypted bool) {
 
 // continued notes that the sender of dir went on with the handshake past
 // the certificates its peer presented on c.
-func (r *timelineRecorder) continued(c *tcpConn, dir int) {
+func (r *recorder) continued(c *tcpConn, dir int) {
 	for _, p := range r.presented {
 		if p.conn == c && p.dir != dir && p.alert == 0 {
 			p.continued = true
@@ -148,7 +148,7 @@ func (w wireCtx) handshake(mt uint8, msg []byte, decrypted bool) {
 	case tlswire.HandshakeClientHello:
 		h, ok := tlswire.ParseClientHello(msg)
 		if !ok {
-			w.emit(TimelineTLS, func(n *namer) string { return "TLS ClientHello (unparseable) -> " + n.addrPort(to) })
+			w.emit(TLS, func(n *namer) string { return "TLS ClientHello (unparseable) -> " + n.addrPort(to) })
 			return
 		}
 		w.r.hellos = append(w.r.hellos, &helloSeen{at: w.at, random: h.Random, sni: h.ServerName, conn: w.c})
@@ -156,7 +156,7 @@ func (w wireCtx) handshake(mt uint8, msg []byte, decrypted bool) {
 			w.c.tls.random, w.c.tls.sni = h.Random, h.ServerName
 			w.r.byRandom[string(h.Random)] = append(w.r.byRandom[string(h.Random)], w.c)
 		}
-		w.emit(TimelineTLS, func(n *namer) string {
+		w.emit(TLS, func(n *namer) string {
 			sni := "no SNI"
 			if h.ServerName != "" {
 				sni = "SNI " + h.ServerName
@@ -166,7 +166,7 @@ func (w wireCtx) handshake(mt uint8, msg []byte, decrypted bool) {
 	case tlswire.HandshakeServerHello:
 		h, ok := tlswire.ParseServerHello(msg)
 		if !ok {
-			w.emit(TimelineTLS, func(n *namer) string { return "TLS ServerHello (unparseable) -> " + n.addrPort(to) })
+			w.emit(TLS, func(n *namer) string { return "TLS ServerHello (unparseable) -> " + n.addrPort(to) })
 			return
 		}
 		w.c.tls.version = h.Version
@@ -178,12 +178,12 @@ func (w wireCtx) handshake(mt uint8, msg []byte, decrypted bool) {
 			w.c.tls.suite = h.CipherSuite
 			w.r.tls13 = append(w.r.tls13, w.c)
 		}
-		w.emit(TimelineTLS, func(n *namer) string {
+		w.emit(TLS, func(n *namer) string {
 			return fmt.Sprintf("TLS %s -> %s %s %s", name, n.addrPort(to), versionName(h.Version), tls.CipherSuiteName(h.CipherSuite))
 		})
 	case tlswire.HandshakeCertificate:
 		certs, err := tlswire.ParseCertificates(msg, decrypted)
-		w.emit(TimelineTLS, func(n *namer) string {
+		w.emit(TLS, func(n *namer) string {
 			switch {
 			case err != nil:
 				return fmt.Sprintf("TLS Certificate%s -> %s: %v", qual, n.addrPort(to), err)
@@ -203,7 +203,7 @@ func (w wireCtx) handshake(mt uint8, msg []byte, decrypted bool) {
 		if !ok {
 			name = fmt.Sprintf("handshake message %d", mt)
 		}
-		w.emit(TimelineTLS, func(n *namer) string { return fmt.Sprintf("TLS %s%s -> %s", name, qual, n.addrPort(to)) })
+		w.emit(TLS, func(n *namer) string { return fmt.Sprintf("TLS %s%s -> %s", name, qual, n.addrPort(to)) })
 	}
 }
 

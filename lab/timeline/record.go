@@ -1,4 +1,4 @@
-package lab
+package timeline
 
 import (
 	"cmp"
@@ -13,16 +13,17 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tlslab/tlslab/internal/tcpstream"
+	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/netsim"
 )
 
-// timelineRecorder collects a run's timeline as the run's Observer: it
+// recorder collects a run's timeline as the run's Observer: it
 // decodes the frames of every segment the scenario captures, reads the
 // run's key log lines to decrypt TLS 1.3 handshakes, takes the certificate
 // checks of TLSPolicy's configs, and gets the evidence at the end. Frames are decoded as they pass, under mu;
 // names are resolved only when the timeline is built, after the World has
 // stopped, so the frame path never takes the World's locks.
-type timelineRecorder struct {
+type recorder struct {
 	mu    sync.Mutex
 	world *netsim.World // nil until start, and when the run failed before
 	t0    time.Time
@@ -44,7 +45,7 @@ type timelineRecorder struct {
 	hellos    []*helloSeen
 	presented []*certPresented
 	checks    []certCheck
-	evidence  []EvidenceEntry
+	evidence  []lab.EvidenceEntry
 
 	secrets  map[string]map[string][]byte // key log: client random, label -> secret
 	byRandom map[string][]*tcpConn        // TLS connections by their ClientHello's random
@@ -57,14 +58,14 @@ type wireEvent struct {
 	order   int              // the number of the frame it comes from
 	srcMAC  net.HardwareAddr // the frame's sender; for a certificate, the host it was presented to
 	srcIP   netip.Addr       // invalid for ARP
-	kind    TimelineKind
+	kind    Kind
 	text    func(n *namer) string
 	repeats int       // further identical ARP messages
 	last    time.Time // when the last of them was seen
 }
 
-func newTimelineRecorder() *timelineRecorder {
-	r := &timelineRecorder{
+func newRecorder() *recorder {
+	r := &recorder{
 		seen:     make(map[string]bool),
 		arpFold:  make(map[string]*wireEvent),
 		conns:    make(map[tcpstream.Key]*tcpConn),
@@ -77,21 +78,21 @@ func newTimelineRecorder() *timelineRecorder {
 }
 
 // Start fixes the World and the time the offsets count from (Observer).
-func (r *timelineRecorder) Start(w *netsim.World) {
+func (r *recorder) Start(w *netsim.World) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.world, r.t0 = w, w.Now()
 }
 
 // Finish takes the run's evidence lines (Observer).
-func (r *timelineRecorder) Finish(entries []EvidenceEntry) {
+func (r *recorder) Finish(entries []lab.EvidenceEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.evidence = entries
 }
 
 // ObserveFrame decodes one frame (netsim.Tap, for Observer). It copies what it keeps.
-func (r *timelineRecorder) ObserveFrame(ts time.Time, frame []byte) {
+func (r *recorder) ObserveFrame(ts time.Time, frame []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.frames++
@@ -121,13 +122,13 @@ func (r *timelineRecorder) ObserveFrame(ts time.Time, frame []byte) {
 	}
 }
 
-func (r *timelineRecorder) fragment() bool {
+func (r *recorder) fragment() bool {
 	return r.ip4.Flags&layers.IPv4MoreFragments != 0 || r.ip4.FragOffset != 0
 }
 
 // add appends a wire event unless key was reported already ("" never is).
 // An event without a frame number gets the current frame's.
-func (r *timelineRecorder) add(key string, e *wireEvent) {
+func (r *recorder) add(key string, e *wireEvent) {
 	if e.order == 0 {
 		e.order = r.frames
 	}
@@ -140,7 +141,7 @@ func (r *timelineRecorder) add(key string, e *wireEvent) {
 	r.wire = append(r.wire, e)
 }
 
-func (r *timelineRecorder) observeARP(ts time.Time, src net.HardwareAddr) {
+func (r *recorder) observeARP(ts time.Time, src net.HardwareAddr) {
 	a := &r.arp
 	if a.Protocol != layers.EthernetTypeIPv4 || len(a.SourceProtAddress) != 4 || len(a.DstProtAddress) != 4 {
 		return
@@ -155,7 +156,7 @@ func (r *timelineRecorder) observeARP(ts time.Time, src net.HardwareAddr) {
 		e.last = ts
 		return
 	}
-	e := &wireEvent{at: ts, srcMAC: src, kind: TimelineARP}
+	e := &wireEvent{at: ts, srcMAC: src, kind: ARP}
 	switch {
 	case op == layers.ARPRequest && sender == target:
 		e.text = func(n *namer) string {
@@ -176,7 +177,7 @@ func (r *timelineRecorder) observeARP(ts time.Time, src net.HardwareAddr) {
 	r.add("", e)
 }
 
-func (r *timelineRecorder) observeUDP(ts time.Time, src net.HardwareAddr) {
+func (r *recorder) observeUDP(ts time.Time, src net.HardwareAddr) {
 	if r.udp.SrcPort != 53 && r.udp.DstPort != 53 {
 		return
 	}
@@ -186,7 +187,7 @@ func (r *timelineRecorder) observeUDP(ts time.Time, src net.HardwareAddr) {
 }
 
 // timeline resolves names and returns the sorted events.
-func (r *timelineRecorder) timeline() Timeline {
+func (r *recorder) timeline() Events {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.flushSealed()
@@ -195,7 +196,7 @@ func (r *timelineRecorder) timeline() Timeline {
 	slices.SortStableFunc(r.wire, func(a, b *wireEvent) int { return cmp.Compare(a.order, b.order) })
 	n := newNamer(r.world)
 	r.judge()
-	var tl Timeline
+	var tl Events
 	for _, e := range r.wire {
 		host := n.host(e.srcMAC, e.srcIP)
 		text := e.text(n)
@@ -206,13 +207,13 @@ func (r *timelineRecorder) timeline() Timeline {
 			}
 			text += fmt.Sprintf(" [repeated %d more %s, last at %s]", e.repeats, noun, FormatOffset(e.last.Sub(r.t0)))
 		}
-		tl = append(tl, TimelineEvent{At: e.at.Sub(r.t0), Host: host, Kind: e.kind, Text: text})
+		tl = append(tl, Event{At: e.at.Sub(r.t0), Host: host, Kind: e.kind, Text: text})
 	}
 	tl = append(tl, r.certificateEvents(n)...)
 	for _, e := range r.evidence {
-		tl = append(tl, TimelineEvent{At: e.At.Sub(r.t0), Host: e.Actor, Kind: TimelineEvidence, Text: "evidence: " + e.Text})
+		tl = append(tl, Event{At: e.At.Sub(r.t0), Host: e.Actor, Kind: Evidence, Text: "evidence: " + e.Text})
 	}
-	slices.SortStableFunc(tl, func(a, b TimelineEvent) int { return cmp.Compare(a.At, b.At) })
+	slices.SortStableFunc(tl, func(a, b Event) int { return cmp.Compare(a.At, b.At) })
 	return tl
 }
 

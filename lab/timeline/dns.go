@@ -1,4 +1,4 @@
-package lab
+package timeline
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 // observeDNS reports one DNS message from one endpoint to another; via is
 // "" for UDP, "TCP" for DNS over TCP. Messages that do not parse are
 // skipped.
-func (r *timelineRecorder) observeDNS(ts time.Time, src net.HardwareAddr, from, to netip.AddrPort, b []byte, via string) {
+func (r *recorder) observeDNS(ts time.Time, src net.HardwareAddr, from, to netip.AddrPort, b []byte, via string) {
 	var m dns.Msg
 	if err := m.Unpack(b); err != nil {
 		return
@@ -26,7 +26,7 @@ func (r *timelineRecorder) observeDNS(ts time.Time, src net.HardwareAddr, from, 
 		via = " over " + via
 	}
 	key := fmt.Sprintf("dns|%s|%v|%v|%d|%t", via, from, to, m.Id, m.Response)
-	e := &wireEvent{at: ts, srcMAC: src, srcIP: from.Addr(), kind: TimelineDNS}
+	e := &wireEvent{at: ts, srcMAC: src, srcIP: from.Addr(), kind: DNS}
 	if !m.Response {
 		e.text = func(n *namer) string {
 			return fmt.Sprintf("DNS query %s -> %s%s", q, n.addr(to.Addr()), via)
