@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"io"
 	"fmt"
 	"math/big"
 	"net"
@@ -189,7 +190,11 @@ func tlServe(srv *netsim.Host, p tlPKI) (stop func(), err error) {
 					return
 				}
 				tc := tls.Server(c, cfg)
-				_ = tc.Handshake()
+				if tc.Handshake() == nil {
+					// Read to alice's close first: closing with her
+					// close_notify unread would reset, not FIN.
+					_, _ = io.Copy(io.Discard, tc)
+				}
 				tc.Close()
 			}
 		})

@@ -1,4 +1,4 @@
-package lab_test
+package timeline_test
 
 import (
 	"bytes"
@@ -56,7 +56,7 @@ func (o *recordingObserver) Finish(evidence []lab.EvidenceEntry) {
 	o.evidence = evidence
 }
 
-// TestRunObserved runs the timeline's scenario with an observer of its
+// TestRunObserved runs the timeline's test scenario with an observer of its
 // own: it hears the run through the Observer interface alone, and the run
 // is judged exactly as without it.
 func TestRunObserved(t *testing.T) {
