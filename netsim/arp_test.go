@@ -321,24 +321,12 @@ func TestARPIgnoredReportsRefusedClaims(t *testing.T) {
 	} {
 		t.Run(tt.policy.String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				w := NewWorld(Config{})
-				defer w.Close()
-				seg := w.NewSegment("lan", SegmentConfig{})
-				victim := w.NewHost("victim", HostConfig{ARPPolicy: tt.policy})
-				vnic, err := victim.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.10/24")})
-				if err != nil {
-					t.Fatal(err)
-				}
-				attacker := w.NewHost("attacker", HostConfig{})
-				anic, err := attacker.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.66/24")})
-				if err != nil {
-					t.Fatal(err)
-				}
-				server := netip.MustParseAddr("10.0.0.11")
+				victim, vnic, anic := newARPClaim(t, tt.policy)
 				serverMAC := net.HardwareAddr{2, 0, 0, 0, 0, 0x11}
 				if tt.pin {
-					victim.SetStaticARP(server, serverMAC)
+					victim.SetStaticARP(arpClaimServer, serverMAC)
 				}
+				server := arpClaimServer
 				spoof := encodeARP(layers.ARPReply, anic.MAC(), server, vnic.MAC(), vnic.Addr(), vnic.MAC())
 				for range 3 {
 					anic.WriteFrame(spoof)
@@ -363,20 +351,8 @@ func TestARPIgnoredReportsRefusedClaims(t *testing.T) {
 // a claim, and not before.
 func TestARPChangedWakesOnLearnAndRefusal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := NewWorld(Config{})
-		defer w.Close()
-		seg := w.NewSegment("lan", SegmentConfig{})
-		victim := w.NewHost("victim", HostConfig{ARPPolicy: ARPAcceptAny})
-		vnic, err := victim.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.10/24")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		attacker := w.NewHost("attacker", HostConfig{})
-		anic, err := attacker.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.66/24")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		server := netip.MustParseAddr("10.0.0.11")
+		victim, vnic, anic := newARPClaim(t, ARPAcceptAny)
+		server := arpClaimServer
 		closed := func(ch <-chan struct{}) bool {
 			select {
 			case <-ch:
@@ -409,4 +385,27 @@ func TestARPChangedWakesOnLearnAndRefusal(t *testing.T) {
 			t.Fatalf("refusing a claim against the pinned entry did not close ARPChanged's channel (ignored %v)", victim.ARPIgnored())
 		}
 	})
+}
+
+// arpClaimServer is the address the attacker of newARPClaim claims.
+var arpClaimServer = netip.MustParseAddr("10.0.0.11")
+
+// newARPClaim builds a LAN with a victim host under policy (10.0.0.10) and
+// an attacker (10.0.0.66) whose NIC writes the claims, on a World closed
+// at the end of the test.
+func newARPClaim(t *testing.T, policy ARPPolicy) (victim *Host, vnic, anic *NIC) {
+	t.Helper()
+	w := NewWorld(Config{})
+	t.Cleanup(func() { w.Close() })
+	seg := w.NewSegment("lan", SegmentConfig{})
+	victim = w.NewHost("victim", HostConfig{ARPPolicy: policy})
+	vnic, err := victim.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.10/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker := w.NewHost("attacker", HostConfig{})
+	if anic, err = attacker.AddNIC(seg, NICConfig{Addr: netip.MustParsePrefix("10.0.0.66/24")}); err != nil {
+		t.Fatal(err)
+	}
+	return victim, vnic, anic
 }
