@@ -29,8 +29,15 @@
 // with consistent sequence and acknowledgement numbers, a receive window that
 // stalls a writer whose peer stops reading, FIN half-close (Conn.CloseWrite),
 // RST, "connection refused" for closed ports, and deadlines whose errors are
-// net.Errors with Timeout() true. The model is lossless: impairments never drop
-// TCP, and segments a hook drops are not retransmitted. Host.ListenPacket and
+// net.Errors with Timeout() true. Lost segments are recovered as Linux
+// recovers them: a retransmission timer per connection (RFC 6298 RTT
+// estimation, 200 ms minimum, exponential backoff, Karn's algorithm), fast
+// retransmit on three duplicate ACKs with NewReno-style recovery, resent
+// SYNs, SYN-ACKs and FINs, out-of-order data held within the window,
+// zero-window probes, and an abort with "connection timed out" once the peer
+// has acknowledged nothing for TCPUserTimeout (30 s of World time). There is
+// no congestion control: the peer's window alone limits the sender. Link
+// impairments still drop no TCP; loss comes from hooks. Host.ListenPacket and
 // DialContext("udp", ...) give UDP sockets on which a miekg/dns server and
 // client run unchanged. netsim resolves no names: that is the DNS actors' job.
 //

@@ -24,12 +24,14 @@ const (
 	synMaxTries       = 5
 )
 
-// Conn is a TCP-like stream between two hosts: a three-way handshake,
-// MSS-sized segments with consistent sequence and acknowledgement numbers,
-// a receive window that stalls a writer whose peer stops reading, FIN
-// half-close, RST, and deadlines. The model is lossless: frames a hook drops
-// mid-stream are not retransmitted, so the stream stalls as it would behind
-// a black hole. Conn implements net.Conn; it is safe for concurrent use.
+// Conn is a TCP stream between two hosts: a three-way handshake, MSS-sized
+// segments with consistent sequence and acknowledgement numbers, a receive
+// window that stalls a writer whose peer stops reading, FIN half-close,
+// RST, and deadlines. Lost segments are recovered as a real stack recovers
+// them (see tcp_retransmit.go): retransmission on timeout and on three
+// duplicate ACKs, zero-window probes, and an abort with ETIMEDOUT once the
+// peer has acknowledged nothing for TCPUserTimeout. Conn implements
+// net.Conn; it is safe for concurrent use.
 type Conn struct {
 	host         *Host
 	key          connKey
@@ -57,6 +59,25 @@ type Conn struct {
 	finSent   bool
 	finAcked  bool
 	synTries  int
+	synSentAt time.Time // when the SYN or SYN-ACK went out; zero once retransmitted
+
+	// loss recovery (tcp_retransmit.go)
+	sndRing      sendRing // unacknowledged stream bytes; guarded by txMu
+	rtxScratch   []byte   // a retransmitted segment's payload; guarded by txMu
+	rtt          rtoEstimator
+	rttTiming    bool      // a segment is being timed: rttSeq sent at rttStart
+	rttSeq       uint32    // first sequence number of the timed segment
+	rttStart     time.Time // when it was sent
+	rtxTimer     Timer     // the one retransmission / persist timer
+	rtxTimerAt   time.Time // when rtxTimer fires
+	rtxGen       uint64    // arming count; a stopped timer that fires anyway sees it changed
+	rtxDeadline  time.Time // when retransmission or a probe is due; zero when neither is
+	rtxShift     int       // exponential backoff applied to the RTO
+	rtxStart     time.Time // first timeout since the peer last acknowledged; zero if none
+	dupAcks      int       // duplicate ACKs in a row
+	inRecovery   bool      // retransmitting after loss until recoverSeq is acknowledged
+	recoverSeq   uint32    // sndNxt when recovery began (RFC 6582's "recover")
+	writeWaiting bool      // a Write is blocked on a closed window
 
 	// receive side
 	rcvNxt      uint32
@@ -163,8 +184,9 @@ func (c *Conn) opErr(op string, err error) error {
 
 // Read reads stream data. It returns io.EOF once the peer's FIN has been
 // received and every byte before it read, a timeout net.Error when the read
-// deadline passes, "connection reset by peer" after a RST, and
-// net.ErrClosed after Close.
+// deadline passes, "connection reset by peer" after a RST, "connection timed
+// out" (syscall.ETIMEDOUT) once retransmissions went unanswered for
+// TCPUserTimeout, and net.ErrClosed after Close.
 func (c *Conn) Read(b []byte) (int, error) {
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
@@ -239,9 +261,12 @@ func (c *Conn) dequeueLocked(b []byte) int {
 }
 
 // advertisedWindowLocked returns the window field to send and records the
-// right edge it advertises.
+// right edge it advertises. The window is the buffer space not taken by
+// unread in-order data: out-of-order data already lies inside it, so
+// holding some does not shrink the window, and the duplicate ACKs sent
+// for it carry an unchanged window, as fast retransmit requires.
 func (c *Conn) advertisedWindowLocked() uint16 {
-	free := max(c.rcvCap-c.rcvQueued-c.oooBytes, 0)
+	free := max(c.rcvCap-c.rcvQueued, 0)
 	w := free >> c.rcvWScale
 	if w > 0xffff {
 		w = 0xffff
@@ -258,16 +283,18 @@ func (c *Conn) windowUpdateDueLocked() bool {
 	if c.state != stateEstablished || c.finRcvd {
 		return false
 	}
-	free := max(c.rcvCap-c.rcvQueued-c.oooBytes, 0)
+	free := max(c.rcvCap-c.rcvQueued, 0)
 	right := c.rcvNxt + uint32((free>>c.rcvWScale)<<c.rcvWScale)
 	return int32(right-c.rcvAdvRight) >= int32(max(c.rcvCap/4, 1))
 }
 
 // Write writes b to the stream in MSS-sized segments, blocking while the
-// peer's receive window is full. It returns a timeout net.Error when the
-// write deadline passes (with the count of bytes already sent), "broken
-// pipe" after CloseWrite, "connection reset by peer" after a RST, and
-// net.ErrClosed after Close.
+// peer's receive window is full; the connection keeps a copy of the bytes
+// in flight until the peer acknowledges them, to retransmit them. It
+// returns a timeout net.Error when the write deadline passes (with the
+// count of bytes already sent), "broken pipe" after CloseWrite, "connection
+// reset by peer" after a RST, "connection timed out" after the
+// retransmissions were abandoned, and net.ErrClosed after Close.
 func (c *Conn) Write(b []byte) (int, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
@@ -286,9 +313,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 			err = net.ErrClosed
 		case c.err != nil:
 			err = c.err
-			if errors.Is(err, syscall.ECONNRESET) {
+			if errno := syscall.Errno(0); errors.As(err, &errno) {
 				// c.err names the read side; a kernel fails write(2).
-				err = syscallError("write", syscall.ECONNRESET)
+				err = syscallError("write", errno)
 			}
 		case c.writeClosed:
 			err = syscallError("write", syscall.EPIPE)
@@ -300,17 +327,23 @@ func (c *Conn) Write(b []byte) (int, error) {
 		}
 		avail := int(int32(c.sndRight - c.sndNxt))
 		if avail <= 0 {
+			c.writeWaiting = true
+			if c.sndUna == c.sndNxt {
+				c.armPersistLocked()
+			}
 			c.mu.Unlock()
 			c.txMu.Unlock()
 			select {
 			case <-c.writable:
 				continue
 			case <-c.wd.done():
+				c.stopWaitingForWindow()
 				return written, c.opErr("write", deadlineError)
 			case <-c.host.world.done:
 				return written, c.opErr("write", ErrWorldClosed)
 			}
 		}
+		c.writeWaiting = false
 		// Reserve up to a batch of segments' worth of sequence space, then
 		// encode and send them without holding mu, so ACKs for this
 		// connection are processed meanwhile.
@@ -324,9 +357,12 @@ func (c *Conn) Write(b []byte) (int, error) {
 			window:  c.advertisedWindowLocked(),
 			wscale:  -1,
 		}
+		c.noteSendLocked(hdr.seq)
 		c.sndNxt += uint32(n)
 		c.ackPending = false
+		una := c.sndUna
 		c.mu.Unlock()
+		c.sndRing.store(una, hdr.seq, b[written:written+n])
 		c.transmitDataLocked(&hdr, b[written:written+n], written+n == len(b))
 		c.txMu.Unlock()
 		written += n
@@ -402,6 +438,7 @@ func (c *Conn) controlHeaderLocked(flags tcpFlags) tcpHeader {
 		wscale:  -1,
 	}
 	if flags&flagFIN != 0 {
+		c.noteSendLocked(c.sndNxt)
 		c.sndNxt++
 		c.finSent = true
 	}
@@ -515,6 +552,7 @@ func (c *Conn) stopTimers() {
 		c.synTimer.Stop()
 		c.synTimer = nil
 	}
+	c.stopRetransmitTimerLocked()
 	c.mu.Unlock()
 	c.rd.stop()
 	c.wd.stop()

@@ -1,6 +1,9 @@
 package netsim
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 // input processes a segment for this connection on its NIC's receive
 // goroutine. Replies are sent after c.mu is released.
@@ -16,6 +19,7 @@ func (c *Conn) input(seg *tcpSegment) {
 		return
 	case stateSynReceived:
 		if seg.flags&flagSYN != 0 { // our SYN-ACK was lost or the SYN repeated
+			c.synSentAt = time.Time{} // Karn: no RTT sample from a resent SYN-ACK
 			c.mu.Unlock()
 			c.sendSynAck()
 			return
@@ -27,6 +31,7 @@ func (c *Conn) input(seg *tcpSegment) {
 		c.state = stateEstablished
 		c.sndUna = seg.ack
 		c.sndRight = seg.ack + uint32(seg.window)<<c.sndWScale
+		c.sampleHandshakeRTTLocked()
 		if c.synTimer != nil {
 			c.synTimer.Stop()
 			c.synTimer = nil
@@ -92,6 +97,7 @@ func (c *Conn) inputSynSent(seg *tcpSegment) {
 	c.sndUna = seg.ack
 	c.sndRight = seg.ack + uint32(seg.window) // windows in SYNs are never scaled
 	c.state = stateEstablished
+	c.sampleHandshakeRTTLocked()
 	if c.synTimer != nil {
 		c.synTimer.Stop()
 		c.synTimer = nil
@@ -119,21 +125,22 @@ func (c *Conn) negotiateLocked(seg *tcpSegment) {
 // inputEstablished handles ACKs, data and FIN. c.mu is held on entry and
 // released.
 func (c *Conn) inputEstablished(seg *tcpSegment) {
-	if seg.flags&flagACK != 0 && seqLT(c.sndUna, seg.ack) && seqLEQ(seg.ack, c.sndNxt) {
-		c.sndUna = seg.ack
-		if c.finSent && seg.ack == c.sndNxt {
-			c.finAcked = true
-		}
-	}
-	if seg.flags&flagACK != 0 && seqLEQ(seg.ack, c.sndNxt) {
-		if right := seg.ack + uint32(seg.window)<<c.sndWScale; seqLT(c.sndRight, right) {
-			c.sndRight = right
-			kick(c.writable)
+	retransmit := false
+	if seg.flags&flagACK != 0 {
+		retransmit = c.processACKLocked(seg)
+		if seqLEQ(seg.ack, c.sndNxt) {
+			if right := seg.ack + uint32(seg.window)<<c.sndWScale; seqLT(c.sndRight, right) {
+				c.sndRight = right
+				kick(c.writable)
+			}
+			c.afterWindowUpdateLocked()
 		}
 	}
 	hasData := len(seg.payload) > 0 || seg.flags&flagFIN != 0
-	if len(seg.payload) > 0 && c.closed {
-		// Data for a socket the application closed: abort (RFC 1122 4.2.2.13).
+	if len(seg.payload) > 0 && c.closed && seqLT(c.rcvNxt, seg.seq+uint32(len(seg.payload))) {
+		// New data for a socket the application closed: abort (RFC 1122
+		// 4.2.2.13). A retransmission of data already received is only
+		// acknowledged below.
 		hdr := c.controlHeaderLocked(flagRST | flagACK)
 		c.state = stateClosed
 		c.mu.Unlock()
@@ -147,6 +154,11 @@ func (c *Conn) inputEstablished(seg *tcpSegment) {
 	ackNow := false
 	if hasData {
 		ackNow = c.acceptDataLocked(seg)
+	} else if seqLT(seg.seq, c.rcvNxt) {
+		// An old sequence number without data: a zero-window probe, a
+		// keepalive or a repeated SYN-ACK whose ACK was lost. RFC 793
+		// answers an unacceptable segment with an ACK.
+		ackNow = true
 	}
 	done := c.finRcvd && c.finSent && c.finAcked
 	if done {
@@ -162,6 +174,9 @@ func (c *Conn) inputEstablished(seg *tcpSegment) {
 	c.mu.Unlock()
 	if ackNow {
 		c.sendACKIfPending()
+	}
+	if retransmit {
+		c.retransmitHead()
 	}
 	if done {
 		c.release()
@@ -209,7 +224,9 @@ func (c *Conn) acceptDataLocked(seg *tcpSegment) (ackNow bool) {
 	}
 	var fin1 bool
 	seg.kept, fin1 = c.appendLocked(data, fin, frame)
-	ackNow = fin1
+	// Filling a gap is acknowledged at once (RFC 5681 section 4.2), so a
+	// sender in recovery learns of it without waiting for a delayed ACK.
+	ackNow = fin1 || len(c.ooo) > 0
 	for len(c.ooo) > 0 && seqLEQ(c.ooo[0].seq, c.rcvNxt) {
 		o := c.ooo[0]
 		c.ooo[0] = oooSegment{}
@@ -255,9 +272,10 @@ func (c *Conn) appendLocked(data []byte, fin bool, frame []byte) (kept, finAck b
 }
 
 // holdLocked keeps an out-of-order segment until the gap before it fills,
-// within the receive window, and reports whether it kept it.
+// if it lies within the receive buffer's free space, and reports whether
+// it kept it. Segments beyond are dropped; the sender resends them.
 func (c *Conn) holdLocked(o oooSegment) bool {
-	if int32(o.seq+uint32(len(o.data))-c.rcvNxt) > int32(c.rcvCap) {
+	if int32(o.seq+uint32(len(o.data))-c.rcvNxt) > int32(c.rcvCap-c.rcvQueued) {
 		return false
 	}
 	i := 0
@@ -308,5 +326,14 @@ func (c *Conn) abort() {
 func closeOnce(ch chan struct{}) {
 	if !isClosed(ch) {
 		close(ch)
+	}
+}
+
+// sampleHandshakeRTTLocked takes the connection's first RTT sample from
+// its SYN or SYN-ACK, unless that was retransmitted (Karn's algorithm).
+func (c *Conn) sampleHandshakeRTTLocked() {
+	if !c.synSentAt.IsZero() {
+		c.rtt.sample(c.host.world.clock.Now().Sub(c.synSentAt))
+		c.synSentAt = time.Time{}
 	}
 }

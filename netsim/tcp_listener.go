@@ -206,6 +206,9 @@ func (l *tcpListener) handleSYN(key connKey, seg *tcpSegment) {
 	h.tcp.conns[key] = c
 	h.tcp.ports[key.local.Port()]++
 	h.tcp.mu.Unlock()
+	c.mu.Lock()
+	c.synSentAt = h.world.clock.Now()
+	c.mu.Unlock()
 	c.sendSynAck()
 	c.mu.Lock()
 	c.synTimer = h.world.clock.AfterFunc(synRetryFirst, c.retrySynAck)
@@ -233,6 +236,7 @@ func (c *Conn) retrySynAck() {
 		return
 	}
 	c.synTimer = c.host.world.clock.AfterFunc(synRetryFirst<<c.synTries, c.retrySynAck)
+	c.synSentAt = time.Time{} // Karn: no RTT sample from a retransmission
 	c.mu.Unlock()
 	c.sendSynAck()
 }
@@ -374,6 +378,10 @@ func (c *Conn) sendSyn() {
 		return
 	}
 	hdr := c.synHeaderLocked(flagSYN)
+	c.synSentAt = time.Time{} // Karn: no RTT sample from a retransmission
+	if c.synTries == 1 {
+		c.synSentAt = c.host.world.clock.Now()
+	}
 	c.synTimer = c.host.world.clock.AfterFunc(synRetryFirst<<(c.synTries-1), c.sendSyn)
 	c.mu.Unlock()
 	c.transmitLocked(&hdr, nil)
@@ -395,5 +403,3 @@ func mapContextErr(err error) error {
 	}
 	return err
 }
-
-var _ = time.Second
