@@ -60,7 +60,9 @@ type Host struct {
 	forwardHooks atomic.Pointer[[]FrameHook]
 	hooksMu      sync.Mutex
 
-	imp *Impairment // set by SetImpairment, for NICs added later; guarded by mu
+	imp    *Impairment // set by SetImpairment, for NICs added later; guarded by mu
+	down   atomic.Bool // see Down
+	downMu sync.Mutex  // serializes Down and Up
 }
 
 // NewHost adds a host to the World. Give it NICs with AddNIC.

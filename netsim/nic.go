@@ -202,8 +202,11 @@ func (n *NIC) transmitBatch(frames [][]byte, st frameState) {
 }
 
 // send puts a frame on the wire: the NIC's send impairment, then the
-// segment.
+// segment. A host that is down sends nothing.
 func (n *NIC) send(k *kicker, frame []byte, st frameState) {
+	if n.host.down.Load() {
+		return
+	}
 	n.observe(frame) // a capture on the sender sees frames the link then loses
 	im := n.tx.cur.Load()
 	if im == nil {
@@ -226,9 +229,12 @@ func (n *NIC) send(k *kicker, frame []byte, st frameState) {
 // queue, adding the NIC to k, whose kick wakes the receive loop. st says
 // whether the receiver may recycle the frame; from is nil for injected
 // frames and frames a host sends itself. delay is how long the frame has
-// been delayed on its way so far.
+// been delayed on its way so far. A host that is down receives nothing.
 func (n *NIC) deliver(k *kicker, frame []byte, from *NIC, st frameState, delay time.Duration) {
 	if !n.cfg.Promiscuous && frame[0]&1 == 0 && [6]byte(frame[0:6]) != [6]byte(n.mac) {
+		return
+	}
+	if n.host.down.Load() {
 		return
 	}
 	if im := n.rx.cur.Load(); im != nil {
