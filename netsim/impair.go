@@ -103,8 +103,12 @@ func (imp Impairment) IsZero() bool { return imp == Impairment{} }
 func (imp Impairment) String() string {
 	var parts []string
 	pct := func(key string, p float64) {
-		if p != 0 {
+		switch {
+		case p == 0:
+		case p*100/100 == p && strconv.FormatFloat(p*100, 'g', -1, 64) == strconv.FormatFloat(p*100, 'g', 8, 64):
 			parts = append(parts, key+"="+strconv.FormatFloat(p*100, 'g', -1, 64)+"%")
+		default: // a fraction, which reads back exactly
+			parts = append(parts, key+"="+strconv.FormatFloat(p, 'g', -1, 64))
 		}
 	}
 	if imp.Partition {
