@@ -42,7 +42,8 @@ func (n *NIC) setImpairment(imp Impairment, udpOnlyLoss bool) {
 }
 
 // Impairment returns the NIC's impairment: the last one set, or the one its
-// NICConfig's Latency and Loss describe.
+// NICConfig's Latency and Loss describe (whose Loss, unlike one set with
+// SetImpairment, spares everything but UDP).
 func (n *NIC) Impairment() Impairment { return n.tx.get() }
 
 // ImpairStats returns what the NIC's impairments have done so far, in both
