@@ -61,12 +61,43 @@
 // points. Host.ListenTransparent lets an on-path host terminate TCP addressed
 // to someone else, as a transparent proxy does.
 //
+// # Impairments and failures
+//
+// An Impairment, in the spirit of Linux netem, says what happens to frames
+// at one point of the network: loss (of every protocol, TCP included),
+// delay, jitter, reordering, duplication, bit corruption, a rate with a
+// tail-dropping queue, and partition. It can be set, changed and removed at
+// any time, and acts on frames sent from then on:
+//
+//	lan.SetImpairment(netsim.Impairment{Loss: 0.02, Delay: 2 * time.Millisecond})
+//	nic.SetImpairment(netsim.Impairment{Rate: 125_000})  // each direction
+//	mallory.SetImpairment(netsim.Impairment{Partition: true}) // all its NICs
+//	w.ImpairSegments(imp)          // every segment, now and later
+//	w.ImpairHost("mallory", imp)   // that host, now or once created
+//
+// A frame faces its sending NIC's impairment, then the segment's, then the
+// receiving NIC's; delays add up. Corruption flips one bit where a checksum
+// covers it, so the receiving stack drops the frame as a real one would,
+// while captures further down the path show it corrupted. ParseImpairSpec
+// reads impairments from text ("loss=2%,delay=2ms;host=mallory,partition")
+// for command lines. NICConfig.Latency and NICConfig.Loss (UDP only) are a
+// NIC's initial impairment.
+//
+// Host.Down takes a host off the network as a crash does: it sends and
+// receives nothing, and its TCP connections are lost without a word. After
+// Host.Up it answers a peer's segment for a lost connection with RST, as a
+// rebooted host does.
+//
 // # Time
 //
-// Latency (NICConfig.Latency), datagram loss (NICConfig.Loss), deadlines,
-// retransmission and delayed-ACK timers all run on the World's Clock. The
-// default uses package time, so a World created inside a testing/synctest
-// bubble runs on virtual time.
+// Impairments' delays and rates, deadlines, retransmission and delayed-ACK
+// timers all run on the World's Clock: a delayed frame is delivered when
+// the Clock reaches its time, never by sleeping. The default Clock uses
+// package time, so a World created inside a testing/synctest bubble runs on
+// virtual time and an impaired network's timing is exact and repeatable.
+// Every random choice (impairments', TCP's initial sequence numbers,
+// ephemeral ports) comes from the World's seeded source: the same seed and
+// the same order of frames make the same choices.
 //
 // # Speed
 //

@@ -59,6 +59,10 @@ type Host struct {
 	ipID         atomic.Uint32
 	forwardHooks atomic.Pointer[[]FrameHook]
 	hooksMu      sync.Mutex
+
+	imp    *Impairment // set by SetImpairment, for NICs added later; guarded by mu
+	down   atomic.Bool // see Down
+	downMu sync.Mutex  // serializes Down and Up
 }
 
 // NewHost adds a host to the World. Give it NICs with AddNIC.
@@ -72,6 +76,9 @@ func (w *World) NewHost(name string, cfg HostConfig) *Host {
 	h.udp.init()
 	h.ipID.Store(w.randUint32())
 	w.mu.Lock()
+	if imp, ok := w.impair.hosts[name]; ok {
+		h.imp = &imp
+	}
 	w.hosts = append(w.hosts, h)
 	w.mu.Unlock()
 	return h
@@ -170,7 +177,7 @@ func (h *Host) send(p path, frame []byte, resolved bool) {
 	switch {
 	case p.local:
 		var k kicker
-		p.nic.deliver(&k, frame, nil, frameOwned)
+		p.nic.deliver(&k, frame, nil, frameOwned, 0)
 		k.kick()
 	case resolved:
 		p.nic.transmit(frame)
@@ -186,7 +193,7 @@ func (h *Host) sendBatch(p path, frames [][]byte, resolved bool) {
 	case p.local:
 		var k kicker
 		for _, f := range frames {
-			p.nic.deliver(&k, f, nil, st)
+			p.nic.deliver(&k, f, nil, st, 0)
 		}
 		k.kick()
 	case resolved:

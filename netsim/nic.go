@@ -17,11 +17,16 @@ type NICConfig struct {
 	MAC net.HardwareAddr
 	// Latency delays every frame crossing this link, in each direction. A
 	// frame between two NICs is delayed by the sum of both links' latency.
+	// It must not be negative.
 	Latency time.Duration
 	// Loss is the probability in [0, 1] that a UDP datagram crossing this
 	// link, in either direction, is lost (so a datagram between two lossy
-	// links faces both). TCP streams are never dropped by impairments: the
-	// stream model is lossless.
+	// links faces both). Unlike Impairment.Loss it spares every other
+	// frame, TCP included, as it always has.
+	//
+	// Latency and Loss are the NIC's initial impairment. NIC.SetImpairment
+	// replaces it, and so does the host's impairment (Host.SetImpairment,
+	// World.ImpairHost) when the NIC is added to a host that has one.
 	Loss float64
 	// Promiscuous makes the NIC accept frames for any destination MAC, so
 	// its host sees traffic the switch floods to it (as a sniffer would).
@@ -51,6 +56,9 @@ type NIC struct {
 	drops    atomic.Uint64
 	taps     atomic.Pointer[[]Tap]
 	tapsMu   sync.Mutex
+
+	// tx and rx impair the frames the NIC sends and those it receives.
+	tx, rx impairPoint
 }
 
 // frameState travels with a frame from its sender to its receivers.
@@ -82,6 +90,9 @@ func (h *Host) AddNIC(seg *Segment, cfg NICConfig) (*NIC, error) {
 	if seg.world != h.world {
 		return nil, &ConfigError{What: "NIC of host " + h.name, Problem: "segment " + seg.name + " belongs to another world"}
 	}
+	if err := (Impairment{Delay: cfg.Latency, Loss: cfg.Loss}).Validate(); err != nil {
+		return nil, &ConfigError{What: "NIC of host " + h.name, Problem: err.Error()}
+	}
 	mac := cfg.MAC
 	if mac == nil {
 		mac = h.world.newMAC()
@@ -97,6 +108,11 @@ func (h *Host) AddNIC(seg *Segment, cfg NICConfig) (*NIC, error) {
 		kick:   make(chan struct{}, 1),
 	}
 	n.name = h.name + "/eth" + itoa(n.index)
+	if h.imp != nil {
+		n.setImpairment(*h.imp, false)
+	} else {
+		n.setImpairment(Impairment{Delay: cfg.Latency, Loss: cfg.Loss}, true)
+	}
 	h.nics = append(h.nics, n)
 	h.routes.addConnected(cfg.Addr.Masked(), n)
 	h.mu.Unlock()
@@ -185,37 +201,60 @@ func (n *NIC) transmitBatch(frames [][]byte, st frameState) {
 	k.kick()
 }
 
+// send puts a frame on the wire: the NIC's send impairment, then the
+// segment. A host that is down sends nothing.
 func (n *NIC) send(k *kicker, frame []byte, st frameState) {
-	n.observe(frame) // a capture on the sender sees datagrams the link then loses
-	if n.lost(frame) {
+	if n.host.down.Load() {
 		return
 	}
-	n.seg.transmit(k, frame, n, st)
+	n.observe(frame) // a capture on the sender sees frames the link then loses
+	im := n.tx.cur.Load()
+	if im == nil {
+		n.seg.transmit(k, frame, n, st, 0)
+		return
+	}
+	v := im.pass(&n.tx, n.host.world, frame, 0)
+	if v.drop {
+		return
+	}
+	st = v.state(st)
+	n.seg.transmit(k, v.frame, n, st, v.delay)
+	if v.dup {
+		n.seg.transmit(k, v.frame, n, st, v.delay)
+	}
 }
 
-// lost decides whether this link's loss impairment drops frame.
-func (n *NIC) lost(frame []byte) bool {
-	return n.cfg.Loss > 0 && isUDPFrame(frame) && n.host.world.randFloat() < n.cfg.Loss
-}
-
-// deliver queues a frame that the segment switched to this NIC and adds the
-// NIC to k, whose kick wakes the receive loop. st says whether the receiver
-// may recycle the frame; from is nil for
-// injected frames and frames a host sends itself.
-func (n *NIC) deliver(k *kicker, frame []byte, from *NIC, st frameState) {
+// deliver hands a frame that the segment switched to this NIC (or that its
+// host sent itself) to the NIC's receive impairment and then its receive
+// queue, adding the NIC to k, whose kick wakes the receive loop. st says
+// whether the receiver may recycle the frame; from is nil for injected
+// frames and frames a host sends itself. delay is how long the frame has
+// been delayed on its way so far. A host that is down receives nothing.
+func (n *NIC) deliver(k *kicker, frame []byte, from *NIC, st frameState, delay time.Duration) {
 	if !n.cfg.Promiscuous && frame[0]&1 == 0 && [6]byte(frame[0:6]) != [6]byte(n.mac) {
 		return
 	}
-	if n.lost(frame) {
+	if n.host.down.Load() {
 		return
 	}
-	var at time.Time
-	latency := n.cfg.Latency
-	if from != nil {
-		latency += from.cfg.Latency
+	if im := n.rx.cur.Load(); im != nil {
+		v := im.pass(&n.rx, n.host.world, frame, delay)
+		if v.drop {
+			return
+		}
+		frame, st, delay = v.frame, v.state(st), delay+v.delay
+		if v.dup {
+			n.enqueue(k, frame, from, st, delay)
+		}
 	}
-	if latency > 0 {
-		at = n.host.world.clock.Now().Add(latency)
+	n.enqueue(k, frame, from, st, delay)
+}
+
+// enqueue adds a frame to the receive queue, to be processed delay from now.
+func (n *NIC) enqueue(k *kicker, frame []byte, from *NIC, st frameState, delay time.Duration) {
+	var at time.Time
+	if delay > 0 {
+		at = n.host.world.clock.Now().Add(delay)
 	}
 	n.mu.Lock()
 	if len(n.queue) >= maxQueuedFrames {

@@ -31,6 +31,8 @@ type Segment struct {
 	// so the frame path reads it without locking.
 	observers atomic.Pointer[segmentObservers]
 	obsMu     sync.Mutex
+
+	imp impairPoint // impairs every frame crossing the segment
 }
 
 type segmentObservers struct {
@@ -51,6 +53,9 @@ func (w *World) NewSegment(name string, cfg SegmentConfig) *Segment {
 	s := &Segment{world: w, name: name, mtu: mtu, table: make(map[[6]byte]*NIC)}
 	s.observers.Store(&segmentObservers{})
 	w.mu.Lock()
+	if imp, ok := w.impair.segment(name); ok {
+		s.imp.set(imp, false)
+	}
 	w.segments = append(w.segments, s)
 	w.mu.Unlock()
 	return s
@@ -115,12 +120,13 @@ func removeItem[T comparable](list []T, item T) []T {
 }
 
 // Inject transmits a frame onto the segment as if a hidden port sent it:
-// taps see it and the switch delivers it, but hooks do not run. The frame
+// the segment's impairment applies, taps see it and the switch delivers it,
+// but hooks do not run. The frame
 // must be a well-formed Ethernet frame; it is not copied and must not be
 // modified afterwards. Inject after World.Close is a no-op.
 func (s *Segment) Inject(frame []byte) {
 	var k kicker
-	s.forward(&k, frame, nil, s.observers.Load().taps, 0)
+	s.forward(&k, frame, nil, s.observers.Load().taps, 0, 0)
 	k.kick()
 }
 
@@ -132,11 +138,13 @@ func (s *Segment) attach(n *NIC) {
 }
 
 // transmit carries a frame sent by from across the segment; st says
-// whether the sender handed over its only reference.
+// whether the sender handed over its only reference, and delay how long the
+// frame has been delayed so far. Hooks see the frame first, then the
+// segment's impairment acts (see forward).
 //
 // Receivers are queued into k, which the caller kicks once its batch of
 // frames is on the wire.
-func (s *Segment) transmit(k *kicker, frame []byte, from *NIC, st frameState) {
+func (s *Segment) transmit(k *kicker, frame []byte, from *NIC, st frameState, delay time.Duration) {
 	obs := s.observers.Load()
 	if len(obs.hooks) > 0 {
 		st &^= frameOwned // a hook may have kept or replaced it
@@ -148,15 +156,32 @@ func (s *Segment) transmit(k *kicker, frame []byte, from *NIC, st frameState) {
 		}
 		frame = f.Data
 	}
-	s.forward(k, frame, from, obs.taps, st)
+	s.forward(k, frame, from, obs.taps, st, delay)
 }
 
-// forward switches a frame to its port, or floods it. A flooded frame is
-// shared, so it is never recycled.
-func (s *Segment) forward(k *kicker, frame []byte, from *NIC, taps []Tap, st frameState) {
+// forward puts a frame through the segment's impairment, then shows it to
+// the taps (so a capture has what crossed the segment: corrupted frames as
+// corrupted, duplicated ones twice, lost ones not at all) and switches it.
+func (s *Segment) forward(k *kicker, frame []byte, from *NIC, taps []Tap, st frameState, delay time.Duration) {
 	if len(frame) < ethHeaderLen || s.world.closed() {
 		return
 	}
+	if im := s.imp.cur.Load(); im != nil {
+		v := im.pass(&s.imp, s.world, frame, delay)
+		if v.drop {
+			return
+		}
+		frame, st, delay = v.frame, v.state(st), delay+v.delay
+		if v.dup {
+			s.switchFrame(k, frame, from, taps, st, delay)
+		}
+	}
+	s.switchFrame(k, frame, from, taps, st, delay)
+}
+
+// switchFrame shows a frame to the taps and switches it to its port, or
+// floods it. A flooded frame is shared, so it is never recycled.
+func (s *Segment) switchFrame(k *kicker, frame []byte, from *NIC, taps []Tap, st frameState, delay time.Duration) {
 	if len(taps) > 0 {
 		now := s.world.clock.Now()
 		for _, t := range taps {
@@ -176,7 +201,7 @@ func (s *Segment) forward(k *kicker, frame []byte, from *NIC, taps []Tap, st fra
 	}
 	if known && dst[0]&1 == 0 {
 		if out != from {
-			out.deliver(k, frame, from, st)
+			out.deliver(k, frame, from, st, delay)
 		}
 		return
 	}
@@ -186,7 +211,7 @@ func (s *Segment) forward(k *kicker, frame []byte, from *NIC, taps []Tap, st fra
 	st &^= frameOwned
 	for _, p := range ports {
 		if p != from {
-			p.deliver(k, frame, from, st)
+			p.deliver(k, frame, from, st, delay)
 		}
 	}
 }

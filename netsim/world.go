@@ -18,9 +18,9 @@ var ErrWorldClosed = fmt.Errorf("netsim: world closed: %w", net.ErrClosed)
 // Config describes a World.
 type Config struct {
 	// Seed seeds every random choice the World makes (TCP initial sequence
-	// numbers, ephemeral ports, IPv4 identifiers, datagram loss). Two Worlds
-	// with the same seed and the same sequence of calls make the same
-	// choices. Zero picks a random seed; World.Seed reports it.
+	// numbers, ephemeral ports, IPv4 identifiers, every impairment's
+	// choices). Two Worlds with the same seed and the same sequence of calls
+	// and frames make the same choices. Zero picks a random seed; World.Seed reports it.
 	Seed uint64
 	// Clock is the World's time source. Nil means SystemClock.
 	Clock Clock
@@ -44,6 +44,7 @@ type World struct {
 	segments []*Segment
 	hosts    []*Host
 	nextMAC  uint32
+	impair   impairRules
 }
 
 // NewWorld returns an empty World.
