@@ -36,8 +36,9 @@
 // SYNs, SYN-ACKs and FINs, out-of-order data held within the window,
 // zero-window probes, and an abort with "connection timed out" once the peer
 // has acknowledged nothing for TCPUserTimeout (30 s of World time). There is
-// no congestion control: the peer's window alone limits the sender. Link
-// impairments still drop no TCP; loss comes from hooks. Host.ListenPacket and
+// no congestion control: the peer's window alone limits the sender. Loss
+// comes from impairments (Impairment.Loss, Partition, Corrupt, a Rate's
+// queue) and from hooks. Host.ListenPacket and
 // DialContext("udp", ...) give UDP sockets on which a miekg/dns server and
 // client run unchanged. netsim resolves no names: that is the DNS actors' job.
 //
