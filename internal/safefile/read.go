@@ -62,7 +62,7 @@ func checkRegular(path string, fi fs.FileInfo, limit int64) error {
 		return &InputError{Path: path, Problem: "is " + kindOf(fi.Mode()) + ", not a regular file"}
 	}
 	if fi.Size() > limit {
-		return &InputError{Path: path, Problem: fmt.Sprintf("is %s, over the limit of %s", size(fi.Size()), size(limit))}
+		return &InputError{Path: path, Problem: fmt.Sprintf("is %d bytes, over the limit of %s", fi.Size(), size(limit))}
 	}
 	return nil
 }
@@ -89,9 +89,13 @@ func kindOf(m fs.FileMode) string {
 	}
 }
 
-// size is n bytes for people: "512 bytes", "1.0 MiB".
+// size is n bytes for people: "512 bytes", "1 MiB", "1.5 KiB".
 func size(n int64) string {
 	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
 	case n < 1<<10:
 		return fmt.Sprintf("%d bytes", n)
 	case n < 1<<20:
