@@ -50,8 +50,9 @@ credits the switch its column turned off, and any defense decisive for no attack
 
 --output FILE writes the report to FILE (under a temporary name, renamed into
 place when complete) instead of stdout. SIGINT (Ctrl-C) or SIGTERM stops the
-matrix: the rows whose every cell completed are reported on stdout, and no
-report file or baseline is written.
+matrix: the rows whose every cell completed are shown on stdout as a table
+without findings (whatever the format), and no report file or baseline is
+written.
 
 Exit status: 0 when every cell ran to a verdict or an inconclusive outcome (and
 matches the baseline, if given), 1 when a cell's run failed, a held cell
@@ -108,6 +109,11 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 	complete := done == total
 	if complete || len(shown.Rows) > 0 {
 		err = st.writeReport(f.outputFlags, complete, func(w io.Writer) error {
+			if !complete {
+				// Judging the matrix as a whole from some of its rows
+				// would make false findings: only the grid.
+				return report.WriteMatrixGrid(w, shown)
+			}
 			switch format {
 			case "markdown":
 				return report.WriteMatrixMarkdown(w, shown)
