@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,14 +32,27 @@ type Runner struct {
 	// *NotStoppedError. Zero or negative means DefaultStopGrace.
 	StopGrace time.Duration
 	// PcapDir, when not "", receives one pcapng file per scenario,
-	// "<PcapDir>/<family>-<name>.pcapng", holding every segment the scenario
-	// passed to Env.Capture. The directory is created if missing; existing
-	// files are overwritten.
+	// "<PcapDir>/<family>-<name>.pcapng" (mode 0644), holding every segment
+	// the scenario passed to Env.Capture. The directory is created (0755)
+	// if missing. Each artifact is written under a new temporary name in
+	// its directory and renamed to its final name when the run ends, even
+	// an errored or canceled one, so a final name only ever holds a
+	// complete file; the rename replaces whatever had that name, a symlink
+	// included, and never writes through it (see CreateArtifact).
 	PcapDir string
 	// KeyLogDir, when not "", receives one NSS key log per scenario,
 	// "<KeyLogDir>/<family>-<name>.keys", fed through Env.KeyLog. Wireshark
-	// decrypts the pcapng with it. Created if missing; files are overwritten.
+	// decrypts the pcapng with it. Key logs hold TLS secrets: they are mode
+	// 0600, and the directory is created 0700 if missing (an existing one
+	// keeps its mode). Written like the pcapng files.
 	KeyLogDir string
+	// CreateArtifact, when non-nil, creates each artifact file in place of
+	// the default, a temporary file renamed into place by Commit (see
+	// internal/safefile). path is the final name; its directory exists.
+	// It is for tests that need a file that fails, such as a key log on a
+	// full disk (/dev/full); the error of a failing write is reported as
+	// the default file's would be.
+	CreateArtifact func(path string, perm fs.FileMode) (ArtifactFile, error)
 	// Seed seeds every scenario's World (each scenario gets a fresh World
 	// with this same seed, so a scenario replays alike whatever else runs).
 	// Zero means a random seed per World; Result.Seed reports the one used.
@@ -281,76 +292,4 @@ func stopCause(ctx context.Context, name string, timeout time.Duration, runErr e
 		return fmt.Errorf("lab: scenario %q stopped by the caller: %w", name, cause)
 	}
 	return &TimeoutError{Scenario: name, Limit: timeout, Err: runErr}
-}
-
-// artifacts are the open files of one run.
-type artifacts struct {
-	pcapPath, keyLogPath string
-	pcapFile, keyLog     *os.File
-	capture              *netsim.Capture
-}
-
-// ArtifactBase returns the file name stem used for a scenario's artifacts:
-// the name with "/" (and "\") replaced by "-", e.g. "eavesdrop-tls".
-func ArtifactBase(name string) string {
-	return strings.NewReplacer("/", "-", `\`, "-").Replace(name)
-}
-
-func (r Runner) openArtifacts(name string) (*artifacts, error) {
-	a := &artifacts{}
-	base := ArtifactBase(name)
-	if r.PcapDir != "" {
-		f, err := createIn(r.PcapDir, base+".pcapng")
-		if err != nil {
-			return nil, err
-		}
-		c, err := netsim.NewCapture(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("lab: pcap %s: %w", f.Name(), err)
-		}
-		a.pcapFile, a.pcapPath, a.capture = f, f.Name(), c
-	}
-	if r.KeyLogDir != "" {
-		f, err := createIn(r.KeyLogDir, base+".keys")
-		if err != nil {
-			a.close(a.capture)
-			return nil, err
-		}
-		a.keyLog, a.keyLogPath = f, f.Name()
-	}
-	return a, nil
-}
-
-func createIn(dir, file string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("lab: creating artifact directory: %w", err)
-	}
-	f, err := os.Create(filepath.Join(dir, file))
-	if err != nil {
-		return nil, fmt.Errorf("lab: creating artifact: %w", err)
-	}
-	return f, nil
-}
-
-// close flushes the capture (nil if none or already detached) and closes both
-// files, returning the first error.
-func (a *artifacts) close(capture *netsim.Capture) error {
-	var errs []error
-	if capture != nil {
-		if err := capture.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("lab: pcap %s: %w", a.pcapPath, err))
-		}
-	}
-	for _, f := range []*os.File{a.pcapFile, a.keyLog} {
-		if f != nil {
-			if err := f.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("lab: closing %s: %w", f.Name(), err))
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
 }

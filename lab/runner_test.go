@@ -354,7 +354,76 @@ func TestRunnerArtifactDirUnusable(t *testing.T) {
 	}
 	s := lab.Scenario{Name: "test/x", Summary: "x", Expected: lab.Held, Run: noop}
 	r := lab.Runner{PcapDir: filepath.Join(file, "sub")}.Run(context.Background(), s)
-	all(verdict(lab.Error, false), errContains("creating artifact directory"))(t, r)
+	all(verdict(lab.Error, false), errContains("lab: artifact directory: cannot use "+filepath.Join(file, "sub")+": not a directory"))(t, r)
+}
+
+// Artifacts are written under temporary names and renamed into place: a
+// symlink planted at a final name is replaced, its target untouched; key
+// logs and the key log directory the Runner creates are private; nothing
+// else is left in the directories.
+func TestRunnerArtifactsAreSafe(t *testing.T) {
+	dir := t.TempDir()
+	pcapDir, keyDir := filepath.Join(dir, "pcap"), filepath.Join(dir, "keys")
+	if err := os.Mkdir(pcapDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious"), 0o644)
+	planted := filepath.Join(pcapDir, "test-safe.pcapng")
+	if err := os.Symlink(victim, planted); err != nil {
+		t.Fatal(err)
+	}
+	s := lab.Scenario{Name: "test/safe", Summary: "x", Expected: lab.Passed,
+		Run: func(ctx context.Context, e *lab.Env) error {
+			e.Capture(e.World.NewSegment("lan", netsim.SegmentConfig{}))
+			_, err := e.KeyLog.Write([]byte("CLIENT_RANDOM 00 11\n"))
+			e.Evidence.Delivered("fe01", "delivered the canary")
+			return err
+		}}
+	r := lab.Runner{PcapDir: pcapDir, KeyLogDir: keyDir}.Run(context.Background(), s)
+	verdict(lab.Passed, true)(t, r)
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("the planted symlink was followed: its target holds %q", b)
+	}
+	if fi, err := os.Lstat(planted); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("%s: %v, %v; want a regular file", planted, fi, err)
+	}
+	checkPcapInterfaces(t, planted, "lan")
+	for path, want := range map[string]os.FileMode{keyDir: os.ModeDir | 0o700, r.KeyLog: 0o600, r.Pcap: 0o644} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode() != want {
+			t.Errorf("%s: mode %v, %v; want %v", path, fi.Mode(), err, want)
+		}
+	}
+	for d, want := range map[string]int{pcapDir: 1, keyDir: 1} {
+		if ents, _ := os.ReadDir(d); len(ents) != want {
+			t.Errorf("%s holds %d files, want %d (temporary files left behind?)", d, len(ents), want)
+		}
+	}
+}
+
+// devFull is an artifact on a full disk: every write fails with ENOSPC.
+type devFull struct{ *os.File }
+
+func (f devFull) Commit() error { return f.Close() }
+func (f devFull) Abort()        { f.Close() }
+
+// onFullDisk is a Runner.CreateArtifact that puts key logs on /dev/full
+// and other artifacts where the default would.
+func onFullDisk(t *testing.T) func(string, os.FileMode) (lab.ArtifactFile, error) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	return func(path string, perm os.FileMode) (lab.ArtifactFile, error) {
+		if !strings.HasSuffix(path, ".keys") {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+			return devFull{f}, err
+		}
+		f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		return devFull{f}, nil
+	}
 }
 
 func TestNewCanary(t *testing.T) {
@@ -439,13 +508,8 @@ func ExampleRunner_Run() {
 // stacks, which would abort their handshakes: the handshake completes and
 // the run is an Error naming the key log.
 func TestRunnerKeyLogFullDisk(t *testing.T) {
-	if _, err := os.Stat("/dev/full"); err != nil {
-		t.Skip("no /dev/full on this system")
-	}
+	create := onFullDisk(t)
 	dir := t.TempDir()
-	if err := os.Symlink("/dev/full", filepath.Join(dir, "test-keylog.keys")); err != nil {
-		t.Fatal(err)
-	}
 	var handshakeErr error
 	s := lab.Scenario{Name: "test/keylog", Summary: "x", Expected: lab.Passed,
 		Run: func(ctx context.Context, env *lab.Env) error {
@@ -453,11 +517,11 @@ func TestRunnerKeyLogFullDisk(t *testing.T) {
 			env.Evidence.Delivered("fe01", "delivered the canary")
 			return nil
 		}}
-	r := lab.Runner{KeyLogDir: dir}.Run(context.Background(), s)
+	r := lab.Runner{KeyLogDir: dir, CreateArtifact: create}.Run(context.Background(), s)
 	if handshakeErr != nil {
 		t.Fatalf("the handshake saw the key log's failure: %v", handshakeErr)
 	}
-	all(verdict(lab.Error, false), errContains("lab: key log "+filepath.Join(dir, "test-keylog.keys")+": write "),
+	all(verdict(lab.Error, false), errContains("lab: key log "+filepath.Join(dir, "test-keylog.keys")+": write /dev/full: "),
 		errContains("no space left on device"))(t, r)
 }
 

@@ -3,11 +3,14 @@ package baseline_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/tlslab/tlslab/internal/safefile"
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/lab/baseline"
 	"github.com/tlslab/tlslab/lab/matrix"
@@ -188,8 +191,71 @@ func TestReadBaselineRejects(t *testing.T) {
 	}
 	missing := filepath.Join(dir, "missing.json")
 	_, err := baseline.Read(missing, baseline.KindRun)
-	if want := "baseline " + missing + ": open " + missing + ": no such file or directory"; err == nil || err.Error() != want {
-		t.Errorf("missing file: %v, want %s", err, want)
+	if want := "baseline " + missing + ": no such file"; err == nil || err.Error() != want || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v, want %s wrapping fs.ErrNotExist", err, want)
+	}
+}
+
+// Only regular files under MaxFileSize are read; anything else is refused
+// at once, naming the file and the problem.
+func TestReadBaselineInputs(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, baseline.MaxFileSize+1); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		fifo:        "is a FIFO, not a regular file",
+		"/dev/zero": "is a character device, not a regular file",
+		dir:         "is a directory, not a regular file",
+		big:         "is 16777217 bytes, over the limit of 16 MiB",
+	} {
+		_, err := baseline.Read(path, baseline.KindRun)
+		var ie *safefile.InputError
+		if err == nil || err.Error() != "baseline "+path+": "+want || !errors.As(err, &ie) {
+			t.Errorf("Read(%s): %v, want baseline %s: %s", path, err, path, want)
+		}
+	}
+}
+
+// A baseline of the other kind is a *KindError even in an older format.
+func TestReadBaselineKindFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "run.json")
+	os.WriteFile(path, []byte(`{"format": "tlslab-baseline/1", "kind": "run", "outcomes": {}}`), 0o644)
+	_, err := baseline.Read(path, baseline.KindMatrix)
+	var ke *baseline.KindError
+	if !errors.As(err, &ke) || ke.Have != baseline.KindRun || ke.Want != baseline.KindMatrix {
+		t.Errorf("err %v, want a *KindError", err)
+	}
+}
+
+// Write replaces a symlink at its path instead of writing through it, and
+// leaves no temporary file.
+func TestWriteDoesNotFollowSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	victim, path := filepath.Join(dir, "victim"), filepath.Join(dir, "run.json")
+	os.WriteFile(victim, []byte("precious"), 0o600)
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := baseline.Write(path, baseline.Baseline{Kind: baseline.KindRun}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("the symlink was followed: %q", b)
+	}
+	if _, err := baseline.Read(path, baseline.KindRun); err != nil {
+		t.Error(err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("%d files in %s, want 2", len(ents), dir)
 	}
 }
 

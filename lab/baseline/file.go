@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
+	"github.com/tlslab/tlslab/internal/safefile"
 	"github.com/tlslab/tlslab/lab"
 )
 
@@ -73,10 +73,13 @@ func jsonString(s string) string {
 }
 
 // Write writes b to path in the format documented on Baseline: one
-// cell per line, sorted by cell name.
+// cell per line, sorted by cell name. The file (mode 0644) is written
+// under a temporary name in path's directory and renamed onto path when
+// complete (see internal/safefile): path is either left as it was or
+// replaced whole, and a symlink at path is replaced, not followed.
 func Write(path string, b Baseline) error {
-	if err := os.WriteFile(path, b.file(), 0o644); err != nil {
-		return fmt.Errorf("writing baseline: %w", err)
+	if err := safefile.WriteFile(path, b.file(), 0o644); err != nil {
+		return fmt.Errorf("writing the baseline: %w", err)
 	}
 	return nil
 }

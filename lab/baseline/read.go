@@ -6,12 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
+	"github.com/tlslab/tlslab/internal/safefile"
 	"github.com/tlslab/tlslab/lab"
 )
+
+// inputProblem is a *safefile.InputError without the path, which
+// FileError already names: "baseline x.json: is a FIFO, not a regular file".
+type inputProblem struct{ *safefile.InputError }
+
+func (e inputProblem) Error() string { return e.Problem }
+func (e inputProblem) Unwrap() error { return e.InputError }
 
 // FileError says why a baseline file cannot be used: it names the
 // file and what is wrong with it.
@@ -26,16 +33,41 @@ func (e *FileError) Error() string {
 
 func (e *FileError) Unwrap() error { return e.Err }
 
+// MaxFileSize is the largest baseline file Read accepts, 16 MiB: the
+// catalog's matrix baseline is about 80 KiB.
+const MaxFileSize = 16 << 20
+
+// KindError is the error of a baseline of another kind than the one
+// asked for: a run baseline given to a matrix command, or the reverse.
+// Read wraps it in a *FileError.
+type KindError struct {
+	Have, Want Kind
+	Line       int // the line of "kind", 0 if unknown
+}
+
+func (e *KindError) Error() string {
+	return fmt.Sprintf(`%s"kind" is %q, but this command compares %q baselines (written by 'tlslab %s --update-baseline')`,
+		atLine(e.Line), e.Have, e.Want, e.Want)
+}
+
 // Read reads the baseline file at path and checks that it is of
 // kind want. Every failure is a *FileError naming the file, and
-// where the problem has a place, the line: a missing file, malformed JSON
+// where the problem has a place, the line: a missing file (wrapping
+// fs.ErrNotExist), a file that is not regular (a FIFO, a device, a
+// directory) or is larger than MaxFileSize (a *safefile.InputError,
+// refused without blocking or reading more than the limit), malformed JSON
 // (line and column), an unknown field, a missing or wrong format (a file of
 // the older format "tlslab-baseline/1" is refused with the advice to run
-// 'make baselines'), a wrong kind, or a cell that is not one
+// 'make baselines'), a wrong kind (a *KindError, checked before the format
+// when the file says its kind), or a cell that is not one
 // CellOf produces (the line of the cell).
 func Read(path string, want Kind) (Baseline, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadRegular(path, MaxFileSize)
 	if err != nil {
+		var ie *safefile.InputError
+		if errors.As(err, &ie) {
+			err = inputProblem{ie}
+		}
 		return Baseline{}, &FileError{File: path, Err: err}
 	}
 	b, err := parse(data, want)
@@ -60,6 +92,9 @@ func parse(data []byte, want Kind) (Baseline, error) {
 		return Baseline{}, errors.New("extra data after the JSON object")
 	}
 	top, cellLines := keyLines(data)
+	if raw.Kind != nil && *raw.Kind != want {
+		return Baseline{}, &KindError{Have: *raw.Kind, Want: want, Line: top["kind"]}
+	}
 	switch {
 	case raw.Format == nil:
 		return Baseline{}, fmt.Errorf(`missing "format"; want %q`, baselineFormat)
@@ -70,8 +105,6 @@ func parse(data []byte, want Kind) (Baseline, error) {
 		return Baseline{}, fmt.Errorf(`%s"format" is %q; this tlslab reads %q`, atLine(top["format"]), *raw.Format, baselineFormat)
 	case raw.Kind == nil:
 		return Baseline{}, fmt.Errorf(`missing "kind"; want %q`, want)
-	case *raw.Kind != want:
-		return Baseline{}, fmt.Errorf(`%s"kind" is %q, but this command compares %q baselines (written by 'tlslab %s --update-baseline')`, atLine(top["kind"]), *raw.Kind, want, want)
 	case raw.Outcomes == nil:
 		return Baseline{}, errors.New(`missing "outcomes"`)
 	}

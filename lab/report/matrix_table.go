@@ -96,6 +96,20 @@ func cellCode(row matrix.Row, c matrix.Cell) string {
 // the columns, codes and defense abbreviations, then the sections of
 // writeMatrixSections, ending with the findings.
 func WriteMatrixTable(w io.Writer, m matrix.Result) error {
+	if err := WriteMatrixGrid(w, m); err != nil {
+		return err
+	}
+	if err := writeMatrixSections(w, m, "", func(s string) string { return s }); err != nil {
+		return err
+	}
+	return writeMatrixFindings(w, m.Findings(), "")
+}
+
+// WriteMatrixGrid writes the rows and the legend of WriteMatrixTable
+// without the sections and findings that judge the matrix as a whole: for
+// a matrix some of whose rows are missing (an interrupted run), where
+// "decisive for no attack" and the like would be false.
+func WriteMatrixGrid(w io.Writer, m matrix.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	header := []string{"ATTACK", "HARDENED"}
 	for _, c := range m.Changes {
@@ -125,10 +139,7 @@ func WriteMatrixTable(w io.Writer, m matrix.Result) error {
 			fmt.Fprintf(w, "  %-10s %s\n", defenseShort(d), d)
 		}
 	}
-	if err := writeMatrixSections(w, m, "", func(s string) string { return s }); err != nil {
-		return err
-	}
-	return writeMatrixFindings(w, m.Findings(), "")
+	return nil
 }
 
 // decisiveDefenses returns the defenses decisive in at least one cell,

@@ -16,23 +16,28 @@ import (
 	"github.com/tlslab/tlslab/lab"
 )
 
-// Exit codes returned by Run.
+// Exit codes returned by Run; an interrupted run returns 128 + the
+// signal's number (see ExitInterrupted).
 const (
 	ExitOK       = 0 // every verdict matched its expectation (or nothing was run: list, help)
 	ExitMismatch = 1 // a verdict differed from its expectation, a scenario errored, or output failed
-	ExitUsage    = 2 // the command line was wrong: unknown command, flag, value, label or scenario
+	ExitUsage    = 2 // the command line was wrong: unknown command, flag, value, label or scenario, a bad input file or output path
 )
 
 // Run executes the tlslab command line args (without the program name) against
 // catalog, writing reports to stdout and messages to stderr, and returns the
 // process exit code. It never panics on bad input and never prints cobra's
 // usage dump for errors: a usage error gets one line saying what was wrong and
-// where, and a hint naming the help to read. ctx cancels running scenarios.
+// where, and a hint naming the help to read. ctx cancels running scenarios:
+// when it is canceled before a run or matrix completes, Run reports what
+// completed, writes no report file and no baseline, says on stderr how far
+// it got, and returns 128 + the signal's number when ctx came from
+// NotifyContext (ExitInterrupted otherwise).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, l Lab) int {
 	if args == nil {
 		args = []string{} // cobra reads os.Args when given nil
 	}
-	st := &state{catalog: l.Catalog, loadFile: l.LoadFile, stdout: stdout, stderr: stderr}
+	st := &state{catalog: l.Catalog, parseFile: l.ParseFile, stdout: stdout, stderr: stderr}
 	root := newRoot(st)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -55,15 +60,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, l Lab) in
 // Lab is what the command line works on.
 type Lab struct {
 	Catalog lab.Catalog
-	// LoadFile loads a YAML scenario file for --file; nil means --file is
-	// refused. Its errors name the file, line and field.
-	LoadFile func(path string) (lab.Scenario, error)
+	// ParseFile parses the contents of a YAML scenario file for --file;
+	// name is the path messages should give. Nil means --file is refused.
+	// Its errors name the file, line and field. The command line reads the
+	// file itself (see MaxScenarioFileSize).
+	ParseFile func(name string, data []byte) (lab.Scenario, error)
 }
 
 // state is what the commands share during one Run.
 type state struct {
 	catalog        lab.Catalog
-	loadFile       func(path string) (lab.Scenario, error)
+	parseFile      func(name string, data []byte) (lab.Scenario, error)
 	stdout, stderr io.Writer
 	code           int // exit code when no error is returned
 }

@@ -31,6 +31,9 @@ func newListCmd(st *state) *cobra.Command {
 			if err != nil {
 				return selectionError(err)
 			}
+			if len(picked) == 0 {
+				return nothingSelected(nil, labels, nil)
+			}
 			if err := report.WriteList(st.stdout, picked); err != nil {
 				return &runtimeError{err: err}
 			}

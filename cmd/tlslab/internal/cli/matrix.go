@@ -1,7 +1,8 @@
 package cli
 
 import (
-	"fmt"
+	"context"
+	"io"
 	"slices"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 
 type matrixFlags struct {
 	selectFlags
+	outputFlags
 	format string
 }
 
@@ -23,7 +25,7 @@ var matrixFormats = []string{"table", "markdown", "json"}
 func newMatrixCmd(st *state) *cobra.Command {
 	var f matrixFlags
 	cmd := &cobra.Command{
-		Use:   "matrix [NAME...] [--label L]... [--file FILE]... [--format table|markdown|json]",
+		Use:   "matrix [NAME...] [--label L]... [--file FILE]... [--format table|markdown|json] [--output FILE]",
 		Short: "Run every attack with the hardened defaults, then with each defense changed alone",
 		Long: `Run every attack scenario (all but the baselines, or the NAMEs given) once with
 the hardened defaults, ignoring the scenario's own defense changes, and once per
@@ -46,21 +48,29 @@ defense switched off is never credited). The findings after the table name the
 inconclusive cells where a decisive defense has no backup, any held cell that
 credits the switch its column turned off, and any defense decisive for no attack.
 
+--output FILE writes the report to FILE (under a temporary name, renamed into
+place when complete) instead of stdout. SIGINT (Ctrl-C) or SIGTERM stops the
+matrix: the rows whose every cell completed are shown on stdout as a table
+without findings (whatever the format), and no report file or baseline is
+written.
+
 Exit status: 0 when every cell ran to a verdict or an inconclusive outcome (and
 matches the baseline, if given), 1 when a cell's run failed, a held cell
 credits a switched-off defense, or a cell differs from the baseline, 2 for
-usage errors.`,
+usage errors (bad flags, input files or output paths, a run baseline given
+as a matrix one), 130 after SIGINT and 143 after SIGTERM.`,
 		Example: `  tlslab matrix
   tlslab matrix --label mitm
-  tlslab matrix --format markdown > docs/defense-matrix.md
+  tlslab matrix --format markdown --output docs/defense-matrix.md
   tlslab matrix --baseline scenarios/testdata/baselines/matrix.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return st.matrix(cmd, args, f)
 		},
 	}
 	fl := cmd.Flags()
-	f.register(fl, matrixParallel())
+	f.selectFlags.register(fl, matrixParallel())
 	fl.StringVarP(&f.format, "format", "o", "table", "output format: table, markdown or json")
+	f.outputFlags.register(fl)
 	return cmd
 }
 
@@ -82,21 +92,44 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 		return usagef("no attack scenario selected (the matrix leaves out baseline scenarios unless named)")
 	}
 
-	bar := newProgress(st.stderr, "cell")
+	if err := checkOutputs(&sel, f.selectFlags, f.outputFlags, "", "", baseline.KindMatrix); err != nil {
+		return err
+	}
+
+	ctx := cmd.Context()
+	bar := newProgress(ctx, st.stderr, "cell", f.progress)
 	m := matrix.Runner{Cells: lab.Runner{Timeout: f.timeout, Seed: f.seed, Parallel: f.parallel, Progress: bar.update}}
-	res := m.Run(cmd.Context(), attacks)
+	res := m.Run(ctx, attacks)
 	bar.clear()
 
-	switch format {
-	case "markdown":
-		err = report.WriteMatrixMarkdown(st.stdout, res)
-	case "json":
-		err = report.WriteMatrixJSON(st.stdout, res)
-	default:
-		err = report.WriteMatrixTable(st.stdout, res)
+	shown, done, total := res, cellCount(res), cellCount(res)
+	if ctx.Err() != nil {
+		shown, done = completedRows(ctx, res)
 	}
-	if err != nil {
-		return &runtimeError{err: fmt.Errorf("writing the report: %w", err)}
+	complete := done == total
+	if complete || len(shown.Rows) > 0 {
+		err = st.writeReport(f.outputFlags, complete, func(w io.Writer) error {
+			if !complete {
+				// Judging the matrix as a whole from some of its rows
+				// would make false findings: only the grid.
+				return report.WriteMatrixGrid(w, shown)
+			}
+			switch format {
+			case "markdown":
+				return report.WriteMatrixMarkdown(w, shown)
+			case "json":
+				return report.WriteMatrixJSON(w, shown)
+			default:
+				return report.WriteMatrixTable(w, shown)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if !complete {
+		st.interrupted(ctx, done, total, "cells")
+		return nil
 	}
 	changed, err := st.settleBaseline(sel, f.selectFlags, baseline.OfMatrix(res))
 	if err != nil {
@@ -106,4 +139,39 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 		st.code = ExitMismatch
 	}
 	return nil
+}
+
+// cellCount is the number of cells of m, hardened ones included.
+func cellCount(m matrix.Result) int {
+	n := 0
+	for _, r := range m.Rows {
+		n += 1 + len(r.Cells)
+	}
+	return n
+}
+
+// completedRows returns m with only the rows whose every cell completed,
+// so that its findings are not made of runs ctx's cancellation stopped,
+// and the number of cells that completed, in any row.
+func completedRows(ctx context.Context, m matrix.Result) (matrix.Result, int) {
+	out := m
+	out.Rows = nil
+	done := 0
+	for _, r := range m.Rows {
+		whole := !wasInterrupted(ctx, r.Hardened)
+		if whole {
+			done++
+		}
+		for _, c := range r.Cells {
+			if wasInterrupted(ctx, c.Result) {
+				whole = false
+			} else {
+				done++
+			}
+		}
+		if whole {
+			out.Rows = append(out.Rows, r)
+		}
+	}
+	return out, done
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,22 +13,28 @@ import (
 	"github.com/tlslab/tlslab/lab"
 )
 
-// progress draws one line on a terminal while scenarios run, "[ 12/52]
-// mitm/self-signed: held (3.1s elapsed)", and erases it when done, so the
-// report that follows is not interleaved with it. When w is not a terminal
-// (a pipe, a file, a CI log) it writes nothing at all.
+// progress draws one line on a terminal while scenarios run, "[ 12/52
+// scenarios] mitm/self-signed: held (3.1s elapsed)", and erases it when
+// done, so the report that follows is not interleaved with it. When w is
+// not a terminal (a pipe, a file, a CI log) it writes nothing at all,
+// unless asked for lines: then every finished run gets a line of its own,
+// kept, on any w.
 type progress struct {
-	w     io.Writer // nil: not a terminal, draw nothing
-	what  string    // "scenario" or "cell"
+	ctx   context.Context // runs its cancellation stopped are not shown
+	w     io.Writer       // nil: not a terminal, draw nothing
+	what  string          // "scenario" or "cell"
+	lines bool            // a line per run instead of one redrawn line
 	start time.Time
 	mu    sync.Mutex
 	drawn bool
 }
 
-// newProgress returns a progress line on w when w is a terminal.
-func newProgress(w io.Writer, what string) *progress {
-	p := &progress{what: what, start: time.Now()}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+// newProgress returns a progress line on w when w is a terminal, or one
+// line per finished run on w whatever it is when lines is set (--progress).
+// Runs that ctx's cancellation stopped or kept from starting are not shown.
+func newProgress(ctx context.Context, w io.Writer, what string, lines bool) *progress {
+	p := &progress{ctx: ctx, what: what, lines: lines, start: time.Now()}
+	if f, ok := w.(*os.File); lines || ok && term.IsTerminal(int(f.Fd())) {
 		p.w = w
 	}
 	return p
@@ -36,7 +43,7 @@ func newProgress(w io.Writer, what string) *progress {
 // update redraws the line for one finished run; it has the signature of
 // lab.Runner.Progress.
 func (p *progress) update(done, total int, r lab.Result) {
-	if p.w == nil {
+	if p.w == nil || p.ctx != nil && wasInterrupted(p.ctx, r) {
 		return
 	}
 	p.mu.Lock()
@@ -44,6 +51,10 @@ func (p *progress) update(done, total int, r lab.Result) {
 	width := len(fmt.Sprint(total))
 	line := fmt.Sprintf("[%*d/%d %ss] %s: %s (%s elapsed)", width, done, total, p.what, r.Scenario, r.Verdict,
 		time.Since(p.start).Round(100*time.Millisecond))
+	if p.lines {
+		fmt.Fprintln(p.w, line)
+		return
+	}
 	// \r to the line's start, the text cut to a common terminal width, and
 	// \x1b[K to erase what a longer previous line left.
 	fmt.Fprintf(p.w, "\r%s\x1b[K", truncateRunes(line, 79))

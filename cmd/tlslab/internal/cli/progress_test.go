@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -36,10 +37,24 @@ func TestProgressNotOnATerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	p := newProgress(f, "scenario")
+	p := newProgress(context.Background(), f, "scenario", false)
 	p.update(1, 1, lab.Result{Scenario: "a/b", Verdict: lab.Held})
 	p.clear()
 	if info, _ := f.Stat(); info.Size() != 0 {
 		t.Errorf("wrote %d bytes of progress to a regular file", info.Size())
+	}
+}
+
+// With --progress every finished run gets a line of its own, on anything.
+func TestProgressLines(t *testing.T) {
+	var log bytes.Buffer
+	p := newProgress(context.Background(), &log, "scenario", true)
+	p.update(1, 2, lab.Result{Scenario: "a/b", Verdict: lab.Held})
+	p.update(2, 2, lab.Result{Scenario: "a/c", Verdict: lab.Broken})
+	p.clear()
+	lines := strings.Split(strings.TrimSuffix(log.String(), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "[1/2 scenarios] a/b: held (") || !strings.HasPrefix(lines[1], "[2/2 scenarios] a/c: broken (") ||
+		strings.ContainsAny(log.String(), "\r\x1b") {
+		t.Errorf("progress lines %q", log.String())
 	}
 }

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -15,6 +17,7 @@ import (
 
 type runFlags struct {
 	selectFlags
+	outputFlags
 	format    string
 	pcapDir   string
 	keyLogDir string
@@ -24,7 +27,7 @@ type runFlags struct {
 func newRunCmd(st *state) *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run [NAME...] [--label L]... [--file FILE]... [--format table|json|junit|markdown] [--pcap DIR] [--keylog DIR]",
+		Use:   "run [NAME...] [--label L]... [--file FILE]... [--format table|json|junit|markdown] [--output FILE] [--pcap DIR] [--keylog DIR]",
 		Short: "Run scenarios (all by default) and report their verdicts",
 		Long: `Run the named scenarios, or all of them, each in a fresh simulated network, and
 report each verdict beside the expected one. --label keeps only scenarios that
@@ -46,8 +49,18 @@ held, the decisive defense are the expected ones.
 them, in order) and service with a stored baseline and names every scenario
 that changed; --update-baseline FILE writes one.
 
+--output FILE writes the report to FILE instead of stdout. Files are written
+under a temporary name in their directory and renamed into place when
+complete; key logs are private (0600). Every output path is checked, and
+every input read, before the first scenario starts.
+
+SIGINT (Ctrl-C) or SIGTERM stops the run: the running scenarios are stopped
+and their captures and key logs completed, the report of the scenarios that
+completed goes to stdout, and no report file or baseline is written.
+
 Exit status: 0 when every verdict matches its expectation (and the baseline,
-if given), 1 when any differs or errors, 2 for usage errors.`,
+if given), 1 when any differs or errors, 2 for usage errors (bad flags, input
+files or output paths), 130 after SIGINT and 143 after SIGTERM.`,
 		Example: `  tlslab run
   tlslab run eavesdrop/tls mitm/self-signed
   tlslab run --label mitm --format json --parallel 2
@@ -59,11 +72,12 @@ if given), 1 when any differs or errors, 2 for usage errors.`,
 		},
 	}
 	fl := cmd.Flags()
-	f.register(fl, 1)
+	f.selectFlags.register(fl, 1)
 	fl.StringVarP(&f.format, "format", "o", "table", "output format: table, json, junit or markdown")
 	fl.StringVar(&f.pcapDir, "pcap", "", "write one pcapng capture per scenario into `DIR`")
 	fl.StringVar(&f.keyLogDir, "keylog", "", "write one NSS key log per scenario into `DIR` (for Wireshark)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "after the table, print every evidence line of every scenario")
+	f.outputFlags.register(fl)
 	return cmd
 }
 
@@ -79,29 +93,45 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 		return err
 	}
 
-	bar := newProgress(st.stderr, "scenario")
+	if err := checkOutputs(&sel, f.selectFlags, f.outputFlags, f.pcapDir, f.keyLogDir, baseline.KindRun); err != nil {
+		return err
+	}
+
+	ctx := cmd.Context()
+	bar := newProgress(ctx, st.stderr, "scenario", f.progress)
 	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, Seed: f.seed,
 		Parallel: f.parallel, Progress: bar.update}
-	results := runner.RunAll(cmd.Context(), sel.scenarios)
+	results := runner.RunAll(ctx, sel.scenarios)
 	bar.clear()
 
-	switch format {
-	case "json":
-		err = report.WriteJSON(st.stdout, results)
-	case "junit":
-		err = report.WriteJUnit(st.stdout, sel.scenarios, results)
-	case "markdown":
-		err = report.WriteMarkdown(st.stdout, sel.scenarios, results)
-	default:
-		err = report.WriteTable(st.stdout, results)
-		if err == nil && f.verbose {
-			err = writeEvidence(st, results)
+	scenarios, done := sel.scenarios, results
+	if ctx.Err() != nil {
+		scenarios, done = completedRuns(ctx, sel.scenarios, results)
+	}
+	complete := len(done) == len(results)
+	err = st.writeReport(f.outputFlags, complete, func(w io.Writer) error {
+		switch format {
+		case "json":
+			return report.WriteJSON(w, done)
+		case "junit":
+			return report.WriteJUnit(w, scenarios, done)
+		case "markdown":
+			return report.WriteMarkdown(w, scenarios, done)
+		default:
+			if err := report.WriteTable(w, done); err != nil || !f.verbose {
+				return err
+			}
+			return writeEvidence(w, done)
 		}
-	}
+	})
 	if err != nil {
-		return &runtimeError{err: fmt.Errorf("writing the report: %w", err)}
+		return err
 	}
-	st.notes(results, f)
+	st.notes(done, f)
+	if !complete {
+		st.interrupted(ctx, len(done), len(results), "scenarios")
+		return nil
+	}
 	changed, err := st.settleBaseline(sel, f.selectFlags, baseline.OfRun(results))
 	if err != nil {
 		return err
@@ -112,19 +142,33 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	return nil
 }
 
+// completedRuns returns the scenarios and results of the runs that
+// completed, leaving out those ctx's cancellation stopped or kept from
+// starting, in the order given.
+func completedRuns(ctx context.Context, scenarios []lab.Scenario, results []lab.Result) ([]lab.Scenario, []lab.Result) {
+	var ss []lab.Scenario
+	var rs []lab.Result
+	for i, r := range results {
+		if !wasInterrupted(ctx, r) {
+			ss, rs = append(ss, scenarios[i]), append(rs, r)
+		}
+	}
+	return ss, rs
+}
+
 // writeEvidence prints every evidence line of every result, for people,
 // each result headed by "NAME: OUTCOME; expected OUTCOME; seed N" with
 // the outcomes of Result.Outcome and Result.ExpectedOutcome.
-func writeEvidence(st *state, results []lab.Result) error {
+func writeEvidence(w io.Writer, results []lab.Result) error {
 	for _, r := range results {
-		if _, err := fmt.Fprintf(st.stdout, "\n%s: %s; expected %s; seed %d\n", r.Scenario, r.Outcome(), r.ExpectedOutcome(), r.Seed); err != nil {
+		if _, err := fmt.Fprintf(w, "\n%s: %s; expected %s; seed %d\n", r.Scenario, r.Outcome(), r.ExpectedOutcome(), r.Seed); err != nil {
 			return err
 		}
 		for _, line := range r.Evidence {
-			fmt.Fprintf(st.stdout, "  %s\n", line)
+			fmt.Fprintf(w, "  %s\n", line)
 		}
 		if r.Err != nil {
-			fmt.Fprintf(st.stdout, "  error: %v\n", r.Err)
+			fmt.Fprintf(w, "  error: %v\n", r.Err)
 		}
 	}
 	return nil

@@ -2,12 +2,13 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/tlslab/tlslab/internal/safefile"
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/lab/baseline"
 )
@@ -44,10 +45,18 @@ type selection struct {
 	// also reports stored cells that no longer exist.
 	complete bool
 	baseline *baseline.Baseline // the stored baseline to compare with, if --baseline
+	// stored is the existing --update-baseline file a partial run merges
+	// into (read by checkOutputs); nil when there is none.
+	stored *baseline.Baseline
 }
 
+// MaxScenarioFileSize is the largest scenario file --file reads, 1 MiB;
+// the examples are about 2 KiB.
+const MaxScenarioFileSize = 1 << 20
+
 // pick validates the shared flags, loads scenario files and the baseline (so
-// bad input fails before anything runs), and selects the scenarios.
+// bad input fails before anything runs), and selects the scenarios. A
+// selection of nothing is a usage error naming the filters.
 func (st *state) pick(names []string, f selectFlags, kind baseline.Kind) (selection, error) {
 	if f.timeout <= 0 {
 		return selection{}, usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
@@ -89,7 +98,27 @@ func (st *state) pick(names []string, f selectFlags, kind baseline.Kind) (select
 		}
 	}
 	sel.complete = len(names) == 0 && len(labels) == 0 && len(fromFiles) == 0
+	if len(sel.scenarios) == 0 {
+		return selection{}, nothingSelected(names, labels, f.files)
+	}
 	return sel, nil
+}
+
+// nothingSelected is the usage error of a selection of nothing, naming
+// the filters that left nothing.
+func nothingSelected(names []string, labels []lab.Label, files []string) error {
+	var ls []string
+	for _, l := range labels {
+		ls = append(ls, string(l))
+	}
+	switch {
+	case len(labels) > 0 && len(files) > 0 && len(names) == 0:
+		return usagef("no scenario selected: no scenario of --file %s has all of the labels %s", strings.Join(files, ", "), strings.Join(ls, ", "))
+	case len(labels) > 0:
+		return usagef("no scenario selected by --label %s", strings.Join(ls, ", "))
+	default:
+		return usagef("no scenario selected: the catalog is empty")
+	}
 }
 
 func hasAll(s lab.Scenario, labels []lab.Label) bool {
@@ -102,18 +131,24 @@ func hasAll(s lab.Scenario, labels []lab.Label) bool {
 }
 
 // loadFiles loads every --file; a missing or malformed file is a usage
-// error whose message names the file, line and field.
+// error whose message names the file, line and field. Only regular files
+// of at most MaxScenarioFileSize are read: a FIFO, a device, a directory
+// or a larger file is refused at once, naming it and the problem.
 func (st *state) loadFiles(paths []string) ([]lab.Scenario, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	if st.loadFile == nil {
+	if st.parseFile == nil {
 		return nil, usagef("--file is not supported by this build")
 	}
 	var out []lab.Scenario
 	seen := map[string]string{}
 	for _, p := range paths {
-		s, err := st.loadFile(p)
+		data, err := safefile.ReadRegular(p, MaxScenarioFileSize)
+		if err != nil {
+			return nil, usagef("scenario file %v", err)
+		}
+		s, err := st.parseFile(p, data)
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
@@ -127,7 +162,7 @@ func (st *state) loadFiles(paths []string) ([]lab.Scenario, error) {
 }
 
 // settleBaseline compares now with the stored baseline (when --baseline was
-// given) and writes --update-baseline. It reports on stderr and returns
+// given) and writes --update-baseline; call it only for a complete run. It reports on stderr and returns
 // whether any cell changed.
 func (st *state) settleBaseline(sel selection, f selectFlags, now baseline.Baseline) (changed bool, err error) {
 	if sel.baseline != nil {
@@ -145,12 +180,8 @@ func (st *state) settleBaseline(sel selection, f selectFlags, now baseline.Basel
 	}
 	if f.updateBaseline != "" {
 		stored := baseline.Baseline{Kind: now.Kind}
-		if !sel.complete {
-			if old, err := baseline.Read(f.updateBaseline, now.Kind); err == nil {
-				stored = old
-			} else if _, statErr := os.Stat(f.updateBaseline); statErr == nil {
-				return changed, &runtimeError{err: fmt.Errorf("not updating it: %w", err)}
-			}
+		if sel.stored != nil {
+			stored = *sel.stored
 		}
 		merged := stored.Merge(now, sel.complete)
 		if err := baseline.Write(f.updateBaseline, merged); err != nil {

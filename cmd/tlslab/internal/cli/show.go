@@ -49,7 +49,8 @@ random choices.
 
 Exit status: without --run 0; with --run 0 when the verdict matches the
 expectation, 1 when it differs or the run errored; 2 for usage errors and an
-unknown scenario (the closest names are suggested).`,
+unknown scenario (the closest names are suggested); 130 or 143 when SIGINT or
+SIGTERM stopped the run (nothing is printed but that).`,
 		Example: `  tlslab show baseline/fe-to-fe-mtls
   tlslab show eavesdrop/plaintext
   tlslab show mitm/self-signed --run
@@ -100,6 +101,10 @@ unknown scenario (the closest names are suggested).`,
 func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error {
 	runner := lab.Runner{Timeout: f.timeout, Seed: f.seed}
 	res, tl := timeline.Record(cmd.Context(), runner, s)
+	if wasInterrupted(cmd.Context(), res) {
+		st.interrupted(cmd.Context(), 0, 1, "scenarios")
+		return nil
+	}
 	if err := timeline.Write(st.stdout, tl); err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the timeline: %w", err)}
 	}
