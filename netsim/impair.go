@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// ReorderHold is how long a reordered frame is held back on a link with
+// no Delay or Jitter: long enough for the frames sent right after it to
+// overtake it, short next to TCP's 200 ms minimum retransmission timeout.
+const ReorderHold = time.Millisecond
+
 // Impairment says what happens to frames crossing one point of the network,
 // in the spirit of Linux netem: a segment (Segment.SetImpairment), or a NIC,
 // which applies it to the frames it sends and, separately, to those it
@@ -26,9 +31,11 @@ type Impairment struct {
 	// Jitter adds a uniformly random delay in [0, Jitter) to each frame on
 	// top of Delay, so frames may overtake each other.
 	Jitter time.Duration
-	// Reorder is the probability in [0, 1] that a frame skips this point's
-	// Delay and Jitter and so is delivered ahead of the frames still delayed
-	// (netem's reorder). Without Delay or Jitter it has no effect.
+	// Reorder is the probability in [0, 1] that a frame leaves its place in
+	// the link's order. With Delay or Jitter, it skips them and is
+	// delivered ahead of the frames still delayed (netem's reorder);
+	// without, it is held back ReorderHold, so the frames sent after it
+	// overtake it.
 	Reorder float64
 	// Duplicate is the probability in [0, 1] that a frame is delivered
 	// twice.

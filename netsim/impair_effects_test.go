@@ -513,3 +513,32 @@ func TestImpairDeterminism(t *testing.T) {
 		t.Errorf("same seed: %d then %d arrivals, differing", len(first), len(again))
 	}
 }
+
+// TestImpairReorderWithoutDelay: on a link with no delay a reordered
+// datagram is held back ReorderHold, and those sent after it overtake it.
+func TestImpairReorderWithoutDelay(t *testing.T) {
+	const n = 400
+	gap := 100 * time.Microsecond
+	got, p := impairRun(t, 5, n, 8, gap, func(p *pair) {
+		must(t, p.lan.SetImpairment(Impairment{Reorder: 0.25}))
+	})
+	if len(got) != n {
+		t.Fatalf("%d of %d arrived", len(got), n)
+	}
+	held := 0
+	for _, a := range got {
+		switch sent := time.Duration(a.seq) * gap; a.at - sent {
+		case 0:
+		case ReorderHold:
+			held++
+		default:
+			t.Fatalf("datagram %d sent at %v arrived at %v", a.seq, sent, a.at)
+		}
+	}
+	if held < 100-52 || held > 100+52 || uint64(held) != p.lan.ImpairStats().Reordered {
+		t.Errorf("%d held back (stats %d), want about a quarter of %d", held, p.lan.ImpairStats().Reordered, n)
+	}
+	if slices.IsSorted(seqs(got)) {
+		t.Error("every datagram arrived in order")
+	}
+}

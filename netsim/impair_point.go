@@ -100,7 +100,7 @@ func (im *impairer) pass(p *impairPoint, w *World, frame []byte, offset time.Dur
 	delayed := imp.Delay > 0 || imp.Jitter > 0
 	flip := -1
 	reordered := false
-	if lossy || flips.bits > 0 || imp.Duplicate > 0 || (delayed && imp.Reorder > 0) || imp.Jitter > 0 {
+	if lossy || flips.bits > 0 || imp.Duplicate > 0 || imp.Reorder > 0 || imp.Jitter > 0 {
 		w.mu.Lock()
 		r := w.rand
 		if lossy && r.Float64() < imp.Loss {
@@ -112,7 +112,7 @@ func (im *impairer) pass(p *impairPoint, w *World, frame []byte, offset time.Dur
 			flip = int(r.Uint64N(uint64(flips.bits)))
 		}
 		v.dup = imp.Duplicate > 0 && r.Float64() < imp.Duplicate
-		reordered = delayed && imp.Reorder > 0 && r.Float64() < imp.Reorder
+		reordered = imp.Reorder > 0 && r.Float64() < imp.Reorder
 		if imp.Jitter > 0 && !reordered {
 			v.delay = time.Duration(r.Int64N(int64(imp.Jitter)))
 		}
@@ -126,9 +126,13 @@ func (im *impairer) pass(p *impairPoint, w *World, frame []byte, offset time.Dur
 		}
 		v.delay += wait
 	}
-	if !reordered {
+	switch {
+	case !reordered:
 		v.delay += imp.Delay
-	} else {
+	case delayed:
+		p.reordered.Add(1) // ahead of the delayed frames
+	default:
+		v.delay += ReorderHold // behind the frames sent next
 		p.reordered.Add(1)
 	}
 	if flip >= 0 {
