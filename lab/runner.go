@@ -15,12 +15,12 @@ import (
 
 // Defaults for the zero Runner.
 const (
-	DefaultTimeout   = 10 * time.Second
+	DefaultTimeout   = 30 * time.Second
 	DefaultStopGrace = time.Second
 )
 
 // Runner runs scenarios, each in a fresh World, and judges them with [Decide].
-// The zero value is ready to use: 10 s per scenario, no artifacts, a random
+// The zero value is ready to use: 30 s per scenario, no artifacts, a random
 // seed per scenario. A Runner holds no state between runs; it may be used from
 // several goroutines if Rand is safe for concurrent use and the same scenario
 // is not run twice at once into the same directories.
@@ -73,6 +73,11 @@ type Runner struct {
 	// the same way (see Sabotage); SabotageNone (the zero value) runs
 	// attackers as written.
 	Sabotage Sabotage
+	// Impair impairs every run's network (see netsim.ImpairSpec: loss,
+	// delay, reordering, a host cut off ...), after the scenario's own
+	// Scenario.Impair, so its rules win for the targets both name. The
+	// zero value impairs nothing.
+	Impair netsim.ImpairSpec
 	// Progress, when non-nil, is called by RunAll after each scenario
 	// finishes, with the number finished so far, the total, and the result.
 	// Calls are serialized (never concurrent), in completion order.
@@ -183,6 +188,12 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, obs Observer) 
 
 	world := netsim.NewWorld(netsim.Config{Seed: r.Seed})
 	res.Seed = world.Seed()
+	impair := netsim.ImpairSpec{Rules: append(slices.Clone(s.Impair.Rules), r.Impair.Rules...)}
+	res.Impair = impair.String()
+	if err := impair.Apply(world); err != nil {
+		world.Close()
+		return fmt.Errorf("lab: scenario %q: impairments %q: %w", s.Name, res.Impair, err)
+	}
 	var keyLog io.Writer
 	if art.keyLog != nil {
 		keyLog = art.keyLog

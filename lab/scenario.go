@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tlslab/tlslab/netsim"
 )
 
 // Scenario is one attack (or baseline) the lab can run and judge.
@@ -45,10 +47,14 @@ type Scenario struct {
 	// must only assign fields: it is called once per run and once per show.
 	Defenses func(*Defenses)
 	// Topology declares the world Run builds (a preset such as
-	// ContosoConfig, with the options the scenario picked), so tlslab show
+	// contoso.Config, with the options the scenario picked), so tlslab show
 	// can print it before anything runs. Nil means the scenario builds an
 	// undeclared world of its own; Run should build from this same value.
 	Topology Topology
+	// Impair impairs the scenario's network from its start (loss, delay,
+	// reordering, a host cut off ...; see netsim.ImpairSpec); a Runner's
+	// own Impair rules come after it. The zero value impairs nothing.
+	Impair netsim.ImpairSpec
 
 	Run func(ctx context.Context, env *Env) error
 }

@@ -11,11 +11,12 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
 )
 
 // The keys of a scenario file, per mapping.
 var (
-	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by"}
+	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair"}
 	fileAttackKeys  = []string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation"}
 	fileCertKeys    = []string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}
 	fileTopologies  = []string{"contoso"}
@@ -81,6 +82,10 @@ func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
 	if err != nil {
 		return lab.Scenario{}, err
 	}
+	impair, err := d.impair(top)
+	if err != nil {
+		return lab.Scenario{}, err
+	}
 	if story == "" {
 		story = summary
 	}
@@ -89,7 +94,22 @@ func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
 	}
 	sc := a.scenario(name, summary, strings.TrimSpace(story), labels, lab.Verdict(expected), defenses)
 	sc.StoppedBy = stoppedBy
+	sc.Impair = impair
 	return sc, nil
+}
+
+// impair reads impair: the scenario's network impairments, in the syntax
+// of tlslab run --impair ("loss=2%,delay=2ms", "host=mallory,loss=100%").
+func (d *fileDecoder) impair(top *mapping) (netsim.ImpairSpec, *FileError) {
+	v, vn, err := d.str(top, "impair", false, `impairments as tlslab run --impair takes them, e.g. "loss=2%,delay=2ms"`)
+	if err != nil || vn == nil {
+		return netsim.ImpairSpec{}, err
+	}
+	spec, perr := netsim.ParseImpairSpec(v)
+	if perr != nil {
+		return netsim.ImpairSpec{}, d.errAt(vn, "impair", "%v", perr)
+	}
+	return spec, nil
 }
 
 // stoppedBy reads stopped_by: the defense that must stop a held attack

@@ -187,3 +187,28 @@ func FuzzParseFile(f *testing.F) {
 		}
 	})
 }
+
+// A file's impair: becomes the scenario's own impairments, which every run
+// of it applies (and reports in Result.Impair).
+func TestFileImpair(t *testing.T) {
+	data := []byte(`name: training/lossy
+summary: x
+attacker:
+  position: arp
+  certificate: {source: self-signed}
+expected: held
+stopped_by: chain-validation
+impair: "loss=2%; host=mallory,delay=5ms"
+`)
+	s, err := ParseFile("lossy.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Impair.String(), "loss=2%;host=mallory,delay=5ms"; got != want {
+		t.Errorf("Impair %q, want %q", got, want)
+	}
+	res := lab.Runner{Seed: 1}.Run(t.Context(), s)
+	if res.Impair != s.Impair.String() || res.Verdict != lab.Held {
+		t.Errorf("run: impair %q verdict %s (%v); want %q, held", res.Impair, res.Verdict, res.Err, s.Impair.String())
+	}
+}

@@ -57,10 +57,15 @@ type Config struct {
 	RevocationTimeout time.Duration
 }
 
-// Defaults for Config's zero fields.
+// Defaults for Config's zero fields. They leave room for TCP and DNS to
+// recover lost packets on an impaired network (a lost SYN costs 1 s, a
+// lost DNS query one 2 s try) while still ending a run whose peer hangs;
+// real deployments wait longer (Windows gives an OCSP fetch 15 s, SIP a
+// transaction 32 s). The revocation bound is less than the SIP one, since
+// a handshake includes a revocation check.
 const (
-	DefaultTimeout           = 5 * time.Second
-	DefaultRevocationTimeout = time.Second
+	DefaultTimeout           = 10 * time.Second
+	DefaultRevocationTimeout = 5 * time.Second
 )
 
 // FederationMode is how federated partners come to trust each other's

@@ -47,6 +47,7 @@ type jsonResult struct {
 	Milestones        []jsonMilestone `json:"milestones"`
 	DurationMS        float64         `json:"duration_ms"`
 	Seed              uint64          `json:"seed"`
+	Impair            string          `json:"impair,omitempty"` // the network's impairments (tlslab run --impair syntax)
 	Pcap              string          `json:"pcap"`
 	KeyLog            string          `json:"keylog"`
 	Error             string          `json:"error,omitempty"`
@@ -89,6 +90,7 @@ func newJSONReport(results []lab.Result) jsonReport {
 			Milestones:        make([]jsonMilestone, 0, len(r.Milestones)),
 			DurationMS:        float64(r.Duration.Microseconds()) / 1000,
 			Seed:              r.Seed,
+			Impair:            r.Impair,
 			Pcap:              r.Pcap,
 			KeyLog:            r.KeyLog,
 		}

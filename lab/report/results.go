@@ -54,7 +54,11 @@ func serviceOf(r lab.Result) lab.Availability {
 
 // replayCommand is the command line that reruns r's scenario with its seed.
 func replayCommand(r lab.Result) string {
-	return fmt.Sprintf("tlslab run %s --seed %d", shellQuote(r.Scenario), r.Seed)
+	cmd := fmt.Sprintf("tlslab run %s --seed %d", shellQuote(r.Scenario), r.Seed)
+	if r.Impair != "" {
+		cmd += " --impair " + shellQuote(r.Impair)
+	}
+	return cmd
 }
 
 // scenariosByName indexes scenarios by name; the first of duplicates wins.

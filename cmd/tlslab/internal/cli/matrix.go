@@ -98,7 +98,7 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 
 	ctx := cmd.Context()
 	bar := newProgress(ctx, st.stderr, "cell", f.progress)
-	m := matrix.Runner{Cells: lab.Runner{Timeout: f.timeout, Seed: f.seed, Parallel: f.parallel, Progress: bar.update}}
+	m := matrix.Runner{Cells: lab.Runner{Timeout: f.timeout, Seed: f.seed, Parallel: f.parallel, Progress: bar.update, Impair: sel.impair}}
 	res := m.Run(ctx, attacks)
 	bar.clear()
 

@@ -100,7 +100,7 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	ctx := cmd.Context()
 	bar := newProgress(ctx, st.stderr, "scenario", f.progress)
 	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, Seed: f.seed,
-		Parallel: f.parallel, Progress: bar.update}
+		Parallel: f.parallel, Progress: bar.update, Impair: sel.impair}
 	results := runner.RunAll(ctx, sel.scenarios)
 	bar.clear()
 

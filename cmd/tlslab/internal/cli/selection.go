@@ -11,6 +11,7 @@ import (
 	"github.com/tlslab/tlslab/internal/safefile"
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/lab/baseline"
+	"github.com/tlslab/tlslab/netsim"
 )
 
 // selectFlags pick scenarios and say how to run them; run and matrix share
@@ -23,6 +24,7 @@ type selectFlags struct {
 	parallel       int
 	baseline       string
 	updateBaseline string
+	impair         string
 }
 
 func (f *selectFlags) register(fl *pflag.FlagSet, defaultParallel int) {
@@ -33,6 +35,17 @@ func (f *selectFlags) register(fl *pflag.FlagSet, defaultParallel int) {
 	fl.IntVarP(&f.parallel, "parallel", "j", defaultParallel, "run `N` scenarios at once, each in its own simulated network")
 	fl.StringVar(&f.baseline, "baseline", "", "compare the outcomes with the baseline `FILE`; exit 1 naming every cell that changed")
 	fl.StringVar(&f.updateBaseline, "update-baseline", "", "write the outcomes to the baseline `FILE` (cells not run are kept unless the whole catalog ran)")
+	fl.StringVar(&f.impair, "impair", "", "impair every run's network, e.g. `SPEC` \"loss=2%,reorder=1%,delay=2ms\" (every segment) or \"host=mallory,loss=100%\"; rules separated by ';'")
+}
+
+// impairSpec parses --impair; a bad spec is a usage error naming the
+// item, its position and the keys there are.
+func (f selectFlags) impairSpec() (netsim.ImpairSpec, error) {
+	spec, err := netsim.ParseImpairSpec(f.impair)
+	if err != nil {
+		return netsim.ImpairSpec{}, usagef("invalid --impair: %v", err)
+	}
+	return spec, nil
 }
 
 // matrixParallel is the matrix's default --parallel: one run per CPU.
@@ -48,6 +61,7 @@ type selection struct {
 	// stored is the existing --update-baseline file a partial run merges
 	// into (read by checkOutputs); nil when there is none.
 	stored *baseline.Baseline
+	impair netsim.ImpairSpec // --impair, for every run
 }
 
 // MaxScenarioFileSize is the largest scenario file --file reads, 1 MiB;
@@ -68,10 +82,14 @@ func (st *state) pick(names []string, f selectFlags, kind baseline.Kind) (select
 	if err != nil {
 		return selection{}, err
 	}
+	impair, err := f.impairSpec()
+	if err != nil {
+		return selection{}, err
+	}
 	if err := st.validCatalog(); err != nil {
 		return selection{}, err
 	}
-	var sel selection
+	sel := selection{impair: impair}
 	if f.baseline != "" {
 		b, err := baseline.Read(f.baseline, kind)
 		if err != nil {
