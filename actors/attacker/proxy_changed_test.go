@@ -1,6 +1,7 @@
 package attacker_test
 
 import (
+	"net"
 	"testing"
 	"testing/synctest"
 
@@ -8,8 +9,10 @@ import (
 )
 
 // TestProxySessionsChanged: SessionsChanged's channel closes when the
-// proxy accepts alice's connection and again when that session ends, and
-// not otherwise.
+// proxy accepts a connection, and the next one when that session ends,
+// and not otherwise. alice opens a bare TCP connection to the pool, which
+// mallory intercepts and holds waiting for a ClientHello until alice
+// closes it.
 func TestProxySessionsChanged(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		o := newOffice(t, officeConfig{})
@@ -30,39 +33,23 @@ func TestProxySessionsChanged(t *testing.T) {
 		if closed(started) {
 			t.Fatal("SessionsChanged closed before any connection")
 		}
-		// A waiter re-arming after each wake sees the start and, a
-		// handshake's round trips later, the end.
-		wakes := make(chan int)
-		stop := make(chan struct{})
-		go func() {
-			n := 0
-			defer func() { wakes <- n }()
-			for {
-				select {
-				case <-p.SessionsChanged():
-					n++
-				case <-stop:
-					return
-				}
-			}
-		}()
-		if _, err := o.client(t, nil).SendMessage(t.Context(), "dave@contoso.com", "canary"); err == nil {
-			t.Fatal("alice accepted mallory's self-signed certificate")
+		conn, err := o.alice.DialContext(t.Context(), "tcp", net.JoinHostPort(fe01IP.String(), "5061"))
+		if err != nil {
+			t.Fatal(err)
 		}
 		synctest.Wait()
-		close(stop)
-		if n := <-wakes; n < 2 {
-			t.Errorf("a re-arming waiter woke %d times, want the session's start and its end", n)
+		if !closed(started) || len(p.Sessions()) != 1 {
+			t.Fatalf("after alice connected: channel closed %v, sessions %+v; want closed and one session", closed(started), p.Sessions())
 		}
-		ss := p.Sessions()
-		if !closed(started) || len(ss) != 1 || ss[0].End.IsZero() {
-			t.Fatalf("after alice's refused attempt: channel closed %v, sessions %+v; want closed and one ended session", closed(started), ss)
-		}
-		// Nothing more happens: the next channel stays open.
-		next := p.SessionsChanged()
+		ended := p.SessionsChanged()
 		synctest.Wait()
-		if closed(next) {
-			t.Error("SessionsChanged closed with no new session or end")
+		if closed(ended) || !p.Sessions()[0].End.IsZero() {
+			t.Fatal("SessionsChanged closed again while the session waits for a ClientHello")
+		}
+		conn.Close()
+		synctest.Wait()
+		if !closed(ended) || p.Sessions()[0].End.IsZero() {
+			t.Fatalf("after alice closed: channel closed %v, session %+v; want closed and the session ended", closed(ended), p.Sessions()[0])
 		}
 	})
 }
