@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -59,11 +60,9 @@ func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *contoso.Depl
 	if err != nil {
 		return nil, err
 	}
-	sctx, cancel := context.WithTimeout(ctx, eventWait)
-	defer cancel()
-	if err := arp.Start(sctx); err != nil {
+	if started, err := startSpoofing(ctx, env, arp); !started {
 		arp.Close()
-		return nil, fmt.Errorf("scenarios: mallory's ARP spoofing: %w", err)
+		return func() {}, err
 	}
 	names := make([]string, len(victims))
 	for i, v := range victims {
@@ -74,6 +73,26 @@ func (m *mallory) arpPosition(ctx context.Context, env *lab.Env, c *contoso.Depl
 	alice, fe01 := c.Host("alice"), c.Host("fe01")
 	awaitARPAnswers(ctx, m.nic.MAC(), [2]*netsim.Host{alice, fe01})[0].note(env, m.nic.MAC())
 	return func() { arp.Close() }, nil
+}
+
+// startSpoofing starts arp and reports whether mallory sent her claims.
+// When her ARP requests for the victims go unanswered (she is cut off),
+// she never gets on the path: that is recorded as an attempt that got
+// nowhere, and the run goes on, rather than as a failed run.
+func startSpoofing(ctx context.Context, env *lab.Env, arp *attacker.ARPSpoofer) (started bool, err error) {
+	sctx, cancel := context.WithTimeout(ctx, eventWait)
+	defer cancel()
+	err = arp.Start(sctx)
+	var unresolved *attacker.UnresolvedError
+	switch {
+	case errors.As(err, &unresolved):
+		env.Evidence.Reached("mallory", lab.MilestoneAttempted, "ARP spoofing on contoso-lan: her ARP requests for %v went unanswered (%v); she sent no claim",
+			unresolved.Addrs, unresolved.Err)
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("scenarios: mallory's ARP spoofing: %w", err)
+	}
+	return true, nil
 }
 
 // gatewayPosition makes mallory alice's next hop towards fe01 (a rogue

@@ -101,13 +101,16 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 		if arp, err = attacker.NewARPSpoofer(attacker.ARPSpoofConfig{NIC: nic, Victims: []netip.Addr{fe01, fe02}}); err != nil {
 			return err
 		}
-		sctx, cancel := context.WithTimeout(ctx, eventWait)
-		err := arp.Start(sctx)
-		cancel()
 		defer arp.Close()
+		started, err := startSpoofing(ctx, env, arp)
 		if err != nil {
-			return fmt.Errorf("scenarios: mallory's ARP spoofing: %w", err)
+			return err
 		}
+		if !started {
+			arp = nil
+		}
+	}
+	if arp != nil {
 		env.Evidence.Reached("mallory", lab.MilestoneAttempted, "ARP spoofing on contoso-lan: tells fe01 that %v (fe02) is at her MAC %v, and fe02 that %v (fe01) is",
 			fe02, nic.MAC(), fe01)
 		ha, hb := c.Host("fe01"), c.Host("fe02")

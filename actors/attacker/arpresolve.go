@@ -2,7 +2,6 @@ package attacker
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -84,7 +83,7 @@ func resolveMACs(ctx context.Context, nic *netsim.NIC, ips []netip.Addr) (map[ne
 		case <-tick:
 			tick = nil
 		case <-ctx.Done():
-			return nil, fmt.Errorf("attacker: resolving %v by ARP: %w", missing, context.Cause(ctx))
+			return nil, &UnresolvedError{Addrs: missing, Err: context.Cause(ctx)}
 		}
 	}
 	mu.Lock()

@@ -15,6 +15,21 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return "attacker: " + e.Field + ": " + e.Problem }
 
+// UnresolvedError reports that the attacker never learnt the MAC of some
+// addresses it must spoof or reach: its ARP requests went unanswered (a
+// host that is down, a link that drops everything) until ctx ended. The
+// attacker never got on the path.
+type UnresolvedError struct {
+	Addrs []netip.Addr // still unresolved
+	Err   error        // why the wait ended: ctx's cause
+}
+
+func (e *UnresolvedError) Error() string {
+	return fmt.Sprintf("attacker: resolving %v by ARP: %v", e.Addrs, e.Err)
+}
+
+func (e *UnresolvedError) Unwrap() error { return e.Err }
+
 // Reasons a captured TLS session cannot be decrypted with a stolen server
 // key. They are the causes inside a *DecryptError; test them with errors.Is.
 var (
