@@ -149,13 +149,14 @@ func Decide(runErr error, o Observation) Judgement {
 	switch {
 	case len(stoppedBy) > 0:
 		return Judgement{Verdict: Held, StoppedBy: stoppedBy, Refusals: refusals}
-	case inPosition, attempted && on == 0:
-		// Carried out (or attempted with nothing refusing it), and no
-		// defense that is on was seen stopping it.
+	case inPosition:
+		// Carried out, and no defense that is on was seen stopping it.
 		return Judgement{Verdict: Error, Err: &InconclusiveError{Reason: ReasonNoDefense}, Refusals: refusals}
 	default:
-		// Never attempted, or refused by a defense that only counts
-		// once the attacker is in position, which it never was.
+		// Never attempted, or attempted without ever getting in position
+		// (the attacker cut off, her claims never arriving) and no
+		// positioning defense seen refusing it: whatever else refused
+		// something, the attack itself never happened.
 		return Judgement{Verdict: Error, Err: &InconclusiveError{Reason: ReasonNotCarriedOut}, Refusals: refusals}
 	}
 }
