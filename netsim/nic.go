@@ -146,6 +146,7 @@ func (n *NIC) updateTaps(change func([]Tap) []Tap) {
 	}
 	taps := change(append([]Tap(nil), old...))
 	n.taps.Store(&taps)
+	n.seg.watchARP(n, len(taps) > 0) // a tapped NIC sees every broadcast
 }
 
 func (n *NIC) observe(frame []byte) {
