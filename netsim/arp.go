@@ -22,8 +22,9 @@ const (
 	// host's addresses creates or updates the entry of its sender, while
 	// any other request (a broadcast for someone else, gratuitous ARP)
 	// only updates an entry that already exists or is being resolved,
-	// possibly to a new MAC. Forged replies and gratuitous ARP therefore
-	// poison an entry the host already has.
+	// possibly to a new MAC. A forged reply poisons the cache whether or
+	// not it holds the address; a forged gratuitous ARP or request only
+	// poisons an entry it already has.
 	ARPAcceptAny ARPPolicy = iota
 	// ARPAcceptSolicited accepts only replies to a request the host sent
 	// and is still waiting for; unsolicited replies, gratuitous ARP and the
@@ -208,7 +209,7 @@ func (c *arpCache) retry(ip netip.Addr, p *arpPending) {
 // a second) is not modelled. On one flat segment this rule keeps each
 // cache to the hosts it talks to, not every host that broadcasts a
 // request, and it is what lets the segment deliver a broadcast request
-// only to the hosts it can concern (see Segment.arpRecipients).
+// only to the hosts it can concern (see arpSwitch).
 func (c *arpCache) input(nic *NIC, arp *layers.ARP) {
 	if arp.Protocol != layers.EthernetTypeIPv4 || arp.AddrType != layers.LinkTypeEthernet ||
 		len(arp.SourceProtAddress) != 4 || len(arp.DstProtAddress) != 4 ||
