@@ -33,9 +33,14 @@ FUZZTIME ?= 2m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseFile -fuzztime $(FUZZTIME) ./scenarios
 
-# netsim benchmarks only (no tests).
+# netsim benchmarks only (no tests): the stream and handshake benchmarks,
+# then BenchmarkRegistrationStorm once per case with 1,000 hosts (about
+# 10 s). STORM=large adds the 10,000-host cases (about 45 s more);
+# 'go test -run ^$$ -bench RegistrationStorm/hosts=10000 -benchtime 1x
+# ./netsim' runs them alone.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./netsim/...
+	$(GO) test -run '^$$' -bench 'Stream|TLSHandshake' -benchmem ./netsim/...
+	$(if $(filter large,$(STORM)),NETSIM_STORM_LARGE=1) $(GO) test -run '^$$' -bench RegistrationStorm -benchtime 1x ./netsim
 
 # Fails when a file is not gofmt-formatted, then runs go vet.
 lint:

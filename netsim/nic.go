@@ -53,6 +53,7 @@ type NIC struct {
 	spare    []queuedFrame
 	arrivals uint64 // frames queued so far; guarded by mu
 	kick     chan struct{}
+	lastKick atomic.Uint64 // id of the kicker that last took this NIC
 	drops    atomic.Uint64
 	taps     atomic.Pointer[[]Tap]
 	tapsMu   sync.Mutex
@@ -162,6 +163,7 @@ func (n *NIC) updateTaps(change func([]Tap) []Tap) {
 	}
 	taps := change(append([]Tap(nil), old...))
 	n.taps.Store(&taps)
+	n.seg.watchARP(n, len(taps) > 0) // a tapped NIC sees every broadcast
 }
 
 func (n *NIC) observe(frame []byte) {
@@ -271,20 +273,30 @@ func (n *NIC) enqueue(k *kicker, frame []byte, from *NIC, st frameState, delay t
 
 // kicker collects the NICs that frames were queued to, so a sender wakes
 // each receive loop once per batch.
+//
+// Each kicker that adds a NIC gets a unique id and marks the NIC with it,
+// so a NIC already in the list is recognised in O(1) instead of by a scan
+// (a flood reaches every port). When two senders interleave on one NIC the
+// mark may be overwritten and the NIC listed twice: that only costs a
+// spare wake-up, and no NIC that received a frame is ever left out.
 type kicker struct {
+	id   uint64
 	nics []*NIC
 	one  [2]*NIC
 }
 
+// kickerIDs numbers kickers; ids are never reused, unlike the addresses of
+// the kickers themselves.
+var kickerIDs atomic.Uint64
+
 func (k *kicker) add(n *NIC) {
 	if k.nics == nil {
 		k.nics = k.one[:0]
+		k.id = kickerIDs.Add(1)
+	} else if n.lastKick.Load() == k.id {
+		return
 	}
-	for _, have := range k.nics {
-		if have == n {
-			return
-		}
-	}
+	n.lastKick.Store(k.id)
 	k.nics = append(k.nics, n)
 }
 
@@ -293,6 +305,13 @@ func (k *kicker) kick() {
 		kick(n.kick)
 	}
 }
+
+// shrinkQueueCap is the capacity above which an idle NIC drops its receive
+// queue's arrays, so a NIC that once queued thousands of frames (a server
+// in a connection storm) does not keep them for good. It is above the
+// frames a bulk stream keeps in flight (a 1 MiB window is about 700), so
+// streams do not reallocate.
+const shrinkQueueCap = 1024
 
 // receiveLoop processes delivered frames until the World closes. Frames
 // without latency are processed in arrival order; delayed frames wait in a
@@ -336,13 +355,20 @@ func (n *NIC) receiveLoop() {
 		for {
 			// Double buffering: the loop owns spare; deliver appends to
 			// queue. Every batch taken becomes the next spare, so the two
-			// never share an array.
+			// never share an array. When the loop is about to sleep it
+			// lets go of arrays a burst left large.
 			n.mu.Lock()
 			batch := n.queue
 			n.queue = n.spare[:0]
+			if len(batch) == 0 && cap(n.queue) > shrinkQueueCap {
+				n.queue = nil
+			}
 			n.mu.Unlock()
 			n.spare = batch
 			if len(batch) == 0 {
+				if cap(batch) > shrinkQueueCap {
+					n.spare = nil
+				}
 				break
 			}
 			for i := range batch {
@@ -360,6 +386,9 @@ func (n *NIC) receiveLoop() {
 			now := clock.Now()
 			for len(delayed) > 0 && !delayed[0].at.After(now) {
 				process(delayed.pop())
+			}
+			if len(delayed) == 0 && cap(delayed) > shrinkQueueCap {
+				delayed = nil
 			}
 			rx.notifyReaders()
 		}

@@ -26,6 +26,7 @@ type Segment struct {
 	mu    sync.RWMutex
 	ports []*NIC
 	table map[[6]byte]*NIC // learned MAC -> port
+	arp   arpSwitch        // where broadcast ARP requests go
 
 	// observers is an immutable snapshot of hooks and taps, swapped on change
 	// so the frame path reads it without locking.
@@ -132,9 +133,10 @@ func (s *Segment) Inject(frame []byte) {
 
 func (s *Segment) attach(n *NIC) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.ports = append(s.ports, n)
 	s.table[[6]byte(n.mac)] = n
+	s.mu.Unlock()
+	s.attachARP(n)
 }
 
 // transmit carries a frame sent by from across the segment; st says
@@ -199,16 +201,30 @@ func (s *Segment) switchFrame(k *kicker, frame []byte, from *NIC, taps []Tap, st
 		s.table[src] = from
 		s.mu.Unlock()
 	}
+	isARP := frame[12] == 0x08 && frame[13] == 0x06
 	if known && dst[0]&1 == 0 {
 		if out != from {
+			if isARP {
+				s.routeARP(frame, from, out)
+			}
 			out.deliver(k, frame, from, st, delay)
 		}
 		return
 	}
+	st &^= frameOwned
+	if isARP {
+		// Decoded once here rather than by every port: a broadcast
+		// request goes only where it can matter.
+		if ports, narrowed := s.routeARP(frame, from, nil); narrowed {
+			for _, p := range ports {
+				p.deliver(k, frame, from, st, delay)
+			}
+			return
+		}
+	}
 	s.mu.RLock()
 	ports := s.ports
 	s.mu.RUnlock()
-	st &^= frameOwned
 	for _, p := range ports {
 		if p != from {
 			p.deliver(k, frame, from, st, delay)
