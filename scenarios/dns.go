@@ -362,19 +362,22 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 }
 
 // dnsClientTimeout bounds each step of alice's client (a lookup, a
-// connection with its handshake, a transaction). It matters only when an
+// connection with its handshake, a transaction). It matters when an
 // endpoint of mallory's hangs (the proxy-hangs sabotage): alice gives up
-// on it, and after a plaintext fallback on her second one, well within
-// the runner's deadline.
-const dnsClientTimeout = 3 * time.Second
+// on it, and after a plaintext fallback on her second one, within the
+// runner's deadline. It exceeds the revocation bound, since a handshake
+// includes a revocation check, which on an impaired network may wait
+// for lost packets.
+const dnsClientTimeout = 10 * time.Second
 
 // dnsRogueTimeout and dnsRogueRetries are the resolver alice got from the
-// rogue DHCP offer: one second per try, one retry. They matter only when
-// mallory's server does not answer (the proxy-hangs and spoofer-silent
-// sabotages): alice then gives up on both SRV records within 4 s.
+// rogue DHCP offer: one second per try, two retries, so a lost query
+// or answer costs a second. They matter when mallory's server does not
+// answer (the proxy-hangs and spoofer-silent sabotages): alice then gives
+// up on both SRV records within 6 s.
 const (
 	dnsRogueTimeout = time.Second
-	dnsRogueRetries = 1
+	dnsRogueRetries = 2
 )
 
 // startRogue starts mallory's name server on her port 53 as the run's
