@@ -63,6 +63,8 @@ type Host struct {
 	imp    *Impairment // set by SetImpairment, for NICs added later; guarded by mu
 	down   atomic.Bool // see Down
 	downMu sync.Mutex  // serializes Down and Up
+
+	impairAs []string // other names World.ImpairHost matches; guarded by World.mu
 }
 
 // NewHost adds a host to the World. Give it NICs with AddNIC.

@@ -107,8 +107,9 @@ func (w *World) ImpairSegment(name string, imp Impairment) error {
 	return nil
 }
 
-// ImpairHost sets imp on the hosts (or routers) with the given name, as
-// Host.SetImpairment does, and on any created later with that name. It
+// ImpairHost sets imp on the hosts (or routers) with the given name, or
+// impaired as that name (Host.ImpairAs), as Host.SetImpairment does, and
+// on any created later with that name. It
 // fails, changing nothing, when imp is invalid.
 func (w *World) ImpairHost(name string, imp Impairment) error {
 	if err := imp.Validate(); err != nil {
@@ -121,7 +122,7 @@ func (w *World) ImpairHost(name string, imp Impairment) error {
 	}
 	w.impair.hosts[name] = imp
 	for _, h := range w.hosts {
-		if h.name == name {
+		if h.impairedAs(name) {
 			_ = h.SetImpairment(imp) // validated above
 		}
 	}

@@ -52,7 +52,8 @@ const (
 	// dnsRogueServer: alice's configured name server is mallory's.
 	dnsRogueServer dnsPosition = iota
 	// dnsOnPath: mallory sees alice's queries to dns01 pass (a compromised
-	// switch) and answers first.
+	// switch) and answers first. The switch acts through her machine's
+	// NIC (AttachSegmentVia): cut it off and she sees no query.
 	dnsOnPath
 	// dnsBlind: mallory, off the path on contoso-lan, floods alice with
 	// forged answers from dns01's address, guessing query IDs and ports.
@@ -274,7 +275,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	defer c.Close()
-	mallory, _, err := c.AttachHost("mallory", "contoso-lan", dnsMalloryAddr, false)
+	mallory, malloryNIC, err := c.AttachHost("mallory", "contoso-lan", dnsMalloryAddr, false)
 	if err != nil {
 		return err
 	}
@@ -328,7 +329,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 			}); err != nil {
 				return err
 			}
-			defer r.spoofer.AttachSegment(c.Segment("contoso-lan"))()
+			defer r.spoofer.AttachSegmentVia(c.Segment("contoso-lan"), malloryNIC)()
 		}
 	case dnsBlind:
 		if !spooferSilent(env) {

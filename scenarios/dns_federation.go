@@ -87,7 +87,7 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	defer c.Close()
-	mallory, _, err := c.AttachHost("mallory", "internet", dnsEvilAddr, false)
+	mallory, malloryNIC, err := c.AttachHost("mallory", "internet", dnsEvilAddr, false)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 		}); err != nil {
 			return err
 		}
-		defer spoof.AttachSegment(c.Segment("internet"))()
+		defer spoof.AttachSegmentVia(c.Segment("internet"), malloryNIC)()
 	}
 
 	canary, _, sendErr := aliceSends(ctx, env, c, dnsFedVictim)

@@ -83,7 +83,7 @@ const officeAttacker = "an eavesdropper on a mirror port of contoso-lan's switch
 	"between alice (10.0.0.10) and her pool, fe01 (10.0.0.11), and sends nothing"
 
 // run builds the preset (fe01 without TLS when tls-only is off), taps
-// contoso-lan and has alice send her messages, one session each. Evidence,
+// contoso-lan through the eavesdropper's machine (attachEavesdropper) and has alice send her messages, one session each. Evidence,
 // in order: what alice sent and how, what fe01 delivered (which sets the
 // service), the frames the tap captured of the SIP connections (its
 // position), what it learned of each TLS handshake, the refusal it met
@@ -103,9 +103,13 @@ func (p eavesdropParams) run(ctx context.Context, env *lab.Env) error {
 		defer fe01.Close()
 	}
 	lan := c.Segment("contoso-lan")
+	eve, err := attachEavesdropper(c, "contoso-lan")
+	if err != nil {
+		return err
+	}
 	tap := eavesdrop.New(eavesdrop.Config{})
 	if !tapSilenced(env) {
-		defer lan.AddTap(tap)()
+		defer lan.AddTapVia(eve, tap)()
 	}
 
 	canaries := make([]lab.Canary, eavesdropMessages)

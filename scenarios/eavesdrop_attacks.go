@@ -269,15 +269,19 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 	if seg == nil {
 		return fmt.Errorf("scenarios: the topology has no segment %q", p.segment)
 	}
+	eve, err := attachEavesdropper(c, p.segment)
+	if err != nil {
+		return err
+	}
 	tap := eavesdrop.New(eavesdrop.Config{})
 	var thief *attacker.KeyEavesdropper
 	if p.stolenKey || p.rsaFE02 || p.rsaFabrikamEdge {
 		thief = attacker.NewKeyEavesdropper(rsaKey.Key, 0)
 	}
 	if !tapSilenced(env) {
-		defer seg.AddTap(tap)()
+		defer seg.AddTapVia(eve, tap)()
 		if thief != nil {
-			defer seg.AddTap(thief)()
+			defer seg.AddTapVia(eve, thief)()
 		}
 	}
 

@@ -193,6 +193,9 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	insider := c.Host(mtlsInsider.Name)
+	// fe99 is mallory's machine, though the topology names it after its
+	// certificate: impairing mallory (host=mallory) impairs it.
+	insider.ImpairAs("mallory")
 	forged := env.NewCanary("mallory")
 	var (
 		res       attacker.ImpersonationResult

@@ -34,6 +34,13 @@ func (b *Blocker) AttachSegment(seg *netsim.Segment) (remove func()) {
 	return seg.AddHook(netsim.HookFunc(b.handle))
 }
 
+// AttachSegmentVia drops the blocked hosts' frames on seg as AttachSegment
+// does, but only those that would reach the attacker's interface nic (see
+// netsim.Segment.AddHookVia): with her host cut off, nothing is dropped.
+func (b *Blocker) AttachSegmentVia(seg *netsim.Segment, nic *netsim.NIC) (remove func()) {
+	return seg.AddHookVia(nic, netsim.HookFunc(b.handle))
+}
+
 // AttachRouter drops the blocked hosts' packets that router would
 // forward. The router's own traffic is not affected.
 func (b *Blocker) AttachRouter(router *netsim.Host) (remove func()) {

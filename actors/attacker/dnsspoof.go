@@ -35,7 +35,8 @@ type DNSSpoofConfig struct {
 //
 // Attach it where the queries pass: AttachNIC for a host positioned by an
 // ARPSpoofer or a RogueGateway, AttachSegment for a hook on the segment (a
-// compromised switch). Safe for concurrent use.
+// compromised switch), AttachSegmentVia for a hook that acts only through
+// the attacker's own interface. Safe for concurrent use.
 type DNSSpoofer struct {
 	cfg DNSSpoofConfig
 
@@ -85,24 +86,43 @@ func (s *DNSSpoofer) AttachNIC(nic *netsim.NIC) (remove func()) {
 
 // AttachSegment spoofs from a hook on seg: every query crossing the
 // segment is answered by an injected frame that seems to come from the
-// query's destination MAC, before the query itself is delivered.
+// query's destination MAC, before the query itself is delivered. It stands
+// for a switch the attacker controls, whatever becomes of her machine; see
+// AttachSegmentVia.
 func (s *DNSSpoofer) AttachSegment(seg *netsim.Segment) (remove func()) {
 	return seg.AddHook(netsim.HookFunc(func(f *netsim.Frame) netsim.HookAction {
-		p := decode(f.Data)
-		if p == nil {
-			return netsim.Pass
-		}
-		defer p.put()
-		resp := s.forge(p)
-		if resp == nil {
-			return netsim.Pass
-		}
-		seg.Inject(resp(p.eth.DstMAC, p.eth.SrcMAC))
-		if s.cfg.DropQueries {
-			return netsim.Drop
-		}
-		return netsim.Pass
+		return s.spoof(f, seg.Inject)
 	}))
+}
+
+// AttachSegmentVia spoofs as AttachSegment does, but only as far as the
+// attacker's interface nic lets her (see netsim.Segment.AddHookVia): the
+// hook sees a query only if it would reach nic, and forged answers leave
+// through nic (netsim.NIC.Inject). Cut her host off and the spoofer sees
+// and forges nothing. Without impairment it behaves as AttachSegment.
+func (s *DNSSpoofer) AttachSegmentVia(seg *netsim.Segment, nic *netsim.NIC) (remove func()) {
+	return seg.AddHookVia(nic, netsim.HookFunc(func(f *netsim.Frame) netsim.HookAction {
+		return s.spoof(f, nic.Inject)
+	}))
+}
+
+// spoof is the segment hook: it answers a query it covers with a forged
+// frame sent by inject.
+func (s *DNSSpoofer) spoof(f *netsim.Frame, inject func([]byte)) netsim.HookAction {
+	p := decode(f.Data)
+	if p == nil {
+		return netsim.Pass
+	}
+	defer p.put()
+	resp := s.forge(p)
+	if resp == nil {
+		return netsim.Pass
+	}
+	inject(resp(p.eth.DstMAC, p.eth.SrcMAC))
+	if s.cfg.DropQueries {
+		return netsim.Drop
+	}
+	return netsim.Pass
 }
 
 // forge looks at a decoded frame; for a query it covers it returns a

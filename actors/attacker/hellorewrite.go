@@ -40,6 +40,13 @@ func (d *HelloDowngrader) AttachSegment(seg *netsim.Segment) (remove func()) {
 	return seg.AddHook(netsim.HookFunc(d.handle))
 }
 
+// AttachSegmentVia rewrites ClientHellos crossing seg as AttachSegment
+// does, but only those that would reach the attacker's interface nic (see
+// netsim.Segment.AddHookVia): with her host cut off, nothing is rewritten.
+func (d *HelloDowngrader) AttachSegmentVia(seg *netsim.Segment, nic *netsim.NIC) (remove func()) {
+	return seg.AddHookVia(nic, netsim.HookFunc(d.handle))
+}
+
 // AttachRouter rewrites ClientHellos router forwards (the attacker is on
 // the path: ARP spoofing, a rogue gateway).
 func (d *HelloDowngrader) AttachRouter(router *netsim.Host) (remove func()) {
