@@ -120,15 +120,17 @@ func checkRetransmissions(t *testing.T, dir string) {
 
 // TestCutOffAttackerNotCarriedOut: with mallory's links dropping
 // everything, her attacks never get in position (error, attack not
-// carried out), and the baselines, which she is not part of, keep their
-// outcomes.
+// carried out) — her taps and on-path hooks act only through her NIC, and
+// the MTLS insider she runs answers to her name — and the baselines,
+// which she is not part of, keep their outcomes.
 func TestCutOffAttackerNotCarriedOut(t *testing.T) {
 	stored, err := baseline.Read(runBaselineFile, baseline.KindRun)
 	if err != nil {
 		t.Fatal(err)
 	}
 	picked := pickScenarios(t, []string{"baseline/client-register-im", "baseline/revoked-server-cert",
-		"mitm/self-signed", "mitm/mis-issued-cert", "mitm/tls-strip", "federation/partner-not-allowed", "dns/rogue-server"})
+		"eavesdrop/tls", "eavesdrop/plaintext", "mitm/self-signed", "mitm/mis-issued-cert", "mitm/tls-strip",
+		"mtls/not-in-topology", "dns/rogue-server", "dns/on-path-spoof", "dns/dnssec-on-path-spoof", "federation/partner-not-allowed"})
 	r := lab.Runner{Seed: 1, Impair: mustImpair(t, "host=mallory,loss=100%"), Parallel: 2 * runtime.NumCPU()}
 	for _, res := range r.RunAll(context.Background(), picked) {
 		if strings.HasPrefix(res.Scenario, "baseline/") {
