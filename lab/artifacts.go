@@ -89,23 +89,33 @@ func (r Runner) createIn(dir string, dirPerm fs.FileMode, path string, perm fs.F
 }
 
 // close flushes the capture (nil if none or already detached) and commits
-// both files, returning the first error.
+// both files, returning the first error. A capture that did not close
+// cleanly is discarded, not committed: a final name only ever holds a
+// complete file.
 func (a *artifacts) close(capture *netsim.Capture) error {
-	var errs []error
+	var first error
+	keep := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	pcapOK := true
 	if capture != nil {
 		if err := capture.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("lab: pcap %s: %w", a.pcapPath, err))
+			keep(fmt.Errorf("lab: pcap %s: %w", a.pcapPath, err))
+			pcapOK = false
 		}
 	}
 	for _, f := range []ArtifactFile{a.pcapFile, a.keyLog} {
-		if f != nil {
+		switch {
+		case f == nil:
+		case f == a.pcapFile && !pcapOK:
+			f.Abort()
+		default:
 			if err := f.Commit(); err != nil {
-				errs = append(errs, fmt.Errorf("lab: %w", err))
+				keep(fmt.Errorf("lab: %w", err))
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return errs[0]
-	}
-	return nil
+	return first
 }

@@ -180,12 +180,6 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, obs Observer) 
 	if s.Run == nil {
 		return fmt.Errorf("lab: scenario %q has no Run function", s.Name)
 	}
-	art, err := r.openArtifacts(s.Name)
-	if err != nil {
-		return err
-	}
-	res.Pcap, res.KeyLog = art.pcapPath, art.keyLogPath
-
 	world := netsim.NewWorld(netsim.Config{Seed: r.Seed})
 	res.Seed = world.Seed()
 	impair := netsim.ImpairSpec{Rules: append(slices.Clone(s.Impair.Rules), r.Impair.Rules...)}
@@ -194,6 +188,12 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, obs Observer) 
 		world.Close()
 		return fmt.Errorf("lab: scenario %q: impairments %q: %w", s.Name, res.Impair, err)
 	}
+	art, err := r.openArtifacts(s.Name)
+	if err != nil {
+		world.Close()
+		return err
+	}
+	res.Pcap, res.KeyLog = art.pcapPath, art.keyLogPath
 	var keyLog io.Writer
 	if art.keyLog != nil {
 		keyLog = art.keyLog
