@@ -46,7 +46,8 @@ type pkiEntry struct {
 
 // sharedPKI returns the PKI p declares, built on first use at the clock
 // reading now and reused while now stays within pkiReuseWindow after it.
-// Concurrent callers for one plan wait for a single build.
+// Concurrent callers for one plan wait for a single build; a build that
+// failed is not kept.
 func sharedPKI(p *contosoPlan, now time.Time) (*builtPKI, error) {
 	key := p.pkiKey()
 	pkiCache.mu.Lock()
@@ -56,7 +57,15 @@ func sharedPKI(p *contosoPlan, now time.Time) (*builtPKI, error) {
 		pkiCache.entries[key] = e
 	}
 	pkiCache.mu.Unlock()
-	return e.get()
+	b, err := e.get()
+	if err != nil { // let the next run try again
+		pkiCache.mu.Lock()
+		if pkiCache.entries[key] == e {
+			delete(pkiCache.entries, key)
+		}
+		pkiCache.mu.Unlock()
+	}
+	return b, err
 }
 
 // buildPKI creates p's CAs with the time fixed at now, issues the
