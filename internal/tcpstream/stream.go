@@ -10,7 +10,8 @@ import (
 // keeps nothing and holds nothing: Add then only hands back the bytes each
 // in-order segment brings, and a segment beyond a gap is dropped.
 type Stream struct {
-	keep int // bound on kept in-order bytes, and on bytes held behind gaps
+	keep int // bound on kept in-order bytes
+	hold int // bound on bytes held behind gaps
 
 	started bool   // next is meaningful
 	synSeen bool   // the SYN was seen; isn is meaningful
@@ -31,7 +32,12 @@ type heldSegment struct {
 
 // NewStream returns a stream that keeps up to keep bytes of in-order
 // payload and holds up to keep bytes behind gaps.
-func NewStream(keep int) *Stream { return &Stream{keep: keep} }
+func NewStream(keep int) *Stream { return &Stream{keep: keep, hold: keep} }
+
+// NewHoldingStream returns a stream that keeps no in-order payload (Add
+// hands each byte back once, as it comes in order) but holds up to hold
+// bytes behind gaps, so a lost segment's retransmission fills its gap.
+func NewHoldingStream(hold int) *Stream { return &Stream{hold: hold} }
 
 // before reports whether sequence number a precedes b.
 func before(a, b uint32) bool { return int32(a-b) < 0 }
@@ -68,7 +74,7 @@ func (s *Stream) Add(seq uint32, syn bool, payload []byte) (fresh []byte, gap bo
 		seq, payload = s.next, payload[dup:]
 	}
 	if seq != s.next {
-		if s.heldBytes+len(payload) <= s.keep {
+		if s.heldBytes+len(payload) <= s.hold {
 			s.held = append(s.held, heldSegment{seq: seq, data: bytes.Clone(payload)})
 			s.heldBytes += len(payload)
 		}

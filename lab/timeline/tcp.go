@@ -42,7 +42,7 @@ const (
 
 // tcpDir reassembles one direction of a connection in order.
 type tcpDir struct {
-	in   tcpstream.Stream // holds nothing: only hands out in-order bytes
+	in   *tcpstream.Stream // hands out in-order bytes; holds what a loss put behind a gap
 	mode streamMode
 	buf  []byte // bytes not yet parsed (an incomplete record or message)
 	tls  tlsDirState
@@ -50,20 +50,26 @@ type tcpDir struct {
 
 // newTCPDir starts a direction at its SYN.
 func newTCPDir(isn uint32) *tcpDir {
-	d := &tcpDir{}
+	d := &tcpDir{in: tcpstream.NewHoldingStream(maxHeldBytes)}
 	d.in.Add(isn, true, nil)
 	return d
 }
 
+// maxHeldBytes bounds what one direction holds behind a gap, waiting for
+// a lost segment's retransmission.
+const maxHeldBytes = 1 << 20
+
 // take returns the bytes of a segment at seq not delivered before, or nil.
-// A segment beyond a gap ends the direction's parsing: the lab's network
-// does not lose TCP, so a gap means the tap started late.
+// A segment beyond a gap (one lost on an impaired network, whose
+// retransmission will fill it) is held and handed back, with the bytes it
+// joins, once the gap is filled. A gap wider than maxHeldBytes ends the
+// direction's parsing.
 func (d *tcpDir) take(seq uint32, p []byte) []byte {
 	if d.mode == streamDone {
 		return nil
 	}
 	fresh, gap := d.in.Add(seq, false, p)
-	if gap {
+	if gap && !d.in.Holding() {
 		d.mode, d.buf = streamDone, nil
 		return nil
 	}
