@@ -1,8 +1,10 @@
 package netsim
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -509,5 +511,9 @@ func (s *Segment) routeARP(frame []byte, from, out *NIC) (ports []*NIC, narrowed
 		delete(a.picked, p)
 	}
 	a.mu.Unlock()
+	// Maps gave the order; deliver in a fixed one (by MAC, as the World
+	// hands them out), so the draws of receive impairments replay alike
+	// for a seed.
+	slices.SortFunc(ports, func(x, y *NIC) int { return bytes.Compare(x.mac, y.mac) })
 	return ports, true
 }
