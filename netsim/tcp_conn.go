@@ -75,6 +75,7 @@ type Conn struct {
 	rtxShift     int       // exponential backoff applied to the RTO
 	rtxStart     time.Time // first timeout since the peer last acknowledged; zero if none
 	dupAcks      int       // duplicate ACKs in a row
+	lastAckWnd   uint16    // the window field of the last ACK processed, to tell duplicates
 	inRecovery   bool      // retransmitting after loss until recoverSeq is acknowledged
 	recoverSeq   uint32    // sndNxt when recovery began (RFC 6582's "recover")
 	writeWaiting bool      // a Write is blocked on a closed window

@@ -154,10 +154,12 @@ func (c *Conn) inputEstablished(seg *tcpSegment) {
 	ackNow := false
 	if hasData {
 		ackNow = c.acceptDataLocked(seg)
-	} else if seqLT(seg.seq, c.rcvNxt) {
-		// An old sequence number without data: a zero-window probe, a
-		// keepalive or a repeated SYN-ACK whose ACK was lost. RFC 793
-		// answers an unacceptable segment with an ACK.
+	} else if seg.seq == c.rcvNxt-1 {
+		// The byte before the next expected one, without data: a
+		// zero-window probe, a keepalive, or a repeated SYN-ACK whose ACK
+		// was lost. They want an ACK (RFC 793, RFC 1122 4.2.2.17). An
+		// older pure ACK, reordered on the way, is taken silently, as
+		// Linux does: answering it would count as a duplicate ACK.
 		ackNow = true
 	}
 	done := c.finRcvd && c.finSent && c.finAcked

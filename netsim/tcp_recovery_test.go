@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -361,5 +362,53 @@ func TestDuplicateAndReorderedSegments(t *testing.T) {
 		if dups == 0 || swaps == 0 {
 			t.Errorf("%d duplicates and %d swaps, want some of each", dups, swaps)
 		}
+	})
+}
+
+// TestFastRetransmitWithLaggingReader drops one data segment while the
+// reader holds unread data, so every ACK's window is rounded to the
+// scaled unit: the duplicate ACKs that follow the hole carry the same
+// window as one another and still trigger a fast retransmit, well before
+// the minimum retransmission timeout.
+func TestFastRetransmitWithLaggingReader(t *testing.T) {
+	const size = 200_000
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, pairConfig{})
+		hook := &lossHook{}
+		p.lan.AddHook(hook)
+		hook.setRule(firstN(1, dataAt(40*1460)))
+		lost := dataAt(40 * 1460)
+		var resent atomic.Int32 // the lost segment's copies that got through
+		p.lan.AddHook(HookFunc(func(f *Frame) HookAction {
+			if pk := decodeTCP(f.Data); pk != nil && lost(pk) {
+				resent.Add(1)
+			}
+			return Pass
+		}))
+		c, s := connect(t, p.a, p.b, "80")
+		data := payload(9, size)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Write(data)
+			errc <- err
+		}()
+		start := time.Now()
+		synctest.Wait() // nothing read yet: the data waits in s's buffer
+		if len(hook.drops()) != 1 || resent.Load() != 1 {
+			t.Fatalf("the hook dropped %d segments and %d copies got through, want 1 and 1 (a fast retransmit, with no time passed)", len(hook.drops()), resent.Load())
+		}
+		if took := time.Since(start); took >= minRTO {
+			t.Errorf("the hole was filled after %v of virtual time, want a fast retransmit before the %v timeout", took, minRTO)
+		}
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		c.CloseWrite()
+		n, sum, err := readAllHash(s)
+		if err != nil || n != size || sum != sha256sum(data) {
+			t.Fatalf("reader got %d bytes (intact: %v), %v", n, sum == sha256sum(data), err)
+		}
+		c.Close()
+		s.Close()
 	})
 }

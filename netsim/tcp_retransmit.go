@@ -73,6 +73,8 @@ func (c *Conn) stopRetransmitTimerLocked() {
 // segment at sndUna should be retransmitted now. c.mu is held.
 func (c *Conn) processACKLocked(seg *tcpSegment) (retransmit bool) {
 	ack := seg.ack
+	sameWindow := seg.window == c.lastAckWnd
+	c.lastAckWnd = seg.window
 	switch {
 	case seqLT(c.sndUna, ack) && seqLEQ(ack, c.sndNxt):
 		c.sndUna = ack
@@ -98,9 +100,10 @@ func (c *Conn) processACKLocked(seg *tcpSegment) (retransmit bool) {
 			c.rtxDeadline = time.Time{}
 		}
 	case ack == c.sndUna && c.sndUna != c.sndNxt && len(seg.payload) == 0 &&
-		seg.flags&(flagSYN|flagFIN) == 0 && ack+uint32(seg.window)<<c.sndWScale == c.sndRight:
-		// A duplicate ACK (RFC 5681 section 2): the peer got a segment
-		// beyond a hole.
+		seg.flags&(flagSYN|flagFIN) == 0 && sameWindow:
+		// A duplicate ACK (RFC 5681 section 2: no data, the same
+		// acknowledgement and the same window as the last ACK): the peer
+		// got a segment beyond a hole.
 		c.dupAcks++
 		if c.dupAcks == dupAckThreshold && !c.inRecovery {
 			c.inRecovery, c.recoverSeq = true, c.sndNxt
