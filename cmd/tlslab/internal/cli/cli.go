@@ -115,6 +115,8 @@ or errors, 2 for usage errors.`,
 		return &flagError{err: err}
 	})
 	root.AddCommand(newListCmd(st), newRunCmd(st), newMatrixCmd(st), newShowCmd(st))
+	root.AddCommand(newVersionCmd(st))
+	setVersion(root)
 	return root
 }
 
