@@ -247,8 +247,8 @@ func TestCLI(t *testing.T) {
 			all(exit(ExitOK), stdoutHas("NAME", "LABELS", "SUMMARY", "baseline/tls", "eavesdrop,plaintext", "a passive listener sees only ciphertext"))},
 		{"list by label", fakeCatalog, []string{"list", "--label", "plaintext"},
 			all(exit(ExitOK), stdoutHas("eavesdrop/plaintext"), stdoutLacks("baseline/tls"))},
-		{"list with argument", fakeCatalog, []string{"list", "eavesdrop/tls"},
-			usage("tlslab help list", "takes no arguments")},
+		{"list with a name", fakeCatalog, []string{"list", "eavesdrop/tls"},
+			all(exit(ExitOK), stdoutHas("eavesdrop/tls"), stdoutLacks("baseline/tls", "eavesdrop/plaintext"))},
 
 		// run: exit codes 0 and 1
 		{"run all, all match", fakeCatalog, []string{"run"},
