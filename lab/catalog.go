@@ -68,7 +68,11 @@ func (c Catalog) Lookup(name string) (Scenario, error) {
 //
 // With no names, it starts from the whole catalog in catalog order; with
 // names, from those scenarios in the order given (duplicates dropped), failing
-// with an *UnknownScenarioError on the first unknown name. It then keeps only
+// with an *UnknownScenarioError on the first unknown name. A name that is a
+// glob pattern (see [IsPattern]) stands for every scenario it matches with
+// path.Match, in catalog order ("mitm/*", "*/self-signed"); a pattern that
+// matches nothing is a *NoMatchError, a malformed one a *BadPatternError,
+// both naming it. It then keeps only
 // the scenarios that carry every one of labels (labels narrow, they never
 // widen). An unknown label gives an *UnknownLabelError; an empty result is an
 // error too, so a typo in a filter never looks like a clean run of nothing.
@@ -84,15 +88,16 @@ func (c Catalog) Select(names []string, labels []Label) ([]Scenario, error) {
 	} else {
 		seen := make(map[string]bool, len(names))
 		for _, name := range names {
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
-			s, err := c.Lookup(name)
+			matched, err := c.lookupAll(name)
 			if err != nil {
 				return nil, err
 			}
-			picked = append(picked, s)
+			for _, s := range matched {
+				if !seen[s.Name] {
+					seen[s.Name] = true
+					picked = append(picked, s)
+				}
+			}
 		}
 	}
 	out := picked[:0]
@@ -103,6 +108,35 @@ func (c Catalog) Select(names []string, labels []Label) ([]Scenario, error) {
 	}
 	if len(out) == 0 {
 		return nil, emptySelection(len(c), names, labels)
+	}
+	return out, nil
+}
+
+// lookupAll is the scenario named name, or for a glob pattern every
+// scenario it matches, in catalog order.
+func (c Catalog) lookupAll(name string) ([]Scenario, error) {
+	if !IsPattern(name) {
+		s, err := c.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		return []Scenario{s}, nil
+	}
+	var out []Scenario
+	for _, s := range c {
+		ok, err := matchPattern(name, s.Name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		if _, err := matchPattern(name, ""); err != nil {
+			return nil, err
+		}
+		return nil, &NoMatchError{Pattern: name}
 	}
 	return out, nil
 }

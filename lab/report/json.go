@@ -7,12 +7,19 @@ import (
 	"github.com/tlslab/tlslab/lab"
 )
 
+// ResultsSchemaVersion is the schema_version of the document WriteJSON
+// writes, described by docs/schema/results.schema.json. A change that
+// removes or retypes a field bumps the number.
+const ResultsSchemaVersion = "tlslab-results/1"
+
 // jsonReport is the document WriteJSON writes:
 //
-//	{"results": [ {...}, ... ], "summary": {"total": 2, "matched": 2, "differed": 0, "errors": 0, "ok": true}}
+//	{"schema_version": "tlslab-results/1", "results": [ {...}, ... ],
+//	 "summary": {"total": 2, "matched": 2, "differed": 0, "errors": 0, "ok": true}}
 type jsonReport struct {
-	Results []jsonResult `json:"results"`
-	Summary jsonSummary  `json:"summary"`
+	SchemaVersion string       `json:"schema_version"`
+	Results       []jsonResult `json:"results"`
+	Summary       jsonSummary  `json:"summary"`
 }
 
 // jsonSummary is Summary plus whether every result matched.
@@ -26,7 +33,9 @@ type jsonSummary struct {
 //
 // stopped_by is lab.Result.StoppedBy: for a held verdict the defenses credited
 // with refusals, in the order they first refused, the decisive one first;
-// [] otherwise. expected_stopped_by is lab.Result.ExpectedStoppedBy, the
+// [] otherwise. seed is a decimal string: a 64-bit seed does not survive
+// a JSON number in jq or JavaScript, and a rounded one replays another
+// world. expected_stopped_by is lab.Result.ExpectedStoppedBy, the
 // scenario's declared decisive defense when held is expected, and always
 // present: "" when there is none. refusals lists every refusal recorded,
 // credited or not, in order; milestones every milestone the attack
@@ -46,7 +55,7 @@ type jsonResult struct {
 	Refusals          []jsonRefusal   `json:"refusals"`
 	Milestones        []jsonMilestone `json:"milestones"`
 	DurationMS        float64         `json:"duration_ms"`
-	Seed              uint64          `json:"seed"`
+	Seed              uint64          `json:"seed,string"`
 	Impair            string          `json:"impair,omitempty"` // the network's impairments (tlslab run --impair syntax)
 	Pcap              string          `json:"pcap"`
 	KeyLog            string          `json:"keylog"`
@@ -72,7 +81,7 @@ type jsonMilestone struct {
 
 // newJSONReport converts results for WriteJSON.
 func newJSONReport(results []lab.Result) jsonReport {
-	rep := jsonReport{Results: make([]jsonResult, 0, len(results))}
+	rep := jsonReport{SchemaVersion: ResultsSchemaVersion, Results: make([]jsonResult, 0, len(results))}
 	for _, r := range results {
 		jr := jsonResult{
 			Scenario:          r.Scenario,

@@ -27,15 +27,17 @@ const junitSuiteName = "tlslab"
 // type="scenario-error"> whose message is the error, such as
 // "inconclusive: no defense observed". Their bodies hold the main evidence
 // (lab.Result.MainEvidence) first, then every evidence line. Every test case
-// carries the properties verdict, stopped_by (the defenses of
-// lab.Result.StoppedBy, comma-separated, when there are any), expected,
-// expected_stopped_by (when the scenario declares one), service and seed
-// (and labels when it has any), and a <system-out> with the scenario's
+// carries a <system-out> with the scenario's
 // summary, the outcome with the expected one, the service, the seed with
 // the command that replays it ("not recorded" when 0), the pcap and key
 // log paths when set, every refusal (the defense, "decisive" or "not
-// credited" where that applies, and its evidence line), and the evidence
-// lines.
+// credited" where that applies, and its evidence line), the evidence
+// lines, and last a "properties:" block of "  name=value" lines: verdict,
+// stopped_by (the defenses of lab.Result.StoppedBy, comma-separated, when
+// there are any), expected, expected_stopped_by (when the scenario
+// declares one), service and seed (and labels when it has any). The
+// document validates against the Jenkins xunit plugin's junit-10.xsd,
+// which allows <properties> on a testsuite but not on a testcase.
 // The counts and times of the suite are totals over results; time is the
 // sum of the durations, not the wall-clock time of a parallel run.
 //
@@ -86,22 +88,6 @@ func newJUnitCase(r lab.Result, s lab.Scenario) junitCase {
 		Name:      xmlText(r.Scenario),
 		Time:      junitSeconds(r.Duration),
 		SystemOut: junitText{xmlText(junitSystemOut(r, s.Summary))},
-	}
-	prop := func(name, value string) {
-		tc.Properties = append(tc.Properties, junitProperty{name, xmlText(value)})
-	}
-	prop("verdict", string(r.Verdict))
-	if len(r.StoppedBy) > 0 {
-		prop("stopped_by", strings.Join(r.StoppedBy, ","))
-	}
-	prop("expected", string(r.Expected))
-	if r.ExpectedStoppedBy != "" {
-		prop("expected_stopped_by", r.ExpectedStoppedBy)
-	}
-	prop("service", string(serviceOf(r)))
-	prop("seed", fmt.Sprint(r.Seed))
-	if len(r.Labels) > 0 {
-		prop("labels", joinLabels(r.Labels, ","))
 	}
 	switch {
 	case r.Verdict == lab.Error:
@@ -156,7 +142,29 @@ func junitSystemOut(r lab.Result, summary string) string {
 		}
 	}
 	writeJUnitEvidence(&b, r.Evidence)
+	writeJUnitProperties(&b, r)
 	return b.String()
+}
+
+// writeJUnitProperties ends a system-out with the test case's properties,
+// one "  name=value" line each under "properties:". junit-10.xsd allows
+// <properties> only on a testsuite, so they travel in the system-out.
+func writeJUnitProperties(b *strings.Builder, r lab.Result) {
+	b.WriteString("properties:\n")
+	prop := func(name, value string) { fmt.Fprintf(b, "  %s=%s\n", name, value) }
+	prop("verdict", string(r.Verdict))
+	if len(r.StoppedBy) > 0 {
+		prop("stopped_by", strings.Join(r.StoppedBy, ","))
+	}
+	prop("expected", string(r.Expected))
+	if r.ExpectedStoppedBy != "" {
+		prop("expected_stopped_by", r.ExpectedStoppedBy)
+	}
+	prop("service", string(serviceOf(r)))
+	prop("seed", fmt.Sprint(r.Seed))
+	if len(r.Labels) > 0 {
+		prop("labels", joinLabels(r.Labels, ","))
+	}
 }
 
 func writeJUnitEvidence(b *strings.Builder, lines []string) {

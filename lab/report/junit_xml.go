@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// The JUnit document, as the schema CI reporters share (Jenkins junit.xsd
-// with per-testcase properties, as pytest and Testmo write them).
+// The JUnit document, as the schema CI reporters share: it validates
+// against the Jenkins xunit plugin's junit-10.xsd (lab/report/testdata).
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
@@ -29,18 +29,12 @@ type junitSuite struct {
 }
 
 type junitCase struct {
-	ClassName  string          `xml:"classname,attr"`
-	Name       string          `xml:"name,attr"`
-	Time       string          `xml:"time,attr"`
-	Properties []junitProperty `xml:"properties>property"`
-	Failure    *junitProblem   `xml:"failure"`
-	Error      *junitProblem   `xml:"error"`
-	SystemOut  junitText       `xml:"system-out"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Name      string        `xml:"name,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure"`
+	Error     *junitProblem `xml:"error"`
+	SystemOut junitText     `xml:"system-out"`
 }
 
 type junitProblem struct {

@@ -8,12 +8,18 @@ import (
 	"github.com/tlslab/tlslab/lab/matrix"
 )
 
+// MatrixSchemaVersion is the schema_version of the document
+// WriteMatrixJSON writes, described by docs/schema/matrix.schema.json. A
+// change that removes or retypes a field bumps the number.
+const MatrixSchemaVersion = "tlslab-matrix/1"
+
 // jsonMatrix is the document WriteMatrixJSON writes.
 type jsonMatrix struct {
-	Columns    []string  `json:"columns"` // "hardened", then each change's name
-	Rows       []jsonRow `json:"rows"`
-	Unaffected []string  `json:"unaffected"` // attacks no single change affects
-	Errors     int       `json:"errors"`
+	SchemaVersion string    `json:"schema_version"`
+	Columns       []string  `json:"columns"` // "hardened", then each change's name
+	Rows          []jsonRow `json:"rows"`
+	Unaffected    []string  `json:"unaffected"` // attacks no single change affects
+	Errors        int       `json:"errors"`
 	// Findings are matrix.Result.Findings, the most serious first; empty
 	// when every honesty check passed.
 	Findings []matrix.Finding `json:"findings"`
@@ -43,8 +49,10 @@ type jsonCell struct {
 	StoppedBy    []string `json:"stopped_by"`
 	Service      string   `json:"service"`
 	MainEvidence string   `json:"main_evidence"`
-	Seed         uint64   `json:"seed"`
-	Error        string   `json:"error,omitempty"`
+	// Seed is the cell's seed as a decimal string, so jq and JavaScript
+	// keep all 64 bits.
+	Seed  uint64 `json:"seed,string"`
+	Error string `json:"error,omitempty"`
 }
 
 // jsonBackup is one matrix.Backup: a held cell's decisive defense and the
@@ -62,11 +70,11 @@ type jsonBackup struct {
 }
 
 // WriteMatrixJSON writes the matrix as one indented JSON object, a
-// jsonMatrix: every cell with its outcome and stopped_by, the findings,
+// jsonMatrix with schema_version MatrixSchemaVersion: every cell with its outcome and stopped_by, the findings,
 // the decisive defenses and the backups. Lists are [] when empty, never
 // null.
 func WriteMatrixJSON(w io.Writer, m matrix.Result) error {
-	doc := jsonMatrix{Columns: []string{matrix.HardenedColumn}, Rows: []jsonRow{}, Unaffected: []string{}, Errors: m.Errors(),
+	doc := jsonMatrix{SchemaVersion: MatrixSchemaVersion, Columns: []string{matrix.HardenedColumn}, Rows: []jsonRow{}, Unaffected: []string{}, Errors: m.Errors(),
 		Findings: m.Findings(), Decisive: m.Decisive(), Backups: []jsonBackup{}}
 	if doc.Findings == nil {
 		doc.Findings = []matrix.Finding{}

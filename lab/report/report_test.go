@@ -185,7 +185,7 @@ func TestWriteJSON(t *testing.T) {
 			{"defense": "revocation", "host": "alice", "reason": "certificate of pool01.contoso.com is revoked (CRL)", "credited": true}
 		],
 		"milestones": [{"milestone": "attempted", "actor": "mallory"}, {"milestone": "in-position", "actor": "mallory"}],
-		"duration_ms": 20, "seed": 11, "pcap": "", "keylog": ""
+		"duration_ms": 20, "seed": "11", "pcap": "", "keylog": ""
 	}`
 	var want3 map[string]any
 	dec = json.NewDecoder(strings.NewReader(wantSelfSigned))

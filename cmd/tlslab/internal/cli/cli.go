@@ -115,6 +115,8 @@ or errors, 2 for usage errors.`,
 		return &flagError{err: err}
 	})
 	root.AddCommand(newListCmd(st), newRunCmd(st), newMatrixCmd(st), newShowCmd(st))
+	root.AddCommand(newVersionCmd(st))
+	setVersion(root)
 	return root
 }
 
@@ -144,31 +146,4 @@ func (st *state) validCatalog() error {
 		return &runtimeError{err: fmt.Errorf("the scenario catalog is invalid:\n%w", err)}
 	}
 	return nil
-}
-
-// parseLabels turns --label values (each may hold several, comma-separated)
-// into labels, failing with a usage error on the first unknown one.
-func parseLabels(values []string) ([]lab.Label, error) {
-	var labels []lab.Label
-	for _, v := range values {
-		for _, s := range strings.Split(v, ",") {
-			if strings.TrimSpace(s) == "" {
-				continue
-			}
-			l, err := lab.ParseLabel(s)
-			if err != nil {
-				return nil, usagef("unknown label %q in --label; valid labels: %s", s, strings.Join(labelNames(), ", "))
-			}
-			labels = append(labels, l)
-		}
-	}
-	return labels, nil
-}
-
-func labelNames() []string {
-	var names []string
-	for _, l := range lab.KnownLabels() {
-		names = append(names, string(l))
-	}
-	return names
 }

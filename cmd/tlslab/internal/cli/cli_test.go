@@ -247,8 +247,8 @@ func TestCLI(t *testing.T) {
 			all(exit(ExitOK), stdoutHas("NAME", "LABELS", "SUMMARY", "baseline/tls", "eavesdrop,plaintext", "a passive listener sees only ciphertext"))},
 		{"list by label", fakeCatalog, []string{"list", "--label", "plaintext"},
 			all(exit(ExitOK), stdoutHas("eavesdrop/plaintext"), stdoutLacks("baseline/tls"))},
-		{"list with argument", fakeCatalog, []string{"list", "eavesdrop/tls"},
-			usage("tlslab help list", "takes no arguments")},
+		{"list with a name", fakeCatalog, []string{"list", "eavesdrop/tls"},
+			all(exit(ExitOK), stdoutHas("eavesdrop/tls"), stdoutLacks("baseline/tls", "eavesdrop/plaintext"))},
 
 		// run: exit codes 0 and 1
 		{"run all, all match", fakeCatalog, []string{"run"},
@@ -313,11 +313,11 @@ func TestCLI(t *testing.T) {
 
 		// usage errors
 		{"no command", fakeCatalog, nil,
-			usage("tlslab help", "missing command; want one of: help, list, matrix, run, show")},
+			usage("tlslab help", "missing command; want one of: help, list, matrix, run, show, version")},
 		{"unknown command", fakeCatalog, []string{"rnu"},
 			usage("tlslab help", `unknown command "rnu"; did you mean "run"?`)},
 		{"unknown command far from any", fakeCatalog, []string{"explode"},
-			usage("tlslab help", `unknown command "explode"; want one of: help, list, matrix, run, show`)},
+			usage("tlslab help", `unknown command "explode"; want one of: help, list, matrix, run, show, version`)},
 		{"unknown flag", fakeCatalog, []string{"run", "--fromat", "json"},
 			usage("tlslab help run", "unknown flag --fromat for 'tlslab run'; did you mean --format?")},
 		{"unknown shorthand", fakeCatalog, []string{"run", "-x"},

@@ -1,25 +1,46 @@
 package cli
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tlslab/tlslab/lab/report"
 )
 
+// listFormats are the values of list's and show's --format.
+var listFormats = []string{"table", "json"}
+
+// checkListFormat validates --format of list and show.
+func checkListFormat(format string) (string, error) {
+	f := strings.ToLower(format)
+	if !slices.Contains(listFormats, f) {
+		return "", usagef("invalid --format %q; want %s", format, strings.Join(listFormats, ", "))
+	}
+	return f, nil
+}
+
 func newListCmd(st *state) *cobra.Command {
-	var labelFlags []string
+	var labelFlags, skip []string
+	var format string
 	cmd := &cobra.Command{
-		Use:   "list [--label L]...",
+		Use:   "list [NAME|PATTERN]... [--label L]... [--skip PATTERN]... [--format table|json]",
 		Short: "List the scenarios: names, labels, one-line summaries",
+		Long: `List the scenarios in catalog order: name, labels and one-line summary.
+NAMEs may be glob patterns ('mitm/*', '*/self-signed'; * never crosses the
+/); --label keeps scenarios with a label, --label '!L' drops those with L,
+--skip drops those whose name matches a pattern. --format json writes an
+array of {name, labels, summary, expected, stopped_by}.`,
 		Example: `  tlslab list
-  tlslab list --label mitm`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usagef("'tlslab list' takes no arguments, got %q; filter with --label", args[0])
-			}
-			return nil
-		},
+  tlslab list --label mitm
+  tlslab list 'mitm/*' --label '!dns' --skip mitm/self-signed
+  tlslab list --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := checkListFormat(format)
+			if err != nil {
+				return err
+			}
 			labels, err := parseLabels(labelFlags)
 			if err != nil {
 				return err
@@ -27,19 +48,29 @@ func newListCmd(st *state) *cobra.Command {
 			if err := st.validCatalog(); err != nil {
 				return err
 			}
-			picked, err := st.catalog.Select(nil, labels)
+			picked, err := st.catalog.Select(args, labels.with)
 			if err != nil {
 				return selectionError(err)
 			}
-			if len(picked) == 0 {
-				return nothingSelected(nil, labels, nil)
+			if picked, err = exclude(picked, st.catalog, labels, skip); err != nil {
+				return err
 			}
-			if err := report.WriteList(st.stdout, picked); err != nil {
+			if len(picked) == 0 {
+				return nothingSelected(args, labels, skip, nil)
+			}
+			write := report.WriteList
+			if format == "json" {
+				write = report.WriteListJSON
+			}
+			if err := write(st.stdout, picked); err != nil {
 				return &runtimeError{err: err}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVarP(&labelFlags, "label", "l", nil, "show only scenarios with this label (repeat or comma-separate; all must match)")
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&labelFlags, "label", "l", nil, "show only scenarios with this label, or without it when written '!L' (repeat or comma-separate; all must hold)")
+	registerSkip(fl, &skip)
+	fl.StringVarP(&format, "format", "o", "table", "output format: table or json")
 	return cmd
 }

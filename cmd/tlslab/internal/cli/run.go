@@ -194,6 +194,9 @@ func (st *state) notes(results []lab.Result, f runFlags) {
 // selectionError turns a lab selection error into a usage error with the
 // "lab: " prefix dropped, since Run adds "tlslab: ".
 func selectionError(err error) error {
+	if pe := patternError(err); pe != nil {
+		return pe
+	}
 	var use *lab.UnknownScenarioError
 	if errors.As(err, &use) {
 		if len(use.Closest) == 0 {

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 // them.
 type selectFlags struct {
 	labels         []string
+	skip           []string // --skip patterns (see registerSkip)
 	files          []string
 	timeout        time.Duration
 	seed           uint64
@@ -28,7 +30,8 @@ type selectFlags struct {
 }
 
 func (f *selectFlags) register(fl *pflag.FlagSet, defaultParallel int) {
-	fl.StringArrayVarP(&f.labels, "label", "l", nil, "only scenarios with this label (repeat or comma-separate; all must match)")
+	fl.StringArrayVarP(&f.labels, "label", "l", nil, "only scenarios with this label, or without it when written '!L' (repeat or comma-separate; all must hold)")
+	registerSkip(fl, &f.skip)
 	fl.StringArrayVarP(&f.files, "file", "f", nil, "also run the scenario in this YAML scenario `FILE` (repeatable); without NAMEs, only the files")
 	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline per scenario run")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated networks (0: random; each result reports its seed)")
@@ -69,8 +72,11 @@ type selection struct {
 const MaxScenarioFileSize = 1 << 20
 
 // pick validates the shared flags, loads scenario files and the baseline (so
-// bad input fails before anything runs), and selects the scenarios. A
-// selection of nothing is a usage error naming the filters.
+// bad input fails before anything runs), and selects the scenarios: names
+// (glob patterns stand for every catalog scenario they match), then the
+// --label filter ('!L' leaves L out), then --skip. A selection of nothing,
+// and a name or --skip pattern that matches nothing, is a usage error
+// naming the filters.
 func (st *state) pick(names []string, f selectFlags, kind baseline.Kind) (selection, error) {
 	if f.timeout <= 0 {
 		return selection{}, usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
@@ -102,7 +108,7 @@ func (st *state) pick(names []string, f selectFlags, kind baseline.Kind) (select
 		return selection{}, err
 	}
 	if len(names) > 0 || len(fromFiles) == 0 {
-		sel.scenarios, err = st.catalog.Select(names, labels)
+		sel.scenarios, err = st.catalog.Select(names, labels.with)
 		if err != nil {
 			return selection{}, selectionError(err)
 		}
@@ -111,29 +117,43 @@ func (st *state) pick(names []string, f selectFlags, kind baseline.Kind) (select
 		if _, err := st.catalog.Lookup(s.Name); err == nil {
 			return selection{}, usagef("scenario file names %q, which is already a catalog scenario; choose another name", s.Name)
 		}
-		if len(labels) == 0 || hasAll(s, labels) {
+		if hasAll(s, labels.with) {
 			sel.scenarios = append(sel.scenarios, s)
 		}
 	}
-	sel.complete = len(names) == 0 && len(labels) == 0 && len(fromFiles) == 0
+	universe := append(slices.Clone([]lab.Scenario(st.catalog)), fromFiles...)
+	if sel.scenarios, err = exclude(sel.scenarios, universe, labels, f.skip); err != nil {
+		return selection{}, err
+	}
+	sel.complete = len(names) == 0 && labels.empty() && len(f.skip) == 0 && len(fromFiles) == 0
 	if len(sel.scenarios) == 0 {
-		return selection{}, nothingSelected(names, labels, f.files)
+		return selection{}, nothingSelected(names, labels, f.skip, f.files)
 	}
 	return sel, nil
 }
 
 // nothingSelected is the usage error of a selection of nothing, naming
 // the filters that left nothing.
-func nothingSelected(names []string, labels []lab.Label, files []string) error {
-	var ls []string
-	for _, l := range labels {
-		ls = append(ls, string(l))
+func nothingSelected(names []string, labels labelFilter, skip, files []string) error {
+	var filters []string
+	if len(names) > 0 {
+		filters = append(filters, strings.Join(names, " "))
+	}
+	if !labels.empty() {
+		filters = append(filters, labels.describe())
+	}
+	for _, p := range skip {
+		filters = append(filters, "--skip "+p)
 	}
 	switch {
-	case len(labels) > 0 && len(files) > 0 && len(names) == 0:
+	case len(labels.with) > 0 && len(labels.without) == 0 && len(skip) == 0 && len(files) > 0 && len(names) == 0:
+		var ls []string
+		for _, l := range labels.with {
+			ls = append(ls, string(l))
+		}
 		return usagef("no scenario selected: no scenario of --file %s has all of the labels %s", strings.Join(files, ", "), strings.Join(ls, ", "))
-	case len(labels) > 0:
-		return usagef("no scenario selected by --label %s", strings.Join(ls, ", "))
+	case len(filters) > 0:
+		return usagef("no scenario selected by %s", strings.Join(filters, " "))
 	default:
 		return usagef("no scenario selected: the catalog is empty")
 	}

@@ -13,6 +13,7 @@ import (
 )
 
 type showFlags struct {
+	format  string
 	run     bool
 	timeout time.Duration
 	seed    uint64
@@ -21,7 +22,7 @@ type showFlags struct {
 func newShowCmd(st *state) *cobra.Command {
 	var f showFlags
 	cmd := &cobra.Command{
-		Use:   "show NAME [--run [--seed N] [--timeout D]]",
+		Use:   "show NAME [--format table|json] [--run [--seed N] [--timeout D]]",
 		Short: "Describe a scenario before running it, or run it and show its timeline",
 		Long: `Describe one scenario without running it: its expected outcome, with the
 decisive defense when held is expected ("expected: held (chain-validation)");
@@ -53,6 +54,7 @@ unknown scenario (the closest names are suggested); 130 or 143 when SIGINT or
 SIGTERM stopped the run (nothing is printed but that).`,
 		Example: `  tlslab show baseline/fe-to-fe-mtls
   tlslab show eavesdrop/plaintext
+  tlslab show eavesdrop/plaintext --format json
   tlslab show mitm/self-signed --run
   tlslab show mitm/self-signed --run --seed 42`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -69,6 +71,13 @@ SIGTERM stopped the run (nothing is printed but that).`,
 					}
 				}
 			}
+			format, err := checkListFormat(f.format)
+			if err != nil {
+				return err
+			}
+			if f.run && cmd.Flags().Changed("format") {
+				return usagef("--format applies only without --run")
+			}
 			if f.run && f.timeout <= 0 {
 				return usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
 			}
@@ -82,13 +91,18 @@ SIGTERM stopped the run (nothing is printed but that).`,
 			if f.run {
 				return st.showRun(cmd, s, f)
 			}
-			if err := report.WriteShow(st.stdout, s, s.DefensesFor()); err != nil {
+			write := report.WriteShow
+			if format == "json" {
+				write = report.WriteShowJSON
+			}
+			if err := write(st.stdout, s, s.DefensesFor()); err != nil {
 				return &runtimeError{err: err}
 			}
 			return nil
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVarP(&f.format, "format", "o", "table", "output format of the description: table or json (name, labels, summary, expected, stopped_by, expected_outcome, attacker, story, defenses)")
 	fl.BoolVar(&f.run, "run", false, "run the scenario once and print its timeline and verdict")
 	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline of the run (with --run)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated network (with --run; 0: random, reported in the verdict line)")
