@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 
 	"github.com/tlslab/tlslab/lab"
@@ -20,6 +21,8 @@ type jsonReport struct {
 	SchemaVersion string       `json:"schema_version"`
 	Results       []jsonResult `json:"results"`
 	Summary       jsonSummary  `json:"summary"`
+	// Shard is present only in the report of a sharded run (run --shard).
+	Shard *Shard `json:"shard,omitempty"`
 }
 
 // jsonSummary is Summary plus whether every result matched.
@@ -60,6 +63,21 @@ type jsonResult struct {
 	Pcap              string          `json:"pcap"`
 	KeyLog            string          `json:"keylog"`
 	Error             string          `json:"error,omitempty"`
+	// CompromiseDetails are the compromises in full, in the order of
+	// compromises; with the lines below they let tlslab merge rebuild
+	// the result.
+	CompromiseDetails []jsonCompromise `json:"compromise_details"`
+	// ErrorReason is the lab.InconclusiveError's reason when the error is
+	// an inconclusive verdict, omitted otherwise (a run that failed).
+	ErrorReason string `json:"error_reason,omitempty"`
+}
+
+// jsonCompromise is one lab.Compromise: its kind, who lost something, and
+// its evidence line.
+type jsonCompromise struct {
+	Kind  string `json:"kind"`
+	Actor string `json:"actor"`
+	Line  string `json:"line"`
 }
 
 // jsonRefusal is one Refusal: the defense switch (a lab.DefenseNames name),
@@ -70,6 +88,7 @@ type jsonRefusal struct {
 	Host     string `json:"host"`
 	Reason   string `json:"reason"`
 	Credited bool   `json:"credited"`
+	Line     string `json:"line"` // the refusal's evidence line
 }
 
 // jsonMilestone is one MilestoneReached: the milestone and the actor that
@@ -77,57 +96,82 @@ type jsonRefusal struct {
 type jsonMilestone struct {
 	Milestone lab.Milestone `json:"milestone"`
 	Actor     string        `json:"actor"`
+	Line      string        `json:"line"` // the milestone's evidence line
 }
 
 // newJSONReport converts results for WriteJSON.
 func newJSONReport(results []lab.Result) jsonReport {
 	rep := jsonReport{SchemaVersion: ResultsSchemaVersion, Results: make([]jsonResult, 0, len(results))}
 	for _, r := range results {
-		jr := jsonResult{
-			Scenario:          r.Scenario,
-			Labels:            append([]lab.Label{}, r.Labels...),
-			Verdict:           r.Verdict,
-			StoppedBy:         append([]string{}, r.StoppedBy...),
-			Expected:          r.Expected,
-			ExpectedStoppedBy: r.ExpectedStoppedBy,
-			OK:                r.OK,
-			Service:           string(r.Service),
-			MainEvidence:      r.MainEvidence(),
-			Evidence:          append([]string{}, r.Evidence...),
-			Compromises:       []string{},
-			Refusals:          make([]jsonRefusal, 0, len(r.Refusals)),
-			Milestones:        make([]jsonMilestone, 0, len(r.Milestones)),
-			DurationMS:        float64(r.Duration.Microseconds()) / 1000,
-			Seed:              r.Seed,
-			Impair:            r.Impair,
-			Pcap:              r.Pcap,
-			KeyLog:            r.KeyLog,
-		}
-		for _, c := range r.Compromises {
-			jr.Compromises = append(jr.Compromises, string(c.Kind))
-		}
-		for _, f := range r.Refusals {
-			jr.Refusals = append(jr.Refusals, jsonRefusal{Defense: f.Defense, Host: f.Host, Reason: f.Reason, Credited: f.Credited})
-		}
-		for _, m := range r.Milestones {
-			jr.Milestones = append(jr.Milestones, jsonMilestone{Milestone: m.Milestone, Actor: m.Actor})
-		}
-		if r.Err != nil {
-			jr.Error = r.Err.Error()
-		}
-		rep.Results = append(rep.Results, jr)
+		rep.Results = append(rep.Results, newJSONResult(r))
 	}
 	s := lab.Summarize(results)
 	rep.Summary = jsonSummary{Summary: s, OK: s.OK()}
 	return rep
 }
 
+// newJSONResult converts one result.
+func newJSONResult(r lab.Result) jsonResult {
+	jr := jsonResult{
+		Scenario:          r.Scenario,
+		Labels:            append([]lab.Label{}, r.Labels...),
+		Verdict:           r.Verdict,
+		StoppedBy:         append([]string{}, r.StoppedBy...),
+		Expected:          r.Expected,
+		ExpectedStoppedBy: r.ExpectedStoppedBy,
+		OK:                r.OK,
+		Service:           string(r.Service),
+		MainEvidence:      r.MainEvidence(),
+		Evidence:          append([]string{}, r.Evidence...),
+		Compromises:       []string{},
+		Refusals:          make([]jsonRefusal, 0, len(r.Refusals)),
+		Milestones:        make([]jsonMilestone, 0, len(r.Milestones)),
+		DurationMS:        float64(r.Duration.Microseconds()) / 1000,
+		Seed:              r.Seed,
+		Impair:            r.Impair,
+		Pcap:              r.Pcap,
+		KeyLog:            r.KeyLog,
+		CompromiseDetails: make([]jsonCompromise, 0, len(r.Compromises)),
+	}
+	for _, c := range r.Compromises {
+		jr.Compromises = append(jr.Compromises, string(c.Kind))
+		jr.CompromiseDetails = append(jr.CompromiseDetails, jsonCompromise{Kind: string(c.Kind), Actor: c.Actor, Line: c.Line})
+	}
+	for _, f := range r.Refusals {
+		jr.Refusals = append(jr.Refusals, jsonRefusal{Defense: f.Defense, Host: f.Host, Reason: f.Reason, Credited: f.Credited, Line: f.Line})
+	}
+	for _, m := range r.Milestones {
+		jr.Milestones = append(jr.Milestones, jsonMilestone{Milestone: m.Milestone, Actor: m.Actor, Line: m.Line})
+	}
+	if r.Err != nil {
+		jr.Error = r.Err.Error()
+		var ie *lab.InconclusiveError
+		if errors.As(r.Err, &ie) {
+			jr.ErrorReason = ie.Reason
+		}
+	}
+	return jr
+}
+
 // WriteJSON writes results as one indented JSON object (see jsonReport),
 // followed by a newline. Strings are not HTML-escaped: evidence such as
 // "10.0.0.10:49152 -> 10.0.0.20:5061" appears as written.
 func WriteJSON(w io.Writer, results []lab.Result) error {
+	return WriteShardJSON(w, results, nil)
+}
+
+// WriteShardJSON is WriteJSON for shard s of a run (see Shard); nil s
+// writes exactly what WriteJSON does.
+func WriteShardJSON(w io.Writer, results []lab.Result, s *Shard) error {
+	rep := newJSONReport(results)
+	rep.Shard = s
+	return encodeJSON(w, rep)
+}
+
+// encodeJSON writes v indented, not HTML-escaped, with a newline.
+func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(newJSONReport(results))
+	return enc.Encode(v)
 }

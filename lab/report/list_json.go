@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 
 	"github.com/tlslab/tlslab/lab"
@@ -70,12 +69,4 @@ func WriteShowJSON(w io.Writer, s lab.Scenario, d lab.Defenses) error {
 			Changed: set.Value != base[i].Value, Doc: set.Doc})
 	}
 	return encodeJSON(w, doc)
-}
-
-// encodeJSON writes v indented, without HTML escaping, and a newline.
-func encodeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 
 	"github.com/tlslab/tlslab/lab"
@@ -28,6 +27,11 @@ type jsonMatrix struct {
 	Decisive []matrix.DecisiveDefense `json:"decisive"`
 	// Backups is matrix.Result.Backups.
 	Backups []jsonBackup `json:"backups"`
+	// Shard is present only in the report of a sharded matrix (matrix
+	// --shard); the findings, decisive defenses and backups above are
+	// then those of the shard's rows alone, and 'tlslab merge' recomputes
+	// them on the whole.
+	Shard *Shard `json:"shard,omitempty"`
 }
 
 // jsonRow is one attack.
@@ -53,6 +57,19 @@ type jsonCell struct {
 	// keep all 64 bits.
 	Seed  uint64 `json:"seed,string"`
 	Error string `json:"error,omitempty"`
+	// The rest of the cell's lab.Result, as in the run report (see
+	// jsonResult), so that 'tlslab merge' can rebuild the cell.
+	Labels            []lab.Label      `json:"labels"`
+	Expected          lab.Verdict      `json:"expected"`
+	ExpectedStoppedBy string           `json:"expected_stopped_by"`
+	OK                bool             `json:"ok"`
+	Evidence          []string         `json:"evidence"`
+	CompromiseDetails []jsonCompromise `json:"compromise_details"`
+	Refusals          []jsonRefusal    `json:"refusals"`
+	Milestones        []jsonMilestone  `json:"milestones"`
+	DurationMS        float64          `json:"duration_ms"`
+	Impair            string           `json:"impair,omitempty"`
+	ErrorReason       string           `json:"error_reason,omitempty"`
 }
 
 // jsonBackup is one matrix.Backup: a held cell's decisive defense and the
@@ -74,6 +91,12 @@ type jsonBackup struct {
 // the decisive defenses and the backups. Lists are [] when empty, never
 // null.
 func WriteMatrixJSON(w io.Writer, m matrix.Result) error {
+	return WriteMatrixShardJSON(w, m, nil)
+}
+
+// WriteMatrixShardJSON is WriteMatrixJSON for shard s of a matrix (see
+// Shard); nil s writes exactly what WriteMatrixJSON does.
+func WriteMatrixShardJSON(w io.Writer, m matrix.Result, s *Shard) error {
 	doc := jsonMatrix{SchemaVersion: MatrixSchemaVersion, Columns: []string{matrix.HardenedColumn}, Rows: []jsonRow{}, Unaffected: []string{}, Errors: m.Errors(),
 		Findings: m.Findings(), Decisive: m.Decisive(), Backups: []jsonBackup{}}
 	if doc.Findings == nil {
@@ -101,10 +124,8 @@ func WriteMatrixJSON(w io.Writer, m matrix.Result) error {
 		}
 		doc.Backups = append(doc.Backups, jb)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	doc.Shard = s
+	return encodeJSON(w, doc)
 }
 
 // newJSONCell is r as a cell of column in the JSON matrix.
@@ -114,5 +135,9 @@ func newJSONCell(column string, applies, differs bool, r lab.Result) jsonCell {
 	if r.Err != nil {
 		c.Error = r.Err.Error()
 	}
+	jr := newJSONResult(r)
+	c.Labels, c.Expected, c.ExpectedStoppedBy, c.OK = jr.Labels, jr.Expected, jr.ExpectedStoppedBy, jr.OK
+	c.Evidence, c.CompromiseDetails, c.Refusals, c.Milestones = jr.Evidence, jr.CompromiseDetails, jr.Refusals, jr.Milestones
+	c.DurationMS, c.Impair, c.ErrorReason = jr.DurationMS, jr.Impair, jr.ErrorReason
 	return c
 }

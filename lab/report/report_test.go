@@ -154,7 +154,7 @@ func TestWriteJSON(t *testing.T) {
 		t.Fatalf("%d results, want 5", len(doc.Results))
 	}
 	keys := []string{"scenario", "labels", "verdict", "stopped_by", "expected", "expected_stopped_by", "ok", "service",
-		"main_evidence", "evidence", "compromises", "refusals", "milestones", "duration_ms", "seed", "pcap", "keylog"}
+		"main_evidence", "evidence", "compromises", "refusals", "milestones", "duration_ms", "seed", "pcap", "keylog", "compromise_details"}
 	for i, r := range doc.Results {
 		var got []string
 		for k := range r {
@@ -180,12 +180,12 @@ func TestWriteJSON(t *testing.T) {
 		strconv.Quote(selfSignedDNS) + `, ` + strconv.Quote(selfSignedChain) + `, ` + strconv.Quote(selfSignedRevoked) + `],
 		"compromises": [],
 		"refusals": [
-			{"defense": "dns-randomization", "host": "dns01", "reason": "dropped a forged answer for pool01.contoso.com", "credited": false},
-			{"defense": "chain-validation", "host": "alice", "reason": "TLS handshake with pool01.contoso.com failed: x509: certificate signed by unknown authority", "credited": true},
-			{"defense": "revocation", "host": "alice", "reason": "certificate of pool01.contoso.com is revoked (CRL)", "credited": true}
+			{"defense": "dns-randomization", "host": "dns01", "reason": "dropped a forged answer for pool01.contoso.com", "credited": false, "line": ` + strconv.Quote(selfSignedDNS) + `},
+			{"defense": "chain-validation", "host": "alice", "reason": "TLS handshake with pool01.contoso.com failed: x509: certificate signed by unknown authority", "credited": true, "line": ` + strconv.Quote(selfSignedChain) + `},
+			{"defense": "revocation", "host": "alice", "reason": "certificate of pool01.contoso.com is revoked (CRL)", "credited": true, "line": ` + strconv.Quote(selfSignedRevoked) + `}
 		],
-		"milestones": [{"milestone": "attempted", "actor": "mallory"}, {"milestone": "in-position", "actor": "mallory"}],
-		"duration_ms": 20, "seed": "11", "pcap": "", "keylog": ""
+		"milestones": [{"milestone": "attempted", "actor": "mallory", "line": "mallory: spoofing alice and fe01"}, {"milestone": "in-position", "actor": "mallory", "line": "mallory: intercepted alice's connection"}],
+		"duration_ms": 20, "seed": "11", "pcap": "", "keylog": "", "compromise_details": []
 	}`
 	var want3 map[string]any
 	dec = json.NewDecoder(strings.NewReader(wantSelfSigned))
@@ -207,12 +207,14 @@ func TestWriteJSON(t *testing.T) {
           "defense": "dns-randomization",
           "host": "dns01",
           "reason": "dropped a forged answer for pool01.contoso.com",
-          "credited": false
+          "credited": false,
+          "line": "dns01: dropped a forged answer for pool01.contoso.com"
         },`,
 		`"milestones": [
         {
           "milestone": "attempted",
-          "actor": "mallory"
+          "actor": "mallory",
+          "line": "mallory: spoofing alice and fe01"
         },`,
 	} {
 		if !strings.Contains(buf.String(), want) {

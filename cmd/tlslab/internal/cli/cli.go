@@ -114,7 +114,7 @@ or errors, 2 for usage errors.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &flagError{err: err}
 	})
-	root.AddCommand(newListCmd(st), newRunCmd(st), newMatrixCmd(st), newShowCmd(st))
+	root.AddCommand(newListCmd(st), newRunCmd(st), newMatrixCmd(st), newShowCmd(st), newMergeCmd(st))
 	root.AddCommand(newVersionCmd(st))
 	setVersion(root)
 	return root

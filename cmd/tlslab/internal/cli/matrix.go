@@ -17,6 +17,7 @@ import (
 type matrixFlags struct {
 	selectFlags
 	outputFlags
+	shardFlags
 	format string
 }
 
@@ -48,6 +49,15 @@ defense switched off is never credited). The findings after the table name the
 inconclusive cells where a decisive defense has no backup, any held cell that
 credits the switch its column turned off, and any defense decisive for no attack.
 
+--shard K/N runs only the K-th of N shards of the attacks, for spreading the
+matrix over several machines: a whole row (an attack with every column) goes to
+the shard a hash of the attack's name picks, the same shard 'run --shard'
+gives that scenario, whatever else is selected. A shard that holds no attack
+runs nothing and succeeds (a CI job matrix may have more shards than attacks).
+Write each shard with --format json and combine them with 'tlslab merge',
+which computes the findings and decisive defenses on the whole matrix; a
+shard's own are of its rows alone.
+
 --output FILE writes the report to FILE (under a temporary name, renamed into
 place when complete) instead of stdout. SIGINT (Ctrl-C) or SIGTERM stops the
 matrix: the rows whose every cell completed are shown on stdout as a table
@@ -62,7 +72,8 @@ as a matrix one), 130 after SIGINT and 143 after SIGTERM.`,
 		Example: `  tlslab matrix
   tlslab matrix --label mitm
   tlslab matrix --format markdown --output docs/defense-matrix.md
-  tlslab matrix --baseline scenarios/testdata/baselines/matrix.json`,
+  tlslab matrix --baseline scenarios/testdata/baselines/matrix.json
+  tlslab matrix --seed 7 --shard 1/3 --format json --output matrix-1.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return st.matrix(cmd, args, f)
 		},
@@ -71,6 +82,7 @@ as a matrix one), 130 after SIGINT and 143 after SIGTERM.`,
 	f.selectFlags.register(fl, matrixParallel())
 	fl.StringVarP(&f.format, "format", "o", "table", "output format: table, markdown or json")
 	f.outputFlags.register(fl)
+	f.shardFlags.register(fl)
 	return cmd
 }
 
@@ -78,6 +90,10 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 	format := strings.ToLower(f.format)
 	if !slices.Contains(matrixFormats, format) {
 		return usagef("invalid --format %q; want %s", f.format, strings.Join(matrixFormats, ", "))
+	}
+	shard, err := f.shardFlags.parse()
+	if err != nil {
+		return err
 	}
 	sel, err := st.pick(names, f.selectFlags, baseline.KindMatrix)
 	if err != nil {
@@ -91,6 +107,8 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 	if len(attacks) == 0 {
 		return usagef("no attack scenario selected (the matrix leaves out baseline scenarios unless named)")
 	}
+	var shardInfo *report.Shard
+	attacks, shardInfo = st.applyShard(shard, &sel, attacks, sel.complete)
 
 	if err := checkOutputs(&sel, f.selectFlags, f.outputFlags, "", "", baseline.KindMatrix); err != nil {
 		return err
@@ -118,7 +136,7 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 			case "markdown":
 				return report.WriteMatrixMarkdown(w, shown)
 			case "json":
-				return report.WriteMatrixJSON(w, shown)
+				return report.WriteMatrixShardJSON(w, shown, shardInfo)
 			default:
 				return report.WriteMatrixTable(w, shown)
 			}

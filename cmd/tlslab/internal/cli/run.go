@@ -18,6 +18,7 @@ import (
 type runFlags struct {
 	selectFlags
 	outputFlags
+	shardFlags
 	format    string
 	pcapDir   string
 	keyLogDir string
@@ -49,6 +50,13 @@ held, the decisive defense are the expected ones.
 them, in order) and service with a stored baseline and names every scenario
 that changed; --update-baseline FILE writes one.
 
+--shard K/N runs only the K-th of N shards of the selection, for spreading a
+large run over several machines: a scenario's shard depends on a hash of its
+name alone, so it lands in the same shard whatever else is selected. A shard
+that holds none of the selected scenarios runs nothing and succeeds (a CI job
+matrix may have more shards than scenarios). Write each shard with --format
+json and combine them with 'tlslab merge'.
+
 --output FILE writes the report to FILE instead of stdout. Files are written
 under a temporary name in their directory and renamed into place when
 complete; key logs are private (0600). Every output path is checked, and
@@ -66,6 +74,7 @@ files or output paths), 130 after SIGINT and 143 after SIGTERM.`,
   tlslab run --label mitm --format json --parallel 2
   tlslab run --file scenarios/examples/forged-ca-trusted.yaml
   tlslab run --baseline scenarios/testdata/baselines/run.json
+  tlslab run --seed 7 --shard 2/4 --format json --output shard-2.json
   tlslab run --format markdown --pcap out/pcap --keylog out/keylog > handout.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return st.run(cmd, args, f)
@@ -78,6 +87,7 @@ files or output paths), 130 after SIGINT and 143 after SIGTERM.`,
 	fl.StringVar(&f.keyLogDir, "keylog", "", "write one NSS key log per scenario into `DIR` (for Wireshark)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "after the table, print every evidence line of every scenario")
 	f.outputFlags.register(fl)
+	f.shardFlags.register(fl)
 	return cmd
 }
 
@@ -88,10 +98,16 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	if !slices.Contains(runFormats, format) {
 		return usagef("invalid --format %q; want %s", f.format, strings.Join(runFormats, ", "))
 	}
+	shard, err := f.shardFlags.parse()
+	if err != nil {
+		return err
+	}
 	sel, err := st.pick(names, f.selectFlags, baseline.KindRun)
 	if err != nil {
 		return err
 	}
+	var shardInfo *report.Shard
+	sel.scenarios, shardInfo = st.applyShard(shard, &sel, sel.scenarios, sel.complete)
 
 	if err := checkOutputs(&sel, f.selectFlags, f.outputFlags, f.pcapDir, f.keyLogDir, baseline.KindRun); err != nil {
 		return err
@@ -112,7 +128,7 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	err = st.writeReport(f.outputFlags, complete, func(w io.Writer) error {
 		switch format {
 		case "json":
-			return report.WriteJSON(w, done)
+			return report.WriteShardJSON(w, done, shardInfo)
 		case "junit":
 			return report.WriteJUnit(w, scenarios, done)
 		case "markdown":
