@@ -46,9 +46,12 @@ type CertificateCheck struct {
 	Chain      []*x509.Certificate // as presented, leaf first
 	Err        error               // nil: accepted
 	// ClientRandom is the client random of the last secret the config
-	// logged, which in TLS 1.3 is the handshake being checked; nil when
-	// unknown. It lets an observer that reads the wire tell connections
-	// with the same certificate apart.
+	// logged, nil when it logged none. In TLS 1.3 that is the handshake
+	// being checked (its handshake secrets are logged before the peer's
+	// Certificate is read); in TLS 1.2, or when one config runs several
+	// handshakes at once, it may be another connection's. It is a hint
+	// that lets an observer reading the wire tell connections with the
+	// same certificate apart, to be checked against what it saw.
 	ClientRandom []byte
 }
 

@@ -166,7 +166,7 @@ func TestLatencyNoHeadOfLineBlocking(t *testing.T) {
 
 // TestUDPLoss checks the loss probability of a sender's link: none, all,
 // and half with a fixed seed, which must lose the same datagrams every run.
-// TCP over a fully lossy link is unaffected: the stream model is lossless.
+// NICConfig.Loss drops UDP only: TCP over a fully lossy link is unaffected.
 func TestUDPLoss(t *testing.T) {
 	const n = 400
 	run := func(t *testing.T, seed uint64, loss float64) []int {

@@ -122,13 +122,6 @@ func (w *World) randUint32() uint32 {
 	return w.rand.Uint32()
 }
 
-// randFloat returns a value in [0, 1) from the World's seeded source.
-func (w *World) randFloat() float64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.rand.Float64()
-}
-
 // newMAC returns the next locally administered unicast MAC address.
 func (w *World) newMAC() net.HardwareAddr {
 	w.mu.Lock()

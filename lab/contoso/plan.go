@@ -178,7 +178,6 @@ var (
 	ipEdgeExternal = addr("203.0.113.10")
 	ipFE01         = addr("10.0.0.11")
 	ipFE02         = addr("10.0.0.12")
-	ipPKI01        = addr("10.0.0.80")
 	ipPublicDNS    = addr("203.0.113.53")
 	ipFabrikamDNS  = addr("10.1.0.53")
 	ipFabEdgeInt   = addr("10.1.0.5")
@@ -398,15 +397,6 @@ func (p *contosoPlan) cert(key string) *certPlan {
 	for i := range p.certs {
 		if p.certs[i].key == key {
 			return &p.certs[i]
-		}
-	}
-	return nil
-}
-
-func (p *contosoPlan) trustStore(key string) *trustPlan {
-	for i := range p.trust {
-		if p.trust[i].key == key {
-			return &p.trust[i]
 		}
 	}
 	return nil
