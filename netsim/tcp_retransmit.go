@@ -14,7 +14,9 @@ import (
 // The timer is lazy: rtxDeadline says when it is due, and restarting it
 // for an ACK (RFC 6298 5.3) only moves rtxDeadline; a timer that fires
 // before the deadline re-arms itself for the rest. A lossless stream thus
-// arms about one timer per RTO, not one per segment or ACK.
+// arms about one timer per RTO while ACKs keep coming, not one per
+// segment or ACK; once everything is acknowledged, the last one armed
+// fires once and finds nothing to do.
 //
 // On timeout the oldest unacknowledged segment is retransmitted, the RTO
 // backed off, and recovery entered; three duplicate ACKs retransmit it at

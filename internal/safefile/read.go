@@ -9,8 +9,8 @@ import (
 )
 
 // InputError says why an input file cannot be read: it names the file
-// and the problem ("is a FIFO, not a regular file", "is 2.0 MiB, over the
-// limit of 1.0 MiB", or the operating system's reason).
+// and the problem ("is a FIFO, not a regular file", "is 2097152 bytes,
+// over the limit of 1 MiB", or the operating system's reason).
 type InputError struct {
 	Path    string
 	Problem string

@@ -34,7 +34,9 @@ func (i *Interrupt) ExitCode() int {
 // NotifyContext returns a copy of parent that is canceled, with an
 // *Interrupt as its cause, when the process receives SIGINT or SIGTERM.
 // Further signals are caught and ignored, so the run that was going can
-// finish closing its files; stop releases the signals.
+// finish closing its files: until stop, a second Ctrl-C does not force an
+// exit, which the Runner's deadline and stop grace bound. stop releases
+// the signals.
 func NotifyContext(parent context.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 1)
