@@ -255,7 +255,9 @@ func (w *World) ImpersonateClient(from *Host, addr string, cert *Cert, payload [
 	cfg := &tls.Config{InsecureSkipVerify: true, KeyLogWriter: w.keyLog, Time: w.net.Now}
 	if cert != nil {
 		desc = cert.String()
-		cfg.Certificates = []tls.Certificate{cert.TLS}
+		c := cert.TLS
+		// Present it whatever CAs the server names as acceptable.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &c, nil }
 		w.markPresented(cert.TLS.Leaf, from.name)
 	}
 	host, _, _ := net.SplitHostPort(addr)

@@ -82,3 +82,38 @@ func TestMITM(t *testing.T) {
 		}
 	}
 }
+
+func TestImpersonateClient(t *testing.T) {
+	for _, tc := range []struct {
+		auth tls.ClientAuthType
+		want lab.Verdict
+	}{{tls.RequestClientCert, lab.Broken}, {tls.RequireAndVerifyClientCert, lab.Held}} {
+		t.Run(tc.auth.String(), func(t *testing.T) {
+			w := labtest.NewWorld(t)
+			lan := w.LAN("lan", netip.MustParsePrefix("10.0.0.0/24"))
+			api, mallory := lan.Host("api"), lan.Host("mallory")
+			ca := w.CA("Example Root")
+			api.ServeTLS(8443, &tls.Config{Certificates: []tls.Certificate{ca.ServerCert("api.lan")}, ClientAuth: tc.auth, ClientCAs: ca.Pool()},
+				func(c *tls.Conn) { _, _ = c.Write([]byte("hello " + c.ConnectionState().PeerCertificates[0].Subject.CommonName)) })
+			fake := w.SelfSigned("alice.lan")
+			w.ImpersonateClient(mallory, "api.lan:8443", &fake, []byte("PING"))
+			if r := w.Result(); r.Verdict != tc.want {
+				t.Fatalf("got %s: %v %v", r.Verdict, r.Err, r.Evidence)
+			}
+		})
+	}
+}
+
+func TestEavesdrop(t *testing.T) {
+	w := labtest.NewWorld(t)
+	lan := w.LAN("lan", netip.MustParsePrefix("10.0.0.0/24"))
+	client, api := lan.Host("client"), lan.Host("api")
+	api.ServeHTTP(80, nil, http.HandlerFunc(ok))
+	w.Eavesdrop(lan)
+	resp, err := client.HTTPClient(nil).Post("http://api.lan/login", "text/plain", strings.NewReader(w.Canary("client").String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	labtest.RequireBroken(t, w.Result())
+}
