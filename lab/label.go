@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Label tags a scenario so people can select families of scenarios across
@@ -47,9 +48,39 @@ var labelDocs = []struct {
 	{LabelSIP, "SIP signalling: REGISTER and MESSAGE through pools and Edges"},
 }
 
+// labelsMu guards labelDocs against RegisterLabel.
+var labelsMu sync.RWMutex
+
+// RegisterLabel adds l, described by doc (one line, not empty), to the
+// checked list, for catalogs outside tlslab's own (see lab/labtest's
+// RunCatalog). Registering a known label again with the same doc does
+// nothing; with another doc, or an empty label or doc, it is an error.
+func RegisterLabel(l Label, doc string) error {
+	if l == "" || strings.TrimSpace(doc) == "" || l != Label(strings.ToLower(strings.TrimSpace(string(l)))) {
+		return fmt.Errorf("lab: label %q: a label is lower case without spaces around it, with a one-line doc", l)
+	}
+	labelsMu.Lock()
+	defer labelsMu.Unlock()
+	for _, d := range labelDocs {
+		if d.label == l {
+			if d.doc != doc {
+				return fmt.Errorf("lab: label %q is registered as %q", l, d.doc)
+			}
+			return nil
+		}
+	}
+	labelDocs = append(labelDocs, struct {
+		label Label
+		doc   string
+	}{l, doc})
+	return nil
+}
+
 // KnownLabels returns every valid label in a stable order. The slice is a
 // fresh copy; callers may modify it.
 func KnownLabels() []Label {
+	labelsMu.RLock()
+	defer labelsMu.RUnlock()
 	out := make([]Label, len(labelDocs))
 	for i, d := range labelDocs {
 		out[i] = d.label
@@ -59,6 +90,8 @@ func KnownLabels() []Label {
 
 // Doc returns a one-line description of a known label, or "" for an unknown one.
 func (l Label) Doc() string {
+	labelsMu.RLock()
+	defer labelsMu.RUnlock()
 	for _, d := range labelDocs {
 		if d.label == l {
 			return d.doc

@@ -94,7 +94,9 @@ func TestImpersonateClient(t *testing.T) {
 			api, mallory := lan.Host("api"), lan.Host("mallory")
 			ca := w.CA("Example Root")
 			api.ServeTLS(8443, &tls.Config{Certificates: []tls.Certificate{ca.ServerCert("api.lan")}, ClientAuth: tc.auth, ClientCAs: ca.Pool()},
-				func(c *tls.Conn) { _, _ = c.Write([]byte("hello " + c.ConnectionState().PeerCertificates[0].Subject.CommonName)) })
+				func(c *tls.Conn) {
+					_, _ = c.Write([]byte("hello " + c.ConnectionState().PeerCertificates[0].Subject.CommonName))
+				})
 			fake := w.SelfSigned("alice.lan")
 			w.ImpersonateClient(mallory, "api.lan:8443", &fake, []byte("PING"))
 			if r := w.Result(); r.Verdict != tc.want {

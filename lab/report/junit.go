@@ -50,11 +50,34 @@ const junitSuiteName = "tlslab"
 // U+FFFE and U+FFFF) are dropped and invalid UTF-8 becomes U+FFFD. It
 // returns the first write error.
 func WriteJUnit(w io.Writer, scenarios []lab.Scenario, results []lab.Result) error {
+	return WriteJUnitWith(w, scenarios, results, JUnitOptions{})
+}
+
+// JUnitOptions adapt WriteJUnitWith's document to a suite that is not
+// tlslab's own catalog run by the CLI.
+type JUnitOptions struct {
+	// Suite names the testsuite and prefixes each class name; "" means
+	// "tlslab".
+	Suite string
+	// Replay returns the command that replays a result, shown beside its
+	// seed; nil means the tlslab CLI's ("tlslab run <name> --seed N").
+	Replay func(lab.Result) string
+}
+
+// WriteJUnitWith is WriteJUnit with the suite name and replay command of
+// opts.
+func WriteJUnitWith(w io.Writer, scenarios []lab.Scenario, results []lab.Result, opts JUnitOptions) error {
+	if opts.Suite == "" {
+		opts.Suite = junitSuiteName
+	}
+	if opts.Replay == nil {
+		opts.Replay = replayCommand
+	}
 	byName := scenariosByName(scenarios)
-	suite := junitSuite{Name: junitSuiteName, Tests: len(results)}
+	suite := junitSuite{Name: opts.Suite, Tests: len(results)}
 	var total time.Duration
 	for _, r := range results {
-		tc := newJUnitCase(r, byName[r.Scenario])
+		tc := newJUnitCase(r, byName[r.Scenario], opts)
 		switch {
 		case tc.Error != nil:
 			suite.Errors++
@@ -66,7 +89,7 @@ func WriteJUnit(w io.Writer, scenarios []lab.Scenario, results []lab.Result) err
 	}
 	suite.Time = junitSeconds(total)
 	doc := junitSuites{
-		Name: junitSuiteName, Tests: suite.Tests, Failures: suite.Failures,
+		Name: opts.Suite, Tests: suite.Tests, Failures: suite.Failures,
 		Errors: suite.Errors, Time: suite.Time, Suites: []junitSuite{suite},
 	}
 
@@ -82,12 +105,12 @@ func WriteJUnit(w io.Writer, scenarios []lab.Scenario, results []lab.Result) err
 	return err
 }
 
-func newJUnitCase(r lab.Result, s lab.Scenario) junitCase {
+func newJUnitCase(r lab.Result, s lab.Scenario, opts JUnitOptions) junitCase {
 	tc := junitCase{
-		ClassName: xmlText(junitSuiteName + "." + lab.Scenario{Name: r.Scenario}.Family()),
+		ClassName: xmlText(opts.Suite + "." + lab.Scenario{Name: r.Scenario}.Family()),
 		Name:      xmlText(r.Scenario),
 		Time:      junitSeconds(r.Duration),
-		SystemOut: junitText{xmlText(junitSystemOut(r, s.Summary))},
+		SystemOut: junitText{xmlText(junitSystemOut(r, s.Summary, opts.Replay))},
 	}
 	switch {
 	case r.Verdict == lab.Error:
@@ -113,7 +136,7 @@ func junitDetail(r lab.Result) string {
 	return b.String()
 }
 
-func junitSystemOut(r lab.Result, summary string) string {
+func junitSystemOut(r lab.Result, summary string, replay func(lab.Result) string) string {
 	var b strings.Builder
 	if summary != "" {
 		fmt.Fprintf(&b, "%s\n", summary)
@@ -123,7 +146,7 @@ func junitSystemOut(r lab.Result, summary string) string {
 	if r.Seed == 0 {
 		b.WriteString("seed: not recorded\n")
 	} else {
-		fmt.Fprintf(&b, "seed: %d (replay: %s)\n", r.Seed, replayCommand(r))
+		fmt.Fprintf(&b, "seed: %d (replay: %s)\n", r.Seed, replay(r))
 	}
 	if r.Pcap != "" {
 		fmt.Fprintf(&b, "pcap: %s\n", r.Pcap)
