@@ -9,9 +9,11 @@ demo:
 	$(GO) run ./cmd/tlslab run --pcap out/pcap --keylog out/keylog
 
 # Every test, with the race detector (includes the Ginkgo scenario suite and
-# its tshark checks, which skip locally when tshark is missing).
+# its tshark checks, which skip locally when tshark is missing), then the
+# lab/labtest example module's tests.
 test:
 	$(GO) test -race -count=1 ./...
+	cd examples/labtest && $(GO) test -race -count=1 ./...
 
 # The defense matrix as a document: every attack with the hardened defaults
 # and with each defense changed alone (736 runs, about 1.6 s on 2 cores).

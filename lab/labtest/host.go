@@ -218,18 +218,73 @@ func (h *Host) DialTLS(ctx context.Context, network, address string, cfg *tls.Co
 }
 
 // HTTPClient returns an HTTP client on the host that speaks TLS with cfg
-// (nil for plaintext only; HTTP/1.1). Its connections are closed at
-// cleanup.
+// (HTTP/1.1, one connection per request). Its connections are closed by
+// World.Result and at cleanup.
 func (h *Host) HTTPClient(cfg *tls.Config) *http.Client {
 	tr := &http.Transport{
-		DialContext: h.DialContext,
-		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return h.DialTLS(ctx, network, addr, cfg)
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := h.DialContext(ctx, network, addr)
+			return h.w.track(c, err)
 		},
-		DisableKeepAlives: true,
+		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := h.DialTLS(ctx, network, addr, cfg)
+			if err != nil {
+				return nil, err
+			}
+			return h.w.track(c, nil)
+		},
+		DisableKeepAlives:     true,
+		ResponseHeaderTimeout: 30 * time.Second,
 	}
-	h.w.onStop(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	h.w.onStop(func() {
+		tr.CloseIdleConnections()
+		h.w.closeClients()
+	})
+	return &http.Client{Transport: trackingTransport{tr, h.w}}
+}
+
+// trackingTransport keeps every response body, so Result and cleanup can
+// close those the test left open (which would keep the transport's
+// goroutines waiting).
+type trackingTransport struct {
+	tr *http.Transport
+	w  *World
+}
+
+func (t trackingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.tr.RoundTrip(req)
+	if err == nil {
+		t.w.mu.Lock()
+		t.w.bodies = append(t.w.bodies, resp.Body)
+		t.w.mu.Unlock()
+	}
+	return resp, err
+}
+
+// track keeps c, a client connection of an HTTPClient, so Result and
+// cleanup can end it (a response body left unclosed keeps it open).
+func (w *World) track(c net.Conn, err error) (net.Conn, error) {
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.clients = append(w.clients, c)
+	return c, nil
+}
+
+// closeClients closes the HTTPClients' connections.
+func (w *World) closeClients() {
+	w.mu.Lock()
+	cs, bodies := w.clients, w.bodies
+	w.clients, w.bodies = nil, nil
+	w.mu.Unlock()
+	for _, b := range bodies {
+		b.Close()
+	}
+	for _, c := range cs {
+		c.Close()
+	}
 }
 
 // ServeTLS accepts TLS connections with cfg on port and calls handle with

@@ -12,8 +12,9 @@ import (
 	"github.com/tlslab/tlslab/netsim"
 )
 
-// Result collects what the World's attacks obtained so far (waiting for
-// handshakes and intercepted sessions under way to end) and returns the
+// Result closes the connections of the hosts' HTTPClients, collects what
+// the World's attacks obtained so far (waiting for handshakes and
+// intercepted sessions under way to end) and returns the
 // lab oracle's judgement of the evidence (lab.Decide): broken if a
 // compromise was seen (a canary in the attacker's bytes, an accepted
 // attacker identity), held only if a defense was seen refusing an attack
@@ -21,6 +22,9 @@ import (
 // ImpersonateClient) the World is a baseline: passed if something was
 // delivered (Evidence().Delivered) and nothing refused.
 func (w *World) Result() lab.Result {
+	// The victims' exchanges are over: end their connections, so the
+	// attackers' sessions end and their records are complete.
+	w.closeClients()
 	w.awaitHandshakes()
 	var tokens []string
 	for _, c := range w.Canaries() {

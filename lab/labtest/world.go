@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -68,6 +70,8 @@ type World struct {
 	presented map[string]string
 
 	attacks    []*Attack
+	clients    []net.Conn
+	bodies     []io.ReadCloser
 	hs         inflight
 	cas        []*pki.CA
 	revocation atomic.Pointer[pki.RevocationServer]
