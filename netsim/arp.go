@@ -90,9 +90,16 @@ type ARPIgnored struct {
 }
 
 type arpEntry struct {
-	mac    net.HardwareAddr
-	static bool
+	mac     net.HardwareAddr
+	static  bool
+	updated time.Time // when an ARP message last set it (World clock)
 }
+
+// ARPLockTime is Linux's neigh locktime: an entry set less than this long
+// ago keeps its MAC against an ARP message that is not gratuitous (whose
+// sender address is not also its target), so two answers racing for one
+// address do not make the entry flap. A gratuitous ARP always overrides.
+const ARPLockTime = time.Second
 
 type arpPending struct {
 	nic    *NIC
@@ -257,7 +264,13 @@ func (c *arpCache) input(nic *NIC, arp *layers.ARP) {
 		c.mu.Unlock()
 		return
 	}
-	c.learnLocked(sender, arpEntry{mac: append(net.HardwareAddr(nil), senderMAC...)})
+	now := c.host.world.clock.Now()
+	gratuitous := sender == target
+	if known && !bytes.Equal(e.mac, senderMAC) && !gratuitous && now.Sub(e.updated) < ARPLockTime {
+		c.mu.Unlock() // locked: the entry was set a moment ago
+		return
+	}
+	c.learnLocked(sender, arpEntry{mac: append(net.HardwareAddr(nil), senderMAC...), updated: now})
 	c.mu.Unlock()
 }
 

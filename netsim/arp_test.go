@@ -79,6 +79,7 @@ func TestARPSpoofing(t *testing.T) {
 				if got := p.a.ARPTable()[b]; got.String() != p.nb.MAC().String() {
 					t.Fatalf("before the attack a maps b to %v, want %v", got, p.nb.MAC())
 				}
+				time.Sleep(ARPLockTime) // past the lock a fresh entry has (TestARPLockTime)
 
 				ethDst, target, targetMAC := p.na.MAC(), p.a.Addr(), p.na.MAC()
 				if tt.op == layers.ARPRequest { // gratuitous: broadcast, target is the sender
@@ -408,4 +409,41 @@ func newARPClaim(t *testing.T, policy ARPPolicy) (victim *Host, vnic, anic *NIC)
 		t.Fatal(err)
 	}
 	return victim, vnic, anic
+}
+
+// TestARPLockTime: an entry set a moment ago keeps its MAC against an
+// unsolicited reply for ARPLockTime, as Linux's neigh locktime does, but
+// not against a gratuitous ARP; after the lock the reply poisons it.
+func TestARPLockTime(t *testing.T) {
+	b := mustAddr("10.0.0.2")
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, pairConfig{})
+		pcB, _ := p.b.ListenPacket("udp", ":9")
+		defer pcB.Close()
+		if !sendUDP(t, p.a, "10.0.0.2:9", pcB) {
+			t.Fatal("a cannot reach b")
+		}
+		reply := arpFrame(t, layers.ARPReply, evilMAC, b, p.na.MAC(), p.a.Addr(), p.na.MAC())
+		p.lan.Inject(reply)
+		synctest.Wait()
+		if got := p.a.ARPTable()[b]; got.String() != p.nb.MAC().String() {
+			t.Errorf("a reply right after a learned b moved the entry to %v; want it locked at %v", got, p.nb.MAC())
+		}
+		p.lan.Inject(arpFrame(t, layers.ARPRequest, evilMAC, b, zeroMAC, b, broadcastMAC))
+		synctest.Wait()
+		if got := p.a.ARPTable()[b]; got.String() != evilMAC.String() {
+			t.Errorf("a gratuitous ARP within the lock left the entry at %v; want %v", got, evilMAC)
+		}
+		p.lan.Inject(arpFrame(t, layers.ARPReply, p.nb.MAC(), b, p.na.MAC(), p.a.Addr(), p.na.MAC()))
+		synctest.Wait()
+		if got := p.a.ARPTable()[b]; got.String() != evilMAC.String() {
+			t.Errorf("b's own reply within the lock moved the entry back to %v", got)
+		}
+		time.Sleep(ARPLockTime)
+		p.lan.Inject(arpFrame(t, layers.ARPReply, p.nb.MAC(), b, p.na.MAC(), p.a.Addr(), p.na.MAC()))
+		synctest.Wait()
+		if got := p.a.ARPTable()[b]; got.String() != p.nb.MAC().String() {
+			t.Errorf("after the lock b's reply left the entry at %v; want %v", got, p.nb.MAC())
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -54,7 +55,17 @@ func TestARPLearnsAsLinux(t *testing.T) {
 		if got := c.ARPTable()[p.a.Addr()]; got.String() != evilMAC.String() {
 			t.Errorf("after gratuitous ARP c maps a to %v, want %v", got, evilMAC)
 		}
-		p.lan.Inject(arpFrame(t, layers.ARPRequest, p.na.MAC(), p.a.Addr(), zeroMAC, p.b.Addr(), broadcastMAC))
+		// Within ARPLockTime of that update, a's own (not gratuitous)
+		// request for b leaves the entry alone, as Linux's locktime does;
+		// after it, the request refreshes the entry.
+		aForB := arpFrame(t, layers.ARPRequest, p.na.MAC(), p.a.Addr(), zeroMAC, p.b.Addr(), broadcastMAC)
+		p.lan.Inject(aForB)
+		synctest.Wait()
+		if got := c.ARPTable()[p.a.Addr()]; got.String() != evilMAC.String() {
+			t.Errorf("a's request for b within the lock time changed c's entry for a to %v, want it kept at %v", got, evilMAC)
+		}
+		time.Sleep(ARPLockTime)
+		p.lan.Inject(aForB)
 		synctest.Wait()
 		if got := c.ARPTable()[p.a.Addr()]; got.String() != p.na.MAC().String() {
 			t.Errorf("after a's request for b, c maps a to %v, want %v", got, p.na.MAC())

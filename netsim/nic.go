@@ -3,6 +3,7 @@ package netsim
 import (
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -274,11 +275,12 @@ func (n *NIC) enqueue(k *kicker, frame []byte, from *NIC, st frameState, delay t
 // kicker collects the NICs that frames were queued to, so a sender wakes
 // each receive loop once per batch.
 //
-// Each kicker that adds a NIC gets a unique id and marks the NIC with it,
-// so a NIC already in the list is recognised in O(1) instead of by a scan
-// (a flood reaches every port). When two senders interleave on one NIC the
-// mark may be overwritten and the NIC listed twice: that only costs a
-// spare wake-up, and no NIC that received a frame is ever left out.
+// A kicker with a few NICs finds duplicates by scanning its list; one
+// that grows past kickerScan (a flood reaches every port) takes a unique
+// id and marks each NIC with it, so a NIC already in the list is
+// recognised in O(1). When two senders interleave on one NIC the mark may
+// be overwritten and the NIC listed twice: that only costs a spare
+// wake-up, and no NIC that received a frame is ever left out.
 type kicker struct {
 	id   uint64
 	nics []*NIC
@@ -289,14 +291,30 @@ type kicker struct {
 // the kickers themselves.
 var kickerIDs atomic.Uint64
 
+// kickerScan is how many NICs a kicker checks for duplicates by scanning
+// its list. A unicast frame wakes one NIC, a small flood a few: a scan
+// touches no shared state. Past it (a broadcast on a big segment) the
+// kicker takes an id and marks each NIC, so the check stays O(1).
+const kickerScan = 4
+
 func (k *kicker) add(n *NIC) {
-	if k.nics == nil {
+	switch {
+	case k.nics == nil:
 		k.nics = k.one[:0]
-		k.id = kickerIDs.Add(1)
-	} else if n.lastKick.Load() == k.id {
+	case k.id != 0:
+		if n.lastKick.Load() == k.id {
+			return
+		}
+		n.lastKick.Store(k.id)
+	case slices.Contains(k.nics, n):
 		return
+	case len(k.nics) == kickerScan:
+		k.id = kickerIDs.Add(1)
+		for _, m := range k.nics {
+			m.lastKick.Store(k.id)
+		}
+		n.lastKick.Store(k.id)
 	}
-	n.lastKick.Store(k.id)
 	k.nics = append(k.nics, n)
 }
 

@@ -219,16 +219,24 @@ var _ = Describe("mtls family", func() {
 			p := mtlsRelay
 			p.defenses = func(d *lab.Defenses) { d.ChainValidation = false }
 			res := runFlipped(ctx, p.scenario(), lab.Broken, lab.ServiceDenied)
-			Expect(res.Compromises).To(HaveLen(2))
+			// The accepted identity decides it. mallory presents fe02 no
+			// client certificate, so fe02 ends her relay with "certificate
+			// required": she reads fe01's MESSAGE, canary and all, only
+			// when it reaches her before that alert does, a race between
+			// the two legs.
+			Expect(res.Compromises).To(Or(HaveLen(1), HaveLen(2)))
 			Expect(res.Compromises[0].Kind).To(Equal(lab.CompromiseIdentity))
-			Expect(res.Compromises[1].Kind).To(Equal(lab.CompromiseCanary))
 			Expect(res.MainEvidence()).To(Equal(`fe01: accepted the attacker as "fe02.contoso.com": completed the MTLS handshake with ` +
 				`mallory's certificate CN=fe02.contoso.com (issuer CN=fe02.contoso.com)`))
-			Expect(res.Evidence).To(ContainElements(
-				MatchRegexp(`^mallory: intercepted 10\.0\.0\.11:\d+ -> 10\.0\.0\.12:5062: fe01's side TLS 1\.3 established; fe02's side TLS 1\.3 established$`),
-				MatchRegexp(`^mallory: relayed \d+ B of fe01's plaintext to 10\.0\.0\.12:5062 over her own TLS 1\.3 connection$`),
-				MatchRegexp(`^mallory: 1 of 1 canary in \d+ B of plaintext SIP after terminating fe01's TLS$`),
-			))
+			Expect(res.Evidence).To(ContainElement(
+				MatchRegexp(`^mallory: intercepted 10\.0\.0\.11:\d+ -> 10\.0\.0\.12:5062: fe01's side TLS 1\.3 established; fe02's side TLS 1\.3 established$`)))
+			if len(res.Compromises) == 2 {
+				Expect(res.Compromises[1].Kind).To(Equal(lab.CompromiseCanary))
+				Expect(res.Evidence).To(ContainElements(
+					MatchRegexp(`^mallory: relayed \d+ B of fe01's plaintext to 10\.0\.0\.12:5062 over her own TLS 1\.3 connection$`),
+					MatchRegexp(`^mallory: 1 of 1 canary in \d+ B of plaintext SIP after terminating fe01's TLS$`),
+				))
+			}
 		})
 		It("static ARP entries: fe01 and fe02 ignore mallory's claims, and fe01 relays straight to fe02 (held by arp-policy)", Label(string(lab.LabelARP)), func(ctx SpecContext) {
 			p := mtlsRelay
