@@ -186,7 +186,11 @@ func (s *ARPSpoofer) Close() error {
 		for _, v := range s.cfg.Victims {
 			for _, claimed := range s.cfg.Victims {
 				if claimed != v {
+					// A reply, and a gratuitous request: a cache that
+					// locks a fresh entry against replies (Linux's
+					// locktime) still takes the gratuitous one.
 					s.nic.WriteFrame(arpFrame(layers.ARPReply, s.macs[claimed], claimed, s.macs[v], v, s.macs[v]))
+					s.nic.WriteFrame(arpFrame(layers.ARPRequest, s.macs[claimed], claimed, zeroMAC, claimed, s.macs[v]))
 				}
 			}
 		}
