@@ -69,7 +69,8 @@
 // # Around the core
 //
 // Sub-packages build on these types; lab imports none of them.
-// lab/contoso is the enterprise SIP topology preset; lab/timeline records
+// lab/contoso is the enterprise SIP topology preset; lab/labtest puts the
+// lab's network, attackers and oracle in a go test suite; lab/timeline records
 // a run step by step as an Observer; lab/report writes results as a table,
 // JSON, JUnit XML or a Markdown handout, and describes a scenario;
 // lab/matrix runs every attack with the hardened defaults and with each
