@@ -3,7 +3,6 @@ package netsim
 import (
 	crand "crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -139,5 +138,3 @@ func (w *World) goTracked(f func()) {
 		f()
 	}()
 }
-
-var errNameTaken = errors.New("netsim: name already used in this world")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -176,21 +175,4 @@ func (m *mallory) rejectPKI() (count func() int, stop func(), err error) {
 		return n
 	}
 	return count, func() { ln.Close(); <-done }, nil
-}
-
-// nicMAC returns the MAC of h's NIC with address a, or nil.
-func nicMAC(h *netsim.Host, a netip.Addr) net.HardwareAddr {
-	if h == nil {
-		return nil
-	}
-	for _, n := range h.NICs() {
-		if n.Addr() == a {
-			return n.MAC()
-		}
-	}
-	return nil
-}
-
-func macEqual(a, b net.HardwareAddr) bool {
-	return a != nil && a.String() == b.String()
 }

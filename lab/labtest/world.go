@@ -25,12 +25,11 @@ import (
 type Option func(*config)
 
 type config struct {
-	seed      uint64
-	impair    []string
-	suite     string
-	junit     string
-	replay    string
-	artifacts string
+	seed   uint64
+	impair []string
+	suite  string
+	junit  string
+	replay string
 }
 
 // WithSeed seeds the World: the same seed and the same calls make the same
