@@ -366,10 +366,10 @@ func TestDuplicateAndReorderedSegments(t *testing.T) {
 }
 
 // TestFastRetransmitWithLaggingReader drops one data segment while the
-// reader holds unread data, so every ACK's window is rounded to the
-// scaled unit: the duplicate ACKs that follow the hole carry the same
-// window as one another and still trigger a fast retransmit, well before
-// the minimum retransmission timeout.
+// reader reads nothing, so the windows the ACKs carry shrink with the
+// unread data: the duplicate ACKs that follow the hole (same ACK, same
+// window) still trigger a fast retransmit, with no time passed, long
+// before the minimum retransmission timeout would resend the segment.
 func TestFastRetransmitWithLaggingReader(t *testing.T) {
 	const size = 200_000
 	synctest.Test(t, func(t *testing.T) {
