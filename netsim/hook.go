@@ -1,5 +1,7 @@
 package netsim
 
+import "time"
+
 // Frame is one Ethernet frame passing a hook point.
 //
 // Frames are immutable once transmitted: the same bytes may be delivered to
@@ -11,6 +13,11 @@ type Frame struct {
 	// Ingress is the NIC the frame entered through; nil for frames injected
 	// with Segment.Inject.
 	Ingress *NIC
+	// Delay, set by a segment hook, holds the frame back this much longer
+	// before the segment delivers it, as a switch's queue would: the
+	// segment's taps see it at once, its receivers later. Zero passes it
+	// on without delay.
+	Delay time.Duration
 }
 
 // HookAction is what a FrameHook decides for a frame.

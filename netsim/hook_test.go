@@ -271,3 +271,63 @@ func TestHookInjectsForgedAnswer(t *testing.T) {
 		}
 	})
 }
+
+// TestHookDelay holds UDP datagrams back as a switch's queue would: the
+// segment's tap sees each when it was sent, the receiver reads it Delay
+// later, and other frames pass at once.
+func TestHookDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, pairConfig{})
+		const hold = 30 * time.Millisecond
+		defer p.lan.AddHook(HookFunc(func(f *Frame) HookAction {
+			if isUDPFrame(f.Data) {
+				f.Delay = hold
+			}
+			return Pass
+		}))()
+		var mu sync.Mutex
+		var seen []time.Time
+		defer p.lan.AddTap(TapFunc(func(ts time.Time, frame []byte) {
+			if isUDPFrame(frame) {
+				mu.Lock()
+				seen = append(seen, ts)
+				mu.Unlock()
+			}
+		}))()
+		pc, err := p.b.ListenPacket("udp", ":9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		c, err := p.a.DialContext(t.Context(), "udp", "10.0.0.2:9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		sent := time.Now()
+		if _, err := c.Write([]byte("held")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 16)
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil || string(buf[:n]) != "held" {
+			t.Fatalf("read %q, %v", buf[:n], err)
+		}
+		if got := time.Since(sent); got != hold {
+			t.Errorf("datagram arrived after %v, want %v", got, hold)
+		}
+		mu.Lock()
+		if len(seen) != 1 || !seen[0].Equal(sent) {
+			t.Errorf("tap saw the datagram at %v, want once at %v", seen, sent)
+		}
+		mu.Unlock()
+		start := time.Now()
+		conn, err := p.a.DialContext(t.Context(), "tcp", "10.0.0.2:1")
+		if err == nil {
+			conn.Close()
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("a TCP dial took %v through the hook, want no delay", d)
+		}
+	})
+}

@@ -156,7 +156,7 @@ func (s *Segment) transmit(k *kicker, frame []byte, from *NIC, st frameState, de
 				return
 			}
 		}
-		frame = f.Data
+		frame, delay = f.Data, delay+max(f.Delay, 0)
 	}
 	s.forward(k, frame, from, obs.taps, st, delay)
 }

@@ -52,8 +52,9 @@ const (
 	// dnsRogueServer: alice's configured name server is mallory's.
 	dnsRogueServer dnsPosition = iota
 	// dnsOnPath: mallory sees alice's queries to dns01 pass (a compromised
-	// switch) and answers first. The switch acts through her machine's
-	// NIC (AttachSegmentVia): cut it off and she sees no query.
+	// switch), answers first and holds each query back dnsQueryHold. The
+	// switch acts through her machine's NIC (AttachSegmentVia): cut it off
+	// and she sees no query.
 	dnsOnPath
 	// dnsBlind: mallory, off the path on contoso-lan, floods alice with
 	// forged answers from dns01's address, guessing query IDs and ports.
@@ -121,8 +122,9 @@ var (
 			labels:  []lab.Label{lab.LabelDNS, lab.LabelSIP, lab.LabelTLS, lab.LabelMITM},
 			summary: "mallory answers alice's query to dns01 first, from the path",
 			story: "Mallory controls a switch on contoso-lan, sees alice's query to dns01 (10.0.0.53) for " +
-				"pool01.contoso.com and answers it at once as dns01, with her own address 10.0.0.66; the real " +
-				"answer arrives second and is ignored. She plays the pool with a certificate forged by her own CA. " +
+				"pool01.contoso.com and answers it at once as dns01, with her own address 10.0.0.66; she holds the " +
+				"query back 50 ms, so the real answer arrives second and is ignored. She plays the pool with a " +
+				"certificate forged by her own CA. " +
 				"Alice's certificate check must refuse it: service denied, nothing read.",
 			expected: lab.Held, stoppedBy: lab.DefenseChainValidation,
 		},
@@ -324,8 +326,9 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	case dnsOnPath:
 		if !spooferSilent(env) {
 			if r.spoofer, err = attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{
-				Forgery: attacker.DNSForgery{Names: []string{contoso.Pool}, A: dnsMalloryAddr.Addr()},
-				Servers: []netip.Addr{c.Host("dns01").Addr()},
+				Forgery:     attacker.DNSForgery{Names: []string{contoso.Pool}, A: dnsMalloryAddr.Addr()},
+				Servers:     []netip.Addr{c.Host("dns01").Addr()},
+				HoldQueries: dnsQueryHold,
 			}); err != nil {
 				return err
 			}
@@ -370,6 +373,13 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 // includes a revocation check, which on an impaired network may wait
 // for lost packets.
 const dnsClientTimeout = 10 * time.Second
+
+// dnsQueryHold is how long an on-path mallory holds back each query she
+// answers before passing it on (attacker.DNSSpoofConfig.HoldQueries): her
+// forgery keeps its lead over the real answer on a network that reorders
+// or jitters frames by less (--impair), and the real answer still comes,
+// for a resolver that drops the forgery.
+const dnsQueryHold = 50 * time.Millisecond
 
 // dnsRogueTimeout and dnsRogueRetries are the resolver alice got from the
 // rogue DHCP offer: one second per try, two retries, so a lost query

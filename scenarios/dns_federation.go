@@ -44,7 +44,7 @@ var (
 			labels:  []lab.Label{lab.LabelDNS, lab.LabelFederation, lab.LabelSIP, lab.LabelMITM},
 			summary: "mallory poisons Fabrikam's federation SRV record to point at sip.evil.com",
 			story: "Mallory sits on the Internet path to public DNS (203.0.113.53) and answers edge01's query for " +
-				"_sipfederationtls._tcp.fabrikam.com first, pointing it at sip.evil.com (203.0.113.66), a host she " +
+				"_sipfederationtls._tcp.fabrikam.com first (she holds the query back 50 ms), pointing it at sip.evil.com (203.0.113.66), a host she " +
 				"runs with a valid public-CA certificate for its own name. Alice sends carol@fabrikam.com a canary. " +
 				"edge01 requires a federation SRV target to lie inside the partner's domain and must refuse " +
 				"sip.evil.com: carol gets nothing (service denied), mallory reads nothing.",
@@ -111,8 +111,9 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 	var spoof *attacker.DNSSpoofer
 	if !spooferSilent(env) {
 		if spoof, err = attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{
-			Forgery: attacker.DNSForgery{Names: []string{dnsFedRecord, dnsEvilName}, A: me, SRVTarget: dnsEvilName, SRVPort: contoso.PortSIPTLS},
-			Servers: []netip.Addr{c.Host("public-dns").Addr()},
+			Forgery:     attacker.DNSForgery{Names: []string{dnsFedRecord, dnsEvilName}, A: me, SRVTarget: dnsEvilName, SRVPort: contoso.PortSIPTLS},
+			Servers:     []netip.Addr{c.Host("public-dns").Addr()},
+			HoldQueries: dnsQueryHold,
 		}); err != nil {
 			return err
 		}

@@ -151,19 +151,27 @@ func TestRogueDNSForgingNothing(t *testing.T) {
 // from a host positioned by ARP spoofing or from a hook on the segment.
 // The forged answer wins the race; a resolver validating DNSSEC for the
 // signed zone drops it and takes the real, signed answer, or, when the
-// spoofer also drops the query, fails with the validation error.
+// spoofer also drops the query, fails with the validation error. A
+// spoofer holding the queries back keeps the lead on a segment whose
+// jitter would otherwise let the real answer overtake, and the real answer
+// still comes.
 func TestDNSSpoofer(t *testing.T) {
+	const hold = 50 * time.Millisecond
 	for _, r := range []struct {
 		name    string
 		hook    bool // position: segment hook, else ARP spoofing
 		drop    bool
+		hold    bool          // HoldQueries: hold
+		jitter  time.Duration // on the LAN segment
 		dnssec  bool
 		wantErr string
 	}{
 		{name: "ARP position"},
 		{name: "ARP position, queries dropped", drop: true},
 		{name: "segment hook", hook: true},
+		{name: "segment hook, queries held, jitter", hook: true, hold: true, jitter: 20 * time.Millisecond},
 		{name: "DNSSEC validation", hook: true, dnssec: true},
+		{name: "DNSSEC validation, queries held, jitter", hook: true, hold: true, jitter: 20 * time.Millisecond, dnssec: true},
 		{name: "DNSSEC validation, queries dropped", hook: true, dnssec: true, drop: true, wantErr: "dns: DNSSEC validation failed for pool01.contoso.com A: no RRSIG"},
 	} {
 		t.Run(r.name, func(t *testing.T) {
@@ -175,8 +183,15 @@ func TestDNSSpoofer(t *testing.T) {
 					}
 				}
 				l.serveZone(t)
-				sp, err := attacker.NewDNSSpoofer(attacker.DNSSpoofConfig{Forgery: attacker.DNSForgery{A: malloryIP, Names: []string{"pool01.contoso.com"}}, DropQueries: r.drop})
+				cfg := attacker.DNSSpoofConfig{Forgery: attacker.DNSForgery{A: malloryIP, Names: []string{"pool01.contoso.com"}}, DropQueries: r.drop}
+				if r.hold {
+					cfg.HoldQueries = hold
+				}
+				sp, err := attacker.NewDNSSpoofer(cfg)
 				if err != nil {
+					t.Fatal(err)
+				}
+				if err := l.lan.SetImpairment(netsim.Impairment{Jitter: r.jitter}); err != nil {
 					t.Fatal(err)
 				}
 				var atNS lockedLog // the questions that reach the real server
@@ -204,15 +219,22 @@ func TestDNSSpoofer(t *testing.T) {
 						c.TrustAnchors = []miekg.RR{l.zone.DS()}
 					}
 				})
-				got, err := lookup(t, res, "pool01.contoso.com")
-				if errText(err) != r.wantErr {
-					t.Fatalf("lookup: %v, want %q", err, r.wantErr)
+				lookups := 1
+				if r.jitter > 0 {
+					lookups = 16 // without the hold, the real answer would overtake one in six
 				}
-				switch {
-				case r.dnssec && r.wantErr == "" && got != fe01IP:
-					t.Errorf("pool01 resolved to %v, want the real %v", got, fe01IP)
-				case !r.dnssec && got != malloryIP:
-					t.Errorf("pool01 resolved to %v, want mallory's %v", got, malloryIP)
+				var got netip.Addr
+				for range lookups {
+					got, err = lookup(t, res, "pool01.contoso.com")
+					if errText(err) != r.wantErr {
+						t.Fatalf("lookup: %v, want %q", err, r.wantErr)
+					}
+					switch {
+					case r.dnssec && r.wantErr == "" && got != fe01IP:
+						t.Fatalf("pool01 resolved to %v, want the real %v", got, fe01IP)
+					case !r.dnssec && got != malloryIP:
+						t.Fatalf("pool01 resolved to %v, want mallory's %v", got, malloryIP)
+					}
 				}
 				var ve *dns.ValidationError
 				if r.wantErr != "" && (!errors.As(err, &ve) || !errors.Is(err, dns.ErrNoRRSIG)) {
@@ -220,6 +242,9 @@ func TestDNSSpoofer(t *testing.T) {
 				}
 				if !slices.ContainsFunc(sp.Questions(), func(q attacker.DNSQuestion) bool { return q.Forged && q.Name == "pool01.contoso.com" }) {
 					t.Errorf("questions %+v, want pool01 forged", sp.Questions())
+				}
+				if r.hold {
+					time.Sleep(hold + r.jitter) // the held query goes on, on the bubble's clock
 				}
 				synctest.Wait()
 				atNS.mu.Lock()

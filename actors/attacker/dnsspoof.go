@@ -24,6 +24,17 @@ type DNSSpoofConfig struct {
 	// never races the forged one. Without it the forged answer still
 	// wins: it leaves as the query passes, a round trip ahead.
 	DropQueries bool
+	// HoldQueries, where the spoofer sits on a segment (AttachSegment,
+	// AttachSegmentVia), holds back each query it answers this long on the
+	// World clock before the segment delivers it (netsim.Frame.Delay), as
+	// a switch in the attacker's hands can; captures of the segment show
+	// the query when it was sent. The forged answer then keeps its lead even when the network
+	// reorders or jitters frames by less, and the real answer still
+	// reaches the client, later: a resolver that drops the forgery
+	// (DNSSEC) keeps its service. AttachNIC holds nothing: the attacker's
+	// host forwards at once, or drops with DropQueries, which wins over
+	// HoldQueries everywhere.
+	HoldQueries time.Duration
 }
 
 // DNSSpoofer is an on-path DNS spoofer: it sees each query as it passes
@@ -42,7 +53,8 @@ type DNSSpoofer struct {
 
 	mu        sync.Mutex
 	questions []DNSQuestion
-	answered  map[queryKey]bool // queries forged for, so forwarded copies can be dropped
+	answered  map[queryKey]bool     // queries forged for, so forwarded copies can be dropped
+	held      map[netsim.Timer]bool // queries held back (HoldQueries), until released or detached
 }
 
 // NewDNSSpoofer returns a spoofer; it does nothing until attached.
@@ -51,6 +63,9 @@ func NewDNSSpoofer(cfg DNSSpoofConfig) (*DNSSpoofer, error) {
 		return nil, &ConfigError{"DNSSpoofConfig.Forgery", "forges nothing; set A (the attacker's address) or SRVTarget"}
 	}
 	cfg.Servers = slices.Clone(cfg.Servers)
+	if cfg.HoldQueries < 0 {
+		return nil, &ConfigError{"DNSSpoofConfig.HoldQueries", "is negative"}
+	}
 	return &DNSSpoofer{cfg: cfg, answered: map[queryKey]bool{}}, nil
 }
 
@@ -107,7 +122,8 @@ func (s *DNSSpoofer) AttachSegmentVia(seg *netsim.Segment, nic *netsim.NIC) (rem
 }
 
 // spoof is the segment hook: it answers a query it covers with a forged
-// frame sent by inject.
+// frame sent by inject, then drops the query, holds it back (HoldQueries)
+// or passes it.
 func (s *DNSSpoofer) spoof(f *netsim.Frame, inject func([]byte)) netsim.HookAction {
 	p := decode(f.Data)
 	if p == nil {
@@ -122,6 +138,7 @@ func (s *DNSSpoofer) spoof(f *netsim.Frame, inject func([]byte)) netsim.HookActi
 	if s.cfg.DropQueries {
 		return netsim.Drop
 	}
+	f.Delay += s.cfg.HoldQueries
 	return netsim.Pass
 }
 
