@@ -117,8 +117,8 @@ func TestCatalogValidate(t *testing.T) {
 		"summary must be one non-empty line",
 		`expected verdict is "error"; a scenario without an attacker is a baseline and must expect "passed"`,
 		`"a/b": expected verdict is "broken"; a scenario without an attacker is a baseline`,
-		`"a/held": expected held, but StoppedBy "" names no defense switch`,
-		`"a/held-by": expected held, but StoppedBy "firewall" names no defense switch`,
+		`"a/held": expected held, but StoppedBy "" names no defense`,
+		`"a/held-by": expected held, but StoppedBy "firewall" names no defense`,
 		`"a/broken-by": StoppedBy "tls-only" is set, but the expected verdict is "broken", not held`,
 		`"a/passed": expected verdict is "passed", want "held" or "broken"`,
 		"Run is nil",
@@ -127,5 +127,41 @@ func TestCatalogValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error %v\ndoes not contain %q", err, want)
 		}
+	}
+}
+
+// TestRegisterDefense adds a defense of an outside catalog: a held
+// scenario may name it, a refusal by it is credited (it is always on),
+// and it is no switch.
+func TestRegisterDefense(t *testing.T) {
+	if err := lab.RegisterDefense("pinning-test", "the client pins its server's key"); err != nil {
+		t.Fatal(err)
+	}
+	if err := lab.RegisterDefense("pinning-test", "the client pins its server's key"); err != nil {
+		t.Errorf("registering again with the same doc: %v", err)
+	}
+	for _, c := range []struct{ name, doc, want string }{
+		{"pinning-test", "another doc", `lab: defense "pinning-test" is registered as "the client pins its server's key"`},
+		{"hostname-check", "mine", `lab: defense "hostname-check" is a built-in switch`},
+		{"Pinning", "doc", `lab: defense "Pinning": a defense is lower case without spaces, with a one-line doc`},
+		{"pin", "", `lab: defense "pin": a defense is lower case without spaces, with a one-line doc`},
+	} {
+		if err := lab.RegisterDefense(c.name, c.doc); err == nil || err.Error() != c.want {
+			t.Errorf("RegisterDefense(%q, %q): %v, want %q", c.name, c.doc, err, c.want)
+		}
+	}
+	if !lab.IsDefense("pinning-test") || !lab.Hardened().On("pinning-test") || slices.Contains(lab.DefenseNames(), "pinning-test") {
+		t.Errorf("registered defense: IsDefense %v, On %v, among the switches %v", lab.IsDefense("pinning-test"), lab.Hardened().On("pinning-test"), slices.Contains(lab.DefenseNames(), "pinning-test"))
+	}
+	s := lab.Scenario{Name: "x/pinned", Summary: "pinned", Attacker: "mallory", Expected: lab.Held, StoppedBy: "pinning-test",
+		Run: func(context.Context, *lab.Env) error { return nil }}
+	if err := lab.Catalog([]lab.Scenario{s}).Validate(); err != nil {
+		t.Errorf("a scenario held by a registered defense: %v", err)
+	}
+	j := lab.Decide(nil, lab.Observation{Attack: true, Defenses: lab.Hardened(),
+		Refusals:   []lab.Refusal{{Host: "client", Defense: "pinning-test", Reason: "key mismatch", Line: "client: key mismatch"}},
+		Milestones: []lab.MilestoneReached{{Milestone: lab.MilestoneInPosition, Actor: "mallory"}}})
+	if j.Verdict != lab.Held || !slices.Equal(j.StoppedBy, []string{"pinning-test"}) {
+		t.Errorf("verdict %s by %v, want held by pinning-test", j.Verdict, j.StoppedBy)
 	}
 }

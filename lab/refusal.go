@@ -42,14 +42,15 @@ func DefenseNames() []string {
 	return names
 }
 
-// IsDefense reports whether name is one of DefenseNames.
+// IsDefense reports whether name is one of DefenseNames or a defense
+// added by RegisterDefense.
 func IsDefense(name string) bool {
 	for _, n := range DefenseNames() {
 		if n == name {
 			return true
 		}
 	}
-	return false
+	return isRegisteredDefense(name)
 }
 
 // positioning reports whether the defense acts before the attacker is on
@@ -202,13 +203,13 @@ func invalidReason(r x509.InvalidReason) string {
 // On reports whether the switch named name is on in d: a switch whose
 // value is not "off" (revocation soft-fail and hard-fail are on), the ARP
 // policy when stricter than accept-any, and the minimum TLS version always
-// (it is a floor, weakened rather than switched off). Unknown names are
-// off.
+// (it is a floor, weakened rather than switched off), and a defense added
+// by RegisterDefense always. Unknown names are off.
 func (d Defenses) On(name string) bool {
 	s, ok := SwitchNamed(name)
 	switch {
 	case !ok:
-		return false
+		return isRegisteredDefense(name)
 	case name == DefenseMinTLSVersion:
 		return true
 	case name == DefenseARPPolicy:

@@ -111,7 +111,7 @@ func (s Scenario) Validate() error {
 	}
 	switch {
 	case s.Expected == Held && !IsDefense(s.StoppedBy):
-		bad("expected held, but StoppedBy %q names no defense switch; valid: %s", s.StoppedBy, strings.Join(DefenseNames(), ", "))
+		bad("expected held, but StoppedBy %q names no defense; valid: %s", s.StoppedBy, strings.Join(knownDefenses(), ", "))
 	case s.Expected != Held && s.StoppedBy != "":
 		bad("StoppedBy %q is set, but the expected verdict is %q, not held", s.StoppedBy, s.Expected)
 	}

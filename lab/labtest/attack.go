@@ -19,13 +19,22 @@ import (
 // positionWait bounds how long an attack waits to get in position.
 const positionWait = 10 * time.Second
 
-// MITMOption chooses how MITM gets on the path and what it does there.
-type MITMOption func(*mitmConfig)
+// MITMOption chooses how MITM gets on the path (ByARP, ByGateway,
+// ByRogueDNS) and what it does there (Presenting, PassThrough, Strip).
+// Its String names it, for subtests: "arp", "rogue-dns", "pass-through".
+type MITMOption struct {
+	name  string
+	apply func(*mitmConfig)
+}
+
+// String names the option.
+func (o MITMOption) String() string { return o.name }
 
 type mitmConfig struct {
 	position string // "arp", "gateway", "dns"
 	victim   attacker.VictimSide
-	strip    uint16
+	strip    uint16 // the plaintext port of Strip
+	passive  bool   // PassThrough
 	desc     string
 }
 
@@ -33,39 +42,52 @@ type mitmConfig struct {
 // server (both on the attacker's LAN). MITM returns once the victim's ARP
 // cache maps the server's address to the attacker, or once the victim's
 // ARP policy refused the claim (recorded as the arp-policy's refusal).
-func ByARP() MITMOption { return func(c *mitmConfig) { c.position = "arp" } }
+// It is the default.
+func ByARP() MITMOption {
+	return MITMOption{"arp", func(c *mitmConfig) { c.position = "arp" }}
+}
 
 // ByGateway makes the attacker the victim's next hop towards the server,
 // as a rogue DHCP offer or ICMP redirect would.
-func ByGateway() MITMOption { return func(c *mitmConfig) { c.position = "gateway" } }
+func ByGateway() MITMOption {
+	return MITMOption{"gateway", func(c *mitmConfig) { c.position = "gateway" }}
+}
 
 // ByRogueDNS makes the attacker the victim's DNS server (a rogue DHCP
 // offer): the server's name resolves to the attacker's address.
-func ByRogueDNS() MITMOption { return func(c *mitmConfig) { c.position = "dns" } }
+func ByRogueDNS() MITMOption {
+	return MITMOption{"rogue-dns", func(c *mitmConfig) { c.position = "dns" }}
+}
 
 // Presenting terminates the victim's TLS with certs (a Cert, or any
 // attacker.CertSource: attacker.SelfSigned, attacker.ForgedByCA ...) and
 // relays to the real server over TLS. It is the default, with a
 // self-signed certificate.
 func Presenting(certs attacker.CertSource) MITMOption {
-	return func(c *mitmConfig) {
-		c.victim, c.desc = attacker.VictimTLS{Certs: certs}, "presenting "+certs.String()
-	}
+	desc := "presenting " + certs.String()
+	return MITMOption{desc, func(c *mitmConfig) { c.victim, c.desc = attacker.VictimTLS{Certs: certs}, desc }}
 }
 
 // PassThrough relays the victim's bytes untouched: what the attacker
-// obtains is ciphertext.
+// obtains is what the victim sent. A victim whose session through her was
+// TLS end to end (a handshake its own Host completed) sent her only
+// records whose keys she lacks: that is recorded as the tls-only
+// defense's refusal, and the attack is held unless she found a canary.
 func PassThrough() MITMOption {
-	return func(c *mitmConfig) { c.victim, c.desc = attacker.VictimPlain{}, "relaying bytes untouched" }
+	return MITMOption{"pass-through", func(c *mitmConfig) {
+		c.victim, c.passive, c.desc = attacker.VictimPlain{}, true, "relaying bytes untouched"
+	}}
 }
 
-// Strip answers the victim in plaintext on plainPort and speaks TLS to the
-// server's port: SSL stripping, which only a victim that falls back to
-// plaintext suffers.
+// Strip is SSL stripping: the attacker refuses the victim's TLS
+// connections to the server's port (a reset), so that a client allowed to
+// fall back to plaintext retries on plainPort, where she reads its
+// plaintext and relays it to the server's TLS port. A victim that does
+// not fall back by the time of World.Result is recorded as refused by the
+// tls-only defense.
 func Strip(plainPort uint16) MITMOption {
-	return func(c *mitmConfig) {
-		c.victim, c.strip, c.desc = attacker.VictimPlain{}, plainPort, fmt.Sprintf("stripping TLS: plaintext on %d", plainPort)
-	}
+	desc := fmt.Sprintf("stripping TLS: refusing TLS, plaintext on %d relayed to TLS", plainPort)
+	return MITMOption{"strip", func(c *mitmConfig) { c.victim, c.strip, c.desc = attacker.VictimPlain{}, plainPort, desc }}
 }
 
 // Attack is an attack running in the World until cleanup.
@@ -77,6 +99,12 @@ type Attack struct {
 	eve     *eavesdrop.Eavesdropper
 	noted   map[*attacker.Proxy]int
 	found   map[string]bool
+
+	passive  bool            // PassThrough
+	strip    uint16          // Strip's plaintext port
+	refuser  *attacker.Proxy // Strip's proxy refusing TLS
+	victim   *Host
+	credited bool // the tls-only refusal is recorded
 }
 
 // Host is the attacker's host.
@@ -91,10 +119,10 @@ func (w *World) MITM(victim, server *Host, port uint16, opts ...MITMOption) *Att
 	w.t.Helper()
 	cfg := mitmConfig{position: "arp"}
 	for _, o := range opts {
-		o(&cfg)
+		o.apply(&cfg)
 	}
 	if cfg.victim == nil {
-		Presenting(attacker.SelfSigned(w.net.Now, server.FQDN()))(&cfg)
+		Presenting(attacker.SelfSigned(w.net.Now, server.FQDN())).apply(&cfg)
 	}
 	a := w.newAttacker(victim.lan)
 	if v, ok := cfg.victim.(attacker.VictimTLS); ok {
@@ -103,10 +131,12 @@ func (w *World) MITM(victim, server *Host, port uint16, opts ...MITMOption) *Att
 	}
 	up := attacker.UpstreamTLS{Config: &tls.Config{InsecureSkipVerify: true, KeyLogWriter: w.keyLog, Time: w.net.Now}}
 	var pcfgs []attacker.ProxyConfig
+	a.passive, a.strip, a.victim = cfg.passive, cfg.strip, victim
 	switch {
 	case cfg.strip != 0:
 		up.Port = port
-		pcfgs = append(pcfgs, attacker.ProxyConfig{Port: cfg.strip, Victim: cfg.victim, Upstream: up})
+		pcfgs = append(pcfgs, attacker.ProxyConfig{Port: port, Victim: attacker.VictimRefuse{}, Upstream: attacker.UpstreamPlain{}},
+			attacker.ProxyConfig{Port: cfg.strip, Victim: cfg.victim, Upstream: up})
 	default:
 		var ups attacker.UpstreamSide = up
 		if _, plain := cfg.victim.(attacker.VictimPlain); plain {
@@ -135,6 +165,9 @@ func (w *World) MITM(victim, server *Host, port uint16, opts ...MITMOption) *Att
 		}
 		w.onStop(func() { px.Close() })
 		a.proxies = append(a.proxies, px)
+		if _, refuse := pc.Victim.(attacker.VictimRefuse); refuse {
+			a.refuser = px
+		}
 	}
 	ctx, cancel := context.WithTimeout(w.ctx, positionWait)
 	defer cancel()
@@ -332,9 +365,59 @@ func (a *Attack) collect(tokens []string) {
 				a.found[f], fresh = true, fresh+1
 			}
 		}
-		if len(rep.Sessions) > 0 {
+		if len(rep.Sessions) > 0 && px != a.refuser {
 			w.ev.CanariesObtained(a.name, fresh, len(tokens), lab.FormatBytes(int(rep.CapturedBytes))+" relayed through her proxy")
 		}
+		if a.passive && len(a.found) == 0 {
+			a.creditCiphertext(rep.Sessions)
+		}
+	}
+	if a.strip != 0 {
+		a.creditNoFallback()
+	}
+}
+
+// creditCiphertext records, once, the tls-only defense's refusal of a
+// pass-through attack: a victim sent only TLS records through her, of a
+// session its Host completed with the real server.
+func (a *Attack) creditCiphertext(sessions []attacker.Session) {
+	w := a.w
+	for _, s := range sessions {
+		if a.credited || s.FromVictim == 0 {
+			continue
+		}
+		if st, ok := w.clientSession(s.Victim); ok {
+			a.credited = true
+			w.ev.Refused(victimName(w, s.Victim.Addr()), lab.DefenseTLSOnly, "sent only %s records (%s) through %s, %s relayed, whose keys she lacks",
+				tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), a.name, lab.FormatBytes(int(s.FromVictim+s.FromServer)))
+		}
+	}
+}
+
+// creditNoFallback records, once, the tls-only defense's refusal of a
+// strip attack: the attacker refused the victim's TLS connection and the
+// victim did not come back in plaintext.
+func (a *Attack) creditNoFallback() {
+	if a.credited || a.refuser == nil {
+		return
+	}
+	refused := false
+	for _, s := range a.refuser.Sessions() {
+		refused = refused || s.Victim.Addr() == a.victim.Addr()
+	}
+	for _, px := range a.proxies {
+		if px == a.refuser {
+			continue
+		}
+		for _, s := range px.Sessions() {
+			if s.Victim.Addr() == a.victim.Addr() {
+				return // it fell back
+			}
+		}
+	}
+	if refused {
+		a.credited = true
+		a.w.ev.Refused(a.victim.name, lab.DefenseTLSOnly, "did not fall back to plaintext on port %d after %s refused its TLS connection", a.strip, a.name)
 	}
 }
 

@@ -1,14 +1,17 @@
 package labtest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"log"
+	"math/big"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/tlslab/tlslab/actors/attacker"
@@ -92,6 +95,13 @@ func (c *CA) ServerCert(names ...string) tls.Certificate {
 	return c.issue("server certificate", pki.CertRequest{DNSNames: names}).TLS
 }
 
+// ServerConfig returns a server tls.Config presenting a ServerCert for
+// names.
+func (c *CA) ServerConfig(names ...string) *tls.Config {
+	c.w.t.Helper()
+	return &tls.Config{Certificates: []tls.Certificate{c.ServerCert(names...)}}
+}
+
 // ClientCert issues a client certificate for name (common name and DNS
 // name).
 func (c *CA) ClientCert(name string) tls.Certificate {
@@ -103,6 +113,15 @@ func (c *CA) ClientCert(name string) tls.Certificate {
 // for: what an attacker with a certificate of her own from a trusted CA
 // presents. The hostname check refuses it.
 func (c *CA) OtherName(names ...string) Cert {
+	c.w.t.Helper()
+	return c.Forge(names...)
+}
+
+// Forge issues a valid certificate for names as an attacker presents it:
+// from a CA of the attacker's, a forgery chain validation refuses; from a
+// CA the victim trusts, a mis-issued certificate that nothing in the
+// handshake can tell from the real one.
+func (c *CA) Forge(names ...string) Cert {
 	c.w.t.Helper()
 	return c.issue(fmt.Sprintf("certificate for %s issued by %s", strings.Join(names, ", "), c.ca.Name()),
 		pki.CertRequest{DNSNames: names, Purpose: pki.PurposeServerClient})
@@ -143,24 +162,50 @@ func (c *CA) Revoked(names ...string) Cert {
 	return cert
 }
 
-// SelfSigned returns a self-signed certificate for names, issued by no CA
-// anyone trusts.
+// SelfSigned returns a certificate for names signed by its own key, which
+// no one trusts: the naive man in the middle's.
 func (c *CA) SelfSigned(names ...string) Cert { return c.w.SelfSigned(names...) }
 
-// SelfSigned returns a self-signed certificate for names.
+// SelfSigned returns a certificate for names signed by its own key (a
+// server and client certificate, valid from an hour ago for a year on the
+// World's clock), which no one trusts.
 func (w *World) SelfSigned(names ...string) Cert {
 	w.t.Helper()
-	ca, err := pki.NewRootCA(pki.RootConfig{CommonName: names[0], Clock: w.net.Now, Rand: randReader{w}})
+	if len(names) == 0 {
+		w.t.Fatalf("labtest: SelfSigned needs a name")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		w.t.Fatalf("labtest: self-signed %v: %v", names, err)
 	}
-	// A leaf of a root that is not trusted: the victim's verdict is the
-	// same as for a self-signed leaf (unknown authority).
-	cred, err := ca.Issue(pki.CertRequest{DNSNames: names, Purpose: pki.PurposeServerClient})
+	serial := new(big.Int).SetBytes(readN(randReader{w}, 8))
+	now := w.net.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial.Add(serial, big.NewInt(1)),
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(1, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		w.t.Fatalf("labtest: self-signed %v: %v", names, err)
 	}
-	return Cert{TLS: cred.TLS, desc: "certificate for " + strings.Join(names, ", ") + " from an untrusted self-made root"}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		w.t.Fatalf("labtest: self-signed %v: %v", names, err)
+	}
+	return Cert{TLS: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
+		desc: "self-signed certificate for " + strings.Join(names, ", ")}
+}
+
+// readN reads n bytes from r, which never fails.
+func readN(r io.Reader, n int) []byte {
+	b := make([]byte, n)
+	_, _ = io.ReadFull(r, b)
+	return b
 }
 
 // RevocationChecker returns a checker for host's TLS configs
@@ -208,7 +253,5 @@ func (r randReader) Read(p []byte) (int, error) {
 
 var (
 	_ attacker.CertSource = Cert{}
-	_                     = log.New
 	_ io.Reader           = randReader{}
-	_ atomic.Bool
 )

@@ -129,26 +129,67 @@ func (h *Host) prepare(cfg *tls.Config) *tls.Config {
 	if cfg.Time == nil {
 		cfg.Time = h.w.net.Now
 	}
+	if verify := cfg.VerifyPeerCertificate; verify != nil {
+		cfg.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
+			return ownCheck(verify(raw, chains))
+		}
+	}
+	if verify := cfg.VerifyConnection; verify != nil {
+		cfg.VerifyConnection = func(st tls.ConnectionState) error { return ownCheck(verify(st)) }
+	}
 	return cfg
 }
 
-// handshake runs conn's handshake and records its outcome as evidence: a
-// refusal by the host's own configuration (lab.ClassifyRefusal's defense
-// and the exact error), or the peer's certificate accepted when an
-// attacker presented it.
-func (h *Host) handshake(ctx context.Context, conn *tls.Conn, peer string) error {
+// DefenseOwnCheck is the defense a refusal by a tls.Config's own
+// VerifyPeerCertificate or VerifyConnection callback is credited to when
+// lab.ClassifyRefusal does not name its cause (a pin, a custom policy). It
+// is registered with lab.RegisterDefense.
+const DefenseOwnCheck = "own-check"
+
+func init() {
+	if err := lab.RegisterDefense(DefenseOwnCheck, "a check the tls.Config's own VerifyPeerCertificate or VerifyConnection makes"); err != nil {
+		panic(err)
+	}
+}
+
+// ownCheckError marks an error returned by a tls.Config's own
+// verification callback. It reads and unwraps as the error itself.
+type ownCheckError struct{ err error }
+
+func (e *ownCheckError) Error() string { return e.err.Error() }
+func (e *ownCheckError) Unwrap() error { return e.err }
+
+// ownCheck marks err, if any, as the callback's.
+func ownCheck(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ownCheckError{err}
+}
+
+// handshake runs conn's handshake (as the client when client) and
+// records its outcome as evidence: a refusal by the host's own
+// configuration (lab.ClassifyRefusal's defense and the exact error), or
+// the peer's certificate accepted when an attacker presented it.
+func (h *Host) handshake(ctx context.Context, conn *tls.Conn, peer string, client bool) error {
 	h.w.hs.add(1)
 	defer h.w.hs.add(-1)
 	err := conn.HandshakeContext(ctx)
 	if err != nil {
+		var own *ownCheckError
 		if defense, ok := lab.ClassifyRefusal(err); ok {
 			h.w.ev.Refused(h.name, defense, "refused %s: %v", peer, err)
+		} else if errors.As(err, &own) {
+			h.w.ev.Refused(h.name, DefenseOwnCheck, "refused %s: %v", peer, err)
 		} else {
 			h.w.ev.Notef(h.name, "TLS handshake with %s failed: %v", peer, err)
 		}
 		return err
 	}
 	st := conn.ConnectionState()
+	if client {
+		h.w.noteClientSession(conn, st)
+	}
 	if len(st.PeerCertificates) > 0 {
 		if by, ok := h.w.presentedBy(st.PeerCertificates[0]); ok {
 			name := st.ServerName
@@ -160,6 +201,31 @@ func (h *Host) handshake(ctx context.Context, conn *tls.Conn, peer string) error
 		}
 	}
 	return nil
+}
+
+// noteClientSession remembers, by its local address, a client
+// connection's completed handshake, so a pass-through attack can tell
+// that what it relayed was TLS.
+func (w *World) noteClientSession(conn *tls.Conn, st tls.ConnectionState) {
+	local, err := netip.ParseAddrPort(conn.LocalAddr().String())
+	if err != nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.sessions == nil {
+		w.sessions = map[netip.AddrPort]tls.ConnectionState{}
+	}
+	w.sessions[local] = st
+}
+
+// clientSession returns the handshake of the client connection from
+// local, if a Host completed one.
+func (w *World) clientSession(local netip.AddrPort) (tls.ConnectionState, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st, ok := w.sessions[local]
+	return st, ok
 }
 
 // identityName is the identity a handshake's peer was accepted as.
@@ -210,7 +276,7 @@ func (h *Host) DialTLS(ctx context.Context, network, address string, cfg *tls.Co
 		return nil, err
 	}
 	conn := tls.Client(raw, cfg)
-	if err := h.handshake(ctx, conn, address); err != nil {
+	if err := h.handshake(ctx, conn, address, true); err != nil {
 		raw.Close()
 		return nil, err
 	}
@@ -294,6 +360,31 @@ func (w *World) closeClients() {
 func (h *Host) ServeTLS(port uint16, cfg *tls.Config, handle func(*tls.Conn)) {
 	h.w.t.Helper()
 	cfg = h.prepare(cfg)
+	h.serve(port, func(raw net.Conn) {
+		conn := tls.Server(raw, cfg)
+		ctx, cancel := context.WithTimeout(h.w.ctx, 10*time.Second)
+		err := h.handshake(ctx, conn, raw.RemoteAddr().String(), false)
+		cancel()
+		if err == nil {
+			handle(conn)
+			conn.Close()
+		}
+	})
+}
+
+// ServeTCP accepts TCP connections on port and calls handle with each, in
+// its own goroutine; handle need not close it. It stops at cleanup,
+// closing the connections and waiting for the handlers.
+func (h *Host) ServeTCP(port uint16, handle func(net.Conn)) {
+	h.w.t.Helper()
+	h.serve(port, handle)
+}
+
+// serve accepts TCP connections on port and calls handle with each, in
+// its own goroutine, closing the connection after; it stops at cleanup,
+// closing the connections and waiting for the handlers.
+func (h *Host) serve(port uint16, handle func(net.Conn)) {
+	h.w.t.Helper()
 	ln, err := h.nh.Listen("tcp", ":"+strconv.Itoa(int(port)))
 	if err != nil {
 		h.w.t.Fatalf("labtest: %s listening on %d: %v", h.name, port, err)
@@ -303,28 +394,21 @@ func (h *Host) ServeTLS(port uint16, cfg *tls.Config, handle func(*tls.Conn)) {
 	conns := map[net.Conn]struct{}{}
 	wg.Go(func() {
 		for {
-			raw, err := ln.Accept()
+			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
 			mu.Lock()
-			conns[raw] = struct{}{}
+			conns[c] = struct{}{}
 			mu.Unlock()
 			wg.Go(func() {
 				defer func() {
-					raw.Close()
+					c.Close()
 					mu.Lock()
-					delete(conns, raw)
+					delete(conns, c)
 					mu.Unlock()
 				}()
-				conn := tls.Server(raw, cfg)
-				ctx, cancel := context.WithTimeout(h.w.ctx, 10*time.Second)
-				err := h.handshake(ctx, conn, raw.RemoteAddr().String())
-				cancel()
-				if err == nil {
-					handle(conn)
-					conn.Close()
-				}
+				handle(c)
 			})
 		}
 	})
@@ -462,5 +546,3 @@ func (d *lanDNS) resolverFor(h *Host) *dns.Resolver {
 	}
 	return r
 }
-
-var _ = errors.New

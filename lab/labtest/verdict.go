@@ -22,21 +22,10 @@ import (
 // ImpersonateClient) the World is a baseline: passed if something was
 // delivered (Evidence().Delivered) and nothing refused.
 func (w *World) Result() lab.Result {
-	// The victims' exchanges are over: end their connections, so the
-	// attackers' sessions end and their records are complete.
-	w.closeClients()
-	w.awaitHandshakes()
-	var tokens []string
-	for _, c := range w.Canaries() {
-		tokens = append(tokens, c.Token)
-	}
+	w.collect()
 	w.mu.Lock()
-	attacks := slices.Clone(w.attacks)
 	attacked := w.attacked
 	w.mu.Unlock()
-	for _, a := range attacks {
-		a.collect(tokens)
-	}
 	d := lab.Hardened()
 	// Every refusal the World records was made by a defense that was on
 	// where it was seen: the host's own configuration.
@@ -50,6 +39,25 @@ func (w *World) Result() lab.Result {
 	return lab.Result{Scenario: w.t.Name(), Verdict: j.Verdict, StoppedBy: j.StoppedBy, Service: w.ev.Service(),
 		Evidence: w.ev.Lines(), Compromises: w.ev.Compromises(), Refusals: refusals, Milestones: w.ev.Milestones(),
 		Seed: w.net.Seed(), Err: j.Err}
+}
+
+// collect ends the connections of the hosts' HTTPClients (the victims'
+// exchanges are over, so the attackers' sessions end and their records
+// are complete), waits for the handshakes under way, and records what the
+// World's attacks obtained since the last collection.
+func (w *World) collect() {
+	w.closeClients()
+	w.awaitHandshakes()
+	var tokens []string
+	for _, c := range w.Canaries() {
+		tokens = append(tokens, c.Token)
+	}
+	w.mu.Lock()
+	attacks := slices.Clone(w.attacks)
+	w.mu.Unlock()
+	for _, a := range attacks {
+		a.collect(tokens)
+	}
 }
 
 // describe is a result's verdict and evidence, for failure messages.
@@ -104,6 +112,22 @@ func RequireBroken(t testing.TB, r lab.Result) {
 	t.Helper()
 	if r.Verdict != lab.Broken {
 		t.Fatalf("labtest: want broken, got %s", describe(r))
+	}
+}
+
+// RequireVerdict fails t now unless r's verdict is want; for held, when
+// defenses are named, the first must be the decisive defense and every
+// one must have refused. Other verdicts ignore defenses, so one call
+// checks a table whose rows expect held or broken.
+func RequireVerdict(t testing.TB, r lab.Result, want lab.Verdict, defenses ...string) {
+	t.Helper()
+	switch want {
+	case lab.Held:
+		RequireHeld(t, r, defenses...)
+	default:
+		if r.Verdict != want {
+			t.Fatalf("labtest: want %s, got %s", want, describe(r))
+		}
 	}
 }
 

@@ -3,8 +3,8 @@ package labtest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -41,19 +41,22 @@ func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
 // exist yet. A spec that does not parse fails the test.
 func WithImpair(spec string) Option { return func(c *config) { c.impair = append(c.impair, spec) } }
 
-// World is one simulated network owned by a test: its segments and hosts,
-// the in-world DNS, the certificate authorities, the attacks, and the
-// evidence the lab's oracle judges (Result). Its capture and TLS key log
-// are kept in memory and written to the test's artifact directory when the
-// test fails. NewWorld registers its teardown with t.Cleanup.
+// World is one simulated network owned by a test (NewWorld) or by a
+// catalog scenario's run (Scenario): its segments and hosts, the in-world
+// DNS, the certificate authorities, the attacks, and the evidence the
+// lab's oracle judges (Result). In a test its capture and TLS key log are
+// kept in memory and written to the test's artifact directory when the
+// test fails; in a scenario they are the run's (lab.Env).
 type World struct {
-	t   testing.TB
+	t   owner
+	env *lab.Env // the run's, for a World of a Scenario; else nil
 	net *netsim.World
 	ev  *lab.Evidence
 	ctx context.Context
 
-	keyLog  *lockedBuffer
-	pcap    *lockedBuffer
+	keyLog  io.Writer     // where every host's TLS secrets go
+	keyBuf  *lockedBuffer // a test's key log, kept for its artifacts
+	pcap    *lockedBuffer // a test's capture, kept for its artifacts
 	capture *netsim.Capture
 
 	mu       sync.Mutex
@@ -67,6 +70,9 @@ type World struct {
 	// to the attacker's name, so a victim completing a handshake with it
 	// records an accepted identity.
 	presented map[string]string
+	// sessions are the handshakes hosts completed as clients, by local
+	// address.
+	sessions map[netip.AddrPort]tls.ConnectionState
 
 	attacks    []*Attack
 	clients    []net.Conn
@@ -74,6 +80,26 @@ type World struct {
 	hs         inflight
 	cas        []*pki.CA
 	revocation atomic.Pointer[pki.RevocationServer]
+}
+
+// owner is what a World needs from whoever owns it: a test
+// (testing.TB), or a scenario's run, where a fatal error ends the
+// scenario's body with that error.
+type owner interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Name() string
+}
+
+// newWorld returns a World on nw recording into ev, whose work ends with
+// ctx.
+func newWorld(t owner, ctx context.Context, nw *netsim.World, ev *lab.Evidence) *World {
+	return &World{
+		t: t, net: nw, ev: ev, ctx: ctx,
+		rand:      rand.New(rand.NewPCG(nw.Seed(), 0x6c6162)),
+		hosts:     map[string]*Host{},
+		presented: map[string]string{},
+	}
 }
 
 // NewWorld starts a World for t. t.Cleanup stops everything it started,
@@ -88,31 +114,21 @@ func NewWorld(t testing.TB, opts ...Option) *World {
 	}
 	nw := netsim.NewWorld(netsim.Config{Seed: c.seed})
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &World{
-		t: t, net: nw, ev: &lab.Evidence{}, ctx: ctx,
-		keyLog: &lockedBuffer{}, pcap: &lockedBuffer{},
-		rand:      rand.New(rand.NewPCG(nw.Seed(), 0x6c6162)),
-		hosts:     map[string]*Host{},
-		presented: map[string]string{},
-	}
+	w := newWorld(t, ctx, nw, &lab.Evidence{})
+	w.keyBuf, w.pcap = &lockedBuffer{}, &lockedBuffer{}
+	w.keyLog = w.keyBuf
 	capture, err := netsim.NewCapture(w.pcap)
 	if err != nil {
 		t.Fatalf("labtest: capture: %v", err)
 	}
 	w.capture = capture
 	t.Cleanup(func() {
-		w.mu.Lock()
-		stops := w.stops
-		w.stops = nil
-		w.mu.Unlock()
-		for i := len(stops) - 1; i >= 0; i-- {
-			stops[i]()
-		}
+		w.stop()
 		cancel()
 		_ = nw.Close()
 		_ = capture.Close()
 		if t.Failed() {
-			w.writeArtifacts()
+			w.writeArtifacts(t)
 		}
 	})
 	for _, s := range c.impair {
@@ -127,6 +143,17 @@ func NewWorld(t testing.TB, opts ...Option) *World {
 	return w
 }
 
+// stop runs what the World started, in reverse order.
+func (w *World) stop() {
+	w.mu.Lock()
+	stops := w.stops
+	w.stops = nil
+	w.mu.Unlock()
+	for i := len(stops) - 1; i >= 0; i-- {
+		stops[i]()
+	}
+}
+
 // Net is the underlying netsim.World, for what labtest does not wrap.
 func (w *World) Net() *netsim.World { return w.net }
 
@@ -134,14 +161,24 @@ func (w *World) Net() *netsim.World { return w.net }
 // their own facts (Reached, Refused, Delivered ...). Result judges it.
 func (w *World) Evidence() *lab.Evidence { return w.ev }
 
-// KeyLog is the World's TLS key log (NSS format). Hosts put it into every
-// tls.Config they are given that has no KeyLogWriter of its own.
-func (w *World) KeyLog() *bytes.Buffer { return bytes.NewBuffer(w.keyLog.Bytes()) }
+// KeyLog is a copy of a test World's TLS key log (NSS format); hosts put
+// the World's key log into every tls.Config they are given that has no
+// KeyLogWriter of its own. A Scenario's World logs to the run's key log
+// instead (lab.Env.KeyLog) and returns an empty buffer.
+func (w *World) KeyLog() *bytes.Buffer {
+	if w.keyBuf == nil {
+		return &bytes.Buffer{}
+	}
+	return bytes.NewBuffer(w.keyBuf.Bytes())
+}
 
 // Canary returns a new unguessable secret owned by owner, e.g. a
 // password the test sends: an attacker whose bytes contain it broke
 // confidentiality.
 func (w *World) Canary(owner string) lab.Canary {
+	if w.env != nil {
+		return w.env.NewCanary(owner)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var b [8]byte
@@ -155,9 +192,23 @@ func (w *World) Canary(owner string) lab.Canary {
 
 // Canaries returns the World's canaries, in the order made.
 func (w *World) Canaries() []lab.Canary {
+	if w.env != nil {
+		return w.env.Canaries()
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]lab.Canary(nil), w.canaries...)
+}
+
+// Received records that h received data: every canary in it was
+// delivered (lab.Evidence.Delivered), which is how a World without an
+// attack passes. It returns how many canaries data holds.
+func (w *World) Received(h *Host, data []byte) int {
+	found := lab.FindCanaries(data, w.Canaries())
+	for _, c := range found {
+		w.ev.Delivered(h.name, "received %s's canary", c.Owner)
+	}
+	return len(found)
 }
 
 // Accepted records that victim accepted the attacker as identity: a
@@ -174,21 +225,22 @@ func (w *World) onStop(f func()) {
 	w.stops = append(w.stops, f)
 }
 
-// writeArtifacts writes the capture and key log to the artifact dir.
-func (w *World) writeArtifacts() {
-	dir := artifactDir(w.t)
-	base := strings.NewReplacer("/", "_", " ", "_").Replace(w.t.Name())
+// writeArtifacts writes a test World's capture and key log to t's
+// artifact dir.
+func (w *World) writeArtifacts(t testing.TB) {
+	dir := artifactDir(t)
+	base := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
 	for _, a := range []struct {
 		ext  string
 		data []byte
 		perm os.FileMode
-	}{{".pcapng", w.pcap.Bytes(), lab.PcapMode}, {".keys", w.keyLog.Bytes(), 0o600}} {
+	}{{".pcapng", w.pcap.Bytes(), lab.PcapMode}, {".keys", w.keyBuf.Bytes(), 0o600}} {
 		path := filepath.Join(dir, base+a.ext)
 		if err := os.WriteFile(path, a.data, a.perm); err != nil {
-			w.t.Logf("labtest: writing %s: %v", path, err)
+			t.Logf("labtest: writing %s: %v", path, err)
 			continue
 		}
-		w.t.Logf("labtest: kept %s", path)
+		t.Logf("labtest: kept %s", path)
 	}
 }
 
@@ -232,12 +284,40 @@ type LAN struct {
 	dns    *lanDNS
 }
 
+// DefaultLAN is the name of the LAN World.Host puts hosts on, with
+// DefaultPrefix.
+const DefaultLAN = "lan"
+
+// DefaultPrefix is the prefix of DefaultLAN, 10.0.0.0/24.
+var DefaultPrefix = netip.MustParsePrefix("10.0.0.0/24")
+
+// Host adds a host named name to the LAN named DefaultLAN (10.0.0.0/24),
+// made on first use: the shortest way to a World of one LAN, whose hosts
+// resolve as "<name>.lan".
+func (w *World) Host(name string) *Host {
+	w.t.Helper()
+	w.mu.Lock()
+	var lan *LAN
+	for _, l := range w.lans {
+		if l.name == DefaultLAN {
+			lan = l
+		}
+	}
+	w.mu.Unlock()
+	if lan == nil {
+		lan = w.LAN(DefaultLAN, DefaultPrefix)
+	}
+	return lan.Host(name)
+}
+
 // LAN adds a segment named name with prefix, e.g. 10.0.0.0/24. Its hosts
 // are named "<host>.<name>" in the World's DNS.
 func (w *World) LAN(name string, prefix netip.Prefix) *LAN {
 	w.t.Helper()
 	seg := w.net.NewSegment(name, netsim.SegmentConfig{})
-	if err := w.capture.AttachSegment(seg); err != nil {
+	if w.env != nil {
+		w.env.Capture(seg)
+	} else if err := w.capture.AttachSegment(seg); err != nil {
 		w.t.Fatalf("labtest: capturing %s: %v", name, err)
 	}
 	prefix = prefix.Masked()
@@ -309,5 +389,3 @@ func (h *Host) FQDN() string { return h.name + "." + h.lan.name }
 
 // String returns the host's name.
 func (h *Host) String() string { return h.name }
-
-var _ = fmt.Sprint
