@@ -121,6 +121,9 @@ func (w *World) MITM(victim, server *Host, port uint16, opts ...MITMOption) *Att
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
+	if cfg.position == "arp" && victim.lan != server.lan {
+		w.t.Fatalf("labtest: ByARP needs %s and %s on one LAN, not %s and %s; use ByGateway or ByRogueDNS", victim.name, server.name, victim.lan.name, server.lan.name)
+	}
 	if cfg.victim == nil {
 		Presenting(attacker.SelfSigned(w.net.Now, server.FQDN())).apply(&cfg)
 	}

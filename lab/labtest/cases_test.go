@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -255,5 +256,48 @@ func TestOwnCheck(t *testing.T) {
 	labtest.RequireHeld(t, r, labtest.DefenseOwnCheck)
 	if want := "client: refused api.lan:443: not a server certificate"; r.Refusals[0].Line != want {
 		t.Errorf("refusal %q, want %q", r.Refusals[0].Line, want)
+	}
+}
+
+// TestRouter puts the client and the API on two LANs joined by a router:
+// names resolve across it, a baseline request gets through, a man in the
+// middle who is the client's gateway (or DNS server) is held by the
+// hostname check, and ByARP, which needs one LAN, says so.
+func TestRouter(t *testing.T) {
+	build := func(w *labtest.World) (client, api *labtest.Host, ca *labtest.CA) {
+		lan, dmz := w.LAN("lan", labtest.DefaultPrefix), w.LAN("dmz", netip.MustParsePrefix("192.168.5.0/24"))
+		client, api, ca = lan.Host("client"), dmz.Host("api"), w.CA("Example Root")
+		w.Router("gw", lan, dmz)
+		api.ServeHTTP(443, ca.ServerConfig("api.dmz"), http.HandlerFunc(ok))
+		return client, api, ca
+	}
+	t.Run("baseline", func(t *testing.T) {
+		w := labtest.NewWorld(t)
+		client, _, ca := build(w)
+		resp, err := client.HTTPClient(correct(ca.Pool())).Get("https://api.dmz/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := io.ReadAll(resp.Body); string(b) != "ok" {
+			t.Errorf("answer %q", b)
+		}
+	})
+	for _, by := range []labtest.MITMOption{labtest.ByGateway(), labtest.ByRogueDNS()} {
+		t.Run(by.String(), func(t *testing.T) {
+			w := labtest.NewWorld(t)
+			client, api, ca := build(w)
+			w.MITM(client, api, 443, by, labtest.Presenting(ca.OtherName("mallory.lan")))
+			_, _ = client.HTTPClient(correct(ca.Pool())).Get("https://api.dmz/?" + w.Canary("client").String())
+			labtest.RequireHeld(t, w.Result(), lab.DefenseHostnameCheck)
+		})
+	}
+	s := labtest.Scenario(lab.Scenario{Name: "x/arp-across", Attacker: "mallory", Expected: lab.Held, StoppedBy: lab.DefenseHostnameCheck},
+		func(w *labtest.World) {
+			client, api, _ := build(w)
+			w.MITM(client, api, 443, labtest.ByARP())
+		})
+	r := lab.Runner{}.Run(context.Background(), s)
+	if want := "labtest: ByARP needs client and api on one LAN, not lan and dmz; use ByGateway or ByRogueDNS"; errText(r.Err) != want {
+		t.Errorf("ByARP across a router: %v, want %q", r.Err, want)
 	}
 }

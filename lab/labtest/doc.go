@@ -18,8 +18,9 @@
 // Wireshark or tshark decrypts the one with the other.
 //
 // World.Host puts hosts on one LAN, "lan" (10.0.0.0/24); World.LAN makes
-// others. Hosts get their LAN's addresses in order from .10 and resolve
-// each other as "<host>.<lan>" through a DNS server at .2. Host.DialContext,
+// others and World.Router joins them. Hosts get their LAN's addresses in
+// order from .10 and resolve each other as "<host>.<lan>" through each
+// LAN's DNS server at .2. Host.DialContext,
 // Host.Listen, Host.ServeTCP, Host.DialTLS, Host.HTTPClient, Host.ServeTLS
 // and Host.ServeHTTP run the test's own code and tls.Configs and record
 // their refusals (lab.ClassifyRefusal's defense and the exact error; an

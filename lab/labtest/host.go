@@ -33,6 +33,7 @@ type Host struct {
 
 	mu       sync.Mutex
 	resolver *dns.Resolver
+	rogue    bool // the resolver asks an attacker's server (ByRogueDNS)
 }
 
 // Name returns the host's name.
@@ -80,9 +81,13 @@ func (h *Host) Resolve(ctx context.Context, name string) (netip.Addr, error) {
 	}
 	h.mu.Lock()
 	r := h.resolver
+	rogue := h.rogue
 	h.mu.Unlock()
 	if r == nil {
 		return netip.Addr{}, fmt.Errorf("labtest: %s has no resolver", h.name)
+	}
+	if l := h.w.lanOf(name); !rogue && l != nil && l != h.lan {
+		r = l.ensureDNS().resolverFor(h) // another LAN's names, through a router
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -104,8 +109,21 @@ func (h *Host) useDNS(server netip.Addr) error {
 		return err
 	}
 	h.mu.Lock()
-	h.resolver = r
+	h.resolver, h.rogue = r, true
 	h.mu.Unlock()
+	return nil
+}
+
+// lanOf returns the LAN whose domain name is in, or nil.
+func (w *World) lanOf(name string) *LAN {
+	name = strings.TrimSuffix(name, ".")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, l := range w.lans {
+		if strings.HasSuffix(name, "."+l.name) {
+			return l
+		}
+	}
 	return nil
 }
 

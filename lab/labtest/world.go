@@ -282,6 +282,14 @@ type LAN struct {
 	prefix netip.Prefix
 	next   netip.Addr
 	dns    *lanDNS
+	routes []lanRoute // to other LANs, through routers (World.Router)
+	hosts  []*Host
+}
+
+// lanRoute is a route every host of a LAN takes.
+type lanRoute struct {
+	dst netip.Prefix
+	via netip.Addr
 }
 
 // DefaultLAN is the name of the LAN World.Host puts hosts on, with
@@ -373,6 +381,12 @@ func (l *LAN) addHost(name string, forwarding bool, addr netip.Addr) *Host {
 		w.t.Fatalf("labtest: %s on %s: %v", name, l.name, err)
 	}
 	h := &Host{w: w, lan: l, nh: nh, name: name}
+	for _, r := range l.routes {
+		if err := nh.AddRoute(r.dst, r.via); err != nil {
+			w.t.Fatalf("labtest: %s's route to %v: %v", name, r.dst, err)
+		}
+	}
+	l.hosts = append(l.hosts, h)
 	if name != dnsHostName(l) {
 		d := l.ensureDNS()
 		d.add(h)
@@ -382,6 +396,41 @@ func (l *LAN) addHost(name string, forwarding bool, addr netip.Addr) *Host {
 	w.hosts[name] = h
 	w.mu.Unlock()
 	return h
+}
+
+// Router connects lans through a new router named name, with the
+// address .1 on each (its name resolves on the first). Every host of those
+// LANs, present and future, routes the other LANs' prefixes through it,
+// and resolves their names ("api.dmz") by asking their DNS servers.
+func (w *World) Router(name string, lans ...*LAN) *Host {
+	w.t.Helper()
+	if len(lans) < 2 {
+		w.t.Fatalf("labtest: router %s needs two LANs or more, got %d", name, len(lans))
+	}
+	r := lans[0].addHost(name, true, nth(lans[0].prefix, 1))
+	for _, l := range lans[1:] {
+		if _, err := r.nh.AddNIC(l.seg, netsim.NICConfig{Addr: netip.PrefixFrom(nth(l.prefix, 1), l.prefix.Bits())}); err != nil {
+			w.t.Fatalf("labtest: router %s on %s: %v", name, l.name, err)
+		}
+	}
+	for _, l := range lans {
+		via := nth(l.prefix, 1)
+		for _, other := range lans {
+			if other == l {
+				continue
+			}
+			l.routes = append(l.routes, lanRoute{other.prefix, via})
+			for _, h := range l.hosts {
+				if h == r {
+					continue
+				}
+				if err := h.nh.AddRoute(other.prefix, via); err != nil {
+					w.t.Fatalf("labtest: %s's route to %v: %v", h.name, other.prefix, err)
+				}
+			}
+		}
+	}
+	return r
 }
 
 // FQDN returns "<name>.<lan>", the name h resolves by.
