@@ -35,10 +35,11 @@
 // with TCP's behaviour on the wire: three-way handshake, MSS-sized segments
 // with consistent sequence and acknowledgement numbers, a receive window that
 // stalls a writer whose peer stops reading, FIN half-close (Conn.CloseWrite),
-// RST, "connection refused" for closed ports, and deadlines whose errors are
-// net.Errors with Timeout() true. Lost segments are recovered as Linux
-// recovers them: a retransmission timer per connection (RFC 6298 RTT
-// estimation, 200 ms minimum, exponential backoff, Karn's algorithm), fast
+// RST (Conn.Abort, or Close with data unread), "connection refused" for
+// closed ports, and deadlines whose errors are net.Errors with Timeout()
+// true. Lost segments are recovered as Linux recovers them: a retransmission
+// timer per connection (RFC 6298 RTT estimation, 200 ms minimum, exponential
+// backoff, Karn's algorithm), fast
 // retransmit on three duplicate ACKs with NewReno-style recovery, resent
 // SYNs, SYN-ACKs and FINs, out-of-order data held within the window,
 // zero-window probes, and an abort with "connection timed out" once the peer
