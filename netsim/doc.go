@@ -1,8 +1,9 @@
 // Package netsim is tlslab's in-memory network: switched Ethernet segments,
 // hosts and routers whose frames are real Ethernet, ARP, IPv4, TCP and UDP
 // frames, built and parsed with gopacket, so that crypto/tls, miekg/dns and a
-// packet analyser all see a network they recognise. netsim never opens a real
-// socket.
+// packet analyser all see a network they recognise. netsim opens no real
+// socket, with one explicit exception: a Bridge, on loopback only (see Real
+// peers).
 //
 // # Building a network
 //
@@ -35,10 +36,11 @@
 // with TCP's behaviour on the wire: three-way handshake, MSS-sized segments
 // with consistent sequence and acknowledgement numbers, a receive window that
 // stalls a writer whose peer stops reading, FIN half-close (Conn.CloseWrite),
-// RST, "connection refused" for closed ports, and deadlines whose errors are
-// net.Errors with Timeout() true. Lost segments are recovered as Linux
-// recovers them: a retransmission timer per connection (RFC 6298 RTT
-// estimation, 200 ms minimum, exponential backoff, Karn's algorithm), fast
+// RST (Conn.Abort, or Close with data unread), "connection refused" for
+// closed ports, and deadlines whose errors are net.Errors with Timeout()
+// true. Lost segments are recovered as Linux recovers them: a retransmission
+// timer per connection (RFC 6298 RTT estimation, 200 ms minimum, exponential
+// backoff, Karn's algorithm), fast
 // retransmit on three duplicate ACKs with NewReno-style recovery, resent
 // SYNs, SYN-ACKs and FINs, out-of-order data held within the window,
 // zero-window probes, and an abort with "connection timed out" once the peer
@@ -106,6 +108,29 @@
 // Every random choice (impairments', TCP's initial sequence numbers,
 // ephemeral ports) comes from the World's seeded source: the same seed and
 // the same order of frames make the same choices.
+//
+// # Real peers
+//
+// A Bridge carries TCP connections between the World and real programs on
+// the same machine, such as a real TLS client or server under test, over
+// real sockets on loopback addresses:
+//
+//	in, _ := alice.BridgeIn("127.0.0.1:0", netip.MustParseAddrPort("10.0.0.20:443"))
+//	defer in.Close() // real clients dial in.Addr() and reach pool01:443 from alice
+//	out, _ := pool.BridgeOut(4433, "127.0.0.1:4433")
+//	defer out.Close() // hosts dial 10.0.0.20:4433 and reach the real server
+//
+// Each bridged connection is two TCP connections, a real one and one in the
+// World, with the bytes copied between them as they arrive: a FIN on one
+// is passed on as a FIN (so half-closed streams stay half-closed), and a
+// RST, or any other end, as a RST. The World's impairments, taps and
+// captures see only the simulated leg, and the real leg runs on real time
+// whatever the World's Clock. Bridges bind and dial literal loopback
+// addresses only (127.0.0.0/8 and ::1) and refuse any other address, a name
+// included, with a *BridgeAddrError before opening a socket, so nothing
+// beyond the machine can reach a World or be reached from one. Closing a
+// Bridge, or the World, resets the connections it carries and waits for its
+// goroutines.
 //
 // # Speed
 //

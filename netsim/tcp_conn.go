@@ -100,7 +100,7 @@ type Conn struct {
 	synTimer     Timer
 
 	// application side
-	closed      bool // Close called
+	closed      bool // Close or Abort called
 	readClosed  bool
 	writeClosed bool
 
@@ -525,7 +525,29 @@ func (c *Conn) CloseRead() error {
 	return nil
 }
 
-// isClosed reports whether Close has been called.
+// Abort resets the connection at once, as close(2) on a socket with
+// SO_LINGER set to zero does: it sends RST instead of FIN, drops whatever is
+// queued either way, and releases the connection. The peer's Read and Write
+// then fail with "connection reset by peer" (syscall.ECONNRESET). Abort
+// closes the Conn as Close does: blocked calls and later ones return
+// net.ErrClosed, and so does a second Abort or Close. On a connection the
+// peer has already reset, or that timed out, it sends nothing.
+func (c *Conn) Abort() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return c.opErr("close", net.ErrClosed)
+	}
+	c.closed = true
+	c.mu.Unlock()
+	c.abort()
+	c.wakeAll()
+	c.rd.stop()
+	c.wd.stop()
+	return nil
+}
+
+// isClosed reports whether Close or Abort has been called.
 func (c *Conn) isClosed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

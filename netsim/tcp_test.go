@@ -290,6 +290,73 @@ func TestResetOnCloseWithUnreadData(t *testing.T) {
 	})
 }
 
+// TestAbort resets a connection with nothing unread, where Close would
+// send FIN: one RST goes out, the peer's Read and Write fail with
+// "connection reset by peer", and the aborted Conn is closed.
+func TestAbort(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPair(t, pairConfig{})
+		rec := &recorder{}
+		p.lan.AddTap(rec)
+		c, s := connect(t, p.a, p.b, "80")
+		readErr := make(chan error)
+		go func() {
+			_, err := c.Read(make([]byte, 1))
+			readErr <- err
+		}()
+		synctest.Wait()
+		if err := c.Abort(); err != nil {
+			t.Fatalf("Abort: %v", err)
+		}
+		if err := <-readErr; !errors.Is(err, net.ErrClosed) {
+			t.Errorf("blocked Read after Abort: %v, want net.ErrClosed", err)
+		}
+		synctest.Wait()
+		_, err := s.Read(make([]byte, 1))
+		want := fmt.Sprintf("read tcp 10.0.0.2:80->%s: read: connection reset by peer", c.LocalAddr())
+		if !errors.Is(err, syscall.ECONNRESET) || err.Error() != want {
+			t.Errorf("peer Read after Abort: %v, want %q", err, want)
+		}
+		if _, err := s.Write([]byte("x")); !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("peer Write after Abort: %v, want connection reset", err)
+		}
+		for _, tt := range []struct {
+			op string
+			f  func() error
+		}{
+			{"write", func() error { _, err := c.Write([]byte("x")); return err }},
+			{"close", c.Abort},
+			{"close", c.Close},
+		} {
+			err := tt.f()
+			want := fmt.Sprintf("%s tcp %s->10.0.0.2:80: use of closed network connection", tt.op, c.LocalAddr())
+			if !errors.Is(err, net.ErrClosed) || err.Error() != want {
+				t.Errorf("%s after Abort: %v, want %q", tt.op, err, want)
+			}
+		}
+		// The peer was reset: aborting its end sends nothing more.
+		if err := s.Abort(); err != nil {
+			t.Errorf("Abort of a reset connection: %v", err)
+		}
+		synctest.Wait()
+		var rsts, fins int
+		for _, pk := range rec.tcpPackets() {
+			if pk.tcp.RST {
+				rsts++
+			}
+			if pk.tcp.FIN {
+				fins++
+			}
+		}
+		if rsts != 1 || fins != 0 {
+			t.Errorf("saw %d RST and %d FIN on the wire, want 1 RST and no FIN", rsts, fins)
+		}
+		if connCount(p.a)+connCount(p.b) != 0 {
+			t.Errorf("connections remain after Abort: %d + %d", connCount(p.a), connCount(p.b))
+		}
+	})
+}
+
 func TestDataAfterCloseIsReset(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newPair(t, pairConfig{})

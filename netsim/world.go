@@ -81,9 +81,10 @@ func (w *World) Now() time.Time { return w.clock.Now() }
 func (w *World) Done() <-chan struct{} { return w.done }
 
 // Close stops the World: every blocked Read, Write, Accept and Dial returns
-// ErrWorldClosed, every goroutine the World started has returned when Close
-// returns, and frames still in flight are discarded. Close is idempotent and
-// always returns nil.
+// ErrWorldClosed, every Bridge stops and resets the connections it carries,
+// every goroutine the World started (a Bridge's included) has returned when
+// Close returns, and frames still in flight are discarded. Close is
+// idempotent and always returns nil.
 func (w *World) Close() error {
 	w.closeOnce.Do(func() {
 		close(w.done)
