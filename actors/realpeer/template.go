@@ -14,6 +14,7 @@ var Placeholders = []struct{ Name, Doc string }{
 	{"port", "the port: of {addr} for a client, to listen on for a server"},
 	{"sni", "the server name to ask for (SNI) and verify"},
 	{"ca", "a PEM file of the CA certificates to trust"},
+	{"crl", "a PEM file of the trusted CA's certificate revocation list"},
 	{"canary", "the secret the client sends once connected"},
 	{"cert", "a PEM file of the server's certificate chain"},
 	{"key", "a PEM file of the server's private key"},

@@ -91,6 +91,13 @@ type owner interface {
 	Name() string
 }
 
+// logf logs to the test's log; a scenario's World keeps no log.
+func (w *World) logf(format string, args ...any) {
+	if l, ok := w.t.(interface{ Logf(string, ...any) }); ok {
+		l.Logf(format, args...)
+	}
+}
+
 // newWorld returns a World on nw recording into ev, whose work ends with
 // ctx.
 func newWorld(t owner, ctx context.Context, nw *netsim.World, ev *lab.Evidence) *World {
