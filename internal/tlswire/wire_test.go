@@ -126,6 +126,42 @@ func TestParseAlert(t *testing.T) {
 	}
 }
 
+// TestPlaintextAlerts reads the alerts of a client's stream: a TLS 1.2
+// refusal after the ClientHello, and OpenSSL's TLS 1.3 refusal sent in
+// plaintext after ChangeCipherSpec, but neither a protected TLS 1.2 alert
+// nor anything past a record cut off.
+func TestPlaintextAlerts(t *testing.T) {
+	hello := record(22, make([]byte, 40))
+	tests := []struct {
+		name   string
+		stream []byte
+		want   []tlswire.Alert
+	}{
+		{"TLS 1.2 refusal", slices.Concat(hello, record(21, []byte{2, 48})), []tlswire.Alert{{tlswire.AlertFatal, 48}}},
+		{"TLS 1.3 refusal in plaintext", slices.Concat(hello, record(20, []byte{1}), record(21, []byte{2, 42})), []tlswire.Alert{{tlswire.AlertFatal, 42}}},
+		{"warning then fatal", slices.Concat(hello, record(21, []byte{1, 0}), record(21, []byte{2, 40})), []tlswire.Alert{{tlswire.AlertWarning, 0}, {tlswire.AlertFatal, 40}}},
+		{"protected alert", slices.Concat(hello, record(20, []byte{1}), record(21, make([]byte, 26))), nil},
+		{"cut off", slices.Concat(hello, record(21, []byte{2, 48})[:6]), nil},
+		{"not records", []byte("GET / HTTP/1.1\r\n\r\n"), nil},
+		{"empty", nil, nil},
+	}
+	for _, tt := range tests {
+		if got := tlswire.PlaintextAlerts(tt.stream); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: PlaintextAlerts = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestAlertName(t *testing.T) {
+	for d, want := range map[uint8]string{0: "close_notify", 40: "handshake_failure", 42: "bad_certificate", 43: "unsupported_certificate",
+		44: "certificate_revoked", 45: "certificate_expired", 46: "certificate_unknown", 48: "unknown_ca", 51: "decrypt_error",
+		70: "protocol_version", 116: "certificate_required", 41: "no_certificate", 200: "alert(200)"} {
+		if got := tlswire.AlertName(d); got != want {
+			t.Errorf("AlertName(%d) = %q, want %q", d, got, want)
+		}
+	}
+}
+
 func TestMalformedHellos(t *testing.T) {
 	for n := range 40 {
 		b := make([]byte, n)
