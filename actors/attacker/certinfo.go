@@ -103,6 +103,12 @@ type Handshake struct {
 	// (the victim refused the attacker's certificate with an alert);
 	// empty when it did not fail.
 	Err string
+	// Alert is, on the victim's side, the alert with which the victim
+	// refused the handshake, read exactly whether crypto/tls decrypted it
+	// or it came in plaintext (then Err may say something else, such as
+	// "local error: tls: bad record MAC"); nil when the handshake
+	// completed or the victim sent no alert.
+	Alert *TLSAlert
 }
 
 // fillTLS records a TLS connection state.
@@ -118,6 +124,10 @@ func (h Handshake) clone() Handshake {
 		c.DNSNames = slices.Clone(c.DNSNames)
 		c.ExtKeyUsage = slices.Clone(c.ExtKeyUsage)
 		h.Certificate = &c
+	}
+	if h.Alert != nil {
+		a := *h.Alert
+		h.Alert = &a
 	}
 	return h
 }

@@ -41,8 +41,14 @@
 //	err := p.Start(ctx)
 //	defer p.Close()
 //	rep := p.Report(canaries)
-//	rep.Found                       // canaries read in plaintext
-//	rep.Sessions[0].VictimSide.Err  // "remote error: tls: bad certificate": the victim refused
+//	rep.Found                        // canaries read in plaintext
+//	rep.Sessions[0].VictimSide.Err   // "remote error: tls: bad certificate": the victim refused
+//	rep.Sessions[0].VictimSide.Alert // fatal alert bad_certificate (42): its alert, read exactly
+//
+// The victim's side reads the alert a refusing victim sent from its raw
+// handshake bytes when it came in plaintext (any TLS 1.2 refusal, and
+// OpenSSL 3.0's TLS 1.3 ones, which crypto/tls cannot decrypt), else from
+// crypto/tls's remote error.
 //
 // The certificate sources are the ways a MITM can try: SelfSigned,
 // ForgedByCA (a leaf per SNI, as interception proxies do), OwnCertificate

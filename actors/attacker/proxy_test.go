@@ -3,6 +3,7 @@ package attacker_test
 import (
 	"crypto/x509"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -137,6 +138,14 @@ func TestProxyCertificateSources(t *testing.T) {
 				}
 				if s.VictimSide.Completed != broken || s.VictimSide.Err != r.alert {
 					t.Errorf("victim side completed %v err %q, want %v %q", s.VictimSide.Completed, s.VictimSide.Err, broken, r.alert)
+				}
+				// alice speaks TLS 1.3: crypto/tls decrypts her alert.
+				var wantAlert *attacker.TLSAlert
+				if !broken {
+					wantAlert = &attacker.TLSAlert{Level: 2, Description: 42, Name: "bad_certificate"}
+				}
+				if !reflect.DeepEqual(s.VictimSide.Alert, wantAlert) {
+					t.Errorf("victim side alert %v, want %v", s.VictimSide.Alert, wantAlert)
 				}
 				if got := len(rep.Found) == 1; got != broken {
 					t.Errorf("canary found %v, want %v", rep.Found, broken)

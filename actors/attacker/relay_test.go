@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -122,10 +123,12 @@ func TestProxyDowngrade(t *testing.T) {
 		name                     string
 		min                      uint16
 		aliceErr, attackerErr, v string
+		alert                    *attacker.TLSAlert // alice's, read by the attacker
 	}{
 		{"client minimum TLS 1.2", 0, "tls: server selected unsupported protocol version 301",
-			"attacker: answered TLS 1.0; the client refused it: alert tls: protocol version not supported", ""},
-		{"client minimum TLS 1.0", tls.VersionTLS10, "", "", "TLS 1.0"},
+			"attacker: answered TLS 1.0; the client refused it: alert tls: protocol version not supported", "",
+			&attacker.TLSAlert{Level: 2, Description: 70, Name: "protocol_version", Plaintext: true}},
+		{"client minimum TLS 1.0", tls.VersionTLS10, "", "", "TLS 1.0", nil},
 	} {
 		t.Run(r.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -139,8 +142,8 @@ func TestProxyDowngrade(t *testing.T) {
 				}
 				synctest.Wait()
 				s := p.Sessions()[0]
-				if s.VictimSide.Err != r.attackerErr || s.VictimSide.Version != r.v {
-					t.Errorf("victim side %+v, want err %q version %q", s.VictimSide, r.attackerErr, r.v)
+				if s.VictimSide.Err != r.attackerErr || s.VictimSide.Version != r.v || !reflect.DeepEqual(s.VictimSide.Alert, r.alert) {
+					t.Errorf("victim side %+v, want err %q version %q alert %v", s.VictimSide, r.attackerErr, r.v, r.alert)
 				}
 			})
 		})

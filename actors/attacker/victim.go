@@ -22,8 +22,12 @@ type VictimSide interface {
 
 // VictimTLS terminates the victim's TLS with a certificate from Certs: the
 // man in the middle proper. The victim completes the handshake only if it
-// accepts that certificate for the name it dialled; otherwise hs.Err is the
-// alert it sent, e.g. "remote error: tls: bad certificate".
+// accepts that certificate for the name it dialled; otherwise hs.Err is
+// crypto/tls's error, e.g. "remote error: tls: bad certificate", and
+// hs.Alert the alert the victim refused with, read from its raw bytes
+// (the first 16 KiB it sent) when it came in plaintext, as a TLS 1.2
+// refusal and OpenSSL 3.0's TLS 1.3 one do, or from crypto/tls's remote
+// error.
 //
 // MaxVersion below the victim's MinVersion is the downgrade attack. With
 // Legacy (Downgrade), a victim that insists on TLS 1.2 is answered with a
@@ -68,10 +72,13 @@ func (v VictimTLS) Accept(ctx context.Context, conn net.Conn, hs *Handshake) (ne
 		hs.Err = err.Error()
 		return nil, err
 	}
+	rec := newRecordingConn(conn, maxHandshakeRecord)
+	conn = rec
 	if v.Legacy && v.MaxVersion != 0 {
 		replayed, err := answerAsLegacyServer(conn, v.MaxVersion)
 		if err != nil {
 			hs.Err = err.Error()
+			hs.Alert = peerAlert(rec.bytes(), err)
 			return nil, err
 		}
 		conn = replayed
@@ -94,8 +101,10 @@ func (v VictimTLS) Accept(ctx context.Context, conn net.Conn, hs *Handshake) (ne
 	hs.Certificate = certInfo(leafOf(presented), v.Certs.String())
 	if err != nil {
 		hs.Err = err.Error()
+		hs.Alert = peerAlert(rec.bytes(), err)
 		return nil, err
 	}
+	rec.stop()
 	hs.Completed = true
 	hs.fillTLS(tc.ConnectionState())
 	return tc, nil
