@@ -115,7 +115,7 @@ type MilestoneReached struct {
 // the defense switch that produced it. It looks only at typed causes and at
 // the fixed texts crypto/tls uses for local refusals; a remote alert, a
 // time-out, EOF, a reset or anything else is not a refusal and yields
-// ok false.
+// ok false. The alert a refusing peer sent is read by ClassifyAlert.
 func ClassifyRefusal(err error) (defense string, ok bool) {
 	if err == nil {
 		return "", false
@@ -170,6 +170,75 @@ func ClassifyRefusal(err error) (defense string, ok bool) {
 		return DefenseClientCertRequired, true
 	case strings.Contains(msg, "tls: client offered only unsupported versions"),
 		strings.Contains(msg, "tls: server selected unsupported protocol version"):
+		return DefenseMinTLSVersion, true
+	}
+	return "", false
+}
+
+// ClassifyAlert maps the description of the alert with which a TLS client
+// refused a server's handshake (on the victim's side of a man in the
+// middle: attacker.Handshake.Alert) to the defense switch that refused,
+// for the alerts that name exactly one. ok is false for any other alert,
+// and for those real clients send for several causes, where a guess would
+// credit the wrong defense.
+//
+// What real clients send, measured over loopback against the attacker's
+// VictimTLS (TestRealClientAlerts in actors/attacker), the same at TLS 1.2
+// and TLS 1.3 unless noted:
+//
+//	certificate presented             OpenSSL 3.0 s_client          GnuTLS 3.7 gnutls-cli    crypto/tls
+//	self-signed                       unknown_ca (48)               bad_certificate (42)     bad_certificate (42)
+//	issued by an untrusted CA         unknown_ca (48)               bad_certificate (42)     bad_certificate (42)
+//	for another name                  bad_certificate (42)          bad_certificate (42)     bad_certificate (42)
+//	expired                           certificate_expired (45)      bad_certificate (42)     bad_certificate (42)
+//	not yet valid                     bad_certificate (42)          bad_certificate (42)     bad_certificate (42)
+//	extended key usage codeSigning    unsupported_certificate (43)  bad_certificate (42)     bad_certificate (42)
+//	CA's signature tampered           decrypt_error (51)            bad_certificate (42)     bad_certificate (42)
+//	revoked, client given the CRL     certificate_revoked (44)      bad_certificate (42)     (no CRL check)
+//	hard-fail CRL check, no CRL       unknown_ca (48)               (accepted)               (no CRL check)
+//	hard-fail CRL check, CRL expired  certificate_expired (45)      (will not load the CRL)  (no CRL check)
+//	trusted, signed with another key  decrypt_error (51)            decrypt_error (51)       TLS 1.2 illegal_parameter (47), TLS 1.3 decrypt_error (51)
+//	TLS 1.0 answer to a 1.2 floor     protocol_version (70)         protocol_version (70)    protocol_version (70)
+//
+// OpenSSL sends each in plaintext, at TLS 1.3 too; the others protect
+// theirs at TLS 1.3. Hence:
+//
+//   - unknown_ca (48): chain-validation. OpenSSL also sends it when a
+//     hard-fail CRL check finds no CRL (revocation), which the alert
+//     cannot tell apart.
+//   - certificate_expired (45): validity-check. OpenSSL also sends it for
+//     an expired CRL under a hard-fail CRL check, and sends
+//     bad_certificate for a certificate not yet valid, so a not-yet-valid
+//     certificate is never credited from its alert.
+//   - certificate_revoked (44): revocation.
+//   - unsupported_certificate (43): chain-validation. OpenSSL sends it for
+//     a certificate whose extended key usage does not allow a TLS server,
+//     which the lab counts as chain validation (as ClassifyRefusal does);
+//     crypto/tls sends it only for a public key type it does not support,
+//     which no certificate the lab issues has.
+//   - protocol_version (70): min-tls-version.
+//   - bad_certificate (42) is ambiguous: crypto/tls and GnuTLS send it for
+//     every certificate they refuse, OpenSSL for a hostname mismatch and
+//     a not-yet-valid certificate alike. No stack names a hostname
+//     mismatch in its alert, so the hostname check is never read from
+//     one.
+//   - decrypt_error (51) is ambiguous: OpenSSL sends it both for a CA
+//     signature that does not verify (chain validation) and for a
+//     handshake signature that does not (the server lacks the
+//     certificate's key: no defense switch), the others for the latter.
+//   - certificate_unknown (46) and handshake_failure (40) appear in none of
+//     these refusals; they are catch-alls with no one cause.
+func ClassifyAlert(desc uint8) (defense string, ok bool) {
+	switch desc {
+	case 48: // unknown_ca
+		return DefenseChainValidation, true
+	case 43: // unsupported_certificate
+		return DefenseChainValidation, true
+	case 45: // certificate_expired
+		return DefenseValidityCheck, true
+	case 44: // certificate_revoked
+		return DefenseRevocation, true
+	case 70: // protocol_version
 		return DefenseMinTLSVersion, true
 	}
 	return "", false

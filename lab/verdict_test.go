@@ -140,6 +140,25 @@ func TestClassifyRefusal(t *testing.T) {
 	}
 }
 
+// TestClassifyAlert checks every alert description: the five that name
+// one defense, and no defense for the rest (bad_certificate,
+// certificate_unknown, handshake_failure and decrypt_error among them).
+func TestClassifyAlert(t *testing.T) {
+	want := map[uint8]string{
+		48: lab.DefenseChainValidation, // unknown_ca
+		43: lab.DefenseChainValidation, // unsupported_certificate
+		45: lab.DefenseValidityCheck,   // certificate_expired
+		44: lab.DefenseRevocation,      // certificate_revoked
+		70: lab.DefenseMinTLSVersion,   // protocol_version
+	}
+	for d := range 256 {
+		got, ok := lab.ClassifyAlert(uint8(d))
+		if got != want[uint8(d)] || ok != (want[uint8(d)] != "") {
+			t.Errorf("ClassifyAlert(%d) = %q %v, want %q", d, got, ok, want[uint8(d)])
+		}
+	}
+}
+
 // tlsVerifyErr wraps an x509 error as crypto/tls's verification error does.
 type tlsVerifyErr struct{ err error }
 

@@ -107,7 +107,8 @@ type Handshake struct {
 	// refused the handshake, read exactly whether crypto/tls decrypted it
 	// or it came in plaintext (then Err may say something else, such as
 	// "local error: tls: bad record MAC"); nil when the handshake
-	// completed or the victim sent no alert.
+	// completed or the victim sent no alert. lab.ClassifyAlert maps its
+	// Description to a defense.
 	Alert *TLSAlert
 }
 

@@ -48,7 +48,8 @@
 // The victim's side reads the alert a refusing victim sent from its raw
 // handshake bytes when it came in plaintext (any TLS 1.2 refusal, and
 // OpenSSL 3.0's TLS 1.3 ones, which crypto/tls cannot decrypt), else from
-// crypto/tls's remote error.
+// crypto/tls's remote error; lab.ClassifyAlert names the defense an alert
+// shows, where real clients send it for one cause only.
 //
 // The certificate sources are the ways a MITM can try: SelfSigned,
 // ForgedByCA (a leaf per SNI, as interception proxies do), OwnCertificate

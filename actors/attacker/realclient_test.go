@@ -183,8 +183,10 @@ var (
 //	wrong key         decrypt_error 51 p/p             decrypt_error 51 p/s          illegal_parameter 47 p / decrypt_error 51 s
 //	revoked           certificate_revoked 44 p/p       bad_certificate 42 p/s        (not run: no CRL check)
 //	no CRL            unknown_ca 48 p/p                accepted (no hard fail)       (not run)
-//	stale CRL         certificate_expired 45 p/p       (not run: refuses the CRL)    (not run)
+//	stale CRL         certificate_expired 45 p/p       (not run: won't load the CRL) (not run)
 //	TLS 1.0 answer    protocol_version 70 p/p          protocol_version 70 p/p       protocol_version 70 p/p
+//
+// lab.ClassifyAlert's doc comment draws the defenses from this table.
 var realAlerts = []struct {
 	name string
 	// openssl, gnutls and goTLS are the alerts the attacker reads at TLS

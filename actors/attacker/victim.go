@@ -27,7 +27,8 @@ type VictimSide interface {
 // hs.Alert the alert the victim refused with, read from its raw bytes
 // (the first 16 KiB it sent) when it came in plaintext, as a TLS 1.2
 // refusal and OpenSSL 3.0's TLS 1.3 one do, or from crypto/tls's remote
-// error.
+// error. lab.ClassifyAlert names the defense an alert shows, where it
+// shows one.
 //
 // MaxVersion below the victim's MinVersion is the downgrade attack. With
 // Legacy (Downgrade), a victim that insists on TLS 1.2 is answered with a
