@@ -359,6 +359,8 @@ func (a *Attack) collect(tokens []string) {
 			if v := s.VictimSide; v.TLS && v.Completed && v.Certificate != nil {
 				w.ev.IdentityAccepted(victimName(w, s.Victim.Addr()), v.ServerName,
 					fmt.Sprintf("completed the %s handshake with %s, certificate %s issued by %s", v.Version, a.name, v.Certificate.Subject, v.Certificate.Issuer))
+			} else if v.Alert != nil && !w.handshook(s.Victim) {
+				a.noteAlert(s, *v.Alert)
 			}
 		}
 		a.noted[px] = len(rep.Sessions)
@@ -378,6 +380,30 @@ func (a *Attack) collect(tokens []string) {
 	if a.strip != 0 {
 		a.creditNoFallback()
 	}
+}
+
+// noteAlert records the alert with which a victim whose handshake no
+// Host ran (a real program's, through a bridge) refused the attacker:
+// a refusal by the defense the alert names (lab.ClassifyAlert), or else
+// by the one the program's own diagnostic names (RealClient), or a note
+// that it names none.
+func (a *Attack) noteAlert(s attacker.Session, alert attacker.TLSAlert) {
+	w := a.w
+	victim := victimName(w, s.Victim.Addr())
+	how := "in a plaintext alert record"
+	if !alert.Plaintext {
+		how = "in a protected alert"
+	}
+	line := fmt.Sprintf("refused %s's certificate with alert %s (%d), %s", a.name, alert.Name, alert.Description, how)
+	if defense, ok := lab.ClassifyAlert(alert.Description); ok {
+		w.ev.Refused(victim, defense, "%s", line)
+		return
+	}
+	if d, ok := w.diagnosis(victim); ok {
+		w.ev.Refused(victim, d.defense, "%s; %s said: %s", line, d.program, d.line)
+		return
+	}
+	w.ev.Notef(victim, "%s, which names no one defense", line)
 }
 
 // creditCiphertext records, once, the tls-only defense's refusal of a

@@ -192,6 +192,9 @@ func ownCheck(err error) error {
 func (h *Host) handshake(ctx context.Context, conn *tls.Conn, peer string, client bool) error {
 	h.w.hs.add(1)
 	defer h.w.hs.add(-1)
+	if client {
+		h.w.noteTried(conn)
+	}
 	err := conn.HandshakeContext(ctx)
 	if err != nil {
 		var own *ownCheckError
@@ -221,6 +224,21 @@ func (h *Host) handshake(ctx context.Context, conn *tls.Conn, peer string, clien
 	return nil
 }
 
+// noteTried remembers, by its local address, a client connection whose
+// handshake a Host runs.
+func (w *World) noteTried(conn *tls.Conn) {
+	local, err := netip.ParseAddrPort(conn.LocalAddr().String())
+	if err != nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.tried == nil {
+		w.tried = map[netip.AddrPort]bool{}
+	}
+	w.tried[local] = true
+}
+
 // noteClientSession remembers, by its local address, a client
 // connection's completed handshake, so a pass-through attack can tell
 // that what it relayed was TLS.
@@ -235,6 +253,15 @@ func (w *World) noteClientSession(conn *tls.Conn, st tls.ConnectionState) {
 		w.sessions = map[netip.AddrPort]tls.ConnectionState{}
 	}
 	w.sessions[local] = st
+}
+
+// handshook reports whether a Host ran the handshake of the client
+// connection from local (its own refusals are recorded from its error).
+func (w *World) handshook(local netip.AddrPort) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.tried[local]
+	return ok
 }
 
 // clientSession returns the handshake of the client connection from

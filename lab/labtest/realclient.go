@@ -7,11 +7,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tlslab/tlslab/actors/realpeer"
+	"github.com/tlslab/tlslab/lab"
 )
 
 // realClientTimeout bounds a real client program's run.
@@ -36,9 +38,12 @@ const realClientTimeout = 20 * time.Second
 //
 // The program's exit status and last line of output are recorded as
 // evidence (never as the verdict), and its output is logged. A real
-// client's refusal is read from the TLS alert it sends the attacker; a
-// template that does not parse, or a program that cannot start, fails
-// the test.
+// client's refusal is seen in the TLS alert it sends the attacker and
+// credited to the defense the alert names (lab.ClassifyAlert); when the
+// alert names none (bad_certificate, as GnuTLS sends for every refusal),
+// to the one the program's own diagnostic names (OpenSSL's verify error,
+// GnuTLS's verification status). A template that does not parse, or a
+// program that cannot start, fails the test.
 func (h *Host) RealClient(template string, server *Host, port uint16, trusted *CA) realpeer.Result {
 	h.w.t.Helper()
 	tmpl, err := realpeer.Parse(template)
@@ -84,6 +89,14 @@ func (h *Host) RealClient(template string, server *Host, port uint16, trusted *C
 		h.w.t.Fatalf("labtest: %s's real client: %v", h.name, res.Err)
 	}
 	h.w.ev.Notef(h.name, "real client %s: %s; it said: %s", programName(cmd), exitText(res), lastLine(res.Output))
+	if d, ok := diagnose(programName(cmd), res.Output); ok && res.ExitCode != 0 {
+		h.w.mu.Lock()
+		if h.w.diagnoses == nil {
+			h.w.diagnoses = map[string]diagnosis{}
+		}
+		h.w.diagnoses[h.name] = d
+		h.w.mu.Unlock()
+	}
 	h.w.logf("labtest: %s ran %s (%s):\n%s", h.name, cmd, exitText(res), res.Output)
 	return res
 }
@@ -114,4 +127,46 @@ func lastLine(out []byte) string {
 		return "nothing"
 	}
 	return l
+}
+
+// diagnosis is the check a real client program said refused the peer.
+type diagnosis struct {
+	defense, program, line string
+}
+
+// diagnosisPatterns map what real clients print about a refused
+// certificate to the defense that refused: OpenSSL s_client's verify
+// error numbers (X509_V_ERR_*) and GnuTLS gnutls-cli's verification
+// status texts. Measured against OpenSSL 3.0 and GnuTLS 3.7 in
+// TestRealClientsUnderMITM.
+var diagnosisPatterns = []struct {
+	re      *regexp.Regexp
+	defense string
+}{
+	{regexp.MustCompile(`verify error:num=62:.*`), lab.DefenseHostnameCheck},
+	{regexp.MustCompile(`verify error:num=(9|10):.*`), lab.DefenseValidityCheck},
+	{regexp.MustCompile(`verify error:num=(3|12|23):.*`), lab.DefenseRevocation},
+	{regexp.MustCompile(`verify error:num=(2|7|18|19|20|21|26):.*`), lab.DefenseChainValidation},
+	{regexp.MustCompile(`The certificate is NOT trusted\..*does not match the expected.*`), lab.DefenseHostnameCheck},
+	{regexp.MustCompile(`The certificate is NOT trusted\..*revoked.*`), lab.DefenseRevocation},
+	{regexp.MustCompile(`The certificate is NOT trusted\..*(expired|not yet (valid|activated)).*`), lab.DefenseValidityCheck},
+	{regexp.MustCompile(`The certificate is NOT trusted\..*(issuer is unknown|intended purpose|not signed by a CA|insecure).*`), lab.DefenseChainValidation},
+}
+
+// diagnose returns the first refusal out names, if any.
+func diagnose(program string, out []byte) (diagnosis, bool) {
+	for _, p := range diagnosisPatterns {
+		if m := p.re.Find(out); m != nil {
+			return diagnosis{defense: p.defense, program: program, line: strings.TrimSpace(string(m))}, true
+		}
+	}
+	return diagnosis{}, false
+}
+
+// diagnosis returns what host's real client said refused its peer.
+func (w *World) diagnosis(host string) (diagnosis, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	d, ok := w.diagnoses[host]
+	return d, ok
 }

@@ -73,6 +73,12 @@ type World struct {
 	// sessions are the handshakes hosts completed as clients, by local
 	// address.
 	sessions map[netip.AddrPort]tls.ConnectionState
+	// tried are the client connections whose handshake a Host ran, by
+	// local address.
+	tried map[netip.AddrPort]bool
+	// diagnoses are what real client programs said about a refusal, by
+	// host (RealClient).
+	diagnoses map[string]diagnosis
 
 	attacks    []*Attack
 	clients    []net.Conn
