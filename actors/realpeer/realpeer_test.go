@@ -83,8 +83,12 @@ func TestStopKillsTheGroup(t *testing.T) {
 	if !r.Stopped || r.ExitCode != -1 || r.Err == nil || r.Err.Error() != "realpeer: stopped while running" {
 		t.Errorf("got %+v", r)
 	}
-	if err := syscall.Kill(-p.Pid(), 0); err != syscall.ESRCH {
-		t.Errorf("the process group is still there: %v", err)
+	// The background sleep holds the output pipe: Stop returning before
+	// the 2 s grace for stuck pipes shows the whole group was killed (a
+	// killed child may linger as a zombie until reaped, so the group id
+	// itself proves nothing).
+	if r.Duration >= 2*time.Second {
+		t.Errorf("Stop took %v: the child holding the output was not killed", r.Duration)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
