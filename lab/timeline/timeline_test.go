@@ -463,7 +463,7 @@ func TestRecordThroughLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	for seed := uint64(1); seed <= 2; seed++ {
-		res, events := timeline.Record(context.Background(), lab.Runner{Seed: seed, Impair: lossy}, tlScenario(p))
+		res, events := timeline.Record(context.Background(), lab.Runner{Seed: seed, Impair: lossy, Timeout: 2 * time.Minute}, tlScenario(p)) // a SYN lost four times waits 15 s
 		if runFailed(res) {
 			t.Fatalf("seed %d: run failed: %v", seed, res.Err)
 		}
