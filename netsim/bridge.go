@@ -32,7 +32,7 @@ import (
 type Bridge struct {
 	world *World
 	ln    net.Listener                                // where connections are accepted
-	dial  func(ctx context.Context) (net.Conn, error) // the other side, once per connection
+	dial  func(ctx context.Context, in net.Conn) (net.Conn, error) // the other side, once per accepted connection
 
 	ctx     context.Context // ends when the bridge stops; cancels dials
 	cancel  context.CancelFunc
@@ -64,7 +64,7 @@ func (h *Host) BridgeIn(listen string, dst netip.AddrPort) (*Bridge, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.world.startBridge(ln, func(ctx context.Context) (net.Conn, error) {
+	return h.world.startBridge(ln, func(ctx context.Context, _ net.Conn) (net.Conn, error) {
 		return h.DialContext(ctx, "tcp", dst.String())
 	}), nil
 }
@@ -89,7 +89,7 @@ func (h *Host) BridgeOut(port uint16, dst string) (*Bridge, error) {
 		return nil, err
 	}
 	raddr := ap.String()
-	return h.world.startBridge(ln, func(ctx context.Context) (net.Conn, error) {
+	return h.world.startBridge(ln, func(ctx context.Context, _ net.Conn) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", raddr)
 	}), nil
@@ -97,7 +97,7 @@ func (h *Host) BridgeOut(port uint16, dst string) (*Bridge, error) {
 
 // startBridge starts a bridge's accept loop on ln. The World's Close waits
 // for the bridge to stop, as for every goroutine the World started.
-func (w *World) startBridge(ln net.Listener, dial func(context.Context) (net.Conn, error)) *Bridge {
+func (w *World) startBridge(ln net.Listener, dial func(context.Context, net.Conn) (net.Conn, error)) *Bridge {
 	b := &Bridge{world: w, ln: ln, dial: dial, stopped: make(chan struct{}), relays: make(map[*relay]struct{})}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.wg.Add(1)

@@ -1,6 +1,7 @@
 package netsim
 
 import (
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -22,9 +23,11 @@ type relay struct {
 func (b *Bridge) serve(r *relay) {
 	defer b.wg.Done()
 	defer b.remove(r)
-	out, err := b.dial(b.ctx)
+	out, err := b.dial(b.ctx, r.in)
 	if err != nil {
-		r.end(false)
+		// A dial that answered the client itself (a CONNECT front's
+		// HTTP error) ends with a FIN, so the answer is read.
+		r.end(errors.Is(err, errAnswered))
 		return
 	}
 	if !r.attach(out) {

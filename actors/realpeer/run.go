@@ -1,6 +1,7 @@
 package realpeer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os/exec"
@@ -134,16 +135,57 @@ func (p *Process) Stop() Result {
 // Pid returns the program's process id (its group's id too).
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
+// Output returns what the program has written so far (at most MaxOutput
+// bytes), while it runs or after.
+func (p *Process) Output() []byte {
+	out, _ := p.out.bytes()
+	return out
+}
+
+// AwaitOutput waits until the program's output contains substr and
+// reports true, or reports false once the program has exited without
+// writing it or ctx has ended.
+func (p *Process) AwaitOutput(ctx context.Context, substr string) bool {
+	for {
+		changed := p.out.changes()
+		if bytes.Contains(p.Output(), []byte(substr)) {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-p.done:
+			return bytes.Contains(p.Output(), []byte(substr))
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
 // boundedBuffer keeps the first MaxOutput bytes written to it.
 type boundedBuffer struct {
 	mu        sync.Mutex
 	buf       []byte
 	truncated bool
+	changed   chan struct{} // closed and replaced by each write
+}
+
+// changes returns a channel closed by the next write.
+func (b *boundedBuffer) changes() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.changed == nil {
+		b.changed = make(chan struct{})
+	}
+	return b.changed
 }
 
 func (b *boundedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	room := MaxOutput - len(b.buf)
 	if len(p) > room {
 		b.buf = append(b.buf, p[:max(room, 0)]...)
