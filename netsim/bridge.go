@@ -31,7 +31,7 @@ import (
 // for concurrent use.
 type Bridge struct {
 	world *World
-	ln    net.Listener                                // where connections are accepted
+	ln    net.Listener                                             // where connections are accepted
 	dial  func(ctx context.Context, in net.Conn) (net.Conn, error) // the other side, once per accepted connection
 
 	ctx     context.Context // ends when the bridge stops; cancels dials
