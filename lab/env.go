@@ -35,6 +35,11 @@ type Env struct {
 	// (the Runner reports on the value it set).
 	Defenses Defenses
 
+	// RealPeers are the real programs the Runner put in place of the
+	// scenario's simulated peers (Runner.RealPeers), within the roles the
+	// scenario offers; empty templates leave a peer simulated.
+	RealPeers RealPeers
+
 	rand     io.Reader // source of canary tokens
 	sabotage Sabotage
 	keys     *lockedWriter // the key log file's writer, nil without one
@@ -43,6 +48,9 @@ type Env struct {
 	capture    *netsim.Capture // nil when no pcap was requested or after teardown
 	captureErr error           // first error from AttachSegment
 	canaries   []Canary
+	scenario   string   // the scenario's name, for artifact names
+	peerLogDir string   // Runner.PeerLogDir
+	peerLogs   []string // files ProgramLog wrote
 
 	observer Observer // nil unless the run is observed (Runner.RunObserved)
 	untap    []func() // removes the observer's taps
@@ -149,6 +157,13 @@ func (e *Env) Canaries() []Canary {
 // Sabotage returns how the Runner asked to break the scenario's attacker
 // (Runner.Sabotage); SabotageNone normally.
 func (e *Env) Sabotage() Sabotage { return e.sabotage }
+
+// programLogs returns the paths ProgramLog wrote.
+func (e *Env) programLogs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.peerLogs...)
+}
 
 // keyLogErr returns the first error writing the key log, or nil.
 func (e *Env) keyLogErr() error {

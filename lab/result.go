@@ -24,11 +24,12 @@ type Result struct {
 	Refusals          []Refusal    // the refusals among them, credited or not
 	Milestones        []MilestoneReached
 	Duration          time.Duration
-	Seed              uint64 // the seed of the run's World; rerun with it to replay the same choices
-	Impair            string // the impairments the run's network had (netsim.ImpairSpec syntax), "" for none
-	Pcap              string // path of the pcapng file, or "" when none was requested
-	KeyLog            string // path of the NSS key log, or "" when none was requested
-	Err               error  // why Verdict is Error (the run's error or an *InconclusiveError); nil otherwise
+	Seed              uint64   // the seed of the run's World; rerun with it to replay the same choices
+	Impair            string   // the impairments the run's network had (netsim.ImpairSpec syntax), "" for none
+	Pcap              string   // path of the pcapng file, or "" when none was requested
+	KeyLog            string   // path of the NSS key log, or "" when none was requested
+	PeerLogs          []string // paths of the real programs' output (Runner.PeerLogDir), if any
+	Err               error    // why Verdict is Error (the run's error or an *InconclusiveError); nil otherwise
 
 	delivered bool // a baseline's canary was delivered (Evidence.Delivered)
 }

@@ -78,6 +78,15 @@ type Runner struct {
 	// Scenario.Impair, so its rules win for the targets both name. The
 	// zero value impairs nothing.
 	Impair netsim.ImpairSpec
+	// RealPeers puts real programs (openssl, gnutls-cli ...) in place of
+	// simulated peers, in the scenarios that offer those roles
+	// (Scenario.RealPeers); another scenario's result is an Error with a
+	// *RealPeerError.
+	RealPeers RealPeers
+	// PeerLogDir, when not "", receives the output of every real program
+	// a scenario runs, "<PeerLogDir>/<family>-<name>.<role>.log" (see
+	// Env.ProgramLog); Result.PeerLogs lists them.
+	PeerLogDir string
 	// Progress, when non-nil, is called by RunAll after each scenario
 	// finishes, with the number finished so far, the total, and the result.
 	// Calls are serialized (never concurrent), in completion order.
@@ -180,6 +189,9 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, obs Observer) 
 	if s.Run == nil {
 		return fmt.Errorf("lab: scenario %q has no Run function", s.Name)
 	}
+	if err := checkRealPeers(s, r.RealPeers); err != nil {
+		return err
+	}
 	world := netsim.NewWorld(netsim.Config{Seed: r.Seed})
 	res.Seed = world.Seed()
 	impair := netsim.ImpairSpec{Rules: append(slices.Clone(s.Impair.Rules), r.Impair.Rules...)}
@@ -203,6 +215,7 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, obs Observer) 
 	}
 	env := newEnv(world, art.capture, keyLog, r.Rand, r.Defenses(s), obs)
 	env.sabotage = r.Sabotage
+	env.RealPeers, env.peerLogDir, env.scenario = r.RealPeers, r.PeerLogDir, s.Name
 
 	runErr := r.execute(ctx, s, env, world)
 	if err := env.keyLogErr(); err != nil && runErr == nil {
@@ -217,6 +230,7 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, obs Observer) 
 	res.Milestones = env.Evidence.Milestones()
 	res.delivered = env.Evidence.WasDelivered()
 	res.Service = env.Evidence.Service()
+	res.PeerLogs = env.programLogs()
 	if obs != nil {
 		obs.Finish(env.Evidence.timedEntries())
 	}

@@ -55,6 +55,14 @@ type Scenario struct {
 	// reordering, a host cut off ...; see netsim.ImpairSpec); a Runner's
 	// own Impair rules come after it. The zero value impairs nothing.
 	Impair netsim.ImpairSpec
+	// RealPeers says which of the scenario's peers a real program may
+	// play (Runner.RealPeers; Run reads the templates from Env.RealPeers).
+	// Zero means none: a Runner asking for one gives an Error result.
+	RealPeers RealPeerRole
+	// Requires names programs the scenario runs whatever the Runner asks
+	// ("openssl", "gnutls-cli"): where one is missing, the result is an
+	// Error naming it and its Debian package, and Run is not called.
+	Requires []string
 
 	Run func(ctx context.Context, env *Env) error
 }

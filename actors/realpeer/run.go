@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -37,6 +40,38 @@ type Result struct {
 	Err error
 	// Duration is how long it ran.
 	Duration time.Duration
+}
+
+// Program is the command's first word without its directory
+// ("openssl").
+func (r Result) Program() string {
+	if f := strings.Fields(r.Command); len(f) > 0 {
+		return filepath.Base(f[0])
+	}
+	return r.Command
+}
+
+// Status says how the program ended: "exit status 1", or "killed after
+// 20s".
+func (r Result) Status() string {
+	if r.Stopped {
+		return "killed after " + r.Duration.Round(time.Millisecond).String()
+	}
+	return fmt.Sprintf("exit status %d", r.ExitCode)
+}
+
+// LastLine is the last non-empty line of the output, at most 200 bytes,
+// or "nothing".
+func (r Result) LastLine() string {
+	lines := strings.Split(strings.TrimSpace(string(r.Output)), "\n")
+	l := strings.TrimSpace(lines[len(lines)-1])
+	if len(l) > 200 {
+		l = l[:200] + "..."
+	}
+	if l == "" {
+		return "nothing"
+	}
+	return l
 }
 
 // Process is a program started by Start.

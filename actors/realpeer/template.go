@@ -16,6 +16,8 @@ var Placeholders = []struct{ Name, Doc string }{
 	{"ca", "a PEM file of the CA certificates to trust"},
 	{"crl", "a PEM file of the trusted CA's certificate revocation list"},
 	{"canary", "the secret the client sends once connected"},
+	{"proxy", "host:port of an HTTP CONNECT proxy (loopback) whose tunnels resolve names in the World"},
+	{"target", "the server's name:port, to ask the {proxy} for"},
 	{"cert", "a PEM file of the server's certificate chain"},
 	{"key", "a PEM file of the server's private key"},
 }

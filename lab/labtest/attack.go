@@ -390,20 +390,11 @@ func (a *Attack) collect(tokens []string) {
 func (a *Attack) noteAlert(s attacker.Session, alert attacker.TLSAlert) {
 	w := a.w
 	victim := victimName(w, s.Victim.Addr())
-	how := "in a plaintext alert record"
-	if !alert.Plaintext {
-		how = "in a protected alert"
-	}
-	line := fmt.Sprintf("refused %s's certificate with alert %s (%d), %s", a.name, alert.Name, alert.Description, how)
-	if defense, ok := lab.ClassifyAlert(alert.Description); ok {
-		w.ev.Refused(victim, defense, "%s", line)
-		return
-	}
+	program, diag := "", (*lab.ProgramDiagnosis)(nil)
 	if d, ok := w.diagnosis(victim); ok {
-		w.ev.Refused(victim, d.defense, "%s; %s said: %s", line, d.program, d.line)
-		return
+		program, diag = d.program, &d.ProgramDiagnosis
 	}
-	w.ev.Notef(victim, "%s, which names no one defense", line)
+	w.ev.RefusedByAlert(victim, a.name, alert.Description, alert.Name, alert.Plaintext, program, diag)
 }
 
 // creditCiphertext records, once, the tls-only defense's refusal of a
