@@ -150,7 +150,13 @@ func eavesdropAttackFamily() []lab.Scenario {
 }
 
 func (p eavesdropAttackParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), p.topology, p.run)
+	s := p.header.scenario(p.attackerText(), p.topology, p.run)
+	if p.fe01 == fe01RSA {
+		// A real server program can present fe01's RSA certificate
+		// (lab.RealPeers.Server).
+		s.RealPeers = lab.RealServer
+	}
+	return s
 }
 
 // attackerText says, for handouts, where the tap records and which
@@ -209,6 +215,7 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 	var (
 		fe01   *sip.FrontEnd
 		rsaKey pki.Credential
+		real   *realServer // fe01's real server program (lab.RealPeers.Server), if any
 	)
 	switch p.fe01 {
 	case fe01NoTLS:
@@ -225,6 +232,15 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 			DNSNames: []string{"fe01.contoso.com", "pool01.contoso.com"}, Organization: "Contoso", KeyType: pki.KeyRSA2048, Key: key,
 		}); err != nil {
 			return err
+		}
+		if env.RealPeers.Server != "" {
+			// fe01's real server program presents the RSA certificate;
+			// its template chooses the versions and suites.
+			if real, err = startRealServer(ctx, env, c, rsaKey); err != nil {
+				return err
+			}
+			defer real.stop(env)
+			break
 		}
 		srv := c.TLS().Server(rsaKey.TLS)
 		srv.MaxVersion = tls.VersionTLS12
@@ -285,7 +301,21 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 		}
 	}
 
-	canary, res, sendErr := aliceSends(ctx, env, c, p.to)
+	var (
+		canary  lab.Canary
+		res     *sip.Result
+		sendErr error
+	)
+	if real != nil {
+		canary = env.NewCanary("alice")
+		client, err := c.Client("alice", "alice@contoso.com")
+		if err != nil {
+			return err
+		}
+		res, sendErr = sendToRealServer(ctx, real, canary, client, p.to, fmt.Sprintf("alice to %s: code word %s", p.to, canary))
+	} else {
+		canary, res, sendErr = aliceSends(ctx, env, c, p.to)
+	}
 	noteConnection(env, res)
 	if res.Conn.TLS == nil && res.Conn.Addr.IsValid() {
 		env.Evidence.Notef("alice", "fell back to plain TCP: connected to %s (%v) after %s", res.Conn.Target, res.Conn.Addr, describeFailedTLS(res.Attempts))
@@ -293,15 +323,24 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 	noteNoFallback(env, res, sendErr)
 	var d sip.Delivery
 	var delivered bool
-	if fe01 != nil && (p.home == "fe01" || p.rsaFE02) {
+	if real != nil {
+		if real.delivered(ctx, env, canary) {
+			env.Evidence.SetService(lab.ServiceIntact)
+		} else {
+			env.Evidence.SetService(lab.ServiceDenied)
+			env.Evidence.Notef("alice", "the canary did not reach fe01's real server")
+		}
+	} else if fe01 != nil && (p.home == "fe01" || p.rsaFE02) {
 		d, delivered = findDeliveryOn(fe01, canary)
 	} else {
 		d, delivered = findDelivery(c, p.home, canary)
 	}
-	if delivered {
+	switch {
+	case real != nil:
+	case delivered:
 		env.Evidence.SetService(lab.ServiceIntact)
 		env.Evidence.Notef(p.home, "%s", describeDelivery(d))
-	} else {
+	default:
 		env.Evidence.SetService(lab.ServiceDenied)
 		noteAnswer(env, "alice", "MESSAGE to "+p.to, sendErr)
 	}

@@ -82,7 +82,13 @@ func mitmFamily() []lab.Scenario {
 
 // scenario declares p as a lab scenario.
 func (p mitmParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
+	s := p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
+	if p.usesCert() {
+		// A real client checks mallory's certificate, and a real server
+		// answers her upstream connection (lab.RealPeers).
+		s.RealPeers = lab.RealVictim | lab.RealServer
+	}
+	return s
 }
 
 // usesCert reports whether mallory's proxy presents a certificate.
@@ -126,6 +132,9 @@ type mitmRun struct {
 	// forwards untouched included: what her proxies do not intercept
 	// (a plaintext fallback routed through her) is hers to read too.
 	sniffer *eavesdrop.Eavesdropper
+	// server is fe01's real server program on 5061, when the run put one
+	// in place (lab.RealPeers.Server); nil otherwise.
+	server *realServer
 }
 
 func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
@@ -140,6 +149,13 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 	}
 	r := &mitmRun{p: p, env: env, c: c, m: m, sniffer: eavesdrop.New(eavesdrop.Config{})}
 	defer m.nic.AddTap(r.sniffer)()
+	if env.RealPeers.Server != "" {
+		cred, _ := c.Credential("fe01")
+		if r.server, err = startRealServer(ctx, env, c, cred); err != nil {
+			return err
+		}
+		defer r.server.stop(env)
+	}
 	if p.malloryCA() {
 		stop, err := m.startCA(env)
 		if err != nil {
@@ -193,8 +209,20 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 		defer stop()
 	}
 
-	canary, res, sendErr := r.aliceSends(ctx)
-	r.observe(ctx, canary, res, sendErr)
+	if env.RealPeers.Victim != "" {
+		var extra []*x509.Certificate
+		if p.trustMallory {
+			extra = append(extra, m.ca.Certificate())
+		}
+		v, err := realVictimSends(ctx, env, c, netip.AddrPortFrom(fe01IP, contoso.PortSIPTLS), extra...)
+		if err != nil {
+			return err
+		}
+		r.observeRealVictim(ctx, v)
+	} else {
+		canary, res, sendErr := r.aliceSends(ctx)
+		r.observe(ctx, canary, res, sendErr)
+	}
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
 	}
@@ -234,7 +262,8 @@ func (r *mitmRun) startProxies(ctx context.Context, certs attacker.CertSource) e
 			attacker.ProxyConfig{Port: portPlain, Victim: attacker.VictimPlain{}, Upstream: up})
 	}
 	for _, cfg := range cfgs {
-		cfg.Host, cfg.SIP, cfg.Timeout = r.m.host, true, contoso.DefaultTimeout
+		// A real victim program sends a canary line, not SIP: relayed raw.
+		cfg.Host, cfg.SIP, cfg.Timeout = r.m.host, r.env.RealPeers.Victim == "", contoso.DefaultTimeout
 		cfg.Victim = sabotagedVictim(r.env, cfg.Victim)
 		px, err := attacker.NewProxy(cfg)
 		if err != nil {
@@ -264,7 +293,12 @@ func (r *mitmRun) aliceSends(ctx context.Context) (lab.Canary, *sip.Result, erro
 	if err != nil {
 		return canary, &sip.Result{}, err
 	}
-	res, err := client.SendMessage(ctx, mitmTo, fmt.Sprintf("alice to %s: code word %s", mitmTo, canary))
+	body := fmt.Sprintf("alice to %s: code word %s", mitmTo, canary)
+	if r.server == nil {
+		res, err := client.SendMessage(ctx, mitmTo, body)
+		return canary, res, err
+	}
+	res, err := sendToRealServer(ctx, r.server, canary, client, mitmTo, body)
 	return canary, res, err
 }
 
@@ -274,18 +308,7 @@ func (r *mitmRun) aliceSends(ctx context.Context) (lab.Canary, *sip.Result, erro
 // certificate, and last why alice refused, if she did.
 func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result, sendErr error) {
 	ev := r.env.Evidence
-	sessions := endedSessions(ctx, r.proxies)
-	for _, s := range sessions {
-		if sabotaged(s.VictimSide.Err) {
-			// The attacker's own endpoint failed: no step of the attack.
-			ev.Notef("mallory", "%s", describeSession(s))
-			continue
-		}
-		ev.Reached("mallory", lab.MilestoneInPosition, "%s", describeSession(s))
-	}
-	if r.pkiRejected != nil {
-		ev.Notef("mallory", "reset %d of the connections to pki01 (%v:80) she intercepted: OCSP and CRL requests fail", r.pkiRejected(), pki01IP)
-	}
+	sessions := r.noteSessions(ctx)
 	r.c.NoteRevocations(ev, "alice")
 	switch {
 	case res.Conn.TLS != nil:
@@ -293,37 +316,19 @@ func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Resul
 	case res.Conn.Transport == sip.TransportTCP:
 		ev.Notef("alice", "fell back to plaintext: connected to %s (%v) over TCP", res.Conn.Target, res.Conn.Addr)
 	}
-	if d, ok := findDelivery(r.c, mitmHome, canary); ok {
-		ev.SetService(lab.ServiceIntact)
-		ev.Notef(mitmHome, "%s", describeDelivery(d))
-	} else {
-		ev.SetService(lab.ServiceDenied)
-		ev.Notef("alice", "the canary did not reach %s", mitmTo)
-	}
-
-	tokens := make([]string, 0, len(r.env.Canaries()))
-	for _, cn := range r.env.Canaries() {
-		tokens = append(tokens, cn.Token)
-	}
-	var found []string
-	var captured int64
-	for _, px := range r.proxies {
-		rep := px.Report(tokens)
-		captured += rep.CapturedBytes
-		for _, f := range rep.Found {
-			if !slices.Contains(found, f) {
-				found = append(found, f)
-			}
+	switch {
+	case r.server != nil:
+		r.noteRealDelivery(ctx, canary)
+	default:
+		if d, ok := findDelivery(r.c, mitmHome, canary); ok {
+			ev.SetService(lab.ServiceIntact)
+			ev.Notef(mitmHome, "%s", describeDelivery(d))
+		} else {
+			ev.SetService(lab.ServiceDenied)
+			ev.Notef("alice", "the canary did not reach %s", mitmTo)
 		}
 	}
-	ev.CanariesObtained("mallory", len(found), len(tokens), haul(sessions, captured))
-	// Canaries in frames mallory only forwarded, which her proxies never saw.
-	sniffed := r.sniffer.Report(tokens)
-	if extra := slices.DeleteFunc(sniffed.Found, func(t string) bool { return slices.Contains(found, t) }); len(extra) > 0 {
-		ev.CanariesObtained("mallory", len(extra), len(tokens),
-			lab.FormatBytes(sniffed.PayloadBytes)+" of TCP payload her NIC forwarded without intercepting it")
-	}
-
+	found := r.noteCanaries(sessions)
 	for _, s := range sessions {
 		if v := s.VictimSide; v.TLS && v.Completed && v.Certificate != nil {
 			ev.IdentityAccepted("alice", v.ServerName, fmt.Sprintf("completed the %s handshake with mallory, certificate %s issued by %s",
@@ -354,6 +359,90 @@ func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Resul
 		return
 	}
 	r.notePassiveRefusal(res, len(found) > 0)
+}
+
+// noteSessions waits for mallory's proxies' sessions to end and records
+// what each did, and the connections to pki01 she reset.
+func (r *mitmRun) noteSessions(ctx context.Context) []attacker.Session {
+	ev := r.env.Evidence
+	sessions := endedSessions(ctx, r.proxies)
+	for _, s := range sessions {
+		if sabotaged(s.VictimSide.Err) {
+			// The attacker's own endpoint failed: no step of the attack.
+			ev.Notef("mallory", "%s", describeSession(s))
+			continue
+		}
+		ev.Reached("mallory", lab.MilestoneInPosition, "%s", describeSession(s))
+	}
+	if r.pkiRejected != nil {
+		ev.Notef("mallory", "reset %d of the connections to pki01 (%v:80) she intercepted: OCSP and CRL requests fail", r.pkiRejected(), pki01IP)
+	}
+	return sessions
+}
+
+// noteCanaries records the canaries mallory's proxies and NIC obtained,
+// and returns those her proxies found.
+func (r *mitmRun) noteCanaries(sessions []attacker.Session) (found []string) {
+	ev := r.env.Evidence
+	tokens := make([]string, 0, len(r.env.Canaries()))
+	for _, cn := range r.env.Canaries() {
+		tokens = append(tokens, cn.Token)
+	}
+	var captured int64
+	for _, px := range r.proxies {
+		rep := px.Report(tokens)
+		captured += rep.CapturedBytes
+		for _, f := range rep.Found {
+			if !slices.Contains(found, f) {
+				found = append(found, f)
+			}
+		}
+	}
+	ev.CanariesObtained("mallory", len(found), len(tokens), haul(sessions, captured))
+	// Canaries in frames mallory only forwarded, which her proxies never saw.
+	sniffed := r.sniffer.Report(tokens)
+	if extra := slices.DeleteFunc(sniffed.Found, func(t string) bool { return slices.Contains(found, t) }); len(extra) > 0 {
+		ev.CanariesObtained("mallory", len(extra), len(tokens),
+			lab.FormatBytes(sniffed.PayloadBytes)+" of TCP payload her NIC forwarded without intercepting it")
+	}
+	return found
+}
+
+// observeRealVictim records, in order, what mallory's proxy did, the
+// delivery to a real server (a simulated fe01 reads SIP, not a real
+// client's canary line, so without one the service is not judged), what
+// mallory read, and whether the real client completed a handshake with
+// her certificate or refused it with an alert, credited to the defense
+// the alert names or else to the one the program's diagnostic names.
+func (r *mitmRun) observeRealVictim(ctx context.Context, v *realVictim) {
+	ev := r.env.Evidence
+	sessions := r.noteSessions(ctx)
+	if r.server != nil {
+		r.noteRealDelivery(ctx, v.canary)
+	} else {
+		ev.Notef(mitmHome, "the simulated %s reads SIP, not a real client's canary line: delivery is not judged", mitmHome)
+	}
+	r.noteCanaries(sessions)
+	for _, s := range sessions {
+		switch vs := s.VictimSide; {
+		case vs.TLS && vs.Completed && vs.Certificate != nil:
+			ev.IdentityAccepted("alice", vs.ServerName, fmt.Sprintf("%s completed the %s handshake with mallory, certificate %s issued by %s",
+				v.res.Program(), vs.Version, vs.Certificate.Subject, vs.Certificate.Issuer))
+		case vs.Alert != nil:
+			ev.RefusedByAlert("alice", "mallory", vs.Alert.Description, vs.Alert.Name, vs.Alert.Plaintext, v.res.Program(), v.diag)
+		}
+	}
+}
+
+// noteRealDelivery records whether fe01's real server program printed
+// the canary (service intact) or not (denied).
+func (r *mitmRun) noteRealDelivery(ctx context.Context, canary lab.Canary) {
+	if r.server.delivered(ctx, r.env, canary) {
+		r.env.Evidence.SetService(lab.ServiceIntact)
+		return
+	}
+	r.env.Evidence.SetService(lab.ServiceDenied)
+	r.env.Evidence.Notef("alice", "the canary did not reach fe01's real server")
 }
 
 // stripped reports whether mallory's proxy refused one of alice's TLS

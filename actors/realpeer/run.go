@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -86,6 +87,7 @@ type Process struct {
 
 	mu      sync.Mutex
 	stopped bool
+	stdin   io.Closer // StartServer's held standard input; nil for Start
 }
 
 // Start starts command (a line expanded from a Template) with bash -c, in
@@ -93,6 +95,18 @@ type Process struct {
 // /dev/null unless the command redirects it. When ctx ends, or Stop is
 // called, the whole group is killed. Call Wait or Stop to release it.
 func Start(ctx context.Context, command, dir string) (*Process, error) {
+	return start(ctx, command, dir, false)
+}
+
+// StartServer starts command as Start does, but with standard input a
+// pipe that stays open, delivering nothing, until the program ends:
+// servers that quit when their input ends (openssl s_server does) keep
+// serving.
+func StartServer(ctx context.Context, command, dir string) (*Process, error) {
+	return start(ctx, command, dir, true)
+}
+
+func start(ctx context.Context, command, dir string, holdStdin bool) (*Process, error) {
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		return nil, errors.New("realpeer: bash is needed to run command templates: " + err.Error())
@@ -109,6 +123,14 @@ func Start(ctx context.Context, command, dir string) (*Process, error) {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = killGrace
+	if holdStdin {
+		// The write end is closed by Wait; nothing is ever written.
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, errors.New("realpeer: " + err.Error())
+		}
+		p.stdin = stdin
+	}
 	p.cmd = cmd
 	p.res.Command = command
 	p.start = time.Now()
@@ -131,6 +153,9 @@ func Run(ctx context.Context, command, dir string) Result {
 func (p *Process) wait() {
 	defer close(p.done)
 	err := p.cmd.Wait()
+	if p.stdin != nil {
+		p.stdin.Close()
+	}
 	p.mu.Lock()
 	stopped := p.stopped
 	p.mu.Unlock()
@@ -166,6 +191,9 @@ func (p *Process) Stop() Result {
 	}
 	return p.Wait()
 }
+
+// Program is the program's name, as Result.Program says it.
+func (p *Process) Program() string { return Result{Command: p.res.Command}.Program() }
 
 // Pid returns the program's process id (its group's id too).
 func (p *Process) Pid() int { return p.cmd.Process.Pid }

@@ -23,7 +23,8 @@ type Server struct {
 	Port uint16
 	// ServerName is {sni}.
 	ServerName string
-	// Chain (leaf first) is written to {cert}, Key to {key}.
+	// Chain (leaf first) is written to {cert}, its intermediates to
+	// {chain}, Key to {key}.
 	Chain []*x509.Certificate
 	Key   crypto.PrivateKey
 	// Trust is written to {ca} (for client certificates), CRLs (DER) to
@@ -60,6 +61,9 @@ func (s Server) Start(ctx context.Context, tmpl Template) (*RunningServer, error
 	if values["cert"], err = writePEM(s.Dir, "cert.pem", certBlocks(s.Chain)...); err != nil {
 		return nil, err
 	}
+	if values["chain"], err = writePEM(s.Dir, "chain.pem", certBlocks(s.Chain[min(1, len(s.Chain)):])...); err != nil {
+		return nil, err
+	}
 	if values["key"], err = writePEM(s.Dir, "key.pem", key); err != nil {
 		return nil, err
 	}
@@ -79,7 +83,7 @@ func (s Server) Start(ctx context.Context, tmpl Template) (*RunningServer, error
 	if err != nil {
 		return nil, err
 	}
-	p, err := Start(ctx, cmd, s.Dir)
+	p, err := StartServer(ctx, cmd, s.Dir)
 	if err != nil {
 		return nil, err
 	}

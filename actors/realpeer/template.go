@@ -18,7 +18,8 @@ var Placeholders = []struct{ Name, Doc string }{
 	{"canary", "the secret the client sends once connected"},
 	{"proxy", "host:port of an HTTP CONNECT proxy (loopback) whose tunnels resolve names in the World"},
 	{"target", "the server's name:port, to ask the {proxy} for"},
-	{"cert", "a PEM file of the server's certificate chain"},
+	{"cert", "a PEM file of the server's certificate chain, leaf first"},
+	{"chain", "a PEM file of the server's intermediate CA certificates (its chain without the leaf), for openssl s_server -cert_chain"},
 	{"key", "a PEM file of the server's private key"},
 }
 

@@ -19,6 +19,7 @@ type runFlags struct {
 	selectFlags
 	outputFlags
 	shardFlags
+	realPeerFlags
 	format    string
 	pcapDir   string
 	keyLogDir string
@@ -88,6 +89,7 @@ files or output paths), 130 after SIGINT and 143 after SIGTERM.`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "after the table, print every evidence line of every scenario")
 	f.outputFlags.register(fl)
 	f.shardFlags.register(fl)
+	f.realPeerFlags.register(fl)
 	return cmd
 }
 
@@ -109,6 +111,10 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	var shardInfo *report.Shard
 	sel.scenarios, shardInfo = st.applyShard(shard, &sel, sel.scenarios, sel.complete)
 
+	peers, err := f.realPeerFlags.peers(sel.scenarios)
+	if err != nil {
+		return err
+	}
 	if err := checkOutputs(&sel, f.selectFlags, f.outputFlags, f.pcapDir, f.keyLogDir, baseline.KindRun); err != nil {
 		return err
 	}
@@ -116,7 +122,7 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	ctx := cmd.Context()
 	bar := newProgress(ctx, st.stderr, "scenario", f.progress)
 	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, Seed: f.seed,
-		Parallel: f.parallel, Progress: bar.update, Impair: sel.impair}
+		Parallel: f.parallel, Progress: bar.update, Impair: sel.impair, RealPeers: peers, PeerLogDir: f.peerLogs}
 	results := runner.RunAll(ctx, sel.scenarios)
 	bar.clear()
 
