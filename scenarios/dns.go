@@ -221,7 +221,13 @@ func dnsFamily() []lab.Scenario {
 }
 
 func (p dnsParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
+	s := p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
+	if p.position != dnsBlind {
+		// A real client reaches the pool through alice's resolver
+		// (lab.RealPeers: {addr} resolved as it starts, or {proxy}).
+		s.RealPeers = lab.RealVictim
+	}
+	return s
 }
 
 // attackerText says, for handouts, where mallory answers alice's DNS
@@ -298,7 +304,8 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 		victim attacker.VictimSide
 	}{{contoso.PortSIPTLS, attacker.VictimTLS{Certs: certs, KeyLogWriter: env.KeyLog}}, {portPlain, attacker.VictimPlain{}}} {
 		px, err := attacker.NewProxy(attacker.ProxyConfig{
-			Host: mallory, Port: side.port, SIP: true, Victim: sabotagedVictim(env, side.victim), Upstream: attacker.SIPResponder{},
+			// A real victim program sends a canary line, not SIP: relayed raw.
+			Host: mallory, Port: side.port, SIP: env.RealPeers.Victim == "", Victim: sabotagedVictim(env, side.victim), Upstream: attacker.SIPResponder{},
 		})
 		if err != nil {
 			return err
@@ -342,6 +349,18 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 			}
 			defer stop()
 		}
+	}
+	if env.RealPeers.Victim != "" {
+		v, err := realVictimSends(ctx, env, c, netip.AddrPort{}, cfg.Resolver)
+		if r.blind != nil {
+			_ = r.race.stop()
+		}
+		if err != nil {
+			return err
+		}
+		r.noteDNS()
+		r.observeRealVictim(ctx, v)
+		return context.Cause(ctx)
 	}
 	client, err := sip.NewClient(cfg)
 	if err != nil {
@@ -540,6 +559,46 @@ func dnsName(name string) string {
 		return name[:len(name)-1]
 	}
 	return name
+}
+
+// observeRealVictim records, for alice's real client program, what
+// mallory's pool did with its connections, what she read, and whether the
+// program completed a handshake with her certificate or refused it with
+// an alert (credited as for the MITM family). fe01 reads SIP, not the
+// program's canary line: delivery is not judged.
+func (r *dnsRun) observeRealVictim(ctx context.Context, v *realVictim) {
+	ev := r.env.Evidence
+	me := dnsMalloryAddr.Addr()
+	sessions := endedSessions(ctx, r.proxies)
+	for _, s := range sessions {
+		line := fmt.Sprintf("alice's %s (%v) connected to her pool at %v", v.res.Program(), s.Victim.Addr(), s.Dialled)
+		vs := s.VictimSide
+		switch {
+		case sabotaged(vs.Err):
+			ev.Notef("mallory", "%s, which failed: %s", line, vs.Err)
+		case vs.Certificate != nil:
+			ev.Reached("mallory", lab.MilestonePresented, "%s and presented %s issued by %s (%s)", line, vs.Certificate.Subject, vs.Certificate.Issuer, vs.Certificate.Source)
+		default:
+			ev.Reached("mallory", lab.MilestoneInPosition, "%s in plaintext", line)
+		}
+	}
+	ev.Notef("fe01", "the simulated fe01 reads SIP, not a real client's canary line: delivery is not judged")
+	found, bytes := 0, int64(0)
+	for _, px := range r.proxies {
+		rep := px.Report([]string{v.canary.Token})
+		found += len(rep.Found)
+		bytes += rep.CapturedBytes
+	}
+	ev.CanariesObtained("mallory", min(found, 1), 1, fmt.Sprintf("%d B alice's real client sent to %v", bytes, me))
+	for _, s := range sessions {
+		switch vs := s.VictimSide; {
+		case vs.TLS && vs.Completed && vs.Certificate != nil:
+			ev.IdentityAccepted("alice", vs.ServerName, fmt.Sprintf("%s completed the %s handshake with mallory's machine %v, certificate %s issued by %s",
+				v.res.Program(), vs.Version, me, vs.Certificate.Subject, vs.Certificate.Issuer))
+		case vs.Alert != nil:
+			ev.RefusedByAlert("alice", "mallory", vs.Alert.Description, vs.Alert.Name, vs.Alert.Plaintext, v.res.Program(), v.diag)
+		}
+	}
 }
 
 // observe records how alice's session went when mallory may have answered

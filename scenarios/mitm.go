@@ -214,7 +214,7 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 		if p.trustMallory {
 			extra = append(extra, m.ca.Certificate())
 		}
-		v, err := realVictimSends(ctx, env, c, netip.AddrPortFrom(fe01IP, contoso.PortSIPTLS), extra...)
+		v, err := realVictimSends(ctx, env, c, netip.AddrPortFrom(fe01IP, contoso.PortSIPTLS), nil, extra...)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/tlslab/tlslab/actors/pki"
@@ -34,11 +35,14 @@ type realVictim struct {
 	diag   *lab.ProgramDiagnosis // what it said refused the server, if it exited with a failure
 }
 
-// realVictimSends runs the run's victim program as alice, connecting to
-// server (carried from alice's host) for pool01.contoso.com, trusting
-// alice's roots and extraRoots, with every CA's CRL, and alice's
-// resolver behind {proxy}. It records what the program did.
-func realVictimSends(ctx context.Context, env *lab.Env, c *contoso.Deployment, server netip.AddrPort, extraRoots ...*x509.Certificate) (*realVictim, error) {
+// realVictimSends runs the run's victim program as alice, for
+// pool01.contoso.com, trusting alice's roots and extraRoots, with every
+// CA's CRL. {addr} is carried from alice's host to server or, when server
+// is the zero value, to the address resolver (alice's configured one when
+// nil) gives pool01.contoso.com as the program starts; {proxy} resolves
+// names with resolver too, so a DNS attack on alice meets the program. It
+// records what the program did.
+func realVictimSends(ctx context.Context, env *lab.Env, c *contoso.Deployment, server netip.AddrPort, resolver sip.Resolver, extraRoots ...*x509.Certificate) (*realVictim, error) {
 	tmpl, err := realpeer.Parse(env.RealPeers.Victim)
 	if err != nil {
 		return nil, err
@@ -55,6 +59,19 @@ func realVictimSends(ctx context.Context, env *lab.Env, c *contoso.Deployment, s
 	if err != nil {
 		return nil, err
 	}
+	if resolver == nil {
+		resolver = cfg.Resolver
+	}
+	resolve := resolverOf(resolver)
+	if names := tmpl.Names(); !server.IsValid() && (slices.Contains(names, "addr") || slices.Contains(names, "host") || slices.Contains(names, "port")) {
+		addr, err := resolve(ctx, pool01Name)
+		if err != nil {
+			env.Evidence.Notef("alice", "resolving %s for the real client: %v", pool01Name, err)
+			return nil, fmt.Errorf("scenarios: alice's real client: no address for %s: %w", pool01Name, err)
+		}
+		env.Evidence.Notef("alice", "resolved %s to %v for the real client's {addr}", pool01Name, addr)
+		server = netip.AddrPortFrom(addr, contoso.PortSIPTLS)
+	}
 	dir, err := os.MkdirTemp("", "tlslab-victim-")
 	if err != nil {
 		return nil, fmt.Errorf("scenarios: real victim: %w", err)
@@ -63,7 +80,7 @@ func realVictimSends(ctx context.Context, env *lab.Env, c *contoso.Deployment, s
 	v := &realVictim{canary: env.NewCanary("alice")}
 	client := realpeer.Client{
 		Host: c.Host("alice"), Server: server, ServerName: pool01Name, Port: contoso.PortSIPTLS,
-		Resolve: resolverOf(cfg.Resolver),
+		Resolve: resolve,
 		Trust:   append(roots, extraRoots...), CRLs: crls, Canary: v.canary.Token, Dir: dir,
 	}
 	rctx, cancel := context.WithTimeout(ctx, realClientTimeout)
