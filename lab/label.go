@@ -27,6 +27,7 @@ const (
 	LabelFederation Label = "federation"
 	LabelMisconfig  Label = "misconfig"
 	LabelSIP        Label = "sip"
+	LabelBridge     Label = "bridge"
 )
 
 var labelDocs = []struct {
@@ -46,6 +47,7 @@ var labelDocs = []struct {
 	{LabelFederation, "traffic between partner domains"},
 	{LabelMisconfig, "a defense switched off or misconfigured"},
 	{LabelSIP, "SIP signalling: REGISTER and MESSAGE through pools and Edges"},
+	{LabelBridge, "real TLS programs (OpenSSL, GnuTLS) over a loopback bridge; opt-in: run by name or --label bridge"},
 }
 
 // labelsMu guards labelDocs against RegisterLabel.

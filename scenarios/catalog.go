@@ -34,5 +34,6 @@ func Catalog() lab.Catalog {
 	c = append(c, mtlsFamily()...)
 	c = append(c, dnsFamily()...)
 	c = append(c, federationFamily()...)
+	c = append(c, bridgeFamily(c)...)
 	return c
 }

@@ -36,8 +36,8 @@ type realVictim struct {
 }
 
 // realVictimSends runs the run's victim program as alice, for
-// pool01.contoso.com, trusting alice's roots and extraRoots, with every
-// CA's CRL. {addr} is carried from alice's host to server or, when server
+// pool01.contoso.com, with alice's CA file (contoso.CAFile) and
+// extraRoots as {ca}, and those CAs' CRLs as {crl}. {addr} is carried from alice's host to server or, when server
 // is the zero value, to the address resolver (alice's configured one when
 // nil) gives pool01.contoso.com as the program starts; {proxy} resolves
 // names with resolver too, so a DNS attack on alice meets the program. It
@@ -47,11 +47,11 @@ func realVictimSends(ctx context.Context, env *lab.Env, c *contoso.Deployment, s
 	if err != nil {
 		return nil, err
 	}
-	roots, err := c.TrustedRoots("alice")
+	roots, err := c.CAFile("alice")
 	if err != nil {
 		return nil, err
 	}
-	crls, err := c.CRLs()
+	crls, err := c.CRLs("alice")
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func startRealServer(ctx context.Context, env *lab.Env, c *contoso.Deployment, c
 	if err != nil {
 		return nil, err
 	}
-	crls, err := c.CRLs()
+	crls, err := c.CRLs("fe01")
 	if err != nil {
 		return nil, err
 	}

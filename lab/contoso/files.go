@@ -3,6 +3,7 @@ package contoso
 import (
 	"crypto/x509"
 	"fmt"
+	"slices"
 )
 
 // TrustedRoots returns the root certificates in the named host's trust
@@ -32,12 +33,21 @@ func (c *Deployment) TrustedRoots(host string) ([]*x509.Certificate, error) {
 	return nil, fmt.Errorf("lab: contoso: host %s %w", host, errNoTrust)
 }
 
-// CRLs returns the current CRL of every CA of the topology, the issuing
-// CAs' first, for a real program that checks revocation from files.
-func (c *Deployment) CRLs() ([][]byte, error) {
+// CRLs returns the current CRL of each CA in the named host's CA file
+// (CAFile), the issuing CAs' first, for a real program that checks
+// revocation from files.
+func (c *Deployment) CRLs(host string) ([][]byte, error) {
+	cas, err := c.CAFile(host)
+	if err != nil {
+		return nil, err
+	}
 	var issuing, roots [][]byte
 	for _, cp := range c.plan.cas {
-		crl, err := c.cas[cp.key].CRL()
+		ca := c.cas[cp.key]
+		if !slices.ContainsFunc(cas, func(x *x509.Certificate) bool { return x.Equal(ca.Certificate()) }) {
+			continue
+		}
+		crl, err := ca.CRL()
 		if err != nil {
 			return nil, fmt.Errorf("lab: contoso: CRL of %s: %w", cp.key, err)
 		}
@@ -48,4 +58,29 @@ func (c *Deployment) CRLs() ([][]byte, error) {
 		}
 	}
 	return append(issuing, roots...), nil
+}
+
+// CAFile returns the CA certificates a real program playing the named
+// host is given as its CA file: the roots of its trust store
+// (TrustedRoots), then the intermediate CAs issued under them, as a
+// Windows machine holds them in its intermediate store. Programs that
+// load CRLs check each CRL's signature against this file when they load
+// it (GnuTLS does), so an issuing CA's CRL needs its certificate here.
+// OpenSSL still builds every chain up to a root.
+func (c *Deployment) CAFile(host string) ([]*x509.Certificate, error) {
+	roots, err := c.TrustedRoots(host)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(roots)
+	for _, cp := range c.plan.cas {
+		if cp.parent == "" {
+			continue
+		}
+		parent := c.cas[cp.parent].Certificate()
+		if slices.ContainsFunc(roots, func(r *x509.Certificate) bool { return r.Equal(parent) }) {
+			out = append(out, c.cas[cp.key].Certificate())
+		}
+	}
+	return out, nil
 }
