@@ -66,7 +66,9 @@ func (c Catalog) Lookup(name string) (Scenario, error) {
 
 // Select chooses scenarios to run.
 //
-// With no names, it starts from the whole catalog in catalog order; with
+// With no names, it starts from the whole catalog in catalog order, less
+// the scenarios with an opt-in label (Label.OptIn: bridge, whose real
+// programs a machine may lack) unless labels name it; with
 // names, from those scenarios in the order given (duplicates dropped), failing
 // with an *UnknownScenarioError on the first unknown name. A name that is a
 // glob pattern (see [IsPattern]) stands for every scenario it matches with
@@ -84,7 +86,12 @@ func (c Catalog) Select(names []string, labels []Label) ([]Scenario, error) {
 	}
 	var picked []Scenario
 	if len(names) == 0 {
-		picked = slices.Clone(c)
+		for _, s := range c {
+			if optedOut(s, labels) {
+				continue
+			}
+			picked = append(picked, s)
+		}
 	} else {
 		seen := make(map[string]bool, len(names))
 		for _, name := range names {
@@ -110,6 +117,17 @@ func (c Catalog) Select(names []string, labels []Label) ([]Scenario, error) {
 		return nil, emptySelection(len(c), names, labels)
 	}
 	return out, nil
+}
+
+// optedOut reports whether s carries an opt-in label (Label.OptIn) that
+// labels do not name: a selection without names leaves it out.
+func optedOut(s Scenario, labels []Label) bool {
+	for _, l := range s.Labels {
+		if l.OptIn() && !slices.Contains(labels, l) {
+			return true
+		}
+	}
+	return false
 }
 
 // lookupAll is the scenario named name, or for a glob pattern every

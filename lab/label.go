@@ -102,6 +102,12 @@ func (l Label) Doc() string {
 	return ""
 }
 
+// OptIn reports whether scenarios labelled l run only when picked by name
+// or by this label (see Catalog.Select): bridge, whose scenarios need real
+// programs (openssl, gnutls-cli) a machine may not have. A default run,
+// the matrix and the stored baselines leave them out.
+func (l Label) OptIn() bool { return l == LabelBridge }
+
 // Known reports whether l is in the checked list.
 func (l Label) Known() bool { return l.Doc() != "" }
 

@@ -17,7 +17,7 @@ import (
 func attackScenarios() []lab.Scenario {
 	var out []lab.Scenario
 	for _, s := range Catalog() {
-		if s.Attacker != "" {
+		if s.Attacker != "" && skipWithout(s) {
 			out = append(out, s)
 		}
 	}

@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestParseErrors(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
 		{"  ", "realpeer: command template, column 1: the command is empty"},
-		{"openssl s_client -connect {adr}", "realpeer: command template, column 27: unknown placeholder {adr}; known: addr, host, port, sni, ca, crl, canary, cert, key"},
+		{"openssl s_client -connect {adr}", "realpeer: command template, column 27: unknown placeholder {adr}; known: addr, host, port, sni, ca, crl, canary, proxy, target, cert, chain, key"},
 		{"echo {canary", `realpeer: command template, column 6: "{" is not closed; write "{{" for a literal brace`},
 		{"awk '}'", `realpeer: command template, column 6: "}" without "{"; write "}}" for a literal brace`},
 	} {

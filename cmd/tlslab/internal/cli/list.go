@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/lab/report"
 )
 
@@ -28,6 +29,8 @@ func newListCmd(st *state) *cobra.Command {
 		Use:   "list [NAME|PATTERN]... [--label L]... [--skip PATTERN]... [--format table|json]",
 		Short: "List the scenarios: names, labels, one-line summaries",
 		Long: `List the scenarios in catalog order: name, labels and one-line summary.
+The list includes the opt-in bridge scenarios (real OpenSSL and GnuTLS
+programs), which 'tlslab run' runs only by name or with --label bridge.
 NAMEs may be glob patterns ('mitm/*', '*/self-signed'; * never crosses the
 /); --label keeps scenarios with a label, --label '!L' drops those with L,
 --skip drops those whose name matches a pattern. --format json writes an
@@ -48,9 +51,14 @@ array of {name, labels, summary, expected, stopped_by}.`,
 			if err := st.validCatalog(); err != nil {
 				return err
 			}
+			// Without names, list everything, opt-in scenarios (bridge)
+			// included; a run would leave those out.
 			picked, err := st.catalog.Select(args, labels.with)
 			if err != nil {
 				return selectionError(err)
+			}
+			if len(args) == 0 {
+				picked = slices.DeleteFunc(slices.Clone([]lab.Scenario(st.catalog)), func(s lab.Scenario) bool { return !hasAll(s, labels.with) })
 			}
 			if picked, err = exclude(picked, st.catalog, labels, skip); err != nil {
 				return err

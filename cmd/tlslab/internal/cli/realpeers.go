@@ -22,6 +22,11 @@ func (f *realPeerFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.peerLogs, "peer-logs", "", "write each real program's output into `DIR`, <family>-<name>.<victim|server>.log")
 }
 
+// realPeerScenarios says which catalog scenarios offer real peer roles.
+const realPeerScenarios = "the mitm scenarios where mallory presents a certificate (victim client and server), " +
+	"dns/rogue-server, dns/on-path-spoof and the other DNS hijacks but blind spoofing (victim client), and " +
+	"eavesdrop/stolen-key-* (server)"
+
 // peers checks the templates (placeholders, the program installed) and
 // that every selected scenario offers the roles asked for, and returns
 // them for the Runner. Each problem is a usage error naming the flag.
@@ -51,8 +56,8 @@ func (f realPeerFlags) peers(selected []lab.Scenario) (lab.RealPeers, error) {
 		if len(lacking) > 5 {
 			lacking, more = lacking[:5], " ..."
 		}
-		return peers, usagef("no %s a real program can play in %s%s; the mitm scenarios with a certificate (mitm/self-signed ...) and eavesdrop/stolen-key-* offer them (see 'tlslab list --peers')",
-			peers.Roles(), strings.Join(lacking, ", "), more)
+		return peers, usagef("no %s a real program can play in %s%s; %s offer one",
+			peers.Roles(), strings.Join(lacking, ", "), more, realPeerScenarios)
 	}
 	return peers, nil
 }
