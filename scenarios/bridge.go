@@ -30,7 +30,7 @@ const (
 	// GnuTLS gnutls-cli checking chain, name and CRL.
 	gnutlsClient = `gnutls-cli --x509cafile {ca} --x509crlfile {crl} --port {port} --sni-hostname {sni} --verify-hostname {sni} {host} <<< {canary}`
 	// OpenSSL s_server printing what it receives.
-	opensslServer = `openssl s_server -accept {port} -cert {cert} -cert_chain {chain} -key {key}`
+	opensslServer = `openssl s_server -accept {addr} -cert {cert} -cert_chain {chain} -key {key}`
 	// s_server offering static RSA key exchange only, TLS 1.2.
 	opensslServerStaticRSA = opensslServer + ` -tls1_2 -cipher AES128-GCM-SHA256`
 	// s_server offering ECDHE only, TLS 1.2.

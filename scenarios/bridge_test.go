@@ -175,6 +175,24 @@ var _ = Describe("the bridge family: real OpenSSL and GnuTLS programs", Label("b
 		}
 	}
 
+	It("a scenario file's victim_cmd and server_cmd run OpenSSL on both ends (examples/bridge/openssl-forged-ca.yaml)", func(ctx SpecContext) {
+		s, err := LoadFile(filepath.Join("examples", "bridge", "openssl-forged-ca.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(s.Requires).To(Equal([]string{"openssl"}))
+		Expect(s.RealPeers).To(BeZero(), "a file's own programs leave no role to the command line")
+		if !skipWithout(s) {
+			Skip("needs openssl")
+		}
+		res := lab.Runner{}.Run(ctx, s)
+		Expect(res.Err).NotTo(HaveOccurred(), "evidence: %q", res.Evidence)
+		Expect(res.Verdict).To(Equal(lab.Held))
+		Expect(res.StoppedBy).To(HaveExactElements(lab.DefenseChainValidation))
+		Expect(res.Evidence).To(ContainElements(
+			MatchRegexp(`^fe01: real server openssl listens on 127\.0\.0\.1:[0-9]+, serving 10\.0\.0\.11:5061 through the bridge with certificate CN=fe01\.contoso\.com,O=Contoso$`),
+			MatchRegexp(refusedWith("unknown_ca", 48, plainAlert, "")),
+			Equal("alice: the canary did not reach fe01's real server")))
+	})
+
 	It("a run asking for a real peer a scenario does not offer is an error naming the roles", func(ctx SpecContext) {
 		s, err := Catalog().Lookup("baseline/client-register-im")
 		Expect(err).NotTo(HaveOccurred())

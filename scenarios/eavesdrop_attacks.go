@@ -324,7 +324,7 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 	var d sip.Delivery
 	var delivered bool
 	if real != nil {
-		if real.delivered(ctx, env, canary) {
+		if real.delivered(ctx, env, canary, res.Conn.TLS != nil) {
 			env.Evidence.SetService(lab.ServiceIntact)
 		} else {
 			env.Evidence.SetService(lab.ServiceDenied)

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"crypto/x509"
 	"regexp"
 	"slices"
@@ -10,13 +11,14 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/tlslab/tlslab/actors/realpeer"
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/netsim"
 )
 
 // The keys of a scenario file, per mapping.
 var (
-	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair"}
+	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair", "victim_cmd", "server_cmd"}
 	fileAttackKeys  = []string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation"}
 	fileCertKeys    = []string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}
 	fileTopologies  = []string{"contoso"}
@@ -95,7 +97,52 @@ func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
 	sc := a.scenario(name, summary, strings.TrimSpace(story), labels, lab.Verdict(expected), defenses)
 	sc.StoppedBy = stoppedBy
 	sc.Impair = impair
+	if err := d.realPeers(top, &sc); err != nil {
+		return lab.Scenario{}, err
+	}
 	return sc, nil
+}
+
+// realPeers reads victim_cmd and server_cmd: real programs in alice's and
+// fe01's place, as tlslab run --victim-cmd and --server-cmd take them
+// (realpeer command templates). A scenario with either runs them
+// whatever the command line asks, requires their programs (lab.Scenario
+// Requires), and offers no further real peer role.
+func (d *fileDecoder) realPeers(top *mapping, sc *lab.Scenario) *FileError {
+	var peers lab.RealPeers
+	for _, k := range []struct {
+		key  string
+		role lab.RealPeerRole
+		into *string
+	}{{"victim_cmd", lab.RealVictim, &peers.Victim}, {"server_cmd", lab.RealServer, &peers.Server}} {
+		v, vn, err := d.str(top, k.key, false, "a command template such as tlslab run --victim-cmd takes, e.g. \"openssl s_client -connect {addr} ...\"")
+		if err != nil {
+			return err
+		}
+		if vn == nil {
+			continue
+		}
+		if _, perr := realpeer.Parse(v); perr != nil {
+			return d.errAt(vn, k.key, "%s", strings.TrimPrefix(perr.Error(), "realpeer: "))
+		}
+		if sc.RealPeers&k.role == 0 {
+			return d.errAt(vn, k.key, "this attack has no %s a real program can play; %s", k.role, "a terminating MITM or a DNS hijack takes victim_cmd, a terminating MITM server_cmd")
+		}
+		*k.into = v
+		if prog := strings.Fields(v)[0]; !strings.ContainsAny(prog, "{}=") && !slices.Contains(sc.Requires, prog) {
+			sc.Requires = append(sc.Requires, prog)
+		}
+	}
+	if peers.Roles() == 0 {
+		return nil
+	}
+	run := sc.Run
+	sc.RealPeers = 0
+	sc.Run = func(ctx context.Context, env *lab.Env) error {
+		env.RealPeers = peers
+		return run(ctx, env)
+	}
+	return nil
 }
 
 // impair reads impair: the scenario's network impairments, in the syntax

@@ -318,7 +318,7 @@ func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Resul
 	}
 	switch {
 	case r.server != nil:
-		r.noteRealDelivery(ctx, canary)
+		r.noteRealDelivery(ctx, canary, sessions)
 	default:
 		if d, ok := findDelivery(r.c, mitmHome, canary); ok {
 			ev.SetService(lab.ServiceIntact)
@@ -418,7 +418,7 @@ func (r *mitmRun) observeRealVictim(ctx context.Context, v *realVictim) {
 	ev := r.env.Evidence
 	sessions := r.noteSessions(ctx)
 	if r.server != nil {
-		r.noteRealDelivery(ctx, v.canary)
+		r.noteRealDelivery(ctx, v.canary, sessions)
 	} else {
 		ev.Notef(mitmHome, "the simulated %s reads SIP, not a real client's canary line: delivery is not judged", mitmHome)
 	}
@@ -435,9 +435,11 @@ func (r *mitmRun) observeRealVictim(ctx context.Context, v *realVictim) {
 }
 
 // noteRealDelivery records whether fe01's real server program printed
-// the canary (service intact) or not (denied).
-func (r *mitmRun) noteRealDelivery(ctx context.Context, canary lab.Canary) {
-	if r.server.delivered(ctx, r.env, canary) {
+// the canary (service intact) or not (denied); it waits for the print
+// only when one of sessions reached the server.
+func (r *mitmRun) noteRealDelivery(ctx context.Context, canary lab.Canary, sessions []attacker.Session) {
+	relayed := slices.ContainsFunc(sessions, func(s attacker.Session) bool { return s.UpstreamSide.Completed || s.FromVictim > 0 && !s.VictimSide.TLS })
+	if r.server.delivered(ctx, r.env, canary, relayed) {
 		r.env.Evidence.SetService(lab.ServiceIntact)
 		return
 	}
