@@ -438,7 +438,9 @@ func (r *mitmRun) observeRealVictim(ctx context.Context, v *realVictim) {
 // the canary (service intact) or not (denied); it waits for the print
 // only when one of sessions reached the server.
 func (r *mitmRun) noteRealDelivery(ctx context.Context, canary lab.Canary, sessions []attacker.Session) {
-	relayed := slices.ContainsFunc(sessions, func(s attacker.Session) bool { return s.UpstreamSide.Completed || s.FromVictim > 0 && !s.VictimSide.TLS })
+	relayed := slices.ContainsFunc(sessions, func(s attacker.Session) bool {
+		return s.UpstreamSide.Completed || s.FromVictim > 0 && !s.VictimSide.TLS
+	})
 	if r.server.delivered(ctx, r.env, canary, relayed) {
 		r.env.Evidence.SetService(lab.ServiceIntact)
 		return
