@@ -62,6 +62,7 @@ type jsonResult struct {
 	Impair            string          `json:"impair,omitempty"` // the network's impairments (tlslab run --impair syntax)
 	Pcap              string          `json:"pcap"`
 	KeyLog            string          `json:"keylog"`
+	PeerLogs          []string        `json:"peer_logs,omitempty"` // the real programs' output files (--peer-logs)
 	Error             string          `json:"error,omitempty"`
 	// CompromiseDetails are the compromises in full, in the order of
 	// compromises; with the lines below they let tlslab merge rebuild
@@ -131,6 +132,7 @@ func newJSONResult(r lab.Result) jsonResult {
 		Impair:            r.Impair,
 		Pcap:              r.Pcap,
 		KeyLog:            r.KeyLog,
+		PeerLogs:          r.PeerLogs,
 		CompromiseDetails: make([]jsonCompromise, 0, len(r.Compromises)),
 	}
 	for _, c := range r.Compromises {

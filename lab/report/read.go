@@ -167,6 +167,7 @@ type readResult struct {
 	Impair            string           `json:"impair"`
 	Pcap              string           `json:"pcap"`
 	KeyLog            string           `json:"keylog"`
+	PeerLogs          []string         `json:"peer_logs"`
 	Error             string           `json:"error"`
 	ErrorReason       string           `json:"error_reason"`
 }
@@ -176,7 +177,7 @@ func (r readResult) result() lab.Result {
 	res := lab.Result{Scenario: r.Scenario, Labels: r.Labels, Verdict: r.Verdict, StoppedBy: r.StoppedBy,
 		Expected: r.Expected, ExpectedStoppedBy: r.ExpectedStoppedBy, OK: r.OK, Service: lab.Availability(r.Service),
 		Evidence: r.Evidence, Duration: time.Duration(math.Round(r.DurationMS*1000)) * time.Microsecond,
-		Seed: uint64(r.Seed), Impair: r.Impair, Pcap: r.Pcap, KeyLog: r.KeyLog}
+		Seed: uint64(r.Seed), Impair: r.Impair, Pcap: r.Pcap, KeyLog: r.KeyLog, PeerLogs: r.PeerLogs}
 	if len(r.CompromiseDetails) > 0 {
 		for _, c := range r.CompromiseDetails {
 			res.Compromises = append(res.Compromises, lab.Compromise{Kind: lab.CompromiseKind(c.Kind), Actor: c.Actor, Line: c.Line})

@@ -58,6 +58,14 @@ that holds none of the selected scenarios runs nothing and succeeds (a CI job
 matrix may have more shards than scenarios). Write each shard with --format
 json and combine them with 'tlslab merge'.
 
+--victim-cmd and --server-cmd run real programs (openssl, gnutls-cli, curl ...)
+as the victim client (alice) and the victim server (fe01), from command
+templates with {placeholders}, over a loopback-only bridge into the simulated
+network; --peer-logs DIR keeps their output. The verdict still comes from
+what the attacker observed (the canary, a completed handshake, the alert the
+program sent). The scenarios labelled bridge run OpenSSL and GnuTLS with
+templates of their own; they are opt-in: run them by name or --label bridge.
+
 --output FILE writes the report to FILE instead of stdout. Files are written
 under a temporary name in their directory and renamed into place when
 complete; key logs are private (0600). Every output path is checked, and
@@ -76,7 +84,9 @@ files or output paths), 130 after SIGINT and 143 after SIGTERM.`,
   tlslab run --file scenarios/examples/forged-ca-trusted.yaml
   tlslab run --baseline scenarios/testdata/baselines/run.json
   tlslab run --seed 7 --shard 2/4 --format json --output shard-2.json
-  tlslab run --format markdown --pcap out/pcap --keylog out/keylog > handout.md`,
+  tlslab run --format markdown --pcap out/pcap --keylog out/keylog > handout.md
+  tlslab run mitm/attacker-ca --victim-cmd 'openssl s_client -connect {addr} -servername {sni} -CAfile {ca} -verify_return_error -quiet -no_ign_eof <<< {canary}'
+  tlslab run --label bridge`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return st.run(cmd, args, f)
 		},
@@ -207,6 +217,9 @@ func (st *state) notes(results []lab.Result, f runFlags) {
 	}
 	if f.pcapDir != "" {
 		fmt.Fprintf(st.stderr, "tlslab: pcapng captures in %s\n", f.pcapDir)
+	}
+	if f.peerLogs != "" {
+		fmt.Fprintf(st.stderr, "tlslab: real programs' output in %s\n", f.peerLogs)
 	}
 	if f.keyLogDir != "" {
 		fmt.Fprintf(st.stderr, "tlslab: TLS key logs in %s (Wireshark: Preferences > Protocols > TLS > (Pre)-Master-Secret log filename)\n", f.keyLogDir)
