@@ -53,6 +53,18 @@ func (h *Host) BridgeIn(listen string, dst netip.AddrPort) (*Bridge, error) {
 	if !dst.Addr().Is4() || dst.Port() == 0 {
 		return nil, &ConfigError{What: "bridge into host " + h.name, Problem: "destination " + strconv.Quote(dst.String()) + " is not an IPv4 address and port"}
 	}
+	ln, err := h.listenLoopback(listen)
+	if err != nil {
+		return nil, err
+	}
+	return h.world.startBridge(ln, func(ctx context.Context, _ net.Conn) (net.Conn, error) {
+		return h.DialContext(ctx, "tcp", dst.String())
+	}), nil
+}
+
+// listenLoopback opens a bridge's real listener on listen, a literal
+// loopback "ip:port", refusing any other address before opening a socket.
+func (h *Host) listenLoopback(listen string) (*net.TCPListener, error) {
 	ap, err := loopbackAddrPort("listen", listen)
 	if err != nil {
 		return nil, err
@@ -60,13 +72,7 @@ func (h *Host) BridgeIn(listen string, dst netip.AddrPort) (*Bridge, error) {
 	if h.world.closed() {
 		return nil, opError("listen", "tcp", nil, callerAddr{"tcp", listen}, ErrWorldClosed)
 	}
-	ln, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(ap))
-	if err != nil {
-		return nil, err
-	}
-	return h.world.startBridge(ln, func(ctx context.Context, _ net.Conn) (net.Conn, error) {
-		return h.DialContext(ctx, "tcp", dst.String())
-	}), nil
+	return net.ListenTCP("tcp", net.TCPAddrFromAddrPort(ap))
 }
 
 // BridgeOut lets the World's hosts reach a real server: it listens on port

@@ -46,14 +46,7 @@ func (h *Host) BridgeConnect(listen string, resolve Resolver) (*Bridge, error) {
 	if resolve == nil {
 		return nil, &ConfigError{What: "connect bridge into host " + h.name, Problem: "no resolver"}
 	}
-	ap, err := loopbackAddrPort("listen", listen)
-	if err != nil {
-		return nil, err
-	}
-	if h.world.closed() {
-		return nil, opError("listen", "tcp", nil, callerAddr{"tcp", listen}, ErrWorldClosed)
-	}
-	ln, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(ap))
+	ln, err := h.listenLoopback(listen)
 	if err != nil {
 		return nil, err
 	}

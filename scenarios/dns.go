@@ -569,19 +569,7 @@ func dnsName(name string) string {
 func (r *dnsRun) observeRealVictim(ctx context.Context, v *realVictim) {
 	ev := r.env.Evidence
 	me := dnsMalloryAddr.Addr()
-	sessions := endedSessions(ctx, r.proxies)
-	for _, s := range sessions {
-		line := fmt.Sprintf("alice's %s (%v) connected to her pool at %v", v.res.Program(), s.Victim.Addr(), s.Dialled)
-		vs := s.VictimSide
-		switch {
-		case sabotaged(vs.Err):
-			ev.Notef("mallory", "%s, which failed: %s", line, vs.Err)
-		case vs.Certificate != nil:
-			ev.Reached("mallory", lab.MilestonePresented, "%s and presented %s issued by %s (%s)", line, vs.Certificate.Subject, vs.Certificate.Issuer, vs.Certificate.Source)
-		default:
-			ev.Reached("mallory", lab.MilestoneInPosition, "%s in plaintext", line)
-		}
-	}
+	sessions := r.noteSessions(ctx, "alice's "+v.res.Program())
 	ev.Notef("fe01", "the simulated fe01 reads SIP, not a real client's canary line: delivery is not judged")
 	found, bytes := 0, int64(0)
 	for _, px := range r.proxies {
@@ -601,15 +589,13 @@ func (r *dnsRun) observeRealVictim(ctx context.Context, v *realVictim) {
 	}
 }
 
-// observe records how alice's session went when mallory may have answered
-// for pool01: mallory's pool's sessions, alice's revocation checks and
-// connection, whether dave got the message, what mallory read, and last
-// each failure of alice's client, as the defense's refusal when it was
-// one.
-func (r *dnsRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result, sendErr error) {
+// noteSessions waits for mallory's pool's sessions to end and records
+// what each did with the connection of who ("alice", "alice's openssl").
+func (r *dnsRun) noteSessions(ctx context.Context, who string) []attacker.Session {
 	ev := r.env.Evidence
-	for _, s := range endedSessions(ctx, r.proxies) {
-		line := fmt.Sprintf("alice (%v) connected to her pool at %v", s.Victim.Addr(), s.Dialled)
+	sessions := endedSessions(ctx, r.proxies)
+	for _, s := range sessions {
+		line := fmt.Sprintf("%s (%v) connected to her pool at %v", who, s.Victim.Addr(), s.Dialled)
 		v := s.VictimSide
 		switch {
 		case sabotaged(v.Err):
@@ -621,6 +607,17 @@ func (r *dnsRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result
 			ev.Reached("mallory", lab.MilestoneInPosition, "%s in plaintext", line)
 		}
 	}
+	return sessions
+}
+
+// observe records how alice's session went when mallory may have answered
+// for pool01: mallory's pool's sessions, alice's revocation checks and
+// connection, whether dave got the message, what mallory read, and last
+// each failure of alice's client, as the defense's refusal when it was
+// one.
+func (r *dnsRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result, sendErr error) {
+	ev := r.env.Evidence
+	r.noteSessions(ctx, "alice")
 	r.c.NoteRevocations(ev, "alice")
 	me := dnsMalloryAddr.Addr()
 	if ci := res.Conn; ci.Addr.IsValid() {

@@ -10,15 +10,9 @@ import (
 // store (Roots as a list), for a real program playing that host: its CA
 // file.
 func (c *Deployment) TrustedRoots(host string) ([]*x509.Certificate, error) {
-	_, hp, err := c.hostOf(host)
+	key, err := c.trustKey(host)
 	if err != nil {
 		return nil, err
-	}
-	key := hp.trust
-	if key == trustContosoEdge {
-		key = trustContosoMembers
-	} else if key == trustFabrikamEdge {
-		key = trustFabrikamMembers
 	}
 	for _, tp := range c.plan.trust {
 		if tp.key != key {

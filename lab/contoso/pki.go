@@ -148,9 +148,19 @@ func (c *Deployment) Credential(holder string) (pki.Credential, bool) {
 // Roots returns the trust store the named host verifies peers with (the
 // federation store for the Edges' external side is FederationRoots).
 func (c *Deployment) Roots(host string) (*x509.CertPool, error) {
-	_, hp, err := c.hostOf(host)
+	key, err := c.trustKey(host)
 	if err != nil {
 		return nil, err
+	}
+	return c.pools[key], nil
+}
+
+// trustKey is the key of the trust store the named host verifies peers
+// with (an Edge's internal side uses its organisation's members' store).
+func (c *Deployment) trustKey(host string) (string, error) {
+	_, hp, err := c.hostOf(host)
+	if err != nil {
+		return "", err
 	}
 	key := hp.trust
 	if key == trustContosoEdge {
@@ -159,9 +169,9 @@ func (c *Deployment) Roots(host string) (*x509.CertPool, error) {
 		key = trustFabrikamMembers
 	}
 	if key == "" {
-		return nil, fmt.Errorf("lab: contoso: host %s %w", host, errNoTrust)
+		return "", fmt.Errorf("lab: contoso: host %s %w", host, errNoTrust)
 	}
-	return c.pools[key], nil
+	return key, nil
 }
 
 // MTLSConfig returns the MTLS config (both roles, see TLSPolicy.MTLS) of
