@@ -79,6 +79,16 @@ func TestFrameNotesBounded(t *testing.T) {
 	if got := w.frameNote(bytes.Clone(frames[1])); got != "" {
 		t.Errorf("a copy of a noted frame has note %q", got)
 	}
+	for range maxPendingNotes + 6 {
+		w.NoteNext(func([]byte) bool { return false }, "never")
+	}
+	if n, active := len(w.notes.pending), int(w.notes.active.Load()); n != maxPendingNotes || active != maxFrameNotes+maxPendingNotes {
+		t.Errorf("%d notes pending, %d active; want %d and %d", n, active, maxPendingNotes, maxFrameNotes+maxPendingNotes)
+	}
+	frames[1][0] = 0xee // the buffer recycled for another frame
+	if got := w.frameNote(frames[1]); got != "" {
+		t.Errorf("a recycled buffer kept note %q", got)
+	}
 }
 
 // notedCapture captures, on segment "lan" and on a's NIC, a spoofed ARP
@@ -106,6 +116,8 @@ func notedCapture(t *testing.T, hold bool) []byte {
 		io.WriteString(c.KeyLogWriter(), "CLIENT_RANDOM 00 11\n")
 		io.WriteString(c.KeyLogWriter(), "SERVER_RANDOM 22 33\n")
 		cc, ss := connect(t, p.a, p.b, "40000")
+		p.w.NoteNext(func(frame []byte) bool { return tcpPayloadLen(frame) > 0 }, "a: the first data")
+		p.w.NoteNext(func(frame []byte) bool { return false }, "never")
 		cc.Write([]byte("hello"))
 		io.ReadFull(ss, make([]byte, 5))
 		cc.Close()
@@ -173,10 +185,15 @@ func TestCaptureNotesAndSecrets(t *testing.T) {
 					want = spoof // on the segment and at a's NIC
 				case hold && i == lastFromA:
 					want = []string{"a: the last frame a sent"}
+				case tcpPayloadLen(p.data) > 0:
+					want = []string{"a: the first data"} // at a's NIC, then on the segment
 				}
 				if !slices.Equal(p.comments, want) {
 					t.Errorf("packet %d: comments %q, want %q", i, p.comments, want)
 				}
+			}
+			if n := countFunc(packets, func(p packet) bool { return tcpPayloadLen(p.data) > 0 }); n != 2 {
+				t.Errorf("%d copies of the data segment, want 2", n)
 			}
 			if n := slices.IndexFunc(packets[4:], func(p packet) bool { return spoofed(p.data) }); n >= 0 {
 				t.Errorf("packet %d is another spoofed reply", n+4)
@@ -204,6 +221,27 @@ func TestCaptureNotesAndSecrets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tcpPayloadLen returns the TCP payload length of an Ethernet/IPv4/TCP
+// frame, or -1 for another frame.
+func tcpPayloadLen(frame []byte) int {
+	if len(frame) < ethHeaderLen+ipv4HeaderLen+tcpHeaderLen || frame[12] != 8 || frame[13] != 0 || frame[ethHeaderLen+9] != 6 {
+		return -1
+	}
+	ip := frame[ethHeaderLen:]
+	ihl := int(ip[0]&0x0f) * 4
+	return int(binary.BigEndian.Uint16(ip[2:4])) - ihl - int(ip[ihl+12]>>4)*4
+}
+
+func countFunc[T any](s []T, f func(T) bool) int {
+	n := 0
+	for _, v := range s {
+		if f(v) {
+			n++
+		}
+	}
+	return n
 }
 
 type pcapngBlock struct {
@@ -266,7 +304,9 @@ func TestCaptureNotesTshark(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	spoof := "\tb: spoofed ARP reply 10.0.0.9 is-at 02:00:5e:00:00:02"
-	if len(lines) != 3 || !strings.HasSuffix(lines[0], spoof) || !strings.HasSuffix(lines[1], spoof) || !strings.HasSuffix(lines[2], "\ta: the last frame a sent") {
+	if len(lines) != 5 || !strings.HasSuffix(lines[0], spoof) || !strings.HasSuffix(lines[1], spoof) ||
+		!strings.HasSuffix(lines[2], "\ta: the first data") || !strings.HasSuffix(lines[3], "\ta: the first data") ||
+		!strings.HasSuffix(lines[4], "\ta: the last frame a sent") {
 		t.Errorf("tshark frame comments:\n%s", out)
 	}
 }
