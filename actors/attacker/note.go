@@ -63,7 +63,7 @@ func (p *Proxy) noteForgedHandshake(c net.Conn) {
 		return
 	}
 	h := p.cfg.Host
-	what := "presenting a " + v.Certs.String()
+	what := "presenting its " + v.Certs.String()
 	if v.Legacy && v.MaxVersion != 0 {
 		what = fmt.Sprintf("offering only %s, %s", tls.VersionName(v.MaxVersion), what)
 	}
