@@ -14,9 +14,9 @@ const SecretsTLSKeyLog uint32 = 0x544c534b
 // blockTypeDecryptionSecrets is the pcapng Decryption Secrets Block type.
 const blockTypeDecryptionSecrets uint32 = 0x0000000A
 
-// maxSecretsBlock bounds one Decryption Secrets Block's data, well under
-// the block sizes readers accept; larger secrets are split over several
-// blocks.
+// maxSecretsBlock bounds how much data consecutive WriteSecrets calls
+// gather into one Decryption Secrets Block, well under the block sizes
+// readers accept (one larger write still makes one block).
 const maxSecretsBlock = 1 << 20
 
 // secretsBlock is secrets waiting to be written.
