@@ -50,7 +50,7 @@ func (r Runner) openArtifacts(name string) (*artifacts, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := netsim.NewCapture(f)
+		c, err := netsim.NewCaptureWith(f, netsim.CaptureOptions{Hold: true}) // so refusals can be noted
 		if err != nil {
 			f.Abort()
 			return nil, fmt.Errorf("lab: pcap %s: %w", path, err)

@@ -18,7 +18,8 @@ type Env struct {
 	World *netsim.World
 
 	// KeyLog receives TLS secrets in NSS key log format. It is nil unless a
-	// key log directory was requested; put it into tls.Config.KeyLogWriter
+	// key log directory, or keys embedded in the capture (Runner.EmbedKeys),
+	// were requested; put it into tls.Config.KeyLogWriter
 	// (a nil KeyLog leaves key logging off). Writes are serialized and
 	// never fail: a write error (a full disk) is kept, not returned to the
 	// TLS stack, which would abort the handshake, and the Runner turns it
@@ -67,6 +68,9 @@ func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd 
 	if keyLog != nil {
 		env.keys = &lockedWriter{w: keyLog}
 		env.KeyLog = env.keys
+	}
+	if capture != nil {
+		env.Evidence.refused = env.noteRefusal
 	}
 	if obs != nil {
 		env.KeyLog = &observedKeyLog{w: env.KeyLog, obs: obs}

@@ -43,6 +43,10 @@ type Evidence struct {
 	// World's); nil stamps nothing. The lines do not change with it.
 	clock   func() time.Time
 	entries []EvidenceEntry // parallel to lines
+
+	// refused, when not nil, hears each refusal as it is recorded,
+	// outside the lock (newEnv sets it to note the capture).
+	refused func(Refusal)
 }
 
 // record appends one line and, when kind is not "", the compromise it proves,
@@ -86,9 +90,14 @@ func (e *Evidence) Refused(host, defense, format string, args ...any) {
 		panic("lab: Refused: " + defense + " is not a defense switch")
 	}
 	reason := fmt.Sprintf(format, args...)
+	var r Refusal
 	e.recordFact(host, reason, func(line string) {
-		e.refusals = append(e.refusals, Refusal{Defense: defense, Host: host, Reason: reason, Line: line})
+		r = Refusal{Defense: defense, Host: host, Reason: reason, Line: line}
+		e.refusals = append(e.refusals, r)
 	})
+	if e.refused != nil {
+		e.refused(r)
+	}
 }
 
 // NoteFailure records the line "host: <formatted message>" for a failure

@@ -46,6 +46,13 @@ type Runner struct {
 	// 0600, and the directory is created 0700 if missing (an existing one
 	// keeps its mode). Written like the pcapng files.
 	KeyLogDir string
+	// EmbedKeys, with PcapDir, also writes the run's TLS secrets into
+	// each pcapng (Decryption Secrets Blocks, ahead of the frames they
+	// decrypt), so the capture opens decrypted with no separate key log;
+	// the file then holds TLS secrets too. Every run's capture also
+	// carries packet comments: the frames its attackers forged and the
+	// frames on which a defense refused a handshake.
+	EmbedKeys bool
 	// CreateArtifact, when non-nil, creates each artifact file in place of
 	// the default, a temporary file renamed into place by Commit (see
 	// internal/safefile). path is the final name; its directory exists.
@@ -209,6 +216,9 @@ func (r Runner) run(ctx context.Context, s Scenario, res *Result, obs Observer) 
 	var keyLog io.Writer
 	if art.keyLog != nil {
 		keyLog = art.keyLog
+	}
+	if r.EmbedKeys && art.capture != nil {
+		keyLog = embeddedKeyLog{capture: art.capture.KeyLogWriter(), file: keyLog}
 	}
 	if obs != nil {
 		obs.Start(world)

@@ -65,6 +65,13 @@
 //	c.AttachSegment(lan)
 //	defer c.Close()
 //
+// A sender annotates the frames it forges for the capture's reader
+// (World.NoteFrame, or World.NoteNext for frames its TCP connection
+// builds): the note becomes the frame's pcapng comment, Wireshark's
+// frame.comment. A capture that holds its frames until Close
+// (CaptureOptions.Hold) can still note one after the fact (NoteLast), and
+// KeyLogWriter embeds a TLS key log so the file opens decrypted.
+//
 // A FrameHook on a segment (Segment.AddHook) or a router (Host.AddForwardHook)
 // can observe, drop or rewrite frames in flight, and Segment.Inject and
 // NIC.WriteFrame put hand-made frames on the wire: the attackers' entry

@@ -36,7 +36,8 @@ type World struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup // NIC receive loops
 
-	frames framePool // recycled frame buffers
+	frames framePool  // recycled frame buffers
+	notes  frameNotes // packet comments for captures (NoteFrame)
 
 	mu       sync.Mutex
 	rand     *rand.Rand

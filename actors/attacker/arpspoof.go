@@ -133,10 +133,12 @@ func (s *ARPSpoofer) roundLocked() {
 				continue
 			}
 			// Unsolicited reply: "claimed is at mine", to v.
-			s.nic.WriteFrame(arpFrame(layers.ARPReply, mine, claimed, vmac, v, vmac))
+			s.nic.WriteFrame(noteFrame(s.nic, arpFrame(layers.ARPReply, mine, claimed, vmac, v, vmac),
+				"spoofed ARP reply %s is-at %s", claimed, mine))
 			// Gratuitous ARP: a request announcing claimed at mine,
 			// unicast to v so other hosts keep their caches.
-			s.nic.WriteFrame(arpFrame(layers.ARPRequest, mine, claimed, zeroMAC, claimed, vmac))
+			s.nic.WriteFrame(noteFrame(s.nic, arpFrame(layers.ARPRequest, mine, claimed, zeroMAC, claimed, vmac),
+				"spoofed gratuitous ARP %s is-at %s", claimed, mine))
 			s.sent += 2
 		}
 	}
@@ -189,8 +191,10 @@ func (s *ARPSpoofer) Close() error {
 					// A reply, and a gratuitous request: a cache that
 					// locks a fresh entry against replies (Linux's
 					// locktime) still takes the gratuitous one.
-					s.nic.WriteFrame(arpFrame(layers.ARPReply, s.macs[claimed], claimed, s.macs[v], v, s.macs[v]))
-					s.nic.WriteFrame(arpFrame(layers.ARPRequest, s.macs[claimed], claimed, zeroMAC, claimed, s.macs[v]))
+					s.nic.WriteFrame(noteFrame(s.nic, arpFrame(layers.ARPReply, s.macs[claimed], claimed, s.macs[v], v, s.macs[v]),
+						"restoring ARP reply %s is-at %s", claimed, s.macs[claimed]))
+					s.nic.WriteFrame(noteFrame(s.nic, arpFrame(layers.ARPRequest, s.macs[claimed], claimed, zeroMAC, claimed, s.macs[v]),
+						"restoring gratuitous ARP %s is-at %s", claimed, s.macs[claimed]))
 				}
 			}
 		}

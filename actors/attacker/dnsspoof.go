@@ -89,7 +89,7 @@ func (s *DNSSpoofer) AttachNIC(nic *netsim.NIC) (remove func()) {
 			return
 		}
 		if resp := s.forge(p); resp != nil {
-			nic.WriteFrame(resp(mac, p.eth.SrcMAC))
+			nic.WriteFrame(resp(nic, mac, p.eth.SrcMAC))
 		}
 	}))
 	rmHook := func() {}
@@ -103,10 +103,11 @@ func (s *DNSSpoofer) AttachNIC(nic *netsim.NIC) (remove func()) {
 // segment is answered by an injected frame that seems to come from the
 // query's destination MAC, before the query itself is delivered. It stands
 // for a switch the attacker controls, whatever becomes of her machine; see
-// AttachSegmentVia.
+// AttachSegmentVia. With no host of hers in the act, its forged frames
+// carry no capture note.
 func (s *DNSSpoofer) AttachSegment(seg *netsim.Segment) (remove func()) {
 	return seg.AddHook(netsim.HookFunc(func(f *netsim.Frame) netsim.HookAction {
-		return s.spoof(f, seg.Inject)
+		return s.spoof(f, nil, seg.Inject)
 	}))
 }
 
@@ -117,14 +118,15 @@ func (s *DNSSpoofer) AttachSegment(seg *netsim.Segment) (remove func()) {
 // and forges nothing. Without impairment it behaves as AttachSegment.
 func (s *DNSSpoofer) AttachSegmentVia(seg *netsim.Segment, nic *netsim.NIC) (remove func()) {
 	return seg.AddHookVia(nic, netsim.HookFunc(func(f *netsim.Frame) netsim.HookAction {
-		return s.spoof(f, nic.Inject)
+		return s.spoof(f, nic, nic.Inject)
 	}))
 }
 
 // spoof is the segment hook: it answers a query it covers with a forged
-// frame sent by inject, then drops the query, holds it back (HoldQueries)
-// or passes it.
-func (s *DNSSpoofer) spoof(f *netsim.Frame, inject func([]byte)) netsim.HookAction {
+// frame sent by inject (through nic, which names the attacker in the
+// frame's capture note; nil for none), then drops the query, holds it
+// back (HoldQueries) or passes it.
+func (s *DNSSpoofer) spoof(f *netsim.Frame, nic *netsim.NIC, inject func([]byte)) netsim.HookAction {
 	p := decode(f.Data)
 	if p == nil {
 		return netsim.Pass
@@ -134,7 +136,7 @@ func (s *DNSSpoofer) spoof(f *netsim.Frame, inject func([]byte)) netsim.HookActi
 	if resp == nil {
 		return netsim.Pass
 	}
-	inject(resp(p.eth.DstMAC, p.eth.SrcMAC))
+	inject(resp(nic, p.eth.DstMAC, p.eth.SrcMAC))
 	if s.cfg.DropQueries {
 		return netsim.Drop
 	}
@@ -143,9 +145,10 @@ func (s *DNSSpoofer) spoof(f *netsim.Frame, inject func([]byte)) netsim.HookActi
 }
 
 // forge looks at a decoded frame; for a query it covers it returns a
-// builder of the forged answer frame from srcMAC to dstMAC, else nil. Every
+// builder of the forged answer frame from srcMAC to dstMAC, noted for
+// captures as sent by nic's host (nil notes nothing), else nil. Every
 // query seen is recorded.
-func (s *DNSSpoofer) forge(p *packet) func(srcMAC, dstMAC net.HardwareAddr) []byte {
+func (s *DNSSpoofer) forge(p *packet) func(nic *netsim.NIC, srcMAC, dstMAC net.HardwareAddr) []byte {
 	if !p.isUDP() || p.udp.DstPort != 53 {
 		return nil
 	}
@@ -173,8 +176,12 @@ func (s *DNSSpoofer) forge(p *packet) func(srcMAC, dstMAC net.HardwareAddr) []by
 		return nil
 	}
 	id := p.ip.Id + 1
-	return func(srcMAC, dstMAC net.HardwareAddr) []byte {
-		return udpFrame(srcMAC, dstMAC, server, client, id, wire)
+	return func(nic *netsim.NIC, srcMAC, dstMAC net.HardwareAddr) []byte {
+		frame := udpFrame(srcMAC, dstMAC, server, client, id, wire)
+		if nic == nil {
+			return frame
+		}
+		return noteFrame(nic, frame, "forged DNS answer %s (query ID %d from %s)", dnsAnswerText(m), q.Id, client)
 	}
 }
 

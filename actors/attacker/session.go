@@ -121,6 +121,7 @@ func (s *session) run(c net.Conn) {
 	defer cancel()
 	_ = c.SetDeadline(p.now().Add(p.cfg.Timeout))
 	var vh Handshake
+	p.noteForgedHandshake(c)
 	vc, err := p.cfg.Victim.Accept(ctx, c, &vh)
 	s.mu.Lock()
 	s.rec.VictimSide = vh

@@ -16,11 +16,19 @@ import (
 type outputFlags struct {
 	output   string
 	progress bool
+	// embedKeys: each capture also carries the run's TLS secrets (run
+	// only; see registerCapture).
+	embedKeys bool
 }
 
 func (f *outputFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.output, "output", "", "write the report to `FILE` instead of stdout, only when the run completes")
 	fl.BoolVar(&f.progress, "progress", false, "print a line on stderr as each run finishes (default: a redrawn line on terminals only)")
+}
+
+// registerCapture adds the flags of the captures run writes with --pcap.
+func (f *outputFlags) registerCapture(fl *pflag.FlagSet) {
+	fl.BoolVar(&f.embedKeys, "embed-keys", false, "with --pcap, write each scenario's TLS secrets into its pcapng too, so it opens decrypted with no key log (the file then holds secrets)")
 }
 
 // checkOutputs makes sure, before anything runs, that every file the
@@ -30,7 +38,11 @@ func (f *outputFlags) register(fl *pflag.FlagSet) {
 // must be a baseline of kind; one that cannot be read is refused when a
 // partial run would merge into it (a complete run rewrites it). The
 // stored baseline, when one is merged into, is kept in sel.stored.
+// --embed-keys needs --pcap.
 func checkOutputs(sel *selection, f selectFlags, o outputFlags, pcapDir, keyLogDir string, kind baseline.Kind) error {
+	if o.embedKeys && pcapDir == "" {
+		return usagef("--embed-keys writes the TLS secrets into the captures: it needs --pcap DIR")
+	}
 	for _, d := range []struct {
 		flag, dir string
 		perm      fs.FileMode

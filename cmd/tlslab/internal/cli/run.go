@@ -98,6 +98,7 @@ files or output paths), 130 after SIGINT and 143 after SIGTERM.`,
 	fl.StringVar(&f.keyLogDir, "keylog", "", "write one NSS key log per scenario into `DIR` (for Wireshark)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "after the table, print every evidence line of every scenario")
 	f.outputFlags.register(fl)
+	f.outputFlags.registerCapture(fl)
 	f.shardFlags.register(fl)
 	f.realPeerFlags.register(fl)
 	return cmd
@@ -131,7 +132,7 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 
 	ctx := cmd.Context()
 	bar := newProgress(ctx, st.stderr, "scenario", f.progress)
-	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, Seed: f.seed,
+	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, EmbedKeys: f.embedKeys, Seed: f.seed,
 		Parallel: f.parallel, Progress: bar.update, Impair: sel.impair, RealPeers: peers, PeerLogDir: f.peerLogs}
 	results := runner.RunAll(ctx, sel.scenarios)
 	bar.clear()
