@@ -41,6 +41,8 @@ var (
 	// come after the run stopped capturing (see lanes).
 	goldenFrames   = regexp.MustCompile(`\b\d+ frames\b`)
 	goldenCaptured = regexp.MustCompile(`\b[\d.]+ (?:B|KiB|MiB) of captured\b`)
+	// Canaries are random tokens (lab.Env.NewCanary).
+	goldenCanary = regexp.MustCompile(`\bCANARY-[0-9a-f]+\b`)
 	// An address with a port: ports from netsim's ephemeral range
 	// (49152-65535) are replaced.
 	goldenAddrPort = regexp.MustCompile(`\b(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})\b`)
@@ -50,8 +52,8 @@ const ephemeralFirst = 49152
 
 // Normalize replaces what varies between runs in an event's text, except
 // ports (see Lanes): ARP repeat counts and times, certificate and
-// revocation dates, serial numbers, DNS IDs, DNSKEY material, and what a
-// tap captured.
+// revocation dates, serial numbers, DNS IDs, DNSKEY material, what a
+// tap captured, and canary tokens.
 func Normalize(s string) string {
 	s = goldenRepeats.ReplaceAllString(s, "[repeated <n> more times, last at <t>]")
 	s = goldenDate.ReplaceAllString(s, "<date>")
@@ -60,6 +62,7 @@ func Normalize(s string) string {
 	s = goldenDNSKEY.ReplaceAllString(s, "DNSKEY $1 <key>")
 	s = goldenFrames.ReplaceAllString(s, "<n> frames")
 	s = goldenCaptured.ReplaceAllString(s, "<size> of captured")
+	s = goldenCanary.ReplaceAllString(s, "CANARY-<token>")
 	return s
 }
 

@@ -35,11 +35,13 @@ those the scenario changes from the hardened defaults.
 With --run, run the scenario once instead and print its timeline, step by step,
 each line with the simulation time (an offset from the start of the simulated
 network) and the host it happened on: ARP requests and replies (spoofed ones
-marked), DNS queries and answers, TCP connections (SYN, SYN-ACK, RST when
-refused or reset, FIN), the TLS handshakes (ClientHello with SNI and offered
-versions, ServerHello with version and cipher suite, the other handshake
-messages and alerts; TLS 1.3 handshakes are decrypted with the run's own key
-log, application data never is), every certificate a peer presented with its
+marked), DNS queries and answers (forged answers marked, from what the wire
+shows: an answer before its query, or from another host's MAC), TCP
+connections (SYN, SYN-ACK, RST when refused or reset, FIN), the TLS handshakes
+(ClientHello with SNI and offered versions, ServerHello with version and cipher
+suite, the other handshake messages and alerts; TLS 1.3, and TLS 1.2 with an
+AEAD or CBC suite, decrypted with the run's own key log), the SIP requests and
+responses read from the decrypted application data, every certificate a peer presented with its
 subject, issuer and validity and what the side it was presented to decided
 (accepted, or refused and with which alert; crypto/tls's exact reason is in that
 side's evidence line), and the scenario's evidence lines. Then one line with the
