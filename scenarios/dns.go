@@ -221,7 +221,7 @@ func dnsFamily() []lab.Scenario {
 }
 
 func (p dnsParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
+	return p.header.scenario(p.attackerText(), lab.WithChanges(p.topologyConfig(), p.topologyChanges()...), p.run)
 }
 
 // attackerText says, for handouts, where mallory answers alice's DNS

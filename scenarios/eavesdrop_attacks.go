@@ -150,7 +150,7 @@ func eavesdropAttackFamily() []lab.Scenario {
 }
 
 func (p eavesdropAttackParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), p.topology, p.run)
+	return p.header.scenario(p.attackerText(), lab.WithChanges(p.topology, p.topologyChanges()...), p.run)
 }
 
 // attackerText says, for handouts, where the tap records and which

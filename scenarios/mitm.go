@@ -82,7 +82,7 @@ func mitmFamily() []lab.Scenario {
 
 // scenario declares p as a lab scenario.
 func (p mitmParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
+	return p.header.scenario(p.attackerText(), lab.WithChanges(p.topologyConfig(), p.topologyChanges()...), p.run)
 }
 
 // usesCert reports whether mallory's proxy presents a certificate.

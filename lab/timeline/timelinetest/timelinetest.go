@@ -71,7 +71,7 @@ func Normalize(s string) string {
 var (
 	goldenSYNACK   = regexp.MustCompile(`^TCP SYN-ACK -> (\S+):(\d+) .*: (\S+) accepts$`)
 	goldenRefused  = regexp.MustCompile(`^TCP RST -> (\S+):(\d+) .*: connection to (\S+) refused$`)
-	goldenTeardown = regexp.MustCompile(`^TCP (?:RST -> .*: connection reset|FIN -> .* closes its side)$`)
+	goldenTeardown = regexp.MustCompile(`^(?:TCP (?:RST -> .*: connection reset|FIN -> .* closes its side)|TLS alert close notify \(warning, decrypted\) -> .*)$`)
 	goldenDest     = regexp.MustCompile(` -> (\S+)`)
 	goldenBy       = regexp.MustCompile(`presented by (\S+)`)
 )
@@ -89,8 +89,8 @@ var (
 // connection to srv's port 443, in the order the server accepted (or
 // refused) them. Other ephemeral ports are "<port>".
 //
-// How a connection ends (its FINs, and a "TCP RST ...: connection reset")
-// is left out: whether closing a socket resets depends on whether the
+// How a connection ends (its FINs, a "TCP RST ...: connection reset", a
+// decrypted TLS 1.2 close_notify) is left out: whether closing a socket resets depends on whether the
 // peer's last records (a session ticket, a close_notify) arrived before
 // it closed, a race between the two hosts, and the last connections'
 // FINs may come after the run has stopped capturing. Refusals ("TCP RST
@@ -119,7 +119,7 @@ func Lanes(events timeline.Events) string {
 	}
 	byLane := make(map[string][]string)
 	for _, e := range events {
-		if e.Kind == timeline.TCP && goldenTeardown.MatchString(e.Text) {
+		if (e.Kind == timeline.TCP || e.Kind == timeline.TLS) && goldenTeardown.MatchString(e.Text) {
 			continue
 		}
 		text := Normalize(e.Text)

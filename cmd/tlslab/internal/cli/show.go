@@ -26,10 +26,12 @@ func newShowCmd(st *state) *cobra.Command {
 		Short: "Describe a scenario before running it, or run it and show its timeline",
 		Long: `Describe one scenario without running it: its expected outcome, with the
 decisive defense when held is expected ("expected: held (chain-validation)");
-its story; the declared topology (segments and their prefixes, routers, hosts
-with their NICs, addresses, DNS names and services, the certification
-authorities, which CA issued which certificate, whose trust store holds which
-roots, the DNS zones, the SIP users); and every defense switch, with a "*" on
+its story; what the attacker does; the declared topology as the scenario builds it,
+its own changes to the preset included (segments and their prefixes, routers,
+hosts with their NICs, addresses, DNS names and services, the attacker's
+machine, the certification authorities, which CA issued which certificate,
+the attacker's among them, whose trust store holds which roots, the DNS zones,
+the SIP users); and every defense switch, with a "*" on
 those the scenario changes from the hardened defaults.
 
 With --run, run the scenario once instead and print its timeline, step by step,
