@@ -83,10 +83,13 @@ func TestTimelineForgedDNSAnswer(t *testing.T) {
 				switch {
 				case e.Text == query && qi < 0:
 					qi = i
+					if e.Peer != "dns01" {
+						t.Errorf("query: Peer %q, want dns01", e.Peer)
+					}
 				case e.Text == forged:
 					fi = i
-					if !e.Forged || e.Host != "" || e.Kind != timeline.DNS {
-						t.Errorf("forged answer: Forged %v, Host %q, Kind %s; want true, \"\", dns", e.Forged, e.Host, e.Kind)
+					if !e.Forged || e.Host != "" || e.Peer != "alice" || e.Kind != timeline.DNS {
+						t.Errorf("forged answer: Forged %v, Host %q, Peer %q, Kind %s; want true, \"\", alice, dns", e.Forged, e.Host, e.Peer, e.Kind)
 					}
 				case e.Text == genuine:
 					gi = i

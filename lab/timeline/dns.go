@@ -47,7 +47,7 @@ func (r *recorder) observeDNS(ts time.Time, src net.HardwareAddr, from, to netip
 	}
 	sum := sha256.Sum256(b)
 	key := fmt.Sprintf("dns|%s|%v|%v|%x", via, from, to, sum[:12])
-	e := &wireEvent{at: ts, srcMAC: src, srcIP: from.Addr(), kind: DNS}
+	e := &wireEvent{at: ts, srcMAC: src, srcIP: from.Addr(), peerMAC: dstMAC(&r.eth), peerIP: to.Addr(), kind: DNS}
 	if !m.Response {
 		e.text = func(n *namer) string {
 			return fmt.Sprintf("DNS query %s -> %s%s", q, n.addr(to.Addr()), via)

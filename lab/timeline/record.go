@@ -63,8 +63,13 @@ type wireEvent struct {
 	frame  int              // the number of the frame it comes from, even when order moved it
 	srcMAC net.HardwareAddr // the frame's sender; for a certificate, the host it was presented to
 	srcIP  netip.Addr       // invalid for ARP
-	kind   Kind
-	text   func(n *namer) string
+	// peerMAC and peerIP name the host the event's message went to (the
+	// frame's destination MAC and address); for a certificate, the host
+	// that presented it. Both unset for a broadcast.
+	peerMAC net.HardwareAddr
+	peerIP  netip.Addr
+	kind    Kind
+	text    func(n *namer) string
 	// forged says why the wire shows the message to be forged, "" when it
 	// does not; nil for events that cannot be.
 	forged  func(n *namer) string
@@ -168,6 +173,9 @@ func (r *recorder) observeARP(ts time.Time, src net.HardwareAddr) {
 		return
 	}
 	e := &wireEvent{at: ts, srcMAC: src, kind: ARP}
+	if op == layers.ARPReply {
+		e.peerMAC, e.peerIP = dstMAC(&r.eth), target
+	}
 	e.forged = func(n *namer) string { return n.spoofed(sender, senderMAC) }
 	switch {
 	case op == layers.ARPRequest && sender == target:
@@ -227,7 +235,11 @@ func (r *recorder) timeline() Events {
 			}
 			text += fmt.Sprintf(" [repeated %d more %s, last at %s]", e.repeats, noun, FormatOffset(e.last.Sub(r.t0)))
 		}
-		tl = append(tl, Event{At: e.at.Sub(r.t0), Host: host, Kind: e.kind, Text: text, Forged: forged, Frame: e.frame})
+		var peer string
+		if len(e.peerMAC) > 0 || e.peerIP.IsValid() {
+			peer = n.host(e.peerMAC, e.peerIP)
+		}
+		tl = append(tl, Event{At: e.at.Sub(r.t0), Host: host, Peer: peer, Kind: e.kind, Text: text, Forged: forged, Frame: e.frame})
 	}
 	tl = append(tl, r.certificateEvents(n)...)
 	for _, e := range r.evidence {
@@ -356,6 +368,15 @@ func (n *namer) impostor(mac net.HardwareAddr, ip netip.Addr) string {
 		}
 	}
 	return ""
+}
+
+// dstMAC is a copy of the frame's destination MAC, nil for a broadcast
+// or multicast.
+func dstMAC(eth *layers.Ethernet) net.HardwareAddr {
+	if len(eth.DstMAC) == 0 || eth.DstMAC[0]&1 != 0 {
+		return nil
+	}
+	return append(net.HardwareAddr(nil), eth.DstMAC...)
 }
 
 func addr4(ip net.IP) netip.Addr {

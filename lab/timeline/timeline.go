@@ -57,6 +57,12 @@ type Event struct {
 	// certificate, the actor of an evidence line. "" when unknown (a frame
 	// from a MAC no NIC has, an evidence line without actor).
 	Host string
+	// Peer is the other host of the event: the one its frame was sent to
+	// (the owner of the destination MAC, else of the destination address;
+	// for a TCP connection's messages, the host that sent or answered its
+	// SYN); for a certificate, the host that presented it. "" for
+	// broadcasts, evidence lines and when unknown. (Added for viewers.)
+	Peer string
 	Kind Kind
 	// Text says what happened, for people, starting with the protocol
 	// ("ARP who-has 10.0.0.11 tell 10.0.0.10", "TLS ClientHello -> ...",

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,16 +14,19 @@ import (
 )
 
 type showFlags struct {
-	format  string
-	run     bool
-	timeout time.Duration
-	seed    uint64
+	format string
+	// runFormat is what --run prints: "text" (the timeline and verdict
+	// line) or "markdown" (a handout of the run).
+	runFormat string
+	run       bool
+	timeout   time.Duration
+	seed      uint64
 }
 
 func newShowCmd(st *state) *cobra.Command {
 	var f showFlags
 	cmd := &cobra.Command{
-		Use:   "show NAME [--format table|json] [--run [--seed N] [--timeout D]]",
+		Use:   "show NAME [--format table|json] | show NAME --run [--format text|markdown] [--seed N] [--timeout D]",
 		Short: "Describe a scenario before running it, or run it and show its timeline",
 		Long: `Describe one scenario without running it: its expected outcome, with the
 decisive defense when held is expected ("expected: held (chain-validation)");
@@ -50,7 +54,10 @@ side's evidence line), and the scenario's evidence lines. Then one line with the
 outcome ("held (chain-validation)" names the decisive defense), the expected
 outcome, whether they match, the service and the seed, and the main evidence.
 --seed replays a run: the same seed makes the simulated network take the same
-random choices.
+random choices. With --run --format markdown, print the run as a handout
+section instead (as 'tlslab run --format markdown' does), with a sequence
+diagram of the messages between hosts (Mermaid, which GitHub draws) and the
+timeline.
 
 Exit status: without --run 0; with --run 0 when the verdict matches the
 expectation, 1 when it differs or the run errored; 2 for usage errors and an
@@ -60,7 +67,8 @@ SIGTERM stopped the run (nothing is printed but that).`,
   tlslab show eavesdrop/plaintext
   tlslab show eavesdrop/plaintext --format json
   tlslab show mitm/self-signed --run
-  tlslab show mitm/self-signed --run --seed 42`,
+  tlslab show mitm/self-signed --run --seed 42
+  tlslab show dns/on-path-spoof --run --format markdown > on-path-spoof.md`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("'tlslab show' takes one scenario name, got %d; see 'tlslab list'", len(args))
@@ -75,12 +83,20 @@ SIGTERM stopped the run (nothing is printed but that).`,
 					}
 				}
 			}
-			format, err := checkListFormat(f.format)
-			if err != nil {
-				return err
-			}
-			if f.run && cmd.Flags().Changed("format") {
-				return usagef("--format applies only without --run")
+			var format string
+			if f.run {
+				f.runFormat = "text"
+				if cmd.Flags().Changed("format") {
+					f.runFormat = strings.ToLower(f.format)
+					if f.runFormat != "text" && f.runFormat != "markdown" {
+						return usagef("invalid --format %q with --run; want text or markdown", f.format)
+					}
+				}
+			} else {
+				var err error
+				if format, err = checkListFormat(f.format); err != nil {
+					return err
+				}
 			}
 			if f.run && f.timeout <= 0 {
 				return usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
@@ -106,7 +122,7 @@ SIGTERM stopped the run (nothing is printed but that).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.format, "format", "o", "table", "output format of the description: table or json (name, labels, summary, expected, stopped_by, expected_outcome, attacker, story, defenses)")
+	fl.StringVarP(&f.format, "format", "o", "table", "output format of the description: table or json (name, labels, summary, expected, stopped_by, expected_outcome, attacker, story, defenses); with --run, text or markdown (default text)")
 	fl.BoolVar(&f.run, "run", false, "run the scenario once and print its timeline and verdict")
 	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline of the run (with --run)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated network (with --run; 0: random, reported in the verdict line)")
@@ -123,6 +139,18 @@ func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error 
 		st.interrupted(cmd.Context(), 0, 1, "scenarios")
 		return nil
 	}
+	if f.runFormat == "markdown" {
+		err := report.WriteHandout(st.stdout, []lab.Scenario{s}, []lab.Result{res},
+			report.HandoutOptions{Timelines: map[string]timeline.Events{s.Name: tl}})
+		if err != nil {
+			return &runtimeError{err: fmt.Errorf("writing the handout: %w", err)}
+		}
+		st.reportPanic(res)
+		if !res.OK {
+			st.code = ExitMismatch
+		}
+		return nil
+	}
 	if err := timeline.Write(st.stdout, tl); err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the timeline: %w", err)}
 	}
@@ -135,12 +163,17 @@ func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error 
 	if err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the verdict: %w", err)}
 	}
-	var p *lab.PanicError
-	if errors.As(res.Err, &p) {
-		fmt.Fprintf(st.stderr, "tlslab: %v\n%s\n", p, p.Stack)
-	}
+	st.reportPanic(res)
 	if !res.OK {
 		st.code = ExitMismatch
 	}
 	return nil
+}
+
+// reportPanic prints the stack of a scenario that panicked to stderr.
+func (st *state) reportPanic(res lab.Result) {
+	var p *lab.PanicError
+	if errors.As(res.Err, &p) {
+		fmt.Fprintf(st.stderr, "tlslab: %v\n%s\n", p, p.Stack)
+	}
 }
