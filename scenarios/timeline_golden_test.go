@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,6 +104,15 @@ func TestTimelineForgedDNSAnswer(t *testing.T) {
 			}
 			if tc.genuine && gi <= fi {
 				t.Errorf("genuine answer at %d, forged at %d; want the genuine one after it", gi, fi)
+			}
+			if tc.genuine {
+				// The resolver's refusal is placed at the forgery it
+				// refused, not when the scenario wrote it down.
+				const dropped = "evidence: resolver dropped the forged answer from 10.0.0.53:53 to its query A pool01.contoso.com (ID "
+				di := slices.IndexFunc(tl, func(e timeline.Event) bool { return strings.HasPrefix(e.Text, dropped) })
+				if di < 0 || di <= fi || di >= gi || tl[di].At != tl[fi].At || tl[di].Recorded <= tl[di].At {
+					t.Errorf("the refusal at %d (of %d events), forged answer at %d, genuine at %d; want it between them, at the forgery's time and recorded later", di, len(tl), fi, gi)
+				}
 			}
 			if !tc.genuine && gi >= 0 {
 				t.Errorf("genuine answer at %d; the run ends before dns01 answers the held query", gi)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"regexp"
 	"strings"
 	"time"
 
@@ -71,6 +72,10 @@ func (r *recorder) observeDNS(ts time.Time, src net.HardwareAddr, from, to netip
 		return
 	}
 	tx := dnsTransaction{client: to, server: from, id: m.Id, via: via}
+	e.dnsAnswer = fmt.Sprintf("%s (ID %d)", q, m.Id)
+	if len(m.Question) > 0 {
+		e.dnsAnswer = fmt.Sprintf("%s %s (ID %d)", dns.TypeToString[m.Question[0].Qtype], strings.TrimSuffix(m.Question[0].Name, "."), m.Id)
+	}
 	early := r.dnsQueries[tx] == nil
 	if early {
 		r.dnsEarly[tx] = append(r.dnsEarly[tx], e)
@@ -93,6 +98,21 @@ func (r *recorder) observeDNS(ts time.Time, src net.HardwareAddr, from, to netip
 		return s
 	}
 	r.add(key, e)
+}
+
+// evidenceTransaction finds "query A pool01.contoso.com (ID 21303)" in an
+// evidence line, as the lab's DNS actors and scenarios write a
+// transaction.
+var evidenceTransaction = regexp.MustCompile(`query (\S+) (\S+?)\.? \(ID (\d+)\)`)
+
+// dnsTransactionIn is the DNS transaction an evidence line names, "A
+// pool01.contoso.com (ID 21303)", or "".
+func dnsTransactionIn(line string) string {
+	m := evidenceTransaction.FindStringSubmatch(line)
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %s (ID %s)", m[1], m[2], m[3])
 }
 
 func later(a, b time.Time) time.Time {

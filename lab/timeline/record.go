@@ -68,8 +68,11 @@ type wireEvent struct {
 	// that presented it. Both unset for a broadcast.
 	peerMAC net.HardwareAddr
 	peerIP  netip.Addr
-	kind    Kind
-	text    func(n *namer) string
+	// dnsAnswer names the DNS transaction a DNS answer answers,
+	// "A pool01.contoso.com (ID 21303)"; "" for other events.
+	dnsAnswer string
+	kind      Kind
+	text      func(n *namer) string
 	// forged says why the wire shows the message to be forged, "" when it
 	// does not; nil for events that cannot be.
 	forged  func(n *namer) string
@@ -219,6 +222,20 @@ func (r *recorder) timeline() Events {
 	n := newNamer(r.world)
 	r.judge()
 	var tl Events
+	// anchors: when each DNS transaction was answered (by a forged
+	// answer, if one came), for the evidence lines that name it.
+	anchors := make(map[string]time.Duration)
+	forgedAnchor := make(map[string]bool)
+	for _, e := range r.wire {
+		if e.dnsAnswer == "" {
+			continue
+		}
+		forged := e.forged != nil && e.forged(n) != ""
+		if _, ok := anchors[e.dnsAnswer]; !ok || forged && !forgedAnchor[e.dnsAnswer] {
+			anchors[e.dnsAnswer], forgedAnchor[e.dnsAnswer] = e.at.Sub(r.t0), forged
+		}
+	}
+	delete(anchors, "")
 	for _, e := range r.wire {
 		host := n.host(e.srcMAC, e.srcIP)
 		forged := e.forged != nil && e.forged(n) != ""
@@ -243,7 +260,12 @@ func (r *recorder) timeline() Events {
 	}
 	tl = append(tl, r.certificateEvents(n)...)
 	for _, e := range r.evidence {
-		tl = append(tl, Event{At: e.At.Sub(r.t0), Host: e.Actor, Kind: Evidence, Text: "evidence: " + e.Text})
+		at := e.At.Sub(r.t0)
+		ev := Event{At: at, Recorded: at, Host: e.Actor, Kind: Evidence, Text: "evidence: " + e.Text}
+		if when, ok := anchors[dnsTransactionIn(e.Text)]; ok && when < at {
+			ev.At = when
+		}
+		tl = append(tl, ev)
 	}
 	slices.SortStableFunc(tl, func(a, b Event) int { return cmp.Compare(a.At, b.At) })
 	return tl

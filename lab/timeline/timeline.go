@@ -78,6 +78,13 @@ type Event struct {
 	// from what a scenario expects, only from the frames. (Added for
 	// viewers; older events have it false.)
 	Forged bool
+	// Recorded is, for an evidence line, the time the scenario recorded
+	// it; At is then the time of the event it describes when the
+	// timeline can tell (a line naming a DNS transaction, "query A
+	// pool01.contoso.com (ID 21303)", is placed at that transaction's
+	// answer, the forged one if any), else Recorded. Zero for other
+	// events. (Added for viewers.)
+	Recorded time.Duration
 	// Frame is the number of the captured frame the event comes from,
 	// counting every frame the recorder observed from 1, in the order the
 	// taps saw them; 0 for events that do not come from one frame
