@@ -203,3 +203,38 @@ func (p dnsParams) topologyChanges() []lab.TopologyChange {
 	changes = append(changes, malloryHost("contoso-lan", dnsMalloryAddr, role, services...))
 	return append(changes, p.cert.certificateChanges(pool01Name)...)
 }
+
+// The families below add mallory's machine with their attacker's text as
+// its role: where she is and what she does there.
+
+// topologyChanges: the eavesdropper's machine on contoso-lan.
+func (p eavesdropParams) topologyChanges() []lab.TopologyChange {
+	return []lab.TopologyChange{malloryHost("contoso-lan", eavesdropperAddrs["contoso-lan"], officeAttacker)}
+}
+
+// topologyChanges: mallory between the Front Ends, and the self-signed
+// certificate her proxy presents.
+func (p mtlsRelayParams) topologyChanges() []lab.TopologyChange {
+	return []lab.TopologyChange{
+		malloryHost("contoso-lan", mallorylanAddr, p.attackerText(), "TLS proxy :5062 (presents the certificate below, relays to fe02)"),
+		lab.AddCertificate(lab.CertificateDescription{
+			Holder: "mallory", Names: []string{"fe02.contoso.com"}, Purpose: "server", Key: pki.KeyECDSAP256.String(),
+			Issuer: "self-signed", Status: "valid",
+		}),
+	}
+}
+
+// topologyChanges: fe99, the topology's insider, is mallory's machine.
+func (p mtlsParams) topologyChanges() []lab.TopologyChange {
+	return []lab.TopologyChange{lab.AddOption("fe99 is mallory's machine: " + p.attackerText())}
+}
+
+// topologyChanges: mallory's machine on the Internet.
+func (p federationParams) topologyChanges() []lab.TopologyChange {
+	return []lab.TopologyChange{malloryHost("internet", federationAttackerAddr, p.attackerText())}
+}
+
+// topologyChanges: mallory's machine on the Internet.
+func (p dnsSRVParams) topologyChanges() []lab.TopologyChange {
+	return []lab.TopologyChange{malloryHost("internet", dnsEvilAddr, p.attackerText())}
+}
