@@ -33,7 +33,10 @@ const (
 	// run's key log decrypted: a SIP request line with the first line of
 	// its body ("SIP MESSAGE sip:dave@contoso.com: \"...\" (decrypted) ->
 	// ...") or a SIP status line ("SIP 200 OK (decrypted) -> ..."), or
-	// decrypted data that is not SIP, by size. (Added with decryption of
+	// decrypted data that is not SIP, by size. "(decrypted)" says the
+	// timeline opened the records with the run's own key log, which the
+	// lab's TLS stacks write: it is no sign that the attacker could (her
+	// evidence lines say what she read). (Added with decryption of
 	// application data; earlier timelines have none.)
 	Application Kind = "application"
 	// Certificate: a certificate chain a peer presented in a

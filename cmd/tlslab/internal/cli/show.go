@@ -47,7 +47,8 @@ connections (SYN, SYN-ACK, RST when refused or reset, FIN), the TLS handshakes
 (ClientHello with SNI and offered versions, ServerHello with version and cipher
 suite, the other handshake messages and alerts; TLS 1.3, and TLS 1.2 with an
 AEAD or CBC suite, decrypted with the run's own key log), the SIP requests and
-responses read from the decrypted application data, every certificate a peer presented with its
+responses read from the decrypted application data (the lab's key log opens
+them: what the attacker read is in her evidence lines), every certificate a peer presented with its
 subject, issuer and validity and what the side it was presented to decided
 (accepted, or refused and with which alert; crypto/tls's exact reason is in that
 side's evidence line), and the scenario's evidence lines. Then one line with the
