@@ -221,7 +221,7 @@ func dnsFamily() []lab.Scenario {
 }
 
 func (p dnsParams) scenario() lab.Scenario {
-	s := p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
+	s := p.header.scenario(p.attackerText(), lab.WithChanges(p.topologyConfig(), p.topologyChanges()...), p.run)
 	if p.position != dnsBlind {
 		// A real client reaches the pool through alice's resolver
 		// (lab.RealPeers: {addr} resolved as it starts, or {proxy}).

@@ -67,7 +67,7 @@ var (
 )
 
 func (p dnsSRVParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), contoso.Config{}, p.run)
+	return p.header.scenario(p.attackerText(), lab.WithChanges(contoso.Config{}, p.topologyChanges()...), p.run)
 }
 
 // attackerText says, for handouts, where mallory poisons edge01's

@@ -220,7 +220,7 @@ var _ = Describe("dns family", func() {
 			p := dnsOnPathSpoof
 			p.cert = stolenCert.revoke()
 			s := p.scenario()
-			Expect(s.Topology).To(Equal(contoso.Config{Revoked: []contoso.Revocation{{Cert: "fe01", Reason: pki.ReasonKeyCompromise}}}))
+			Expect(s.Topology.(lab.ChangedTopology).Base).To(Equal(contoso.Config{Revoked: []contoso.Revocation{{Cert: "fe01", Reason: pki.ReasonKeyCompromise}}}))
 			res := runHeldBy(ctx, s, lab.ServiceDenied, lab.DefenseRevocation)
 			Expect(res.MainEvidence()).To(MatchRegexp(`^alice: pki: certificate "fe01\.contoso\.com" \(serial 0x[0-9a-f]+\) revoked at \S+, reason keyCompromise ` +
 				`\(OCSP http://pki\.contoso\.com/ocsp\), in the TLS handshake with pool01\.contoso\.com \(10\.0\.0\.66:5061\)$`))

@@ -75,7 +75,7 @@ func eavesdropFamily() []lab.Scenario {
 
 // scenario declares p as a lab scenario.
 func (p eavesdropParams) scenario() lab.Scenario {
-	return p.header.scenario(officeAttacker, contoso.Config{}, p.run)
+	return p.header.scenario(officeAttacker, lab.WithChanges(contoso.Config{}, p.topologyChanges()...), p.run)
 }
 
 // officeAttacker is the family's attacker, for handouts.

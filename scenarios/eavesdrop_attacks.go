@@ -150,7 +150,7 @@ func eavesdropAttackFamily() []lab.Scenario {
 }
 
 func (p eavesdropAttackParams) scenario() lab.Scenario {
-	s := p.header.scenario(p.attackerText(), p.topology, p.run)
+	s := p.header.scenario(p.attackerText(), lab.WithChanges(p.topology, p.topologyChanges()...), p.run)
 	if p.fe01 == fe01RSA {
 		// A real server program can present fe01's RSA certificate
 		// (lab.RealPeers.Server).

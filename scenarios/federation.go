@@ -102,7 +102,7 @@ func federationFamily() []lab.Scenario {
 }
 
 func (p federationParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), p.topology, p.run)
+	return p.header.scenario(p.attackerText(), lab.WithChanges(p.topology, p.topologyChanges()...), p.run)
 }
 
 // attackerText says, for handouts, who connects to contoso's federation

@@ -82,7 +82,7 @@ func mitmFamily() []lab.Scenario {
 
 // scenario declares p as a lab scenario.
 func (p mitmParams) scenario() lab.Scenario {
-	s := p.header.scenario(p.attackerText(), p.topologyConfig(), p.run)
+	s := p.header.scenario(p.attackerText(), lab.WithChanges(p.topologyConfig(), p.topologyChanges()...), p.run)
 	if p.usesCert() {
 		// A real client checks mallory's certificate, and a real server
 		// answers her upstream connection (lab.RealPeers).

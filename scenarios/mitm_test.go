@@ -73,7 +73,8 @@ func checkMITM(res lab.Result, c mitmCase) {
 func runMITM(ctx SpecContext, c mitmCase) {
 	s, err := Catalog().Lookup(c.name)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(s.Topology).To(BeAssignableToTypeOf(contoso.Config{}), "the family runs on the contoso preset")
+	Expect(s.Topology).To(BeAssignableToTypeOf(lab.ChangedTopology{}), "the family declares its changes to the preset")
+	Expect(s.Topology.(lab.ChangedTopology).Base).To(BeAssignableToTypeOf(contoso.Config{}), "the family runs on the contoso preset")
 	res := lab.Runner{}.Run(ctx, s)
 	Expect(res.Expected).To(Equal(c.verdict), "the catalog's expectation")
 	Expect(res.OK).To(BeTrue(), "evidence: %q", res.Evidence)

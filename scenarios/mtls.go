@@ -162,7 +162,7 @@ func mtlsFamily() []lab.Scenario {
 }
 
 func (p mtlsParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), mtlsTopology(), p.run)
+	return p.header.scenario(p.attackerText(), lab.WithChanges(mtlsTopology(), p.topologyChanges()...), p.run)
 }
 
 // attackerText says, for handouts, where mallory's impersonated Front End

@@ -38,7 +38,7 @@ var mtlsRelay = mtlsRelayParams{
 }
 
 func (p mtlsRelayParams) scenario() lab.Scenario {
-	return p.header.scenario(p.attackerText(), contoso.Config{}, p.run)
+	return p.header.scenario(p.attackerText(), lab.WithChanges(contoso.Config{}, p.topologyChanges()...), p.run)
 }
 
 // attackerText says, for handouts, where mallory intercepts the Front

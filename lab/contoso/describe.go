@@ -2,6 +2,7 @@ package contoso
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tlslab/tlslab/actors/pki"
@@ -60,7 +61,7 @@ func (cfg Config) Describe(d lab.Defenses) lab.TopologyDescription {
 		for _, k := range t.roots {
 			roots = append(roots, p.ca(k).name)
 		}
-		td.Trust = append(td.Trust, lab.TrustDescription{Who: t.who, Roots: roots})
+		td.Trust = append(td.Trust, lab.TrustDescription{Who: t.who, Roots: roots, Group: t.group, Members: slices.Clone(t.members)})
 	}
 	for _, z := range p.zones {
 		zd := lab.ZoneDescription{Origin: z.origin, View: z.view, Server: z.server, Signed: d.DNSSECValidation}

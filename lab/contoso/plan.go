@@ -134,6 +134,10 @@ type trustPlan struct {
 	key   string
 	who   string
 	roots []string // CA keys
+	// group and members split who for a store several hosts share:
+	// "contoso members" and "alice", "fe01", ...; empty otherwise.
+	group   string
+	members []string
 }
 
 type zoneRecord struct {
@@ -273,7 +277,7 @@ func (cfg Config) plan() *contosoPlan {
 			"http://pki.publictrust.com/crl/root.crl", "http://pki.publictrust.com/ocsp"},
 		{caPublicIssuing, "Public Trust TLS CA", caPublicRoot, "public CA issuing TLS certificates", orgInternet,
 			"http://pki.publictrust.com/crl/tls.crl", "http://pki.publictrust.com/ocsp"},
-		{caAttacker, "Mallory Root CA", "", "the attacker's own CA, trusted by nobody", orgInternet, "", ""},
+		{caAttacker, "Mallory Root CA", "", "the attacker's own CA, in no trust store the preset builds", orgInternet, "", ""},
 	}
 
 	externalCA := map[string]string{orgContoso: caContosoIssuing, orgFabrikam: caFabrikamIssuing}
@@ -312,15 +316,18 @@ func (cfg Config) plan() *contosoPlan {
 	if !cfg.FabrikamEdgeOmitsContosoRoot {
 		fabrikamEdge = append(fabrikamEdge, caContosoRoot)
 	}
-	members := "contoso members: alice, fe01, fe02, edge01 (internal)"
+	members := []string{hostAlice, hostFE01, hostFE02, hostEdge01 + " (internal)"}
 	for _, in := range cfg.Insiders {
-		members += ", " + in.Name
+		members = append(members, in.Name)
 	}
+	fabrikamMembers := []string{hostFabrikamFE, hostFabrikamEdge + " (internal)"}
 	p.trust = []trustPlan{
-		{trustContosoMembers, members, []string{caContosoRoot, caPublicRoot}},
-		{trustContosoEdge, "edge01 (external, federation)", contosoEdge},
-		{trustFabrikamMembers, "fabrikam members: fabrikam-fe01, fabrikam-edge01 (internal)", []string{caFabrikamRoot, caPublicRoot}},
-		{trustFabrikamEdge, "fabrikam-edge01 (external, federation)", fabrikamEdge},
+		{key: trustContosoMembers, who: "contoso members: " + strings.Join(members, ", "), roots: []string{caContosoRoot, caPublicRoot},
+			group: "contoso members", members: members},
+		{key: trustContosoEdge, who: "edge01 (external, federation)", roots: contosoEdge},
+		{key: trustFabrikamMembers, who: "fabrikam members: " + strings.Join(fabrikamMembers, ", "), roots: []string{caFabrikamRoot, caPublicRoot},
+			group: "fabrikam members", members: fabrikamMembers},
+		{key: trustFabrikamEdge, who: "fabrikam-edge01 (external, federation)", roots: fabrikamEdge},
 	}
 
 	internal := []zoneRecord{

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/matrix"
+	"github.com/tlslab/tlslab/lab/timeline"
 )
 
 // markdownTitle is the level-1 heading that opens WriteMarkdown's handout.
@@ -18,9 +20,12 @@ const markdownTitle = "tlslab handout"
 // lab.Result.ExpectedOutcome, match, service), then one level-2 section per
 // result, in order, headed by the scenario name: its one-line summary and
 // labels, the story, the attacker's position ("no attacker" when
-// lab.Scenario.Attacker is ""), every defense switch of lab.Defenses.Settings with
-// the ones the scenario changes from lab.Hardened in bold and listed by
-// lab.Defenses.Diff, the outcome ("held (chain-validation)") with the expected
+// lab.Scenario.Attacker is ""), the defense switches that bear on the
+// attack (a column of the defense matrix, matrix.Changes, applies to its
+// labels, or the scenario changed it, or it refused) with the ones the
+// scenario changes from lab.Hardened in bold and listed by
+// lab.Defenses.Diff and each refusing one's part (decisive, refused too,
+// not credited), the others named in one line, the decisive defense, the outcome ("held (chain-validation)") with the expected
 // one, whether they match, the service and the seed that replays the run;
 // when any defense refused, "Stopped by": every refusal in the order seen,
 // each with its defense, marked "(decisive)" on the first refusal by the
@@ -44,6 +49,24 @@ const markdownTitle = "tlslab handout"
 // the table; control characters other than tab and newline are dropped.
 // It returns the first write error.
 func WriteMarkdown(w io.Writer, scenarios []lab.Scenario, results []lab.Result) error {
+	return WriteHandout(w, scenarios, results, HandoutOptions{})
+}
+
+// HandoutOptions add to a handout what a run of the results alone does
+// not hold. The zero value adds nothing: WriteMarkdown.
+type HandoutOptions struct {
+	// Matrix, when set, adds to each attack's section which single
+	// defense changes altered its outcome: its row of the matrix, matched
+	// by scenario name (see writeMarkdownMattered).
+	Matrix *matrix.Result
+	// Timelines, by scenario name, add to a section the run's timeline
+	// (timeline.Write's lines) and a sequence diagram of its messages
+	// between hosts (Mermaid, which GitHub draws; see writeMarkdownPicture).
+	Timelines map[string]timeline.Events
+}
+
+// WriteHandout writes the handout of WriteMarkdown with what opts add.
+func WriteHandout(w io.Writer, scenarios []lab.Scenario, results []lab.Result, opts HandoutOptions) error {
 	bw := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	byName := scenariosByName(scenarios)
@@ -66,12 +89,21 @@ func WriteMarkdown(w io.Writer, scenarios []lab.Scenario, results []lab.Result) 
 	}
 	for _, r := range results {
 		s, known := byName[r.Scenario]
-		writeMarkdownSection(bw, r, s, known)
+		var row *matrix.Row
+		if opts.Matrix != nil {
+			for i := range opts.Matrix.Rows {
+				if opts.Matrix.Rows[i].Scenario.Name == r.Scenario {
+					row = &opts.Matrix.Rows[i]
+					break
+				}
+			}
+		}
+		writeMarkdownSection(bw, r, s, known, row, opts.Timelines[r.Scenario])
 	}
 	return bw.Flush()
 }
 
-func writeMarkdownSection(w io.Writer, r lab.Result, s lab.Scenario, known bool) {
+func writeMarkdownSection(w io.Writer, r lab.Result, s lab.Scenario, known bool, row *matrix.Row, events timeline.Events) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("\n## %s\n\n", mdText(mdHeading(r.Scenario)))
 	if !known {
@@ -101,7 +133,7 @@ func writeMarkdownSection(w io.Writer, r lab.Result, s lab.Scenario, known bool)
 			attacker = s.Attacker
 		}
 		p("\n**Attacker:** %s\n\n", mdText(attacker))
-		writeMarkdownDefenses(w, s.DefensesFor())
+		writeMarkdownDefenses(w, s, r, row)
 	}
 
 	p("**Verdict:** %s, expected %s: %s. Service: %s. ",
@@ -127,6 +159,10 @@ func writeMarkdownSection(w io.Writer, r lab.Result, s lab.Scenario, known bool)
 	if r.Verdict == lab.Error || len(r.Evidence) > 0 {
 		p("**Main evidence:** %s\n\n", mdCode(r.MainEvidence()))
 	}
+	if len(events) > 0 {
+		writeMarkdownPicture(w, events)
+		writeMarkdownTimeline(w, events)
+	}
 	if len(r.Evidence) == 0 {
 		p("**Evidence:** no lines recorded.\n\n")
 	} else {
@@ -146,29 +182,6 @@ func markdownMatch(r lab.Result) string {
 	default:
 		return "**differs from the expectation**"
 	}
-}
-
-func writeMarkdownDefenses(w io.Writer, d lab.Defenses) {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	base := lab.Hardened()
-	if diff := d.Diff(base); len(diff) == 0 {
-		p("**Defenses:** the hardened defaults, unchanged.\n\n")
-	} else {
-		changes := make([]string, len(diff))
-		for i, c := range diff {
-			changes[i] = mdText(c)
-		}
-		p("**Defenses:** changed from the hardened defaults (in bold below): %s.\n\n", strings.Join(changes, "; "))
-	}
-	baseSet := base.Settings()
-	for i, set := range d.Settings() {
-		if set.Value != baseSet[i].Value {
-			p("- **%s: %s** (hardened: %s) — %s\n", mdText(set.Name), mdText(set.Value), mdText(baseSet[i].Value), mdText(set.Doc))
-		} else {
-			p("- %s: %s — %s\n", mdText(set.Name), mdText(set.Value), mdText(set.Doc))
-		}
-	}
-	p("\n")
 }
 
 func writeMarkdownCaptures(w io.Writer, r lab.Result) {

@@ -94,22 +94,19 @@ With the hostname check off, Alice accepts any name.
 
 **Attacker:** mallory (10.0.0.66) on contoso-lan, ARP-spoofing alice
 
-**Defenses:** changed from the hardened defaults (in bold below): chain-validation: on -> off; hostname-check: on -> off.
+**Defenses** that bear on this scenario; it changes chain-validation: on -> off; hostname-check: on -> off (in bold):
 
 - **chain-validation: off** (hardened: on) — certificates must chain to a trusted root
 - **hostname-check: off** (hardened: on) — the server certificate must name the host dialled
 - validity-check: on — certificates must be inside their validity period
 - revocation: hard-fail — CRL and OCSP checks (off, soft-fail, hard-fail)
-- client-cert-required: on — MTLS servers require a verified client certificate
-- trusted-server-list: on — MTLS peers must be servers listed in the topology
 - tls-only: on — no plaintext SIP fallback
 - min-tls-version: TLS 1.2 — lowest TLS version accepted
 - forward-secrecy-only: on — only ECDHE key exchange, no static RSA
-- federation-srv-domain-match: on — federation SRV targets must lie in the partner domain
-- federation-allow-list: on — only allow-listed partners federate
-- dns-randomization: on — random DNS transaction IDs and source ports
-- dnssec-validation: off — resolvers validate signed zones
-- arp-policy: accept-any — which ARP messages may change ARP caches
+
+Not bearing on it, and left hardened: client-cert-required, trusted-server-list, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, arp-policy.
+
+**Decisive:** none; no defense stopped the attack.
 
 **Verdict:** broken, expected broken: matches. Service: intact. Seed 7, replay with ‵tlslab run mitm/self-signed --seed 7‵.
 
@@ -139,22 +136,17 @@ Labels: mitm, revocation
 
 **Attacker:** mallory on contoso-lan
 
-**Defenses:** the hardened defaults, unchanged.
+**Defenses** that bear on this scenario, as hardened (it changes none):
 
 - chain-validation: on — certificates must chain to a trusted root
 - hostname-check: on — the server certificate must name the host dialled
-- validity-check: on — certificates must be inside their validity period
-- revocation: hard-fail — CRL and OCSP checks (off, soft-fail, hard-fail)
-- client-cert-required: on — MTLS servers require a verified client certificate
-- trusted-server-list: on — MTLS peers must be servers listed in the topology
-- tls-only: on — no plaintext SIP fallback
-- min-tls-version: TLS 1.2 — lowest TLS version accepted
-- forward-secrecy-only: on — only ECDHE key exchange, no static RSA
-- federation-srv-domain-match: on — federation SRV targets must lie in the partner domain
-- federation-allow-list: on — only allow-listed partners federate
-- dns-randomization: on — random DNS transaction IDs and source ports
-- dnssec-validation: off — resolvers validate signed zones
-- arp-policy: accept-any — which ARP messages may change ARP caches
+- validity-check: on — certificates must be inside their validity period — refused too
+- revocation: hard-fail — CRL and OCSP checks (off, soft-fail, hard-fail) — **decisive**: refused first
+- arp-policy: accept-any — which ARP messages may change ARP caches — refused (not credited)
+
+Not bearing on it, and left hardened: client-cert-required, trusted-server-list, tls-only, min-tls-version, forward-secrecy-only, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation.
+
+**Decisive:** revocation, the first defense seen refusing that the verdict credits.
 
 **Verdict:** held (revocation), expected held (revocation): matches. Service: denied. Seed 8, replay with ‵tlslab run mitm/revoked --seed 8‵.
 
@@ -187,22 +179,11 @@ Alice registers over TLS
 
 **Attacker:** no attacker
 
-**Defenses:** the hardened defaults, unchanged.
+**Defenses** that bear on this scenario, as hardened (it changes none):
 
-- chain-validation: on — certificates must chain to a trusted root
-- hostname-check: on — the server certificate must name the host dialled
-- validity-check: on — certificates must be inside their validity period
-- revocation: hard-fail — CRL and OCSP checks (off, soft-fail, hard-fail)
-- client-cert-required: on — MTLS servers require a verified client certificate
-- trusted-server-list: on — MTLS peers must be servers listed in the topology
-- tls-only: on — no plaintext SIP fallback
-- min-tls-version: TLS 1.2 — lowest TLS version accepted
-- forward-secrecy-only: on — only ECDHE key exchange, no static RSA
-- federation-srv-domain-match: on — federation SRV targets must lie in the partner domain
-- federation-allow-list: on — only allow-listed partners federate
-- dns-randomization: on — random DNS transaction IDs and source ports
-- dnssec-validation: off — resolvers validate signed zones
-- arp-policy: accept-any — which ARP messages may change ARP caches
+- none of the switches
+
+Not bearing on it, and left hardened: chain-validation, hostname-check, validity-check, revocation, client-cert-required, trusted-server-list, tls-only, min-tls-version, forward-secrecy-only, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, arp-policy.
 
 **Verdict:** passed, expected passed: matches. Service: intact. Seed 9, replay with ‵tlslab run baseline/tls --seed 9‵.
 

@@ -17,9 +17,11 @@ const showWidth = 100
 // lab.Result.ExpectedOutcome, which names the declared decisive defense
 // (lab.Scenario.StoppedBy) when held is expected ("expected: held
 // (chain-validation)", "expected: broken", "expected: passed"); its story;
-// the declared topology (options, segments, routers, hosts with NICs,
-// addresses and names, CAs, certificates and their issuers, trust stores,
-// DNS zones, users); and every defense switch of Settings, with a "*" on
+// what the attacker does (lab.Scenario.Attacker), when it has one; the
+// declared topology as the scenario builds it, its changes to the preset
+// included (options, segments, routers, hosts with NICs, addresses and
+// names, the attacker's machine, CAs, certificates and their issuers, trust
+// stores, DNS zones, users); and every defense switch of Settings, with a "*" on
 // the ones the scenario changed from lab.Hardened. d is the set of defenses to
 // show, normally s.DefensesFor(). It returns the first write error.
 func WriteShow(w io.Writer, s lab.Scenario, d lab.Defenses) error {
@@ -37,6 +39,12 @@ func WriteShow(w io.Writer, s lab.Scenario, d lab.Defenses) error {
 	p("\nStory\n")
 	for _, line := range wrap(s.Story, showWidth-2) {
 		p("  %s\n", line)
+	}
+	if s.Attacker != "" {
+		p("\nAttacker\n")
+		for _, line := range wrap(s.Attacker, showWidth-2) {
+			p("  %s\n", line)
+		}
 	}
 
 	if s.Topology == nil {

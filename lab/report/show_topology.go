@@ -23,11 +23,14 @@ func writeTopology(w io.Writer, td lab.TopologyDescription) {
 	}
 	tw.Flush()
 
-	var routers, hosts []lab.HostDescription
+	var routers, hosts, attackers []lab.HostDescription
 	for _, h := range td.Hosts {
-		if h.Router {
+		switch {
+		case h.Attacker:
+			attackers = append(attackers, h)
+		case h.Router:
 			routers = append(routers, h)
-		} else {
+		default:
 			hosts = append(hosts, h)
 		}
 	}
@@ -40,6 +43,12 @@ func writeTopology(w io.Writer, td lab.TopologyDescription) {
 	p("\nHosts\n")
 	for _, h := range hosts {
 		writeHost(w, h)
+	}
+	if len(attackers) > 0 {
+		p("\nAttacker (added by the scenario)\n")
+		for _, h := range attackers {
+			writeHost(w, h)
+		}
 	}
 
 	if len(td.CAs) > 0 {

@@ -65,7 +65,7 @@ func (w wireCtx) presented(certs []*x509.Certificate) {
 		what = "client certificate"
 	}
 	from, sender := w.from, w.src
-	w.r.add("", &wireEvent{at: w.at, order: w.order, srcMAC: mac, srcIP: ip, kind: Certificate, text: func(n *namer) string {
+	w.r.add("", &wireEvent{at: w.at, order: w.order, srcMAC: mac, srcIP: ip, peerMAC: sender, peerIP: from.Addr(), kind: Certificate, text: func(n *namer) string {
 		text := what + " presented by " + presenter(n, from, sender)
 		if c.tls.sni != "" {
 			text += " for " + c.tls.sni

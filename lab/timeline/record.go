@@ -47,30 +47,48 @@ type recorder struct {
 	checks    []certCheck
 	evidence  []lab.EvidenceEntry
 
-	secrets  map[string]map[string][]byte // key log: client random, label -> secret
-	byRandom map[string][]*tcpConn        // TLS connections by their ClientHello's random
-	tls13    []*tcpConn                   // connections that negotiated TLS 1.3
+	dnsQueries map[dnsTransaction]*wireEvent   // the first copy of each query
+	dnsEarly   map[dnsTransaction][]*wireEvent // answers seen before their query
+
+	secrets     map[string]map[string][]byte // key log: client random, label -> secret
+	byRandom    map[string][]*tcpConn        // TLS connections by their ClientHello's random
+	sealedConns []*tcpConn                   // connections whose records the key log may open (TLS 1.3, TLS 1.2)
 }
 
 // wireEvent is an event seen on the wire, before names are resolved.
 type wireEvent struct {
-	at      time.Time
-	order   int              // the number of the frame it comes from
-	srcMAC  net.HardwareAddr // the frame's sender; for a certificate, the host it was presented to
-	srcIP   netip.Addr       // invalid for ARP
-	kind    Kind
-	text    func(n *namer) string
+	at     time.Time
+	order  int              // the number of the frame it comes from
+	sub    int              // orders events placed at one frame's number (an early answer after its query)
+	frame  int              // the number of the frame it comes from, even when order moved it
+	srcMAC net.HardwareAddr // the frame's sender; for a certificate, the host it was presented to
+	srcIP  netip.Addr       // invalid for ARP
+	// peerMAC and peerIP name the host the event's message went to (the
+	// frame's destination MAC and address); for a certificate, the host
+	// that presented it. Both unset for a broadcast.
+	peerMAC net.HardwareAddr
+	peerIP  netip.Addr
+	// dnsAnswer names the DNS transaction a DNS answer answers,
+	// "A pool01.contoso.com (ID 21303)"; "" for other events.
+	dnsAnswer string
+	kind      Kind
+	text      func(n *namer) string
+	// forged says why the wire shows the message to be forged, "" when it
+	// does not; nil for events that cannot be.
+	forged  func(n *namer) string
 	repeats int       // further identical ARP messages
 	last    time.Time // when the last of them was seen
 }
 
 func newRecorder() *recorder {
 	r := &recorder{
-		seen:     make(map[string]bool),
-		arpFold:  make(map[string]*wireEvent),
-		conns:    make(map[tcpstream.Key]*tcpConn),
-		secrets:  make(map[string]map[string][]byte),
-		byRandom: make(map[string][]*tcpConn),
+		seen:       make(map[string]bool),
+		arpFold:    make(map[string]*wireEvent),
+		dnsQueries: make(map[dnsTransaction]*wireEvent),
+		dnsEarly:   make(map[dnsTransaction][]*wireEvent),
+		conns:      make(map[tcpstream.Key]*tcpConn),
+		secrets:    make(map[string]map[string][]byte),
+		byRandom:   make(map[string][]*tcpConn),
 	}
 	r.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &r.eth, &r.arp, &r.ip4, &r.tcp, &r.udp, &r.payload)
 	r.parser.IgnoreUnsupported = true
@@ -132,6 +150,7 @@ func (r *recorder) add(key string, e *wireEvent) {
 	if e.order == 0 {
 		e.order = r.frames
 	}
+	e.frame = e.order
 	if key != "" {
 		if r.seen[key] {
 			return
@@ -157,6 +176,10 @@ func (r *recorder) observeARP(ts time.Time, src net.HardwareAddr) {
 		return
 	}
 	e := &wireEvent{at: ts, srcMAC: src, kind: ARP}
+	if op == layers.ARPReply {
+		e.peerMAC, e.peerIP = dstMAC(&r.eth), target
+	}
+	e.forged = func(n *namer) string { return n.spoofed(sender, senderMAC) }
 	switch {
 	case op == layers.ARPRequest && sender == target:
 		e.text = func(n *namer) string {
@@ -193,12 +216,34 @@ func (r *recorder) timeline() Events {
 	r.flushSealed()
 	// Records decrypted once their secret came were reported late: put
 	// the events back in the order of their frames.
-	slices.SortStableFunc(r.wire, func(a, b *wireEvent) int { return cmp.Compare(a.order, b.order) })
+	slices.SortStableFunc(r.wire, func(a, b *wireEvent) int {
+		return cmp.Or(cmp.Compare(a.order, b.order), cmp.Compare(a.sub, b.sub))
+	})
 	n := newNamer(r.world)
 	r.judge()
 	var tl Events
+	// anchors: when each DNS transaction was answered (by a forged
+	// answer, if one came), for the evidence lines that name it.
+	anchors := make(map[string]time.Duration)
+	forgedAnchor := make(map[string]bool)
+	for _, e := range r.wire {
+		if e.dnsAnswer == "" {
+			continue
+		}
+		forged := e.forged != nil && e.forged(n) != ""
+		if _, ok := anchors[e.dnsAnswer]; !ok || forged && !forgedAnchor[e.dnsAnswer] {
+			anchors[e.dnsAnswer], forgedAnchor[e.dnsAnswer] = e.at.Sub(r.t0), forged
+		}
+	}
+	delete(anchors, "")
 	for _, e := range r.wire {
 		host := n.host(e.srcMAC, e.srcIP)
+		forged := e.forged != nil && e.forged(n) != ""
+		if forged && e.srcIP.IsValid() && n.impostor(e.srcMAC, e.srcIP) == "" {
+			// The frame claims the MAC of the address it forges too:
+			// who really sent it, the wire does not say.
+			host = ""
+		}
 		text := e.text(n)
 		if e.repeats > 0 {
 			noun := "times"
@@ -207,11 +252,20 @@ func (r *recorder) timeline() Events {
 			}
 			text += fmt.Sprintf(" [repeated %d more %s, last at %s]", e.repeats, noun, FormatOffset(e.last.Sub(r.t0)))
 		}
-		tl = append(tl, Event{At: e.at.Sub(r.t0), Host: host, Kind: e.kind, Text: text})
+		var peer string
+		if len(e.peerMAC) > 0 || e.peerIP.IsValid() {
+			peer = n.host(e.peerMAC, e.peerIP)
+		}
+		tl = append(tl, Event{At: e.at.Sub(r.t0), Host: host, Peer: peer, Kind: e.kind, Text: text, Forged: forged, Frame: e.frame})
 	}
 	tl = append(tl, r.certificateEvents(n)...)
 	for _, e := range r.evidence {
-		tl = append(tl, Event{At: e.At.Sub(r.t0), Host: e.Actor, Kind: Evidence, Text: "evidence: " + e.Text})
+		at := e.At.Sub(r.t0)
+		ev := Event{At: at, Recorded: at, Host: e.Actor, Kind: Evidence, Text: "evidence: " + e.Text}
+		if when, ok := anchors[dnsTransactionIn(e.Text)]; ok && when < at {
+			ev.At = when
+		}
+		tl = append(tl, ev)
 	}
 	slices.SortStableFunc(tl, func(a, b Event) int { return cmp.Compare(a.At, b.At) })
 	return tl
@@ -308,6 +362,43 @@ func (n *namer) spoofed(ip netip.Addr, mac net.HardwareAddr) string {
 		}
 	}
 	return fmt.Sprintf(" (spoofed: %v is %s, at %v)", ip, nics[0].Host().Name(), nics[0].MAC())
+}
+
+// impostor says why a frame from mac claiming source address ip was sent
+// by another host than ip's: "sent from mallory's MAC 02:..., not
+// dns01's", when a NIC holding ip is on the segment of the NIC with mac
+// (its owner would have sent the frame itself) and has another MAC. ""
+// otherwise: a router forwarding a frame from another segment, an
+// unknown MAC or address.
+func (n *namer) impostor(mac net.HardwareAddr, ip netip.Addr) string {
+	if n.w == nil || len(mac) == 0 || !ip.IsValid() {
+		return ""
+	}
+	sender := n.w.NICByMAC(mac)
+	if sender == nil {
+		return ""
+	}
+	nics := n.nics(ip)
+	for _, nic := range nics {
+		if slices.Equal(nic.MAC(), mac) {
+			return ""
+		}
+	}
+	for _, nic := range nics {
+		if nic.Segment() == sender.Segment() {
+			return fmt.Sprintf("sent from %s's MAC %v, not %s's", sender.Host().Name(), mac, nic.Host().Name())
+		}
+	}
+	return ""
+}
+
+// dstMAC is a copy of the frame's destination MAC, nil for a broadcast
+// or multicast.
+func dstMAC(eth *layers.Ethernet) net.HardwareAddr {
+	if len(eth.DstMAC) == 0 || eth.DstMAC[0]&1 != 0 {
+		return nil
+	}
+	return append(net.HardwareAddr(nil), eth.DstMAC...)
 }
 
 func addr4(ip net.IP) netip.Addr {

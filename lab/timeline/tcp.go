@@ -84,7 +84,7 @@ func (r *recorder) observeTCP(ts time.Time, src net.HardwareAddr) {
 	key, _ := tcpstream.KeyOf(from, to)
 	c := r.conns[key]
 	ev := func(text func(n *namer) string) *wireEvent {
-		return &wireEvent{at: ts, srcMAC: src, srcIP: srcIP, kind: TCP, text: text}
+		return &wireEvent{at: ts, srcMAC: src, srcIP: srcIP, peerMAC: dstMAC(&r.eth), peerIP: to.Addr(), kind: TCP, text: text}
 	}
 	seq := t.Seq
 	switch {
@@ -153,7 +153,7 @@ func (r *recorder) stream(ts time.Time, src net.HardwareAddr, c *tcpConn, dir in
 		default:
 			d.mode = streamDone
 			line := firstLine(p)
-			r.add("", &wireEvent{at: ts, srcMAC: src, srcIP: from.Addr(), kind: Data, text: func(n *namer) string {
+			r.add("", &wireEvent{at: ts, srcMAC: src, srcIP: from.Addr(), peerMAC: dstMAC(&r.eth), peerIP: to.Addr(), kind: Data, text: func(n *namer) string {
 				return fmt.Sprintf("TCP data -> %s: %s", n.addrPort(to), line)
 			}})
 			return
@@ -198,7 +198,11 @@ type wireCtx struct {
 }
 
 func (w wireCtx) emit(kind Kind, text func(n *namer) string) {
-	w.r.add("", &wireEvent{at: w.at, order: w.order, srcMAC: w.src, srcIP: w.from.Addr(), kind: kind, text: text})
+	peerMAC, peerIP := w.c.serverMAC, w.c.server.Addr()
+	if w.dir == 1 {
+		peerMAC, peerIP = w.c.clientMAC, w.c.client.Addr()
+	}
+	w.r.add("", &wireEvent{at: w.at, order: w.order, srcMAC: w.src, srcIP: w.from.Addr(), peerMAC: peerMAC, peerIP: peerIP, kind: kind, text: text})
 }
 
 // firstLine quotes the first line of a plaintext payload, up to 80 bytes,

@@ -25,10 +25,20 @@ const (
 	// refusal or reset (RST) and each side's close (FIN).
 	TCP Kind = "tcp"
 	// TLS: the messages of a TLS handshake: ClientHello and
-	// ServerHello, the other handshake messages (TLS 1.3's decrypted with
-	// the run's key log, marked "(decrypted)"), alerts, and where
-	// application data (never decrypted) or undecryptable records begin.
+	// ServerHello, the other handshake messages (TLS 1.3's, and TLS 1.2's
+	// Finished, decrypted with the run's key log, marked "(decrypted)"),
+	// alerts, and where records the key log does not open begin.
 	TLS Kind = "tls"
+	// Application: an application message read from TLS records the
+	// run's key log decrypted: a SIP request line with the first line of
+	// its body ("SIP MESSAGE sip:dave@contoso.com: \"...\" (decrypted) ->
+	// ...") or a SIP status line ("SIP 200 OK (decrypted) -> ..."), or
+	// decrypted data that is not SIP, by size. "(decrypted)" says the
+	// timeline opened the records with the run's own key log, which the
+	// lab's TLS stacks write: it is no sign that the attacker could (her
+	// evidence lines say what she read). (Added with decryption of
+	// application data; earlier timelines have none.)
+	Application Kind = "application"
 	// Certificate: a certificate chain a peer presented in a
 	// Certificate message, on the host it was presented to, with that
 	// side's verdict when known (accepted, or refused and how).
@@ -50,11 +60,41 @@ type Event struct {
 	// certificate, the actor of an evidence line. "" when unknown (a frame
 	// from a MAC no NIC has, an evidence line without actor).
 	Host string
+	// Peer is the other host of the event: the one its frame was sent to
+	// (the owner of the destination MAC, else of the destination address;
+	// for a TCP connection's messages, the host that sent or answered its
+	// SYN); for a certificate, the host that presented it. "" for
+	// broadcasts, evidence lines and when unknown. (Added for viewers.)
+	Peer string
 	Kind Kind
 	// Text says what happened, for people, starting with the protocol
 	// ("ARP who-has 10.0.0.11 tell 10.0.0.10", "TLS ClientHello -> ...",
 	// "certificate presented by ...", "evidence: ...").
 	Text string
+	// Forged is true for a message the wire itself shows to be forged, and
+	// Text then says why: an ARP message claiming an address for a MAC no
+	// NIC holding that address has ("(spoofed: ...)"); a DNS answer that
+	// crossed the wire before any query it answers, or that came from the
+	// MAC of another host than the one holding its source address on that
+	// segment ("(forged as 10.0.0.53 (dns01): ...)"). Host is "" for a
+	// forgery whose frame claims the forged host's MAC too. It is never set
+	// from what a scenario expects, only from the frames. (Added for
+	// viewers; older events have it false.)
+	Forged bool
+	// Recorded is, for an evidence line, the time the scenario recorded
+	// it; At is then the time of the event it describes when the
+	// timeline can tell (a line naming a DNS transaction, "query A
+	// pool01.contoso.com (ID 21303)", is placed at that transaction's
+	// answer, the forged one if any), else Recorded. Zero for other
+	// events. (Added for viewers.)
+	Recorded time.Duration
+	// Frame is the number of the captured frame the event comes from,
+	// counting every frame the recorder observed from 1, in the order the
+	// taps saw them; 0 for events that do not come from one frame
+	// (certificate verdicts, evidence lines). Events decoded from bytes
+	// that several frames carried (a TLS record split across segments)
+	// have the number of the frame that completed them.
+	Frame int
 }
 
 // Events are a run's events sorted by At; events at the same time keep the
@@ -67,15 +107,23 @@ type Events []Event
 // Env.Capture, decoded (ARP, DNS, TCP connections, the TLS handshake), and
 // every evidence line, each at the World's time.
 //
-// TLS 1.3 handshakes are decrypted with the secrets the run's TLS stacks
+// TLS 1.3 connections are decrypted with the secrets the run's TLS stacks
 // write to Env.KeyLog (any tls.Config with KeyLogWriter: env.KeyLog, which
 // includes every config [lab.TLSPolicy] builds from it): the server's
 // EncryptedExtensions, CertificateRequest, Certificate, CertificateVerify
-// and Finished, the client's Certificate and Finished, and the alerts
-// either side sends, which is how a refused certificate shows. Application
-// data is never decrypted; after the handshake only records the size of an
-// alert are opened, to report a late refusal (a server refusing a client
-// certificate). A handshake neither side logged stays encrypted.
+// and Finished, the client's Certificate and Finished, the alerts either
+// side sends (which is how a refused certificate shows), and the
+// application data. TLS 1.2 connections whose suite tlswire decrypts
+// (AES-GCM, ChaCha20-Poly1305, AES-CBC) are decrypted from ChangeCipherSpec
+// on with the key log's CLIENT_RANDOM master secret: their Finished, their
+// alerts and their application data. Decrypted application data is read
+// as SIP: each request and status line is an [Application] event (see
+// appdata.go). A connection neither side logged stays encrypted, and
+// where its encrypted records begin is reported.
+//
+// DNS answers the wire shows to be forged are marked (Event.Forged), and
+// an answer seen before the query it answers is placed right after it;
+// see observeDNS.
 //
 // Each certificate a peer presents (TLS 1.3 or 1.2) is one event on the
 // host it was presented to, with that side's verdict when known:

@@ -321,7 +321,7 @@ func TestRecord(t *testing.T) {
 		{"TLS 1.3 Certificate decrypted", event("srv", timeline.TLS, q("TLS Certificate (decrypted) -> 10.0.0.10:")+port+q(" (alice)"))},
 		{"TLS 1.3 client Finished decrypted", event("alice", timeline.TLS, q("TLS Finished (decrypted) -> 10.0.0.20:443 (srv)"))},
 		{"plaintext alert", event("srv", timeline.TLS, q("TLS alert protocol version not supported (fatal) -> 10.0.0.10:")+port+q(" (alice)"))},
-		{"TLS 1.2 encrypted alert", event("alice", timeline.TLS, q("TLS encrypted alert -> 10.0.0.20:8443 (srv)"))},
+		{"TLS 1.2 alert decrypted", event("alice", timeline.TLS, q("TLS alert close notify (warning, decrypted) -> 10.0.0.20:8443 (srv)"))},
 		{"decrypted alert", event("alice", timeline.TLS, q("TLS alert bad certificate (fatal, decrypted) -> 10.0.0.20:443 (srv)"))},
 		{"TLS 1.3 certificate refused", event("alice", timeline.Certificate,
 			q("certificate presented by 10.0.0.20:443 (srv) for srv.lab.test: "+leaf+": refused: alert bad certificate"))},

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,12 +24,16 @@ type tlsConnState struct {
 	sni     string // the ClientHello's server name
 	version uint16 // from the ServerHello; 0 before
 	suite   uint16 // from the ServerHello
+	// serverRandom is the ServerHello's random, which TLS 1.2 key
+	// derivation needs.
+	serverRandom []byte
 }
 
 // tlsDirState is one direction's TLS parsing state.
 type tlsDirState struct {
 	hs        []byte // handshake bytes not yet parsed (a message split across records)
 	protected bool   // a TLS 1.0-1.2 ChangeCipherSpec was sent: what follows is encrypted
+	opened    bool   // ... and the key log may open it (a suite tlswire decrypts)
 	sealed    bool   // the first encrypted record was reported (TLS 1.0-1.2)
 	v13       tls13Dir
 }
@@ -68,11 +73,22 @@ func (w wireCtx) record(d *tcpDir, rec tlswire.Record) {
 		// handshake records are application_data records anyway.
 		if w.c.tls.version != tls.VersionTLS13 {
 			d.tls.protected = true
+			if w.c.tls.version == tls.VersionTLS12 && tlswire.CanDecryptTLS12(w.c.tls.suite) && !d.tls.opened {
+				d.tls.opened = true
+				d.tls.v13.phase = phaseApplication
+				if !slices.Contains(w.r.sealedConns, w.c) {
+					w.r.sealedConns = append(w.r.sealedConns, w.c)
+				}
+			}
 			// The sender goes on with the handshake: it took the
 			// certificate it was shown, if any.
 			w.r.continued(w.c, w.dir)
 		}
 	case tlswire.ContentAlert:
+		if d.tls.opened {
+			w.seal(rec)
+			return
+		}
 		level, desc, ok := tlswire.ParseAlert(rec.Body)
 		if d.tls.protected || !ok {
 			w.emit(TLS, func(n *namer) string { return "TLS encrypted alert -> " + n.addrPort(to) })
@@ -80,6 +96,10 @@ func (w wireCtx) record(d *tcpDir, rec tlswire.Record) {
 		}
 		w.alert(level, desc, false)
 	case tlswire.ContentHandshake:
+		if d.tls.opened {
+			w.seal(rec)
+			return
+		}
 		if d.tls.protected {
 			return
 		}
@@ -94,7 +114,7 @@ func (w wireCtx) record(d *tcpDir, rec tlswire.Record) {
 		}
 		d.tls.hs = append([]byte(nil), rest...)
 	case tlswire.ContentApplicationData:
-		if w.c.tls.version == tls.VersionTLS13 && w.c.tls.suite != 0 {
+		if w.c.tls.version == tls.VersionTLS13 && w.c.tls.suite != 0 || d.tls.opened {
 			w.seal(rec)
 			return
 		}
@@ -176,7 +196,11 @@ func (w wireCtx) handshake(mt uint8, msg []byte, decrypted bool) {
 		} else if h.Version == tls.VersionTLS13 && w.c.tls.suite == 0 {
 			// What follows is protected: the key log's secrets open it.
 			w.c.tls.suite = h.CipherSuite
-			w.r.tls13 = append(w.r.tls13, w.c)
+			w.r.sealedConns = append(w.r.sealedConns, w.c)
+		} else if h.Version != tls.VersionTLS13 {
+			// Protected from ChangeCipherSpec on, with keys from the
+			// master secret and both randoms.
+			w.c.tls.suite, w.c.tls.serverRandom = h.CipherSuite, h.Random
 		}
 		w.emit(TLS, func(n *namer) string {
 			return fmt.Sprintf("TLS %s -> %s %s %s", name, n.addrPort(to), versionName(h.Version), tls.CipherSuiteName(h.CipherSuite))

@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"bytes"
+	"crypto/tls"
 	"net"
 	"time"
 
@@ -21,8 +22,9 @@ const (
 	// is opened.
 	phaseHandshake keyPhase = iota
 	// phaseApplication: the sender's application traffic secret 0, after
-	// its Finished. Application data is never opened: only records the
-	// size of an alert are, and only a fatal alert in them is reported.
+	// its Finished (TLS 1.3), or the key block of the master secret after
+	// ChangeCipherSpec (TLS 1.2). Application data is opened and read as
+	// SIP (see applicationData); of alerts, only a fatal one is reported.
 	phaseApplication
 	// phaseDone: after a KeyUpdate or a record that did not open; nothing
 	// more is opened.
@@ -52,16 +54,19 @@ type sealedRecord struct {
 	rec   tlswire.Record // a private copy
 }
 
-// tls13Dir is one direction's TLS 1.3 record protection, as the timeline
-// follows it with the secrets from the run's key log.
+// tls13Dir is one direction's record protection, as the timeline follows
+// it with the secrets from the run's key log: TLS 1.3 from the
+// ServerHello on, TLS 1.2 from ChangeCipherSpec on (for the suites
+// tlswire.CanDecryptTLS12 names).
 type tls13Dir struct {
 	pending  []sealedRecord // in order; the first waits for its secret
 	held     int            // bytes in pending
 	phase    keyPhase
 	opener   *tlswire.Opener // nil until the phase's secret is known
-	skipped  int             // records skipped under the current key before it was known
 	hs       []byte          // decrypted handshake bytes not yet parsed
-	dataSeen bool            // application data was reported
+	dataSeen bool            // application data was reported (as encrypted, or decoded)
+	app      *appStream      // decrypted application data being read; nil before any
+
 }
 
 // keyLog takes lines the run's TLS stacks wrote to the key log and opens
@@ -88,8 +93,8 @@ func (r *recorder) keyLog(p []byte) {
 	}
 }
 
-// seal queues a protected record of a TLS 1.3 connection and opens what
-// the known secrets allow.
+// seal queues a protected record (TLS 1.3, or TLS 1.2 after
+// ChangeCipherSpec) and opens what the known secrets allow.
 func (w wireCtx) seal(rec tlswire.Record) {
 	s := &w.c.dirs[w.dir].tls.v13
 	if s.phase == phaseDone {
@@ -103,8 +108,12 @@ func (w wireCtx) seal(rec tlswire.Record) {
 		// Records whose secret never came: stop holding them.
 		if s.phase == phaseHandshake {
 			w.r.sealedEvent(w.c, w.dir, s.pending[0])
+		} else if !s.dataSeen {
+			s.dataSeen = true
+			w.r.dataBegins(w.c, w.dir, s.pending[0], "")
 		}
 		s.phase, s.pending, s.held = phaseDone, nil, 0
+		s.closeApp()
 	}
 }
 
@@ -134,52 +143,48 @@ func (r *recorder) unsealNext(c *tcpConn, dir int) bool {
 	defer func() {
 		if s.phase == phaseDone {
 			s.pending, s.held = nil, 0
+			s.closeApp()
 		}
 	}()
 	rec := s.pending[0]
 	w := r.ctxOf(c, dir, rec)
-	if s.phase == phaseApplication && len(rec.rec.Body) != alertRecordLen {
-		s.pop()
-		if s.opener != nil {
-			s.opener.Skip()
-		} else {
-			s.skipped++
-		}
-		if !s.dataSeen {
-			s.dataSeen = true
-			to := w.to
-			w.emit(TLS, func(n *namer) string { return "TLS encrypted application data begins -> " + n.addrPort(to) })
-		}
-		return true
-	}
 	if s.opener == nil {
-		secret := r.secrets[string(c.tls.random)][secretLabel(dir, s.phase)]
-		if secret == nil {
+		o, ok := r.openerFor(c, dir, s.phase)
+		if !ok {
 			return false // wait for the key log
 		}
-		o, err := tlswire.NewTLS13Opener(c.tls.suite, secret)
-		if err != nil {
+		if o == nil {
+			r.undecryptable(c, dir, rec)
 			s.phase = phaseDone
 			return true
-		}
-		for range s.skipped {
-			o.Skip()
 		}
 		s.opener = o
 	}
 	s.pop()
 	typ, content, err := s.opener.Open(rec.rec)
 	if err != nil {
-		if s.phase == phaseHandshake {
-			r.sealedEvent(c, dir, rec)
-		}
+		r.undecryptable(c, dir, rec)
 		s.phase = phaseDone
 		return true
 	}
 	switch typ {
 	case tlswire.ContentHandshake:
+		if c.tls.version != tls.VersionTLS13 {
+			// TLS 1.2: the Finished that follows ChangeCipherSpec (or a
+			// renegotiation, which is not followed).
+			msgs, _, _ := tlswire.SplitHandshake(content)
+			for _, m := range msgs {
+				w.handshake(m.Type, m.Body, true)
+			}
+			break
+		}
 		if s.phase != phaseHandshake {
-			break // a NewSessionTicket or KeyUpdate the size of an alert
+			// A NewSessionTicket, or a KeyUpdate: the next records are
+			// under a key the key log does not hold.
+			if len(content) > 0 && content[0] == tlswire.HandshakeKeyUpdate {
+				s.phase = phaseDone
+			}
+			break
 		}
 		s.hs = append(s.hs, content...)
 		next := phaseHandshake
@@ -200,16 +205,80 @@ func (r *recorder) unsealNext(c *tcpConn, dir int) bool {
 		if next != phaseHandshake {
 			// A key change ends its record (RFC 8446 §5.1); the new
 			// key's sequence numbers start at 0.
-			s.phase, s.opener, s.skipped, s.hs = next, nil, 0, nil
+			s.phase, s.opener, s.hs = next, nil, nil
 		}
 	case tlswire.ContentAlert:
-		// After the handshake, only a fatal alert (a late refusal) is
-		// news; a close_notify is not.
-		if level, desc, ok := tlswire.ParseAlert(content); ok && (s.phase == phaseHandshake || level == tlswire.AlertFatal) {
+		// After a TLS 1.3 handshake, only a fatal alert (a late refusal)
+		// is news; a close_notify is not. TLS 1.2 alerts were reported
+		// before they could be decrypted (as "TLS encrypted alert") and
+		// still are, each.
+		if level, desc, ok := tlswire.ParseAlert(content); ok &&
+			(s.phase == phaseHandshake || level == tlswire.AlertFatal || c.tls.version != tls.VersionTLS13) {
 			w.alert(level, desc, true)
+		}
+	case tlswire.ContentApplicationData:
+		if s.phase == phaseApplication {
+			w.applicationData(content)
 		}
 	}
 	return true
+}
+
+// openerFor returns the Opener of a direction's records in phase p from
+// the key log: the phase's TLS 1.3 traffic secret, or for TLS 1.2 the
+// master secret of the connection's CLIENT_RANDOM line with both hello
+// randoms. ok is false while the key log lacks the secret; a nil Opener
+// with ok true means the secret cannot open these records.
+func (r *recorder) openerFor(c *tcpConn, dir int, p keyPhase) (o *tlswire.Opener, ok bool) {
+	secrets := r.secrets[string(c.tls.random)]
+	if c.tls.version == tls.VersionTLS13 {
+		secret := secrets[secretLabel(dir, p)]
+		if secret == nil {
+			return nil, false
+		}
+		o, err := tlswire.NewTLS13Opener(c.tls.suite, secret)
+		if err != nil {
+			return nil, true
+		}
+		return o, true
+	}
+	master := secrets[tlswire.KeyLogClientRandom]
+	if master == nil {
+		return nil, false
+	}
+	client, server, err := tlswire.NewTLS12Openers(c.tls.suite, master, c.tls.random, c.tls.serverRandom)
+	if err != nil {
+		return nil, true
+	}
+	if dir == 0 {
+		return client, true
+	}
+	return server, true
+}
+
+// undecryptable says that a direction's records stay encrypted from rec
+// on: no secret opens them.
+func (r *recorder) undecryptable(c *tcpConn, dir int, rec sealedRecord) {
+	s := &c.dirs[dir].tls.v13
+	switch {
+	case s.phase == phaseHandshake:
+		r.sealedEvent(c, dir, rec)
+	case !s.dataSeen:
+		s.dataSeen = true
+		r.dataBegins(c, dir, rec, " (not decrypted: no secret in the key log opens them)")
+	}
+}
+
+// dataBegins reports where a direction's encrypted application data
+// begins, with a note on why it stays encrypted.
+func (r *recorder) dataBegins(c *tcpConn, dir int, rec sealedRecord, note string) {
+	w := r.ctxOf(c, dir, rec)
+	to := w.to
+	if c.tls.version != tls.VersionTLS13 {
+		w.emit(TLS, func(n *namer) string { return "TLS encrypted records begin -> " + n.addrPort(to) + note })
+		return
+	}
+	w.emit(TLS, func(n *namer) string { return "TLS encrypted application data begins -> " + n.addrPort(to) + note })
 }
 
 func (s *tls13Dir) pop() {
@@ -240,21 +309,22 @@ func (r *recorder) sealedEvent(c *tcpConn, dir int, rec sealedRecord) {
 // flushSealed reports the directions whose records still wait for a secret
 // the key log never got. Called with r.mu held, once the run is over.
 func (r *recorder) flushSealed() {
-	for _, c := range r.tls13 {
+	for _, c := range r.sealedConns {
 		for dir, d := range c.dirs {
-			if d == nil || len(d.tls.v13.pending) == 0 {
+			if d == nil {
 				continue
 			}
 			s := &d.tls.v13
-			if s.phase == phaseHandshake {
-				r.sealedEvent(c, dir, s.pending[0])
-			} else if !s.dataSeen {
-				s.dataSeen = true
-				w := r.ctxOf(c, dir, s.pending[0])
-				to := w.to
-				w.emit(TLS, func(n *namer) string { return "TLS encrypted application data begins -> " + n.addrPort(to) })
+			if len(s.pending) > 0 {
+				if s.phase == phaseHandshake {
+					r.sealedEvent(c, dir, s.pending[0])
+				} else if !s.dataSeen {
+					s.dataSeen = true
+					r.dataBegins(c, dir, s.pending[0], "")
+				}
 			}
 			s.pending, s.held = nil, 0
+			s.closeApp()
 		}
 	}
 }

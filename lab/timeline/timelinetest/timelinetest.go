@@ -41,6 +41,8 @@ var (
 	// come after the run stopped capturing (see lanes).
 	goldenFrames   = regexp.MustCompile(`\b\d+ frames\b`)
 	goldenCaptured = regexp.MustCompile(`\b[\d.]+ (?:B|KiB|MiB) of captured\b`)
+	// Canaries are random tokens (lab.Env.NewCanary).
+	goldenCanary = regexp.MustCompile(`\bCANARY-[0-9a-f]+\b`)
 	// An address with a port: ports from netsim's ephemeral range
 	// (49152-65535) are replaced.
 	goldenAddrPort = regexp.MustCompile(`\b(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})\b`)
@@ -50,8 +52,8 @@ const ephemeralFirst = 49152
 
 // Normalize replaces what varies between runs in an event's text, except
 // ports (see Lanes): ARP repeat counts and times, certificate and
-// revocation dates, serial numbers, DNS IDs, DNSKEY material, and what a
-// tap captured.
+// revocation dates, serial numbers, DNS IDs, DNSKEY material, what a
+// tap captured, and canary tokens.
 func Normalize(s string) string {
 	s = goldenRepeats.ReplaceAllString(s, "[repeated <n> more times, last at <t>]")
 	s = goldenDate.ReplaceAllString(s, "<date>")
@@ -60,6 +62,7 @@ func Normalize(s string) string {
 	s = goldenDNSKEY.ReplaceAllString(s, "DNSKEY $1 <key>")
 	s = goldenFrames.ReplaceAllString(s, "<n> frames")
 	s = goldenCaptured.ReplaceAllString(s, "<size> of captured")
+	s = goldenCanary.ReplaceAllString(s, "CANARY-<token>")
 	return s
 }
 
@@ -68,7 +71,7 @@ func Normalize(s string) string {
 var (
 	goldenSYNACK   = regexp.MustCompile(`^TCP SYN-ACK -> (\S+):(\d+) .*: (\S+) accepts$`)
 	goldenRefused  = regexp.MustCompile(`^TCP RST -> (\S+):(\d+) .*: connection to (\S+) refused$`)
-	goldenTeardown = regexp.MustCompile(`^TCP (?:RST -> .*: connection reset|FIN -> .* closes its side)$`)
+	goldenTeardown = regexp.MustCompile(`^(?:TCP (?:RST -> .*: connection reset|FIN -> .* closes its side)|TLS alert close notify \(warning, decrypted\) -> .*)$`)
 	goldenDest     = regexp.MustCompile(` -> (\S+)`)
 	goldenBy       = regexp.MustCompile(`presented by (\S+)`)
 )
@@ -86,8 +89,8 @@ var (
 // connection to srv's port 443, in the order the server accepted (or
 // refused) them. Other ephemeral ports are "<port>".
 //
-// How a connection ends (its FINs, and a "TCP RST ...: connection reset")
-// is left out: whether closing a socket resets depends on whether the
+// How a connection ends (its FINs, a "TCP RST ...: connection reset", a
+// decrypted TLS 1.2 close_notify) is left out: whether closing a socket resets depends on whether the
 // peer's last records (a session ticket, a close_notify) arrived before
 // it closed, a race between the two hosts, and the last connections'
 // FINs may come after the run has stopped capturing. Refusals ("TCP RST
@@ -116,7 +119,7 @@ func Lanes(events timeline.Events) string {
 	}
 	byLane := make(map[string][]string)
 	for _, e := range events {
-		if e.Kind == timeline.TCP && goldenTeardown.MatchString(e.Text) {
+		if (e.Kind == timeline.TCP || e.Kind == timeline.TLS) && goldenTeardown.MatchString(e.Text) {
 			continue
 		}
 		text := Normalize(e.Text)

@@ -63,7 +63,7 @@ func TestSelectionFilters(t *testing.T) {
 			all(exit(ExitOK), stdoutHas("eavesdrop/plaintext"), stdoutLacks("eavesdrop/tls "))},
 		{"bad list format", []string{"list", "--format", "yaml"}, usage("tlslab help list", `invalid --format "yaml"; want table, json`)},
 		{"show --format with --run", []string{"show", "eavesdrop/tls", "--run", "--format", "json"},
-			usage("tlslab help show", "--format applies only without --run")},
+			usage("tlslab help show", `invalid --format "json" with --run; want text or markdown`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.check(t, run(fakeCatalog(), tc.args...)) })
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,40 +14,51 @@ import (
 )
 
 type showFlags struct {
-	format  string
-	run     bool
-	timeout time.Duration
-	seed    uint64
+	format string
+	// runFormat is what --run prints: "text" (the timeline and verdict
+	// line) or "markdown" (a handout of the run).
+	runFormat string
+	run       bool
+	timeout   time.Duration
+	seed      uint64
 }
 
 func newShowCmd(st *state) *cobra.Command {
 	var f showFlags
 	cmd := &cobra.Command{
-		Use:   "show NAME [--format table|json] [--run [--seed N] [--timeout D]]",
+		Use:   "show NAME [--format table|json] | show NAME --run [--format text|markdown] [--seed N] [--timeout D]",
 		Short: "Describe a scenario before running it, or run it and show its timeline",
 		Long: `Describe one scenario without running it: its expected outcome, with the
 decisive defense when held is expected ("expected: held (chain-validation)");
-its story; the declared topology (segments and their prefixes, routers, hosts
-with their NICs, addresses, DNS names and services, the certification
-authorities, which CA issued which certificate, whose trust store holds which
-roots, the DNS zones, the SIP users); and every defense switch, with a "*" on
+its story; what the attacker does; the declared topology as the scenario builds it,
+its own changes to the preset included (segments and their prefixes, routers,
+hosts with their NICs, addresses, DNS names and services, the attacker's
+machine, the certification authorities, which CA issued which certificate,
+the attacker's among them, whose trust store holds which roots, the DNS zones,
+the SIP users); and every defense switch, with a "*" on
 those the scenario changes from the hardened defaults.
 
 With --run, run the scenario once instead and print its timeline, step by step,
 each line with the simulation time (an offset from the start of the simulated
 network) and the host it happened on: ARP requests and replies (spoofed ones
-marked), DNS queries and answers, TCP connections (SYN, SYN-ACK, RST when
-refused or reset, FIN), the TLS handshakes (ClientHello with SNI and offered
-versions, ServerHello with version and cipher suite, the other handshake
-messages and alerts; TLS 1.3 handshakes are decrypted with the run's own key
-log, application data never is), every certificate a peer presented with its
+marked), DNS queries and answers (forged answers marked, from what the wire
+shows: an answer before its query, or from another host's MAC), TCP
+connections (SYN, SYN-ACK, RST when refused or reset, FIN), the TLS handshakes
+(ClientHello with SNI and offered versions, ServerHello with version and cipher
+suite, the other handshake messages and alerts; TLS 1.3, and TLS 1.2 with an
+AEAD or CBC suite, decrypted with the run's own key log), the SIP requests and
+responses read from the decrypted application data (the lab's key log opens
+them: what the attacker read is in her evidence lines), every certificate a peer presented with its
 subject, issuer and validity and what the side it was presented to decided
 (accepted, or refused and with which alert; crypto/tls's exact reason is in that
 side's evidence line), and the scenario's evidence lines. Then one line with the
 outcome ("held (chain-validation)" names the decisive defense), the expected
 outcome, whether they match, the service and the seed, and the main evidence.
 --seed replays a run: the same seed makes the simulated network take the same
-random choices.
+random choices. With --run --format markdown, print the run as a handout
+section instead (as 'tlslab run --format markdown' does), with a sequence
+diagram of the messages between hosts (Mermaid, which GitHub draws) and the
+timeline.
 
 Exit status: without --run 0; with --run 0 when the verdict matches the
 expectation, 1 when it differs or the run errored; 2 for usage errors and an
@@ -56,7 +68,8 @@ SIGTERM stopped the run (nothing is printed but that).`,
   tlslab show eavesdrop/plaintext
   tlslab show eavesdrop/plaintext --format json
   tlslab show mitm/self-signed --run
-  tlslab show mitm/self-signed --run --seed 42`,
+  tlslab show mitm/self-signed --run --seed 42
+  tlslab show dns/on-path-spoof --run --format markdown > on-path-spoof.md`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("'tlslab show' takes one scenario name, got %d; see 'tlslab list'", len(args))
@@ -71,12 +84,20 @@ SIGTERM stopped the run (nothing is printed but that).`,
 					}
 				}
 			}
-			format, err := checkListFormat(f.format)
-			if err != nil {
-				return err
-			}
-			if f.run && cmd.Flags().Changed("format") {
-				return usagef("--format applies only without --run")
+			var format string
+			if f.run {
+				f.runFormat = "text"
+				if cmd.Flags().Changed("format") {
+					f.runFormat = strings.ToLower(f.format)
+					if f.runFormat != "text" && f.runFormat != "markdown" {
+						return usagef("invalid --format %q with --run; want text or markdown", f.format)
+					}
+				}
+			} else {
+				var err error
+				if format, err = checkListFormat(f.format); err != nil {
+					return err
+				}
 			}
 			if f.run && f.timeout <= 0 {
 				return usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
@@ -102,7 +123,7 @@ SIGTERM stopped the run (nothing is printed but that).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.format, "format", "o", "table", "output format of the description: table or json (name, labels, summary, expected, stopped_by, expected_outcome, attacker, story, defenses)")
+	fl.StringVarP(&f.format, "format", "o", "table", "output format of the description: table or json (name, labels, summary, expected, stopped_by, expected_outcome, attacker, story, defenses); with --run, text or markdown (default text)")
 	fl.BoolVar(&f.run, "run", false, "run the scenario once and print its timeline and verdict")
 	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline of the run (with --run)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated network (with --run; 0: random, reported in the verdict line)")
@@ -119,6 +140,18 @@ func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error 
 		st.interrupted(cmd.Context(), 0, 1, "scenarios")
 		return nil
 	}
+	if f.runFormat == "markdown" {
+		err := report.WriteHandout(st.stdout, []lab.Scenario{s}, []lab.Result{res},
+			report.HandoutOptions{Timelines: map[string]timeline.Events{s.Name: tl}})
+		if err != nil {
+			return &runtimeError{err: fmt.Errorf("writing the handout: %w", err)}
+		}
+		st.reportPanic(res)
+		if !res.OK {
+			st.code = ExitMismatch
+		}
+		return nil
+	}
 	if err := timeline.Write(st.stdout, tl); err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the timeline: %w", err)}
 	}
@@ -131,12 +164,17 @@ func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error 
 	if err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the verdict: %w", err)}
 	}
-	var p *lab.PanicError
-	if errors.As(res.Err, &p) {
-		fmt.Fprintf(st.stderr, "tlslab: %v\n%s\n", p, p.Stack)
-	}
+	st.reportPanic(res)
 	if !res.OK {
 		st.code = ExitMismatch
 	}
 	return nil
+}
+
+// reportPanic prints the stack of a scenario that panicked to stderr.
+func (st *state) reportPanic(res lab.Result) {
+	var p *lab.PanicError
+	if errors.As(res.Err, &p) {
+		fmt.Fprintf(st.stderr, "tlslab: %v\n%s\n", p, p.Stack)
+	}
 }
