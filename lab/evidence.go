@@ -62,6 +62,12 @@ func (e *Evidence) record(kind CompromiseKind, actor, msg string) {
 // recordFact appends one line and calls fact (when not nil) with it under
 // the same lock, so the facts and Lines never disagree.
 func (e *Evidence) recordFact(actor, msg string, fact func(line string)) {
+	e.recordFactAt(time.Time{}, actor, msg, fact)
+}
+
+// recordFactAt is recordFact for an event that happened at occurred
+// (zero: unknown).
+func (e *Evidence) recordFactAt(occurred time.Time, actor, msg string, fact func(line string)) {
 	line := msg
 	if actor != "" {
 		line = actor + ": " + msg
@@ -73,7 +79,7 @@ func (e *Evidence) recordFact(actor, msg string, fact func(line string)) {
 		at = e.clock() // under the lock, so times follow the order of lines
 	}
 	e.lines = append(e.lines, line)
-	e.entries = append(e.entries, EvidenceEntry{At: at, Actor: actor, Text: msg})
+	e.entries = append(e.entries, EvidenceEntry{At: at, Occurred: occurred, Actor: actor, Text: msg})
 	if fact != nil {
 		fact(line)
 	}
@@ -197,6 +203,37 @@ func (e *Evidence) Service() Availability {
 		return ServiceUnknown
 	}
 	return e.service
+}
+
+// At returns a recorder for facts that happened at t, on the World's
+// clock: an intercepted session's start, a delivery, a refused handshake.
+// Its lines go into e in the order recorded, as any other; a timeline
+// places them at t rather than at the time they were recorded (usually
+// after the run, when the scenario observes). A zero t is no time.
+func (e *Evidence) At(t time.Time) EvidenceAt { return EvidenceAt{e: e, t: t} }
+
+// EvidenceAt records facts that happened at one time (Evidence.At); each
+// method is the Evidence method of the same name.
+type EvidenceAt struct {
+	e *Evidence
+	t time.Time
+}
+
+// Notef is Evidence.Notef for an event at the recorder's time.
+func (a EvidenceAt) Notef(actor, format string, args ...any) {
+	a.e.recordFactAt(a.t, actor, fmt.Sprintf(format, args...), nil)
+}
+
+// Reached is Evidence.Reached for an event at the recorder's time.
+func (a EvidenceAt) Reached(actor string, m Milestone, format string, args ...any) {
+	a.e.recordFactAt(a.t, actor, fmt.Sprintf(format, args...), func(line string) {
+		a.e.milestones = append(a.e.milestones, MilestoneReached{Milestone: m, Actor: actor, Line: line})
+	})
+}
+
+// Delivered is Evidence.Delivered for an event at the recorder's time.
+func (a EvidenceAt) Delivered(host, format string, args ...any) {
+	a.e.recordFactAt(a.t, host, fmt.Sprintf(format, args...), func(string) { a.e.delivered = true })
 }
 
 // Lines returns a copy of every line recorded so far, in order.

@@ -57,7 +57,10 @@ type CertificateCheck struct {
 
 // EvidenceEntry is one evidence line with when and by whom it was recorded.
 type EvidenceEntry struct {
-	At    time.Time // zero when the Evidence has no clock
+	At time.Time // when it was recorded; zero when the Evidence has no clock
+	// Occurred is when the event the line describes happened, when the
+	// scenario said (Evidence.At); zero otherwise.
+	Occurred time.Time
 	Actor string    // "" for a line without actor
 	Text  string    // the message, without the actor
 }

@@ -231,7 +231,7 @@ func deliver(ctx context.Context, env *lab.Env, c *contoso.Deployment, p baselin
 	noteRelays(env, c, p.path[:len(p.path)-1]...)
 	if d, ok := findDelivery(c, p.home(), canary); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Delivered(p.home(), "%s", describeDelivery(d))
+		env.Evidence.At(d.Time).Delivered(p.home(), "%s", describeDelivery(d))
 		return nil
 	}
 	env.Evidence.SetService(lab.ServiceDenied)

@@ -78,7 +78,7 @@ func refuseUntrustedPartner(ctx context.Context, env *lab.Env, c *contoso.Deploy
 	}
 	if d, ok := findDelivery(c, p.home(), canary); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Delivered(p.home(), "%s", describeDelivery(d))
+		env.Evidence.At(d.Time).Delivered(p.home(), "%s", describeDelivery(d))
 		return nil
 	}
 	env.Evidence.SetService(lab.ServiceDenied)
@@ -149,7 +149,7 @@ func refuseRevoked(ctx context.Context, env *lab.Env, c *contoso.Deployment, p b
 		}
 		if d, ok := findDelivery(c, p.home(), canary); ok {
 			env.Evidence.SetService(lab.ServiceIntact)
-			env.Evidence.Delivered(p.home(), "%s", describeDelivery(d))
+			env.Evidence.At(d.Time).Delivered(p.home(), "%s", describeDelivery(d))
 		} else {
 			env.Evidence.SetService(lab.ServiceDenied)
 			noteAnswer(env, "alice", "MESSAGE to "+p.to, sendErr)
@@ -208,7 +208,7 @@ func refuseInsider(ctx context.Context, env *lab.Env, c *contoso.Deployment, p b
 	legit, _, legitErr := aliceSends(ctx, env, c, p.to)
 	if d, ok := findDelivery(c, p.home(), legit); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Notef(p.home(), "service check: %s", describeDelivery(d))
+		env.Evidence.At(d.Time).Notef(p.home(), "service check: %s", describeDelivery(d))
 	} else {
 		env.Evidence.SetService(lab.ServiceDenied)
 		env.Evidence.Notef("alice", "service check: the canary did not reach %s: %v", p.to, errOrNothing(legitErr))

@@ -600,11 +600,11 @@ func (r *dnsRun) noteSessions(ctx context.Context, who string) []attacker.Sessio
 		switch {
 		case sabotaged(v.Err):
 			// The attacker's own endpoint failed: no step of the attack.
-			ev.Notef("mallory", "%s, which failed: %s", line, v.Err)
+			ev.At(s.Start).Notef("mallory", "%s, which failed: %s", line, v.Err)
 		case v.Certificate != nil:
-			ev.Reached("mallory", lab.MilestonePresented, "%s and presented %s issued by %s (%s)", line, v.Certificate.Subject, v.Certificate.Issuer, v.Certificate.Source)
+			ev.At(s.Start).Reached("mallory", lab.MilestonePresented, "%s and presented %s issued by %s (%s)", line, v.Certificate.Subject, v.Certificate.Issuer, v.Certificate.Source)
 		default:
-			ev.Reached("mallory", lab.MilestoneInPosition, "%s in plaintext", line)
+			ev.At(s.Start).Reached("mallory", lab.MilestoneInPosition, "%s in plaintext", line)
 		}
 	}
 	return sessions
@@ -633,7 +633,7 @@ func (r *dnsRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result
 	}
 	if d, ok := findDelivery(r.c, "fe01", canary); ok {
 		ev.SetService(lab.ServiceIntact)
-		ev.Notef("fe01", "%s", describeDelivery(d))
+		ev.At(d.Time).Notef("fe01", "%s", describeDelivery(d))
 	} else {
 		ev.SetService(lab.ServiceDenied)
 		noteAnswer(r.env, "alice", "MESSAGE to "+dnsDave, sendErr)

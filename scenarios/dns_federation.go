@@ -155,7 +155,7 @@ func (p dnsSRVParams) run(ctx context.Context, env *lab.Env) error {
 	}
 	if d, ok := findDelivery(c, "fabrikam-fe01", canary); ok {
 		ev.SetService(lab.ServiceIntact)
-		ev.Notef("fabrikam-fe01", "%s", describeDelivery(d))
+		ev.At(d.Time).Notef("fabrikam-fe01", "%s", describeDelivery(d))
 	} else {
 		ev.SetService(lab.ServiceDenied)
 		noteAnswer(env, "alice", "MESSAGE to "+dnsFedVictim, sendErr)

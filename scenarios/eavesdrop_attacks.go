@@ -339,7 +339,7 @@ func (p eavesdropAttackParams) run(ctx context.Context, env *lab.Env) error {
 	case real != nil:
 	case delivered:
 		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Notef(p.home, "%s", describeDelivery(d))
+		env.Evidence.At(d.Time).Notef(p.home, "%s", describeDelivery(d))
 	default:
 		env.Evidence.SetService(lab.ServiceDenied)
 		noteAnswer(env, "alice", "MESSAGE to "+p.to, sendErr)

@@ -180,7 +180,7 @@ func (p federationParams) run(ctx context.Context, env *lab.Env) error {
 	legit, _, legitErr := aliceSends(ctx, env, c, "carol@fabrikam.com")
 	if d, ok := findDelivery(c, "fabrikam-fe01", legit); ok {
 		ev.SetService(lab.ServiceIntact)
-		ev.Notef("fabrikam-fe01", "service check: %s", describeDelivery(d))
+		ev.At(d.Time).Notef("fabrikam-fe01", "service check: %s", describeDelivery(d))
 	} else {
 		ev.SetService(lab.ServiceDenied)
 		ev.Notef("alice", "service check: the canary did not reach carol@fabrikam.com: %v", errOrNothing(legitErr))

@@ -322,7 +322,7 @@ func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Resul
 	default:
 		if d, ok := findDelivery(r.c, mitmHome, canary); ok {
 			ev.SetService(lab.ServiceIntact)
-			ev.Notef(mitmHome, "%s", describeDelivery(d))
+			ev.At(d.Time).Notef(mitmHome, "%s", describeDelivery(d))
 		} else {
 			ev.SetService(lab.ServiceDenied)
 			ev.Notef("alice", "the canary did not reach %s", mitmTo)
@@ -369,10 +369,10 @@ func (r *mitmRun) noteSessions(ctx context.Context) []attacker.Session {
 	for _, s := range sessions {
 		if sabotaged(s.VictimSide.Err) {
 			// The attacker's own endpoint failed: no step of the attack.
-			ev.Notef("mallory", "%s", describeSession(s))
+			ev.At(s.Start).Notef("mallory", "%s", describeSession(s))
 			continue
 		}
-		ev.Reached("mallory", lab.MilestoneInPosition, "%s", describeSession(s))
+		ev.At(s.Start).Reached("mallory", lab.MilestoneInPosition, "%s", describeSession(s))
 	}
 	if r.pkiRejected != nil {
 		ev.Notef("mallory", "reset %d of the connections to pki01 (%v:80) she intercepted: OCSP and CRL requests fail", r.pkiRejected(), pki01IP)

@@ -226,7 +226,7 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 	legit, _, legitErr := aliceSends(ctx, env, c, mtlsVictim)
 	if d, ok := findDelivery(c, mtlsTarget, legit); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Notef(mtlsTarget, "service check: %s", describeDelivery(d))
+		env.Evidence.At(d.Time).Notef(mtlsTarget, "service check: %s", describeDelivery(d))
 	} else {
 		env.Evidence.SetService(lab.ServiceDenied)
 		env.Evidence.Notef("alice", "service check: the canary did not reach %s: %v", mtlsVictim, errOrNothing(legitErr))

@@ -156,7 +156,7 @@ func (p mtlsRelayParams) run(ctx context.Context, env *lab.Env) error {
 	}
 	if d, ok := findDelivery(c, mtlsTarget, canary); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.Notef(mtlsTarget, "%s", describeDelivery(d))
+		env.Evidence.At(d.Time).Notef(mtlsTarget, "%s", describeDelivery(d))
 	} else {
 		env.Evidence.SetService(lab.ServiceDenied)
 		noteAnswer(env, "alice", "MESSAGE to "+mtlsVictim, sendErr)

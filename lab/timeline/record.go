@@ -265,6 +265,9 @@ func (r *recorder) timeline() Events {
 		if when, ok := anchors[dnsTransactionIn(e.Text)]; ok && when < at {
 			ev.At = when
 		}
+		if !e.Occurred.IsZero() && e.Occurred.Before(e.At) {
+			ev.At = e.Occurred.Sub(r.t0)
+		}
 		tl = append(tl, ev)
 	}
 	slices.SortStableFunc(tl, func(a, b Event) int { return cmp.Compare(a.At, b.At) })

@@ -85,7 +85,9 @@ type Event struct {
 	// it; At is then the time of the event it describes when the
 	// timeline can tell (a line naming a DNS transaction, "query A
 	// pool01.contoso.com (ID 21303)", is placed at that transaction's
-	// answer, the forged one if any), else Recorded. Zero for other
+	// answer, the forged one if any; a line the scenario recorded with
+	// the event's time, lab.Evidence.At, at that time), else Recorded.
+	// Zero for other
 	// events. (Added for viewers.)
 	Recorded time.Duration
 	// Frame is the number of the captured frame the event comes from,
