@@ -61,6 +61,6 @@ type EvidenceEntry struct {
 	// Occurred is when the event the line describes happened, when the
 	// scenario said (Evidence.At); zero otherwise.
 	Occurred time.Time
-	Actor string    // "" for a line without actor
-	Text  string    // the message, without the actor
+	Actor    string // "" for a line without actor
+	Text     string // the message, without the actor
 }
