@@ -1,13 +1,13 @@
 package lab
 
 import (
-	"encoding/binary"
 	"io"
 	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
 
+	"github.com/tlslab/tlslab/internal/tcpstream"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -116,26 +116,15 @@ func hostAddrs(w *netsim.World, name string) []netip.Addr {
 // starts with a TLS record header (content type 20 to 23, major version
 // 3).
 func tlsRecordFrom(frame []byte, addrs []netip.Addr, peer netip.AddrPort) bool {
-	const eth = 14
-	if len(frame) < eth+20+20 || frame[12] != 0x08 || frame[13] != 0x00 || frame[eth+9] != 6 {
-		return false
-	}
-	ip := frame[eth:]
-	ihl := int(ip[0]&0x0f) * 4
-	total := int(binary.BigEndian.Uint16(ip[2:4]))
-	if ihl < 20 || total > len(ip) || total < ihl+20 {
-		return false
-	}
-	tcp := ip[ihl:total]
-	off := ihl + int(tcp[12]>>4)*4
+	seg, ok := tcpstream.ParseFrame(frame)
 	switch {
-	case total-off < 5,
-		netip.AddrFrom4([4]byte(ip[16:20])) != peer.Addr(),
-		peer.Port() != 0 && binary.BigEndian.Uint16(tcp[2:4]) != peer.Port(),
-		!slices.Contains(addrs, netip.AddrFrom4([4]byte(ip[12:16]))):
+	case !ok, len(seg.Payload) < 5,
+		seg.Dst.Addr() != peer.Addr(),
+		peer.Port() != 0 && seg.Dst.Port() != peer.Port(),
+		!slices.Contains(addrs, seg.Src.Addr()):
 		return false
 	}
-	typ, major := ip[off], ip[off+1]
+	typ, major := seg.Payload[0], seg.Payload[1]
 	return typ >= 20 && typ <= 23 && major == 3
 }
 

@@ -2,7 +2,6 @@ package attacker
 
 import (
 	"crypto/tls"
-	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -10,6 +9,7 @@ import (
 
 	miekg "github.com/miekg/dns"
 
+	"github.com/tlslab/tlslab/internal/tcpstream"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -74,19 +74,6 @@ func (p *Proxy) noteForgedHandshake(c net.Conn) {
 // tcpPayloadFrom reports whether frame is an Ethernet/IPv4/TCP frame with
 // payload from src to dst.
 func tcpPayloadFrom(frame []byte, src, dst netip.AddrPort) bool {
-	const eth = 14
-	if len(frame) < eth+20+20 || frame[12] != 0x08 || frame[13] != 0x00 || frame[eth+9] != 6 {
-		return false
-	}
-	ip := frame[eth:]
-	ihl := int(ip[0]&0x0f) * 4
-	total := int(binary.BigEndian.Uint16(ip[2:4]))
-	if ihl < 20 || total > len(ip) || total < ihl+20 {
-		return false
-	}
-	tcp := ip[ihl:total]
-	payload := total - ihl - int(tcp[12]>>4)*4
-	return payload > 0 &&
-		netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[12:16])), binary.BigEndian.Uint16(tcp[0:2])) == src &&
-		netip.AddrPortFrom(netip.AddrFrom4([4]byte(ip[16:20])), binary.BigEndian.Uint16(tcp[2:4])) == dst
+	seg, ok := tcpstream.ParseFrame(frame)
+	return ok && len(seg.Payload) > 0 && seg.Src == src && seg.Dst == dst
 }
