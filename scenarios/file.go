@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -98,8 +99,8 @@ func ParseFile(name string, data []byte) (lab.Scenario, error) {
 // ParseFileNotes is ParseFile, also returning the notes on a file that is
 // valid but should change: a key the format renamed (read under its new
 // name, see fileRenamed), a YAML 1.1 boolean spelling (read as YAML 1.1
-// would, see boolWords). A command line prints them on stderr. There are
-// no notes when err is not nil.
+// would, see boolWords), in the order of the file. A command line prints
+// them on stderr. There are no notes when err is not nil.
 func ParseFileNotes(name string, data []byte) (lab.Scenario, []FileNote, error) {
 	return parseFile(name, data, fileRenamed)
 }
@@ -124,6 +125,7 @@ func parseFile(name string, data []byte, renamed map[string]string) (s lab.Scena
 	if err := s.Validate(); err != nil {
 		return lab.Scenario{}, nil, &FileError{File: name, Line: root.Line, Column: root.Column, Msg: err.Error(), Err: err}
 	}
+	slices.SortStableFunc(d.notes, func(a, b FileNote) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })
 	return s, d.notes, nil
 }
 
@@ -215,6 +217,12 @@ func (d *fileDecoder) syntaxError(data []byte, err error) *FileError {
 	e := &FileError{File: d.file, Line: reported, Msg: "invalid YAML: " + problem, Err: err}
 	if line, col := locateSyntaxError(data, reported, problem); line > 0 {
 		e.Line, e.Column = line, col
+	}
+	if hint, ok := yamlUnclosedHints[problem]; ok {
+		e.Msg += " (" + hint + ")"
+		if strings.HasPrefix(problem, "did not find") {
+			e.Column = 0
+		}
 	}
 	return e
 }

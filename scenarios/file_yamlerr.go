@@ -87,6 +87,17 @@ func lineStarts(data []byte) []int {
 	return starts
 }
 
+// yamlUnclosedHints are the problems that running out of input causes,
+// with what to add to their message. A prefix of the file fails with them
+// as soon as the bracket or quote opens, so locateSyntaxError finds the
+// line where the prefixes start failing; the column is the opening quote
+// of a string, and unknown (0) for a bracket.
+var yamlUnclosedHints = map[string]string{
+	"did not find expected ',' or ']'": "a '[' on this line or above is not closed, or its items are not separated by ','",
+	"did not find expected ',' or '}'": "a '{' on this line or above is not closed, or its entries are not separated by ','",
+	"found unexpected end of stream":   "a quoted string that starts here is not closed",
+}
+
 // yamlProblem parses every document of data and returns the syntax
 // error's message without its "yaml: " and "line N: " prefixes, or "".
 func yamlProblem(data []byte) string {
