@@ -44,7 +44,10 @@ func locateSyntaxError(data []byte, from int, problem string) (line, column int)
 		}
 		return starts[k]
 	}
-	lo, hi := max(1, from-1), len(starts)
+	// The library counts a lone \r and Unicode line breaks too, so its
+	// line can be past the last \n-ended one.
+	hi := len(starts)
+	lo := min(max(1, from-1), hi)
 	if !failsAt(lineEnd(hi)) {
 		return 0, 0
 	}
