@@ -205,7 +205,11 @@ func (d *fileDecoder) document(data []byte) (*yaml.Node, *FileError) {
 	}
 	root = resolve(root)
 	if root == nil || root.Kind != yaml.MappingNode {
-		return nil, d.errAt(root, "", "the file holds %s; want a mapping of keys (name: ..., summary: ..., attacker: ..., expected: ...)", describeNode(root))
+		at := root
+		if root != nil && isEmptyNull(root) {
+			at = nil // "---" and nothing: the file as a whole
+		}
+		return nil, d.errAt(at, "", "the file holds %s; want a mapping of keys (name: ..., summary: ..., attacker: ..., expected: ...)", describeNode(root))
 	}
 	return root, nil
 }
@@ -440,11 +444,20 @@ func (d *fileDecoder) list(m *mapping, key, example string) ([]string, []*yaml.N
 	return out, nodes, nil
 }
 
+// orNode returns n, or fallback (the key, say) when n is missing or an
+// empty null: the library places an empty value at the next token, which
+// can be lines below or past the end of the file.
 func orNode(n, fallback *yaml.Node) *yaml.Node {
-	if n != nil {
+	if n != nil && (!isEmptyNull(n) || fallback == nil) {
 		return n
 	}
 	return fallback
+}
+
+// isEmptyNull reports whether n is a value left empty ("key:" with
+// nothing after it).
+func isEmptyNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && n.Value == ""
 }
 
 // didYouMean suggests the candidate nearest to got, when it is near
