@@ -35,7 +35,7 @@ func TestFileSyntaxErrorPosition(t *testing.T) {
 		{"non-ASCII before the problem", "name: training/x\nsummary: {«été»: @x}\n",
 			"x.yaml:2:18: invalid YAML: found character that cannot start any token", 2},
 		{"unknown anchor", comments + "name: training/x\nsummary: *s\n",
-			"x.yaml:6:11: invalid YAML: unknown anchor 's' referenced", 0},
+			"x.yaml:6:10: invalid YAML: unknown anchor 's' referenced", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseFile("x.yaml", []byte(tc.data))

@@ -76,6 +76,12 @@ func locateSyntaxError(data []byte, from int, problem string) (line, column int)
 	if parses > maxLocateParses {
 		return line, 0
 	}
+	// An alias fails once its whole name is read; it starts at its '*'.
+	if name, ok := strings.CutPrefix(problem, "unknown anchor '"); ok {
+		if i := bytes.LastIndex(text[:lo], []byte("*"+strings.TrimSuffix(name, "' referenced"))); i >= 0 {
+			lo = i + 1
+		}
+	}
 	return line, utf8.RuneCount(text[:lo-1]) + 1
 }
 
