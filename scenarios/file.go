@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -89,31 +90,80 @@ func unwrapPath(err error) error {
 // Scenario.Validate, declares its topology and defenses, and runs on the
 // contoso preset through the catalog's MITM or DNS code. Any problem is a
 // *FileError naming the line, column and key; ParseFile never panics.
-func ParseFile(name string, data []byte) (s lab.Scenario, err error) {
+// ParseFile drops the notes ParseFileNotes returns.
+func ParseFile(name string, data []byte) (lab.Scenario, error) {
+	s, _, err := ParseFileNotes(name, data)
+	return s, err
+}
+
+// ParseFileNotes is ParseFile, also returning the notes on a file that is
+// valid but should change: a key the format renamed (read under its new
+// name, see fileRenamed), a YAML 1.1 boolean spelling (read as YAML 1.1
+// would, see boolWords), in the order of the file. A command line prints
+// them on stderr. There are no notes when err is not nil.
+func ParseFileNotes(name string, data []byte) (lab.Scenario, []FileNote, error) {
+	return parseFile(name, data, fileRenamed)
+}
+
+// parseFile parses with the given table of renamed keys.
+func parseFile(name string, data []byte, renamed map[string]string) (s lab.Scenario, notes []FileNote, err error) {
 	defer func() {
 		// A bug here must not take a CLI down with a trainer's file.
 		if r := recover(); r != nil {
-			s, err = lab.Scenario{}, &FileError{File: name, Msg: fmt.Sprintf("internal error parsing the file: %v", r)}
+			s, notes, err = lab.Scenario{}, nil, &FileError{File: name, Msg: fmt.Sprintf("internal error parsing the file: %v", r)}
 		}
 	}()
-	d := &fileDecoder{file: name}
+	d := &fileDecoder{file: name, renamed: renamed}
 	root, ferr := d.document(data)
 	if ferr != nil {
-		return lab.Scenario{}, ferr
+		return lab.Scenario{}, nil, ferr
 	}
 	s, ferr = d.scenario(root)
 	if ferr != nil {
-		return lab.Scenario{}, ferr
+		return lab.Scenario{}, nil, ferr
 	}
 	if err := s.Validate(); err != nil {
-		return lab.Scenario{}, &FileError{File: name, Line: root.Line, Column: root.Column, Msg: err.Error(), Err: err}
+		return lab.Scenario{}, nil, &FileError{File: name, Line: root.Line, Column: root.Column, Msg: err.Error(), Err: err}
 	}
-	return s, nil
+	slices.SortStableFunc(d.notes, func(a, b FileNote) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })
+	return s, d.notes, nil
+}
+
+// FileNote is a remark on a valid scenario file: what it should change and
+// where.
+type FileNote struct {
+	File   string
+	Line   int // 1-based
+	Column int // 1-based
+	Field  string
+	Msg    string
+}
+
+// String returns "FILE:LINE:COL: FIELD: MSG", as FileError does.
+func (n FileNote) String() string {
+	return (&FileError{File: n.File, Line: n.Line, Column: n.Column, Field: n.Field, Msg: n.Msg}).Error()
+}
+
+// fileRenamed lists the keys the format renamed: the old key, as its
+// dotted path ("attacker.trusted"), to its new name in the same mapping
+// ("trusted_by_victim"). A file that still writes the old key is read as
+// if it wrote the new one, with a deprecation note; writing both is an
+// error. Renaming a key is one line here, and the old name must stay out
+// of the mapping's keys (TestFileRenamedTable checks both).
+var fileRenamed = map[string]string{
+	// "attacker.old_key": "new_key",
 }
 
 // fileDecoder walks a scenario file's YAML nodes.
 type fileDecoder struct {
-	file string
+	file    string
+	renamed map[string]string // fileRenamed, or a test's table
+	notes   []FileNote
+}
+
+// noteAt records a note on node n and field.
+func (d *fileDecoder) noteAt(n *yaml.Node, field, format string, args ...any) {
+	d.notes = append(d.notes, FileNote{File: d.file, Line: n.Line, Column: n.Column, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 // errAt makes the error for node n (nil: the whole file) and field.
@@ -138,13 +188,13 @@ func (d *fileDecoder) document(data []byte) (*yaml.Node, *FileError) {
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
 		return nil, d.errAt(nil, "", "the file holds no YAML document, only comments; a scenario file is a YAML mapping with at least name, summary, attacker and expected")
 	} else if err != nil {
-		return nil, d.syntaxError(err)
+		return nil, d.syntaxError(data, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, d.errAt(&extra, "", "a second YAML document (after ---); a scenario file holds one scenario")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, d.syntaxError(err)
+		return nil, d.syntaxError(data, err)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
@@ -155,24 +205,28 @@ func (d *fileDecoder) document(data []byte) (*yaml.Node, *FileError) {
 	}
 	root = resolve(root)
 	if root == nil || root.Kind != yaml.MappingNode {
-		return nil, d.errAt(root, "", "the file holds %s; want a mapping of keys (name: ..., summary: ..., attacker: ..., expected: ...)", describeNode(root))
+		at := root
+		if root != nil && isEmptyNull(root) {
+			at = nil // "---" and nothing: the file as a whole
+		}
+		return nil, d.errAt(at, "", "the file holds %s; want a mapping of keys (name: ..., summary: ..., attacker: ..., expected: ...)", describeNode(root))
 	}
 	return root, nil
 }
 
-// syntaxError turns the YAML library's error into a FileError at its line.
-func (d *fileDecoder) syntaxError(err error) *FileError {
-	msg := err.Error()
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
+// syntaxError turns the YAML library's error into a FileError at the
+// problem's true line and column (see locateSyntaxError).
+func (d *fileDecoder) syntaxError(data []byte, err error) *FileError {
+	reported, problem := splitYAMLError(err)
+	e := &FileError{File: d.file, Line: reported, Msg: "invalid YAML: " + problem, Err: err}
+	if line, col := locateSyntaxError(data, reported, problem); line > 0 {
+		e.Line, e.Column = line, col
 	}
-	e := &FileError{File: d.file, Msg: "invalid YAML: " + msg, Err: err}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		e.Msg = "invalid YAML: " + m[2]
-	} else if len(msg) > 6 && msg[:6] == "yaml: " {
-		e.Msg = "invalid YAML: " + msg[6:]
+	if hint, ok := yamlUnclosedHints[problem]; ok {
+		e.Msg += " (" + hint + ")"
+		if strings.HasPrefix(problem, "did not find") {
+			e.Column = 0
+		}
 	}
 	return e
 }
@@ -244,11 +298,22 @@ func (d *fileDecoder) mapping(n *yaml.Node, path string, known []string) (*mappi
 			return nil, d.errAt(n.Content[i], path, "a key is %s; keys are plain names such as %s", describeNode(kn), quoteList(known[:min(2, len(known))]))
 		}
 		key := kn.Value
-		if first, dup := m.keys[key]; dup {
-			return nil, d.errAt(kn, fieldPath(path, key), "duplicate key; it is already set on line %d", first.Line)
-		}
 		if known != nil && !slices.Contains(known, key) {
-			return nil, d.errAt(kn, fieldPath(path, key), "unknown key %q; valid keys here: %s%s", key, joinComma(known), didYouMean(key, known))
+			newKey, renamed := d.renamed[fieldPath(path, key)]
+			if !renamed || !slices.Contains(known, newKey) {
+				return nil, d.errAt(kn, fieldPath(path, key), "unknown key %q; valid keys here: %s%s", key, joinComma(known), didYouMean(key, known))
+			}
+			if first, dup := m.keys[newKey]; dup {
+				return nil, d.errAt(kn, fieldPath(path, key), "%q is the old name of %q, which is already set on line %d; remove this one", key, newKey, first.Line)
+			}
+			d.noteAt(kn, fieldPath(path, key), "deprecated key %q, renamed %q; read as %s (rename it in the file)", key, newKey, fieldPath(path, newKey))
+			key = newKey
+		}
+		if first, dup := m.keys[key]; dup {
+			if first.Value != key {
+				return nil, d.errAt(kn, fieldPath(path, key), "already set on line %d under its old name %q; remove that one", first.Line, first.Value)
+			}
+			return nil, d.errAt(kn, fieldPath(path, key), "duplicate key; it is already set on line %d", first.Line)
 		}
 		m.keys[key], m.values[key] = kn, vn
 		m.order = append(m.order, key)
@@ -287,19 +352,73 @@ func (d *fileDecoder) oneOf(m *mapping, key string, required bool, what string, 
 	return v, vn, nil
 }
 
-// boolean returns key's value: true/false, or on/off.
+// Booleans. A key that takes true or false (revoked, trusted_by_victim)
+// or on or off (a defense switch) reads every spelling of a boolean, as
+// YAML 1.1 defined them: true/false, yes/no, y/n, on/off, each in lower,
+// Title or UPPER case, quoted or not. The key's own words (true/false;
+// on/off for a switch, which also takes true/false) are read silently; the
+// others are read as YAML 1.1 would, with a note naming the word to
+// write, as YAML 1.2 tools read yes or n as a string. A switch with other
+// values (revocation: off, soft-fail, hard-fail) takes only those, and a
+// boolean there is refused with the value that means it, if any.
+
+// boolWords are the YAML 1.1 spellings of true and false, lower case.
+var boolWords = map[string]bool{"true": true, "yes": true, "y": true, "on": true, "false": false, "no": false, "n": false, "off": false}
+
+// boolWord reads word as a boolean; ok is false when it is not one.
+func boolWord(word string) (value, ok bool) {
+	lower := strings.ToLower(word)
+	if word != lower && word != strings.ToUpper(word) && word != strings.ToUpper(lower[:1])+lower[1:] {
+		return false, false // "tRue" is no boolean in any YAML
+	}
+	value, ok = boolWords[lower]
+	return value, ok
+}
+
+// boolean returns key's value, true or false; see boolWords.
 func (d *fileDecoder) boolean(m *mapping, key string) (bool, *FileError) {
 	v, vn, err := d.str(m, key, false, "true or false")
 	if err != nil || vn == nil {
 		return false, err
 	}
-	switch v {
-	case "true", "on", "yes":
-		return true, nil
-	case "false", "off", "no":
-		return false, nil
+	path := fieldPath(m.path, key)
+	value, ok := boolWord(v)
+	if !ok {
+		return false, d.errAt(vn, path, "got %s; want true or false", describeNode(vn))
 	}
-	return false, d.errAt(vn, fieldPath(m.path, key), "got %s; want true or false", describeNode(vn))
+	if want := strconv.FormatBool(value); !strings.EqualFold(v, want) {
+		d.noteAt(vn, path, "%q read as %s; write %s (%q is a YAML 1.1 boolean)", v, want, want, v)
+	}
+	return value, nil
+}
+
+// switchValue returns the value of a defense switch whose valid values are
+// valid, from its node vn (nil: null) at key node kn. A switch of on and
+// off reads booleans (see boolWords).
+func (d *fileDecoder) switchValue(vn, kn *yaml.Node, path string, valid []string) (string, *FileError) {
+	v := ""
+	if vn != nil && vn.Kind == yaml.ScalarNode && vn.ShortTag() != "!!null" {
+		v = vn.Value
+	}
+	if slices.Contains(valid, v) {
+		return v, nil
+	}
+	value, isBool := boolWord(v)
+	word := map[bool]string{true: "on", false: "off"}[value]
+	if isBool && slices.Equal(valid, []string{"on", "off"}) {
+		if lower := strings.ToLower(v); lower != word && lower != strconv.FormatBool(value) {
+			d.noteAt(vn, path, "%q read as %s; write %s (%q is a YAML 1.1 boolean)", v, word, word, v)
+		}
+		return word, nil
+	}
+	hint := didYouMean(v, valid)
+	switch {
+	case isBool && !value && slices.Contains(valid, "off"):
+		hint = ` (write "off" to turn it off)`
+	case isBool:
+		hint = "" // "no" is not a misspelling of "on"
+	}
+	return "", d.errAt(orNode(vn, kn), path, "got %s; want %s%s", describeNode(vn), orList(valid), hint)
 }
 
 // list returns key's value, a list of strings (nil, nil when missing).
@@ -325,11 +444,20 @@ func (d *fileDecoder) list(m *mapping, key, example string) ([]string, []*yaml.N
 	return out, nodes, nil
 }
 
+// orNode returns n, or fallback (the key, say) when n is missing or an
+// empty null: the library places an empty value at the next token, which
+// can be lines below or past the end of the file.
 func orNode(n, fallback *yaml.Node) *yaml.Node {
-	if n != nil {
+	if n != nil && (!isEmptyNull(n) || fallback == nil) {
 		return n
 	}
 	return fallback
+}
+
+// isEmptyNull reports whether n is a value left empty ("key:" with
+// nothing after it).
+func isEmptyNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && n.Value == ""
 }
 
 // didYouMean suggests the candidate nearest to got, when it is near

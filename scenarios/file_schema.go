@@ -429,16 +429,9 @@ func (d *fileDecoder) defenses(top *mapping) (func(*lab.Defenses), *FileError) {
 	var changes []change
 	for _, key := range m.order {
 		sw := switches[slices.Index(names, key)]
-		vn := resolve(m.values[key])
-		v := ""
-		if vn != nil && vn.Kind == yaml.ScalarNode {
-			v = vn.Value
-			if vn.ShortTag() == "!!bool" && slices.Equal(sw.Values, []string{"on", "off"}) {
-				v = map[bool]string{true: "on", false: "off"}[v == "true"]
-			}
-		}
-		if !slices.Contains(sw.Values, v) {
-			return nil, d.errAt(orNode(vn, m.keys[key]), fieldPath("defenses", key), "got %s; want %s%s", describeNode(vn), orList(sw.Values), didYouMean(v, sw.Values))
+		v, err := d.switchValue(resolve(m.values[key]), m.keys[key], fieldPath("defenses", key), sw.Values)
+		if err != nil {
+			return nil, err
 		}
 		changes = append(changes, change{sw, v})
 	}

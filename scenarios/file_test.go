@@ -157,8 +157,9 @@ func TestFileLoadMissing(t *testing.T) {
 	}
 }
 
-// FuzzParseFile: no input panics, and every failure is a *FileError with
-// a position that is not negative.
+// FuzzParseFile: no input panics, every failure is a *FileError with a
+// position inside the file, and every note on a valid file has a position
+// and a message.
 func FuzzParseFile(f *testing.F) {
 	for _, glob := range []string{"examples/*.yaml", "testdata/malformed/*.yaml"} {
 		paths, _ := filepath.Glob(glob)
@@ -171,18 +172,26 @@ func FuzzParseFile(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ParseFile("fuzz.yaml", data)
+		s, notes, err := ParseFileNotes("fuzz.yaml", data)
 		if err == nil {
 			if verr := s.Validate(); verr != nil {
 				t.Fatalf("parsed a scenario that does not validate: %v", verr)
 			}
+			for _, n := range notes {
+				if n.Line < 1 || n.Column < 1 || n.Msg == "" || n.File != "fuzz.yaml" {
+					t.Fatalf("bad note %#v", n)
+				}
+			}
 			return
+		}
+		if notes != nil {
+			t.Fatalf("notes %v with the error %v", notes, err)
 		}
 		var fe *FileError
 		if !errors.As(err, &fe) {
 			t.Fatalf("error %v is %T, want *FileError", err, err)
 		}
-		if fe.Line < 0 || fe.Column < 0 || fe.Msg == "" || strings.HasPrefix(fe.Msg, "internal error") {
+		if fe.Line < 0 || fe.Line > yamlLines(data) || fe.Column < 0 || fe.Msg == "" || strings.HasPrefix(fe.Msg, "internal error") {
 			t.Fatalf("bad error %#v", fe)
 		}
 	})
@@ -211,4 +220,12 @@ impair: "loss=2%; host=mallory,delay=5ms"
 	if res.Impair != s.Impair.String() || res.Verdict != lab.Held {
 		t.Errorf("run: impair %q verdict %s (%v); want %q, held", res.Impair, res.Verdict, res.Err, s.Impair.String())
 	}
+}
+
+// yamlLines is how many lines YAML counts in data: a line break is \n,
+// \r\n, a lone \r, U+0085, U+2028 or U+2029.
+func yamlLines(data []byte) int {
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	return 1 + strings.Count(text, "\n") + strings.Count(text, "\r") + strings.Count(text, "\u0085") +
+		strings.Count(text, "\u2028") + strings.Count(text, "\u2029")
 }

@@ -11,12 +11,23 @@ import (
 	"os"
 
 	"github.com/tlslab/tlslab/cmd/tlslab/internal/cli"
+	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/scenarios"
 )
 
 func main() {
 	ctx, stop := cli.NotifyContext(context.Background())
-	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr, cli.Lab{Catalog: scenarios.Catalog(), ParseFile: scenarios.ParseFile})
+	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr, cli.Lab{Catalog: scenarios.Catalog(), ParseFileNotes: parseFileNotes})
 	stop()
 	os.Exit(code)
+}
+
+// parseFileNotes is scenarios.ParseFileNotes with its notes as text.
+func parseFileNotes(name string, data []byte) (lab.Scenario, []string, error) {
+	s, notes, err := scenarios.ParseFileNotes(name, data)
+	lines := make([]string, len(notes))
+	for i, n := range notes {
+		lines[i] = n.String()
+	}
+	return s, lines, err
 }

@@ -37,7 +37,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, l Lab) in
 	if args == nil {
 		args = []string{} // cobra reads os.Args when given nil
 	}
-	st := &state{catalog: l.Catalog, parseFile: l.ParseFile, stdout: stdout, stderr: stderr}
+	st := &state{catalog: l.Catalog, parseFile: l.parseFileNotes(), stdout: stdout, stderr: stderr}
 	root := newRoot(st)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -65,12 +65,28 @@ type Lab struct {
 	// Its errors name the file, line and field. The command line reads the
 	// file itself (see MaxScenarioFileSize).
 	ParseFile func(name string, data []byte) (lab.Scenario, error)
+	// ParseFileNotes, when set, is used instead of ParseFile: it also
+	// returns notes on a valid file (a deprecated key, say), each
+	// "FILE:LINE:COL: FIELD: MSG", which the command line prints on stderr.
+	ParseFileNotes func(name string, data []byte) (lab.Scenario, []string, error)
+}
+
+// parseFileNotes returns ParseFileNotes, or ParseFile with no notes, or
+// nil.
+func (l Lab) parseFileNotes() func(name string, data []byte) (lab.Scenario, []string, error) {
+	if l.ParseFileNotes != nil || l.ParseFile == nil {
+		return l.ParseFileNotes
+	}
+	return func(name string, data []byte) (lab.Scenario, []string, error) {
+		s, err := l.ParseFile(name, data)
+		return s, nil, err
+	}
 }
 
 // state is what the commands share during one Run.
 type state struct {
 	catalog        lab.Catalog
-	parseFile      func(name string, data []byte) (lab.Scenario, error)
+	parseFile      func(name string, data []byte) (lab.Scenario, []string, error)
 	stdout, stderr io.Writer
 	code           int // exit code when no error is returned
 }

@@ -169,7 +169,9 @@ func hasAll(s lab.Scenario, labels []lab.Label) bool {
 }
 
 // loadFiles loads every --file; a missing or malformed file is a usage
-// error whose message names the file, line and field. Only regular files
+// error whose message names the file, line and field. The notes on a
+// valid file (a deprecated key, a YAML 1.1 boolean) go to stderr, each
+// "tlslab: FILE:LINE:COL: FIELD: MSG". Only regular files
 // of at most MaxScenarioFileSize are read: a FIFO, a device, a directory
 // or a larger file is refused at once, naming it and the problem.
 func (st *state) loadFiles(paths []string) ([]lab.Scenario, error) {
@@ -186,9 +188,12 @@ func (st *state) loadFiles(paths []string) ([]lab.Scenario, error) {
 		if err != nil {
 			return nil, usagef("scenario file %v", err)
 		}
-		s, err := st.parseFile(p, data)
+		s, notes, err := st.parseFile(p, data)
 		if err != nil {
 			return nil, usagef("%v", err)
+		}
+		for _, n := range notes {
+			fmt.Fprintf(st.stderr, "tlslab: %s\n", n)
 		}
 		if other, dup := seen[s.Name]; dup {
 			return nil, usagef("scenario files %s and %s both name %q", other, p, s.Name)

@@ -21,12 +21,13 @@ type showFlags struct {
 	run       bool
 	timeout   time.Duration
 	seed      uint64
+	file      string // --file: show the scenario in this file instead of a catalog one
 }
 
 func newShowCmd(st *state) *cobra.Command {
 	var f showFlags
 	cmd := &cobra.Command{
-		Use:   "show NAME [--format table|json] | show NAME --run [--format text|markdown] [--seed N] [--timeout D]",
+		Use:   "show NAME|--file FILE [--format table|json] | show NAME|--file FILE --run [--format text|markdown] [--seed N] [--timeout D]",
 		Short: "Describe a scenario before running it, or run it and show its timeline",
 		Long: `Describe one scenario without running it: its expected outcome, with the
 decisive defense when held is expected ("expected: held (chain-validation)");
@@ -60,21 +61,23 @@ section instead (as 'tlslab run --format markdown' does), with a sequence
 diagram of the messages between hosts (Mermaid, which GitHub draws) and the
 timeline.
 
+With --file FILE instead of NAME, describe or run the scenario in the YAML
+scenario file FILE, as 'tlslab run --file' reads it.
+
 Exit status: without --run 0; with --run 0 when the verdict matches the
 expectation, 1 when it differs or the run errored; 2 for usage errors and an
-unknown scenario (the closest names are suggested); 130 or 143 when SIGINT or
+unknown scenario (the closest names are suggested) and a malformed
+--file (the message names its line and column); 130 or 143 when SIGINT or
 SIGTERM stopped the run (nothing is printed but that).`,
 		Example: `  tlslab show baseline/fe-to-fe-mtls
   tlslab show eavesdrop/plaintext
   tlslab show eavesdrop/plaintext --format json
   tlslab show mitm/self-signed --run
   tlslab show mitm/self-signed --run --seed 42
-  tlslab show dns/on-path-spoof --run --format markdown > on-path-spoof.md`,
+  tlslab show dns/on-path-spoof --run --format markdown > on-path-spoof.md
+  tlslab show --file scenarios/examples/forged-ca-trusted.yaml --run`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("'tlslab show' takes one scenario name, got %d; see 'tlslab list'", len(args))
-			}
-			return nil
+			return showArgs(args, f)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !f.run {
@@ -105,9 +108,9 @@ SIGTERM stopped the run (nothing is printed but that).`,
 			if err := st.validCatalog(); err != nil {
 				return err
 			}
-			s, err := st.catalog.Lookup(args[0])
+			s, err := st.showTarget(args, f)
 			if err != nil {
-				return selectionError(err)
+				return err
 			}
 			if f.run {
 				return st.showRun(cmd, s, f)
@@ -127,6 +130,7 @@ SIGTERM stopped the run (nothing is printed but that).`,
 	fl.BoolVar(&f.run, "run", false, "run the scenario once and print its timeline and verdict")
 	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline of the run (with --run)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated network (with --run; 0: random, reported in the verdict line)")
+	fl.StringVarP(&f.file, "file", "f", "", "show the scenario in the YAML scenario `FILE` instead of a catalog scenario NAME")
 	return cmd
 }
 
