@@ -8,6 +8,7 @@ import (
 // Result is the outcome of running one scenario.
 type Result struct {
 	Scenario string
+	Source   string // the scenario file it came from (Scenario.Source), "" for Go
 	Labels   []Label
 	Verdict  Verdict // decided by Decide from the run's observation
 	Expected Verdict // copied from the scenario, never used to decide Verdict

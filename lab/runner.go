@@ -161,6 +161,7 @@ func (r Runner) RunObserved(ctx context.Context, s Scenario, obs Observer) Resul
 	start := time.Now()
 	res := Result{
 		Scenario: s.Name,
+		Source:   s.Source,
 		Labels:   slices.Clone(s.Labels),
 		Expected: s.Expected,
 		Service:  ServiceUnknown,

@@ -63,6 +63,9 @@ type Scenario struct {
 	// ("openssl", "gnutls-cli"): where one is missing, the result is an
 	// Error naming it and its Debian package, and Run is not called.
 	Requires []string
+	// Source is the scenario file it was loaded from ("" for a scenario
+	// declared in Go), so reports can say how to run it again.
+	Source string
 
 	Run func(ctx context.Context, env *Env) error
 }

@@ -126,6 +126,7 @@ func parseFile(name string, data []byte, renamed map[string]string) (s lab.Scena
 		return lab.Scenario{}, nil, &FileError{File: name, Line: root.Line, Column: root.Column, Msg: err.Error(), Err: err}
 	}
 	slices.SortStableFunc(d.notes, func(a, b FileNote) int { return cmp.Or(a.Line-b.Line, a.Column-b.Column) })
+	s.Source = name
 	return s, d.notes, nil
 }
 

@@ -55,6 +55,9 @@ func serviceOf(r lab.Result) lab.Availability {
 // replayCommand is the command line that reruns r's scenario with its seed.
 func replayCommand(r lab.Result) string {
 	cmd := fmt.Sprintf("tlslab run %s --seed %d", shellQuote(r.Scenario), r.Seed)
+	if r.Source != "" {
+		cmd = fmt.Sprintf("tlslab run --file %s --seed %d", shellQuote(r.Source), r.Seed)
+	}
 	if r.Impair != "" {
 		cmd += " --impair " + shellQuote(r.Impair)
 	}
