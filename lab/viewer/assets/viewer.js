@@ -1,0 +1,37 @@
+// tlslab viewer: select an arrow (click, Enter, or the arrow keys / j k)
+// to show its frame's annotated bytes in the panel. No external resource.
+(function () {
+  "use strict";
+  function arrows(svg) { return Array.prototype.slice.call(svg.querySelectorAll(".arrow")); }
+  function show(a) {
+    var svg = a.ownerSVGElement;
+    arrows(svg).forEach(function (x) { x.classList.remove("selected"); x.setAttribute("aria-current", "false"); });
+    a.classList.add("selected");
+    a.setAttribute("aria-current", "true");
+    var panel = document.getElementById(svg.getAttribute("data-panel"));
+    if (!panel) return;
+    panel.querySelectorAll(".detail.shown").forEach(function (d) { d.classList.remove("shown"); });
+    var d = document.getElementById(svg.getAttribute("data-prefix") + "d-" + a.getAttribute("data-id"));
+    if (d) { d.classList.add("shown"); panel.scrollTop = 0; }
+  }
+  document.querySelectorAll("svg.ladder").forEach(function (svg) {
+    arrows(svg).forEach(function (a) {
+      a.addEventListener("click", function (ev) { ev.preventDefault(); show(a); a.focus(); });
+      a.addEventListener("keydown", function (ev) {
+        var list = arrows(svg), i = list.indexOf(a), next = null;
+        if (ev.key === "ArrowDown" || ev.key === "j") next = list[i + 1];
+        if (ev.key === "ArrowUp" || ev.key === "k") next = list[i - 1];
+        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); show(a); return; }
+        if (next) { ev.preventDefault(); next.focus(); show(next); next.scrollIntoView({block: "nearest"}); }
+      });
+    });
+  });
+  // A link to an arrow (#e12 from the evidence list) selects it.
+  function fromHash() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var el = id && document.getElementById(id);
+    if (el && el.classList && el.classList.contains("arrow")) { show(el); el.focus(); el.scrollIntoView({block: "center"}); }
+  }
+  window.addEventListener("hashchange", fromHash);
+  fromHash();
+})();
