@@ -19,6 +19,7 @@ type runFlags struct {
 	selectFlags
 	outputFlags
 	shardFlags
+	htmlRunFlags
 	format    string
 	pcapDir   string
 	keyLogDir string
@@ -88,6 +89,7 @@ files or output paths), 130 after SIGINT and 143 after SIGTERM.`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "after the table, print every evidence line of every scenario")
 	f.outputFlags.register(fl)
 	f.shardFlags.register(fl)
+	f.htmlRunFlags.register(fl)
 	return cmd
 }
 
@@ -117,7 +119,10 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	bar := newProgress(ctx, st.stderr, "scenario", f.progress)
 	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, Seed: f.seed,
 		Parallel: f.parallel, Progress: bar.update, Impair: sel.impair}
-	results := runner.RunAll(ctx, sel.scenarios)
+	results, err := st.runAll(ctx, runner, sel.scenarios, f.htmlRunFlags, f.pcapDir, f.keyLogDir)
+	if err != nil {
+		return err
+	}
 	bar.clear()
 
 	scenarios, done := sel.scenarios, results

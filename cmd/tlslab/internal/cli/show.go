@@ -17,6 +17,7 @@ type showFlags struct {
 	run     bool
 	timeout time.Duration
 	seed    uint64
+	htmlShowFlags
 }
 
 func newShowCmd(st *state) *cobra.Command {
@@ -78,6 +79,9 @@ SIGTERM stopped the run (nothing is printed but that).`,
 			if f.run && cmd.Flags().Changed("format") {
 				return usagef("--format applies only without --run")
 			}
+			if err := f.htmlShowFlags.check(f.run); err != nil {
+				return err
+			}
 			if f.run && f.timeout <= 0 {
 				return usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
 			}
@@ -106,6 +110,7 @@ SIGTERM stopped the run (nothing is printed but that).`,
 	fl.BoolVar(&f.run, "run", false, "run the scenario once and print its timeline and verdict")
 	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline of the run (with --run)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated network (with --run; 0: random, reported in the verdict line)")
+	f.htmlShowFlags.register(fl)
 	return cmd
 }
 
@@ -114,10 +119,22 @@ SIGTERM stopped the run (nothing is printed but that).`,
 // ("NOT as expected" when Result.OK is false) and the main evidence.
 func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error {
 	runner := lab.Runner{Timeout: f.timeout, Seed: f.seed}
-	res, tl := timeline.Record(cmd.Context(), runner, s)
+	var (
+		res lab.Result
+		tl  timeline.Events
+		err error
+	)
+	if f.html != "" {
+		res, err = st.showHTML(cmd, s, runner, f.htmlShowFlags)
+	} else {
+		res, tl = timeline.Record(cmd.Context(), runner, s)
+	}
 	if wasInterrupted(cmd.Context(), res) {
 		st.interrupted(cmd.Context(), 0, 1, "scenarios")
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	if err := timeline.Write(st.stdout, tl); err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the timeline: %w", err)}
@@ -126,7 +143,7 @@ func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error 
 	if !res.OK {
 		match = "NOT as expected"
 	}
-	_, err := fmt.Fprintf(st.stdout, "\n%s: %s; expected %s, %s; service %s, seed %d\n  %s\n",
+	_, err = fmt.Fprintf(st.stdout, "\n%s: %s; expected %s, %s; service %s, seed %d\n  %s\n",
 		res.Scenario, res.Outcome(), res.ExpectedOutcome(), match, res.Service, res.Seed, res.MainEvidence())
 	if err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the verdict: %w", err)}
