@@ -30,7 +30,14 @@ type Page struct {
 	Pcap, KeyLog string
 	// Index links back to the run's index page; "" for none.
 	Index string
+	// Controls, on a page a Server serves, is the form of defense
+	// switches above it; nil on a page written to a file.
+	Controls *Controls
 }
+
+// HasRun reports whether the page shows a run (a Server's scenario page
+// before its first run does not).
+func (p *Page) HasRun() bool { return p.Controls == nil || p.Controls.Ran }
 
 // VerdictView is the outcome line.
 type VerdictView struct {
