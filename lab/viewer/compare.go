@@ -96,8 +96,10 @@ func keys(events timeline.Events) []string {
 const maxAligned = 3000
 
 // align returns the rows of a side-by-side layout of a and b: rowsA[i] is
-// the row of a[i], rowsB[j] that of b[j]; a longest common subsequence
-// shares rows, the rest get rows of their own facing a gap.
+// the row of a[i], rowsB[j] that of b[j]. The events of a longest common
+// subsequence share rows; between two of them, what only one side had
+// faces what only the other had, row by row, and the longer run faces
+// gaps.
 func align(a, b []string) (rowsA, rowsB []int) {
 	rowsA, rowsB = make([]int, len(a)), make([]int, len(b))
 	if len(a) > maxAligned || len(b) > maxAligned {
@@ -123,20 +125,29 @@ func align(a, b []string) (rowsA, rowsB []int) {
 			}
 		}
 	}
+	// Walk the common subsequence; between two shared events, the events
+	// only a has and those only b has face each other row by row.
 	i, j, row := 0, 0, 0
 	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
+		if i < len(a) && j < len(b) && a[i] == b[j] {
 			rowsA[i], rowsB[j] = row, row
-			i, j = i+1, j+1
-		case j >= len(b) || (i < len(a) && lcs[i+1][j] >= lcs[i][j+1]):
-			rowsA[i] = row
-			i++
-		default:
-			rowsB[j] = row
-			j++
+			i, j, row = i+1, j+1, row+1
+			continue
 		}
-		row++
+		onlyA, onlyB := 0, 0
+		for i < len(a) || j < len(b) {
+			if i < len(a) && j < len(b) && a[i] == b[j] {
+				break
+			}
+			if j >= len(b) || (i < len(a) && lcs[i+1][j] >= lcs[i][j+1]) {
+				rowsA[i] = row + onlyA
+				i, onlyA = i+1, onlyA+1
+			} else {
+				rowsB[j] = row + onlyB
+				j, onlyB = j+1, onlyB+1
+			}
+		}
+		row += max(onlyA, onlyB)
 	}
 	return rowsA, rowsB
 }
