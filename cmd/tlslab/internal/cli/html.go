@@ -13,6 +13,7 @@ import (
 
 	"github.com/tlslab/tlslab/internal/safefile"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/matrix"
 	"github.com/tlslab/tlslab/lab/viewer"
 )
 
@@ -217,4 +218,34 @@ func wrapRuntime(err error) error {
 		return nil
 	}
 	return &runtimeError{err: err}
+}
+
+// htmlMatrixFlags is matrix's --html: the grid as one page.
+type htmlMatrixFlags struct{ html string }
+
+func (f *htmlMatrixFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&f.html, "html", "", "also write the matrix as one self-contained HTML page to `FILE` (cells whose outcome differs from the hardened one marked)")
+}
+
+func (f htmlMatrixFlags) check() error {
+	if f.html == "" {
+		return nil
+	}
+	if err := safefile.CheckOutput(f.html); err != nil {
+		return usagef("--html: %v", err)
+	}
+	return nil
+}
+
+// write writes the page of a complete matrix, when --html asked for it.
+func (f htmlMatrixFlags) write(st *state, m matrix.Result) error {
+	if f.html == "" {
+		return nil
+	}
+	p := viewer.NewMatrixPage(m)
+	if err := writeHTML(f.html, func(b *bytes.Buffer) error { return viewer.WriteMatrix(b, p) }); err != nil {
+		return &runtimeError{err: err}
+	}
+	fmt.Fprintf(st.stderr, "tlslab: matrix page %s\n", f.html)
+	return nil
 }

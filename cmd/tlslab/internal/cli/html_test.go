@@ -87,3 +87,11 @@ func TestRunHTML(t *testing.T) {
 		t.Errorf("the pages' directory holds key logs: want mode 0700, got %v (%v)", fi.Mode().Perm(), err)
 	}
 }
+
+func TestMatrixHTML(t *testing.T) {
+	page := filepath.Join(t.TempDir(), "matrix.html")
+	o := run(withWire(), "matrix", "baseline/arp", "--seed", "1", "--html", page)
+	all(exit(ExitOK), stderrHas("tlslab: matrix page "+page))(t, o)
+	fileHas(t, page, `<table class="matrix">`, `<th scope="row">baseline/arp</th>`, "chain-validation off", "passed")
+	usage("tlslab help matrix", "--html: cannot write")(t, run(withWire(), "matrix", "baseline/arp", "--html", filepath.Join(page, "x", "y.html")))
+}
