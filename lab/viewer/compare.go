@@ -160,6 +160,7 @@ func place(l *Ladder, rows []int) {
 		last = max(last, rows[i])
 	}
 	l.Height = ladderHeadH + 18 + (last+1)*ladderRowH
+	l.setReminders()
 }
 
 // height of the taller ladder, so both sides scroll alike.
@@ -184,5 +185,7 @@ func eventKey(e timeline.Event) string {
 func WriteCompare(w io.Writer, c *Comparison) error {
 	h := c.height()
 	c.Left.Ladder.Height, c.Right.Ladder.Height = h, h
+	c.Left.Ladder.setReminders()
+	c.Right.Ladder.setReminders()
 	return templates.ExecuteTemplate(w, "compare", c)
 }

@@ -16,7 +16,14 @@ type Ladder struct {
 	Width, Height int
 	LaneTop       int // where lifelines start, below the lane headers
 	TextX         int // where the event texts start, right of the lanes
+	// Reminders are the y of rows where the lane names are repeated,
+	// every laneReminder rows, so a long ladder scrolled down still says
+	// whose lifeline is whose.
+	Reminders []int
 }
+
+// laneReminder is how many rows pass between repeats of the lane names.
+const laneReminder = 20
 
 // Lane is one host's lifeline.
 type Lane struct {
@@ -171,6 +178,7 @@ func newLadder(rec *Recording, attackers map[string]bool) Ladder {
 	}
 	l.Width = l.TextX + ladderTextW
 	l.Height = ladderHeadH + 18 + len(rec.Events)*ladderRowH
+	l.setReminders()
 	return l
 }
 
@@ -196,4 +204,12 @@ func shortLabel(e timeline.Event) string {
 		t = string(r[:maxLabelRune-1]) + "…"
 	}
 	return t
+}
+
+// setReminders places the repeated lane names between rows.
+func (l *Ladder) setReminders() {
+	l.Reminders = nil
+	for y := ladderHeadH + 18 + laneReminder*ladderRowH - ladderRowH/2; y < l.Height-ladderRowH; y += laneReminder * ladderRowH {
+		l.Reminders = append(l.Reminders, y)
+	}
 }

@@ -26,11 +26,20 @@
       });
     });
   });
-  // A link to an arrow (#e12 from the evidence list) selects it.
+  // A link to an arrow (#e12 from the evidence list) selects it and
+  // scrolls the ladder, not the whole page, to it.
+  function reveal(el) {
+    var wrap = el.closest(".ladder-wrap"), line = el.querySelector("line, circle");
+    if (!wrap) return;
+    var box = el.querySelector(".hit").getBBox(), mark = (line || el).getBBox();
+    wrap.scrollTop = Math.max(0, box.y - wrap.clientHeight / 2);
+    wrap.scrollLeft = Math.max(0, mark.x - 120);
+    wrap.scrollIntoView({block: "start"});
+  }
   function fromHash() {
     var id = decodeURIComponent(location.hash.slice(1));
     var el = id && document.getElementById(id);
-    if (el && el.classList && el.classList.contains("arrow")) { show(el); el.focus(); el.scrollIntoView({block: "center"}); }
+    if (el && el.classList && el.classList.contains("arrow")) { show(el); el.focus({preventScroll: true}); reveal(el); }
   }
   window.addEventListener("hashchange", fromHash);
   fromHash();
