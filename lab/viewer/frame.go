@@ -35,7 +35,10 @@ type Frame struct {
 
 	ts       time.Time
 	class    frameClass
-	tcpFlags bool // a TCP segment with SYN, FIN or RST
+	tcpFlags bool           // a TCP segment with SYN, FIN or RST
+	dst      netip.AddrPort // IPv4 destination and port; invalid for ARP
+	tls      bool           // Messages hold TLS records
+	plain    bool           // Messages hold stream data that is not TLS
 }
 
 // Unit is a run of bytes with its fields annotated, as "The Illustrated
@@ -220,6 +223,7 @@ func (d *decoder) ipv4(fr *Frame, pkt gopacket.Packet, off int) {
 		u.add(off+2, 2, "UDP destination port", fmt.Sprint(uint16(udp.DstPort)))
 		u.add(off+4, 2, "UDP length", fmt.Sprint(udp.Length))
 		fr.Summary = fmt.Sprintf("UDP %v:%d → %v:%d", src, udp.SrcPort, dst, udp.DstPort)
+		fr.dst = netip.AddrPortFrom(dst, uint16(udp.DstPort))
 		if udp.SrcPort == 53 || udp.DstPort == 53 {
 			fr.class = classDNS
 			u.add(off+8, len(udp.Payload), "DNS message", "")
@@ -256,7 +260,12 @@ func (d *decoder) ipv4(fr *Frame, pkt gopacket.Packet, off int) {
 		}
 		from := netip.AddrPortFrom(src, uint16(tcp.SrcPort))
 		to := netip.AddrPortFrom(dst, uint16(tcp.DstPort))
-		fr.Messages = append(fr.Messages, d.tls.add(fr.Segment, from, to, tcp.Seq, tcp.SYN, tcp.Payload)...)
+		fr.dst = to
+		for _, m := range d.tls.add(fr.Segment, from, to, tcp.Seq, tcp.SYN, tcp.Payload) {
+			fr.Messages = append(fr.Messages, m)
+			fr.tls = fr.tls || strings.HasPrefix(m.Title, "TLS ")
+			fr.plain = fr.plain || m.Title == plainTitle
+		}
 	default:
 		fr.Summary = fmt.Sprintf("IPv4 %v → %v %s", src, dst, ip.Protocol)
 	}

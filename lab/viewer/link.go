@@ -1,7 +1,10 @@
 package viewer
 
 import (
+	"net/netip"
+	"regexp"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tlslab/tlslab/lab/timeline"
@@ -12,17 +15,19 @@ import (
 //
 // Events carry no frame number, so the link is made as the timeline made
 // the event: from a frame of the right kind sent by the event's host (for
-// a certificate, carried to it). The capture stamps a frame when it
-// writes it, tens of microseconds from when the timeline's tap saw it,
-// so times cannot tell neighbouring frames apart; order can. Wire events
-// come in the order of their frames, as the capture does, so each takes
-// the first fitting frame from where the previous one was found (several
-// events may share a frame: the records it completed), and a frame that
+// a certificate, carried to it), at the event's time. The capture stamps
+// a frame when it writes it, some tens of microseconds after the
+// timeline's tap saw it, and the World's start is not in the capture: the
+// first wire event fixes the origin (it is the capture's first frame of
+// its kind from its host). Each wire event then takes, in capture order,
+// the first fitting frame within linkTolerance of its time that no event
+// of another time took: several events share a frame only when they share
+// its time exactly (the records one frame completed), and a frame that
 // made no event (a repeated ARP reply, a router's copy, a segment in the
-// middle of a record) is passed over. Events of one frame share its tap
-// time exactly; an event at another time comes from a later frame. A certificate event, stamped when
-// the certificate was checked, takes the last fitting frame before that
-// point.
+// middle of a record) is passed over. Times alone could not tell
+// neighbouring frames apart, nor order alone frames that two segments
+// delivered at once. A certificate event, stamped when the certificate
+// was checked, takes the last fitting frame before that time.
 func linkEvents(events timeline.Events, frames []*Frame) []int {
 	links := make([]int, len(events))
 	for i := range links {
@@ -31,57 +36,58 @@ func linkEvents(events timeline.Events, frames []*Frame) []int {
 	if len(frames) == 0 {
 		return links
 	}
-	p, prev := 0, -1 // the frame of the last wire event, and that event
+	origin := frames[0].ts
+	for _, e := range events {
+		if isWire(e.Kind) {
+			if j := slices.IndexFunc(frames, func(f *Frame) bool { return fits(e, f) }); j >= 0 {
+				origin = frames[j].ts.Add(-e.At)
+			}
+			break
+		}
+	}
+	rel := func(j int) time.Duration { return frames[j].ts.Sub(origin) }
+	taken := make(map[int]time.Duration) // frame -> the time of the events that took it
 	for i, e := range events {
-		if e.Kind == timeline.Certificate {
-			for j := min(p, len(frames)-1); j >= 0; j-- {
-				if fits(e, frames[j]) {
+		switch {
+		case e.Kind == timeline.Certificate:
+			for j := len(frames) - 1; j >= 0; j-- {
+				if rel(j) <= e.At+linkTolerance && fits(e, frames[j]) {
 					links[i] = j
 					break
 				}
 			}
-			continue
-		}
-		if !isWire(e.Kind) {
-			continue
-		}
-		from := p + 1
-		if prev >= 0 && events[prev].At == e.At {
-			from = p // the same tap time: another record of the same frame
-		}
-		if prev < 0 {
-			from = 0
-		}
-		for j := from; j < len(frames); j++ {
-			if fits(e, frames[j]) {
-				links[i], p, prev = j, j, i
-				break
+		case isWire(e.Kind):
+			for j := range frames {
+				if d := rel(j) - e.At; d < -linkTolerance {
+					continue
+				} else if d > linkTolerance {
+					break
+				}
+				if at, ok := taken[j]; ok && at != e.At {
+					continue
+				}
+				if fits(e, frames[j]) {
+					links[i], taken[j] = j, e.At
+					break
+				}
 			}
 		}
 	}
 	// Put the frames on the timeline's clock: a linked frame at its
-	// event's time, the others shifted by the nearest link before them.
+	// event's time, the others shifted as the nearest link before them.
 	var shift time.Duration
-	if j := slices.IndexFunc(links, func(l int) bool { return l >= 0 }); j >= 0 {
-		shift = events[j].At - frames[links[j]].ts.Sub(frames[0].ts)
-	}
-	at := make(map[int]time.Duration)
-	for i, l := range links {
-		if l >= 0 && events[i].Kind != timeline.Certificate {
-			if _, ok := at[l]; !ok {
-				at[l] = events[i].At
-			}
+	for j := range frames {
+		if at, ok := taken[j]; ok {
+			shift = at - rel(j)
 		}
-	}
-	for j, f := range frames {
-		raw := f.ts.Sub(frames[0].ts)
-		if t, ok := at[j]; ok {
-			shift = t - raw
-		}
-		f.At = raw + shift
+		frames[j].At = rel(j) + shift
 	}
 	return links
 }
+
+// linkTolerance is how far from an event's time its frame may be stamped
+// in the capture.
+const linkTolerance = 2 * time.Millisecond
 
 // isWire reports whether events of kind k are read from one frame each.
 func isWire(k timeline.Kind) bool {
@@ -101,13 +107,35 @@ func fits(e timeline.Event, f *Frame) bool {
 	case timeline.ARP:
 		return f.class == classARP && f.From == e.Host
 	case timeline.DNS:
-		return f.class == classDNS && f.From == e.Host
+		return f.class == classDNS && f.From == e.Host && sentTo(e, f)
 	case timeline.TCP:
-		return f.tcpFlags && f.From == e.Host
-	case timeline.TLS, timeline.Data:
-		return f.class == classTCPData && f.From == e.Host && len(f.Messages) > 0
+		return f.tcpFlags && f.From == e.Host && sentTo(e, f)
+	case timeline.TLS:
+		return f.tls && f.From == e.Host && sentTo(e, f)
+	case timeline.Data:
+		return f.plain && f.From == e.Host && sentTo(e, f)
 	case timeline.Certificate:
-		return f.class == classTCPData && f.To == e.Host && len(f.Messages) > 0
+		return f.tls && f.To == e.Host
 	}
 	return false
+}
+
+// destinationRE reads the destination the timeline's text gives a
+// message: "-> 10.0.0.11:5061 (fe01)", "-> 10.0.0.53 (dns01)".
+var destinationRE = regexp.MustCompile(`-> (\d+\.\d+\.\d+\.\d+)(?::(\d+))?`)
+
+// sentTo reports whether f went where e's text says e's message went.
+// Two connections between the same hosts at once are told apart only so.
+// A text that names no destination (its wording changed) constrains
+// nothing.
+func sentTo(e timeline.Event, f *Frame) bool {
+	m := destinationRE.FindStringSubmatch(e.Text)
+	if m == nil {
+		return true
+	}
+	addr, err := netip.ParseAddr(m[1])
+	if err != nil || addr != f.dst.Addr() {
+		return err != nil
+	}
+	return m[2] == "" || m[2] == strconv.Itoa(int(f.dst.Port()))
 }

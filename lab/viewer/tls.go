@@ -122,11 +122,14 @@ func (t *tlsTracker) add(seg string, from, to netip.AddrPort, seq uint32, syn bo
 
 func (c *tlsConn) started() bool { return c.clientRandom != nil }
 
+// plainTitle is the title of a plainUnit.
+const plainTitle = "plaintext stream data (not TLS)"
+
 // plainUnit shows stream bytes that are not TLS (plain SIP, HTTP).
 func plainUnit(b []byte) Unit {
 	b = bytes.Clone(b[:min(len(b), maxShown)])
 	line, _, _ := bytes.Cut(b, []byte("\n"))
-	u := Unit{Title: "plaintext stream data (not TLS)", Bytes: b}
+	u := Unit{Title: plainTitle, Bytes: b}
 	u.add(0, len(line), "first line", strings.TrimSpace(string(line)))
 	u.add(len(line), len(b)-len(line), "rest", "readable by anyone on the path")
 	return u

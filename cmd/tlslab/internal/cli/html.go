@@ -183,10 +183,14 @@ func (st *state) showHTML(cmd *cobra.Command, s lab.Scenario, runner lab.Runner,
 	if err != nil {
 		return lab.Result{}, &runtimeError{err: err}
 	}
-	if wasInterrupted(ctx, rec.Result) || f.compare == "" {
-		if !wasInterrupted(ctx, rec.Result) {
-			page := viewer.NewPage(rec, dir)
-			err = writeHTML(f.html, func(b *bytes.Buffer) error { return viewer.WritePage(b, page) })
+	if wasInterrupted(ctx, rec.Result) {
+		return rec.Result, nil
+	}
+	if f.compare == "" {
+		page := viewer.NewPage(rec, dir)
+		err = writeHTML(f.html, func(b *bytes.Buffer) error { return viewer.WritePage(b, page) })
+		if err == nil {
+			fmt.Fprintf(st.stderr, "tlslab: page %s\n", f.html)
 		}
 		return rec.Result, wrapRuntime(err)
 	}
@@ -203,7 +207,11 @@ func (st *state) showHTML(cmd *cobra.Command, s lab.Scenario, runner lab.Runner,
 	}
 	right.Scenario = s
 	c := viewer.NewComparison(rec, right, change.String(), dir)
-	return rec.Result, wrapRuntime(writeHTML(f.html, func(b *bytes.Buffer) error { return viewer.WriteCompare(b, c) }))
+	if err := writeHTML(f.html, func(b *bytes.Buffer) error { return viewer.WriteCompare(b, c) }); err != nil {
+		return rec.Result, &runtimeError{err: err}
+	}
+	fmt.Fprintf(st.stderr, "tlslab: comparison page %s (%s: %s)\n", f.html, change, right.Result.Outcome())
+	return rec.Result, nil
 }
 
 // renamed is s under a name that keeps the changed run's capture and key
