@@ -1,10 +1,12 @@
 package viewer
 
 import (
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tlslab/tlslab/lab/timeline"
@@ -111,11 +113,38 @@ func fits(e timeline.Event, f *Frame) bool {
 	case timeline.TCP:
 		return f.tcpFlags && f.From == e.Host && sentTo(e, f)
 	case timeline.TLS:
-		return f.tls && f.From == e.Host && sentTo(e, f)
+		return f.tls && f.From == e.Host && sentTo(e, f) && carries(e, f)
 	case timeline.Data:
 		return f.plain && f.From == e.Host && sentTo(e, f)
 	case timeline.Certificate:
 		return f.tls && f.To == e.Host
+	}
+	return false
+}
+
+// carries reports whether f's records hold the TLS message e names
+// ("TLS ClientHello ...", "TLS alert ...", "TLS encrypted application data
+// begins"), so that frames of two connections between the same endpoints
+// are not taken for each other. A text naming no message the viewer knows
+// constrains nothing.
+func carries(e timeline.Event, f *Frame) bool {
+	fields := strings.Fields(strings.TrimPrefix(e.Text, "TLS "))
+	if len(fields) == 0 {
+		return true
+	}
+	want := fields[0]
+	switch {
+	case want == "alert":
+	case want == "encrypted":
+		want = "application_data"
+	case slices.Contains(slices.Collect(maps.Values(handshakeNames)), want):
+	default:
+		return true
+	}
+	for _, u := range f.Messages {
+		if strings.Contains(u.Title, want) {
+			return true
+		}
 	}
 	return false
 }
