@@ -33,8 +33,10 @@
     if (!wrap) return;
     var box = el.querySelector(".hit").getBBox(), mark = (line || el).getBBox();
     wrap.scrollTop = Math.max(0, box.y - wrap.clientHeight / 2);
-    wrap.scrollLeft = Math.max(0, mark.x - 120);
-    wrap.scrollIntoView({block: "start"});
+    if (mark.x < wrap.scrollLeft || mark.x + mark.width > wrap.scrollLeft + wrap.clientWidth) {
+      wrap.scrollLeft = Math.max(0, mark.x - 200);
+    }
+    window.scrollTo(0, wrap.getBoundingClientRect().top + window.scrollY - 8);
   }
   function fromHash() {
     var id = decodeURIComponent(location.hash.slice(1));
@@ -42,5 +44,7 @@
     if (el && el.classList && el.classList.contains("arrow")) { show(el); el.focus({preventScroll: true}); reveal(el); }
   }
   window.addEventListener("hashchange", fromHash);
-  fromHash();
+  // After the load, when the browser has made its own jump to the
+  // fragment, which would leave the ladder's top out of view.
+  window.addEventListener("load", function () { requestAnimationFrame(fromHash); });
 })();
