@@ -46,9 +46,9 @@ func (st *state) runAll(ctx context.Context, runner lab.Runner, scenarios []lab.
 		mu   sync.Mutex
 		done int
 	)
-	progress := runner.Progress
-	runner.Progress, runner.Parallel = nil, 0
-	for range min(max(runner.Parallel, 1), max(len(scenarios), 1)) {
+	progress, workers := runner.Progress, min(max(runner.Parallel, 1), max(len(scenarios), 1))
+	runner.Progress, runner.Parallel = nil, 0 // each worker runs one scenario at a time
+	for range workers {
 		wg.Go(func() {
 			for i := range next {
 				results[i], errs[i] = recordPage(ctx, runner, scenarios[i], f.html)

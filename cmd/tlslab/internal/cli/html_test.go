@@ -77,7 +77,7 @@ func TestHTMLUsage(t *testing.T) {
 
 func TestRunHTML(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pages")
-	o := run(withWire(), "run", "baseline/arp", "mitm/self-signed", "--seed", "3", "--html", dir)
+	o := run(withWire(), "run", "baseline/arp", "mitm/self-signed", "--seed", "3", "-j", "2", "--html", dir)
 	all(exit(ExitMismatch), stderrHas("tlslab: HTML pages in "+dir))(t, o) // the fake mitm/self-signed differs
 	fileHas(t, filepath.Join(dir, "index.html"), `href="baseline-arp.html"`, `href="mitm-self-signed.html"`, "2 scenarios")
 	fileHas(t, filepath.Join(dir, "baseline-arp.html"), `href="index.html"`, `<svg class="ladder"`)
