@@ -24,6 +24,12 @@ type Frame struct {
 	From    string        // the host owning the source MAC, "" when none does
 	To      string        // the host owning the destination MAC, "broadcast", or ""
 	Summary string        // one line: "TCP 10.0.0.10:61614 → 10.0.0.11:5061 [SYN]"
+	// Spoofed says, when the frame claims to come from another host than
+	// the one that sent it, whose address or MAC it claims: "10.0.0.53 is
+	// dns01's". A router forwarding others' packets is not spoofing, and
+	// so is never marked, even when it forges (an on-path attacker that
+	// routes is judged by the timeline's text instead).
+	Spoofed string
 	// Unit is the frame itself with its headers annotated: Ethernet, then
 	// ARP, or IPv4 with UDP (DNS) or TCP, then the payload.
 	Unit Unit
@@ -163,7 +169,11 @@ func (d *decoder) arp(fr *Frame, pkt gopacket.Packet, off int) {
 	u := &fr.Unit
 	u.add(off, 6, "ARP hardware and protocol", "Ethernet, IPv4")
 	u.add(off+6, 2, "ARP operation", op)
-	u.add(off+8, 6, "sender MAC", net.HardwareAddr(a.SourceHwAddress).String()+d.claim(sender, a.SourceHwAddress))
+	claim := d.claim(sender, a.SourceHwAddress)
+	u.add(off+8, 6, "sender MAC", net.HardwareAddr(a.SourceHwAddress).String()+claim)
+	if claim != "" {
+		fr.Spoofed = fmt.Sprintf("%v is %s's", sender, d.names.ip(sender))
+	}
 	u.add(off+14, 4, "sender IP", d.addr(sender))
 	u.add(off+18, 6, "target MAC", net.HardwareAddr(a.DstHwAddress).String())
 	u.add(off+24, 4, "target IP", d.addr(target))
@@ -206,7 +216,12 @@ func (d *decoder) ipv4(fr *Frame, pkt gopacket.Packet, off int) {
 	u.add(off+2, 2, "IPv4 total length", fmt.Sprint(ip.Length))
 	u.add(off+8, 1, "IPv4 TTL", fmt.Sprint(ip.TTL))
 	u.add(off+9, 1, "IPv4 protocol", ip.Protocol.String())
-	u.add(off+12, 4, "IPv4 source", d.addr(src))
+	srcNote := ""
+	if owner := d.names.ip(src); owner != "" && fr.From != "" && owner != fr.From && !d.names.router[fr.From] {
+		fr.Spoofed = fmt.Sprintf("%v is %s's", src, owner)
+		srcNote = fmt.Sprintf(": SPOOFED, sent by %s", fr.From)
+	}
+	u.add(off+12, 4, "IPv4 source", d.addr(src)+srcNote)
 	u.add(off+16, 4, "IPv4 destination", d.addr(dst))
 	off += hl
 	if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {

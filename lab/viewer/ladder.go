@@ -165,6 +165,9 @@ func newLadder(rec *Recording, attackers map[string]bool) Ladder {
 		if j := rec.FrameOf[i]; j >= 0 && e.Kind != timeline.Certificate {
 			f := rec.Frames[j]
 			a.Frame = f.Number
+			if f.Spoofed != "" && !slices.Contains(a.Marks, "spoofed") {
+				a.Marks = append(a.Marks, "spoofed")
+			}
 			if to, ok := x[f.To]; ok && f.To != e.Host {
 				a.X2, a.Self = to, false
 			}

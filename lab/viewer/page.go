@@ -3,6 +3,7 @@ package viewer
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/tlslab/tlslab/lab"
@@ -173,6 +174,9 @@ func newDetail(rec *Recording, i int) Detail {
 	if j := rec.FrameOf[i]; j >= 0 {
 		f := rec.Frames[j]
 		d.Frame = f
+		if f.Spoofed != "" && e.Kind != timeline.Certificate && !slices.Contains(d.Marks, "spoofed") {
+			d.Marks = append(d.Marks, "spoofed")
+		}
 		d.Units = append(d.Units, unitView(f.Unit))
 		for _, m := range f.Messages {
 			d.Units = append(d.Units, unitView(m))

@@ -116,18 +116,20 @@ func Record(ctx context.Context, r lab.Runner, s lab.Scenario, dir string) (*Rec
 
 // hostNames names the addresses of a run's World after the run.
 type hostNames struct {
-	hosts []RunHost
-	byMAC map[string]string
-	byIP  map[netip.Addr][]string
+	hosts  []RunHost
+	byMAC  map[string]string
+	byIP   map[netip.Addr][]string
+	router map[string]bool // hosts that forward frames
 }
 
 func newHostNames(w *netsim.World) *hostNames {
-	n := &hostNames{byMAC: make(map[string]string), byIP: make(map[netip.Addr][]string)}
+	n := &hostNames{byMAC: make(map[string]string), byIP: make(map[netip.Addr][]string), router: make(map[string]bool)}
 	if w == nil {
 		return n
 	}
 	for _, h := range w.Hosts() {
 		rh := RunHost{Name: h.Name(), Router: h.Forwarding()}
+		n.router[h.Name()] = h.Forwarding()
 		for _, nic := range h.NICs() {
 			seg := ""
 			if nic.Segment() != nil {

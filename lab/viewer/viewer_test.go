@@ -123,3 +123,45 @@ func TestPageIsSelfContained(t *testing.T) {
 		t.Errorf("%d arrows for %d events", n, len(rec.Events))
 	}
 }
+
+// A frame that claims another host's address is marked spoofed from its
+// bytes: a blind spoofer's forged DNS answers carry dns01's address from
+// mallory's MAC. The real answers, and frames a router forwards, are not.
+func TestSpoofedFrames(t *testing.T) {
+	rec := record(t, "dns/blind-spoof-randomised", lab.Runner{Seed: 2}, "")
+	var forged, real int
+	for i, e := range rec.Events {
+		j := rec.FrameOf[i]
+		if e.Kind != timeline.DNS || j < 0 || !strings.HasPrefix(e.Text, "DNS answer") {
+			continue
+		}
+		f := rec.Frames[j]
+		switch e.Host {
+		case "mallory":
+			forged++
+			if f.Spoofed != "10.0.0.53 is dns01's" {
+				t.Errorf("mallory's answer in frame #%d: Spoofed %q, want \"10.0.0.53 is dns01's\"", f.Number, f.Spoofed)
+			}
+		case "dns01":
+			real++
+			if f.Spoofed != "" {
+				t.Errorf("dns01's answer in frame #%d: Spoofed %q, want none", f.Number, f.Spoofed)
+			}
+		}
+	}
+	if forged == 0 || real == 0 {
+		t.Errorf("%d forged and %d real answers; want some of each", forged, real)
+	}
+	mitm := record(t, "mitm/self-signed", lab.Runner{Seed: 2}, "")
+	for i, e := range mitm.Events {
+		j := mitm.FrameOf[i]
+		if j < 0 || e.Host != "mallory" {
+			continue
+		}
+		f := mitm.Frames[j]
+		wantSpoofed := strings.Contains(e.Text, "(spoofed:")
+		if (f.Spoofed != "") != wantSpoofed {
+			t.Errorf("mallory's %q in frame #%d: Spoofed %q; want spoofed %v", e.Text, f.Number, f.Spoofed, wantSpoofed)
+		}
+	}
+}
