@@ -11,14 +11,19 @@
 // Recording a run:
 //
 //	rec, err := viewer.Record(ctx, lab.Runner{Seed: 7}, s, "out/run")
-//	page := viewer.NewPage(s, rec)
-//	err = viewer.WritePage(w, page)
+//	if err != nil { ... }
+//	err = viewer.WritePage(w, viewer.NewPage(rec, "out/run"))
 //
 // Record runs the scenario once through [timeline.Record] with the capture
-// and key log written into the artifact directory, then reads both back to
-// give each timeline event the bytes of the frame it came from (see
-// [Recording]). [WriteIndex] writes the page linking every scenario of a
-// run, [WriteCompare] two runs of one scenario side by side, and [Server]
-// serves the catalog for browsing, switching defenses and rerunning on
-// 127.0.0.1.
+// and key log written into a directory, then reads both back to give each
+// timeline event the bytes of the frame it came from (see [Recording] and
+// how events are linked to frames, in link.go). The page model ([Page],
+// [Ladder], [Arrow], [Detail]) is plain data the embedded template draws;
+// a new fact about events reaches the page as a field there.
+//
+// [WriteIndex] writes the page linking every scenario of a run,
+// [WriteCompare] one scenario run as declared and with a switch changed,
+// side by side ([NewComparison], [FirstDifference]), [WriteMatrix] the
+// defense matrix, and [Server] serves the catalog on 127.0.0.1 for
+// browsing, switching defenses and rerunning (tlslab serve).
 package viewer

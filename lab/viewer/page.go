@@ -98,7 +98,7 @@ type FieldRow struct {
 	Name, Value string
 }
 
-// NewPage builds the page of rec. artifactDir, when not "", is the
+// NewPage builds the page of rec. pageDir, when not "", is the
 // directory the page will be written to: the capture and key log links
 // are made relative to it.
 func NewPage(rec *Recording, pageDir string) *Page {
