@@ -129,14 +129,18 @@ func (b *browser) onlyLocal(t *testing.T, origin string) {
 	}
 }
 
+// screenshot saves what the window shows as name and the whole page as
+// name with "-full" before its extension.
 func screenshot(t *testing.T, b *browser, dir, name string) {
 	t.Helper()
-	png := value(t, b, chromedp.FullScreenshot(100))
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
+	full := strings.TrimSuffix(name, ".png") + "-full.png"
+	for file, shot := range map[string]chromedp.Action[[]byte]{name: chromedp.CaptureScreenshot(), full: chromedp.FullScreenshot(100)} {
+		path := filepath.Join(dir, file)
+		if err := os.WriteFile(path, value(t, b, shot), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s", path)
 	}
-	t.Logf("screenshot %s", path)
 }
 
 func record(t *testing.T, name string, r lab.Runner, dir string) *viewer.Recording {
