@@ -131,7 +131,7 @@ or errors, 2 for usage errors.`,
 		return &flagError{err: err}
 	})
 	root.AddCommand(newListCmd(st), newRunCmd(st), newMatrixCmd(st), newShowCmd(st), newMergeCmd(st))
-	root.AddCommand(newVersionCmd(st))
+	root.AddCommand(newVersionCmd(st), newServeCmd(st))
 	setVersion(root)
 	return root
 }

@@ -313,11 +313,11 @@ func TestCLI(t *testing.T) {
 
 		// usage errors
 		{"no command", fakeCatalog, nil,
-			usage("tlslab help", "missing command; want one of: help, list, matrix, merge, run, show, version")},
+			usage("tlslab help", "missing command; want one of: help, list, matrix, merge, run, serve, show, version")},
 		{"unknown command", fakeCatalog, []string{"rnu"},
 			usage("tlslab help", `unknown command "rnu"; did you mean "run"?`)},
 		{"unknown command far from any", fakeCatalog, []string{"explode"},
-			usage("tlslab help", `unknown command "explode"; want one of: help, list, matrix, merge, run, show, version`)},
+			usage("tlslab help", `unknown command "explode"; want one of: help, list, matrix, merge, run, serve, show, version`)},
 		{"unknown flag", fakeCatalog, []string{"run", "--fromat", "json"},
 			usage("tlslab help run", "unknown flag --fromat for 'tlslab run'; did you mean --format?")},
 		{"unknown shorthand", fakeCatalog, []string{"run", "-x"},

@@ -18,6 +18,7 @@ type matrixFlags struct {
 	selectFlags
 	outputFlags
 	shardFlags
+	htmlMatrixFlags
 	format string
 }
 
@@ -83,6 +84,7 @@ as a matrix one), 130 after SIGINT and 143 after SIGTERM.`,
 	fl.StringVarP(&f.format, "format", "o", "table", "output format: table, markdown or json")
 	f.outputFlags.register(fl)
 	f.shardFlags.register(fl)
+	f.htmlMatrixFlags.register(fl)
 	return cmd
 }
 
@@ -111,6 +113,9 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 	attacks, shardInfo = st.applyShard(shard, &sel, attacks, sel.complete)
 
 	if err := checkOutputs(&sel, f.selectFlags, f.outputFlags, "", "", baseline.KindMatrix); err != nil {
+		return err
+	}
+	if err := f.htmlMatrixFlags.check(); err != nil {
 		return err
 	}
 
@@ -148,6 +153,9 @@ func (st *state) matrix(cmd *cobra.Command, names []string, f matrixFlags) error
 	if !complete {
 		st.interrupted(ctx, done, total, "cells")
 		return nil
+	}
+	if err := f.htmlMatrixFlags.write(st, res); err != nil {
+		return err
 	}
 	changed, err := st.settleBaseline(sel, f.selectFlags, baseline.OfMatrix(res))
 	if err != nil {

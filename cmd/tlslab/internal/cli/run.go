@@ -20,6 +20,7 @@ type runFlags struct {
 	outputFlags
 	shardFlags
 	realPeerFlags
+	htmlRunFlags
 	format    string
 	pcapDir   string
 	keyLogDir string
@@ -101,6 +102,7 @@ files or output paths), 130 after SIGINT and 143 after SIGTERM.`,
 	f.outputFlags.registerCapture(fl)
 	f.shardFlags.register(fl)
 	f.realPeerFlags.register(fl)
+	f.htmlRunFlags.register(fl)
 	return cmd
 }
 
@@ -134,7 +136,10 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	bar := newProgress(ctx, st.stderr, "scenario", f.progress)
 	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, EmbedKeys: f.embedKeys, Seed: f.seed,
 		Parallel: f.parallel, Progress: bar.update, Impair: sel.impair, RealPeers: peers, PeerLogDir: f.peerLogs}
-	results := runner.RunAll(ctx, sel.scenarios)
+	results, err := st.runAll(ctx, runner, sel.scenarios, f.htmlRunFlags, f.pcapDir, f.keyLogDir)
+	if err != nil {
+		return err
+	}
 	bar.clear()
 
 	scenarios, done := sel.scenarios, results

@@ -22,6 +22,7 @@ type showFlags struct {
 	timeout   time.Duration
 	seed      uint64
 	file      string // --file: show the scenario in this file instead of a catalog one
+	htmlShowFlags
 }
 
 func newShowCmd(st *state) *cobra.Command {
@@ -102,6 +103,9 @@ SIGTERM stopped the run (nothing is printed but that).`,
 					return err
 				}
 			}
+			if err := f.htmlShowFlags.check(f.run); err != nil {
+				return err
+			}
 			if f.run && f.timeout <= 0 {
 				return usagef("invalid --timeout %v; want a positive duration such as 10s", f.timeout)
 			}
@@ -131,6 +135,7 @@ SIGTERM stopped the run (nothing is printed but that).`,
 	fl.DurationVar(&f.timeout, "timeout", lab.DefaultTimeout, "deadline of the run (with --run)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for the simulated network (with --run; 0: random, reported in the verdict line)")
 	fl.StringVarP(&f.file, "file", "f", "", "show the scenario in the YAML scenario `FILE` instead of a catalog scenario NAME")
+	f.htmlShowFlags.register(fl)
 	return cmd
 }
 
@@ -139,10 +144,22 @@ SIGTERM stopped the run (nothing is printed but that).`,
 // ("NOT as expected" when Result.OK is false) and the main evidence.
 func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error {
 	runner := lab.Runner{Timeout: f.timeout, Seed: f.seed}
-	res, tl := timeline.Record(cmd.Context(), runner, s)
+	var (
+		res lab.Result
+		tl  timeline.Events
+		err error
+	)
+	if f.html != "" {
+		res, err = st.showHTML(cmd, s, runner, f.htmlShowFlags)
+	} else {
+		res, tl = timeline.Record(cmd.Context(), runner, s)
+	}
 	if wasInterrupted(cmd.Context(), res) {
 		st.interrupted(cmd.Context(), 0, 1, "scenarios")
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	if f.runFormat == "markdown" {
 		err := report.WriteHandout(st.stdout, []lab.Scenario{s}, []lab.Result{res},
@@ -163,7 +180,7 @@ func (st *state) showRun(cmd *cobra.Command, s lab.Scenario, f showFlags) error 
 	if !res.OK {
 		match = "NOT as expected"
 	}
-	_, err := fmt.Fprintf(st.stdout, "\n%s: %s; expected %s, %s; service %s, seed %d\n  %s\n",
+	_, err = fmt.Fprintf(st.stdout, "\n%s: %s; expected %s, %s; service %s, seed %d\n  %s\n",
 		res.Scenario, res.Outcome(), res.ExpectedOutcome(), match, res.Service, res.Seed, res.MainEvidence())
 	if err != nil {
 		return &runtimeError{err: fmt.Errorf("writing the verdict: %w", err)}
