@@ -14,6 +14,7 @@ import (
 	"github.com/tlslab/tlslab/internal/safefile"
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/lab/matrix"
+	"github.com/tlslab/tlslab/lab/timeline"
 	"github.com/tlslab/tlslab/lab/viewer"
 )
 
@@ -24,21 +25,52 @@ func (f *htmlRunFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.html, "html", "", "write one self-contained HTML page per scenario (ladder diagram, annotated frames, topology, verdict), an index.html, and each capture and key log, into `DIR`")
 }
 
-// runAll runs scenarios as runner.RunAll does; with --html each one is
+// runAll runs scenarios as runner.RunAll does. With --html each one is
 // recorded and drawn into f.html, with its capture and key log, and the
-// index is written last. Pages of runs an interruption stopped are not
-// written.
-func (st *state) runAll(ctx context.Context, runner lab.Runner, scenarios []lab.Scenario, f htmlRunFlags, pcapDir, keyLogDir string) ([]lab.Result, error) {
-	if f.html == "" {
-		return runner.RunAll(ctx, scenarios), nil
+// index is written last; pages of runs an interruption stopped are not
+// written. With timelines (the Markdown handout), each run's timeline is
+// returned too, by scenario name.
+func (st *state) runAll(ctx context.Context, runner lab.Runner, scenarios []lab.Scenario, f htmlRunFlags, pcapDir, keyLogDir string, timelines bool) ([]lab.Result, map[string]timeline.Events, error) {
+	var record func(ctx context.Context, runner lab.Runner, s lab.Scenario) (lab.Result, timeline.Events, error)
+	switch {
+	case f.html != "":
+		if pcapDir != "" || keyLogDir != "" {
+			return nil, nil, usagef("--html keeps each capture and key log beside its page in %s; drop --pcap and --keylog", f.html)
+		}
+		if err := safefile.MakeDir(f.html, 0o700); err != nil { // key logs hold secrets
+			return nil, nil, usagef("--html: %v", err)
+		}
+		record = func(ctx context.Context, runner lab.Runner, s lab.Scenario) (lab.Result, timeline.Events, error) {
+			return recordPage(ctx, runner, s, f.html)
+		}
+	case timelines:
+		record = func(ctx context.Context, runner lab.Runner, s lab.Scenario) (lab.Result, timeline.Events, error) {
+			res, tl := timeline.Record(ctx, runner, s)
+			return res, tl, nil
+		}
+	default:
+		return runner.RunAll(ctx, scenarios), nil, nil
 	}
-	if pcapDir != "" || keyLogDir != "" {
-		return nil, usagef("--html keeps each capture and key log beside its page in %s; drop --pcap and --keylog", f.html)
+	results, tls, err := recordAll(ctx, runner, scenarios, record)
+	if err != nil || f.html == "" || ctx.Err() != nil {
+		return results, tls, err
 	}
-	if err := safefile.MakeDir(f.html, 0o700); err != nil { // key logs hold secrets
-		return nil, usagef("--html: %v", err)
+	ix := viewer.NewIndex("tlslab run", results, viewer.PageFile)
+	if err := writeHTML(filepath.Join(f.html, "index.html"), func(b *bytes.Buffer) error { return viewer.WriteIndex(b, ix) }); err != nil {
+		return nil, nil, &runtimeError{err: err}
 	}
+	fmt.Fprintf(st.stderr, "tlslab: HTML pages in %s (open %s)\n", f.html, filepath.Join(f.html, "index.html"))
+	return results, tls, nil
+}
+
+// recordAll runs record for each scenario, runner.Parallel at a time,
+// reporting progress as runner.RunAll does, and returns the results and
+// timelines in the order given. The error is the first record failed
+// with (not a run's own error, which is in its result).
+func recordAll(ctx context.Context, runner lab.Runner, scenarios []lab.Scenario,
+	record func(context.Context, lab.Runner, lab.Scenario) (lab.Result, timeline.Events, error)) ([]lab.Result, map[string]timeline.Events, error) {
 	results := make([]lab.Result, len(scenarios))
+	events := make([]timeline.Events, len(scenarios))
 	errs := make([]error, len(scenarios))
 	next := make(chan int)
 	var (
@@ -51,7 +83,7 @@ func (st *state) runAll(ctx context.Context, runner lab.Runner, scenarios []lab.
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				results[i], errs[i] = recordPage(ctx, runner, scenarios[i], f.html)
+				results[i], events[i], errs[i] = record(ctx, runner, scenarios[i])
 				if progress != nil {
 					mu.Lock()
 					done++
@@ -68,34 +100,30 @@ func (st *state) runAll(ctx context.Context, runner lab.Runner, scenarios []lab.
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, &runtimeError{err: err}
+			return nil, nil, &runtimeError{err: err}
 		}
 	}
-	if ctx.Err() != nil {
-		return results, nil
+	tls := make(map[string]timeline.Events, len(scenarios))
+	for i, s := range scenarios {
+		tls[s.Name] = events[i]
 	}
-	ix := viewer.NewIndex("tlslab run", results, viewer.PageFile)
-	if err := writeHTML(filepath.Join(f.html, "index.html"), func(b *bytes.Buffer) error { return viewer.WriteIndex(b, ix) }); err != nil {
-		return nil, &runtimeError{err: err}
-	}
-	fmt.Fprintf(st.stderr, "tlslab: HTML pages in %s (open %s)\n", f.html, filepath.Join(f.html, "index.html"))
-	return results, nil
+	return results, tls, nil
 }
 
 // recordPage runs s with its timeline and frames and writes its page into
 // dir, unless an interruption stopped it.
-func recordPage(ctx context.Context, runner lab.Runner, s lab.Scenario, dir string) (lab.Result, error) {
+func recordPage(ctx context.Context, runner lab.Runner, s lab.Scenario, dir string) (lab.Result, timeline.Events, error) {
 	rec, err := viewer.Record(ctx, runner, s, dir)
 	if err != nil {
-		return lab.Result{}, err
+		return lab.Result{}, nil, err
 	}
 	if wasInterrupted(ctx, rec.Result) {
-		return rec.Result, nil
+		return rec.Result, rec.Events, nil
 	}
 	page := viewer.NewPage(rec, dir)
 	page.Index = "index.html"
 	path := filepath.Join(dir, viewer.PageFile(s.Name))
-	return rec.Result, writeHTML(path, func(b *bytes.Buffer) error { return viewer.WritePage(b, page) })
+	return rec.Result, rec.Events, writeHTML(path, func(b *bytes.Buffer) error { return viewer.WritePage(b, page) })
 }
 
 // writeHTML renders a page and writes it to path, complete or not at all.

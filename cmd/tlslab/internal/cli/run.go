@@ -12,6 +12,7 @@ import (
 
 	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/lab/baseline"
+	"github.com/tlslab/tlslab/lab/matrix"
 	"github.com/tlslab/tlslab/lab/report"
 )
 
@@ -136,9 +137,13 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 	bar := newProgress(ctx, st.stderr, "scenario", f.progress)
 	runner := lab.Runner{Timeout: f.timeout, PcapDir: f.pcapDir, KeyLogDir: f.keyLogDir, EmbedKeys: f.embedKeys, Seed: f.seed,
 		Parallel: f.parallel, Progress: bar.update, Impair: sel.impair, RealPeers: peers, PeerLogDir: f.peerLogs}
-	results, err := st.runAll(ctx, runner, sel.scenarios, f.htmlRunFlags, f.pcapDir, f.keyLogDir)
+	results, timelines, err := st.runAll(ctx, runner, sel.scenarios, f.htmlRunFlags, f.pcapDir, f.keyLogDir, format == "markdown")
 	if err != nil {
 		return err
+	}
+	var mattered *matrix.Result
+	if format == "markdown" && ctx.Err() == nil {
+		mattered = st.handoutMatrix(ctx, runner, sel.scenarios)
 	}
 	bar.clear()
 
@@ -154,7 +159,7 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 		case "junit":
 			return report.WriteJUnit(w, scenarios, done)
 		case "markdown":
-			return report.WriteMarkdown(w, scenarios, done)
+			return report.WriteHandout(w, scenarios, done, report.HandoutOptions{Matrix: mattered, Timelines: timelines})
 		default:
 			if err := report.WriteTable(w, done); err != nil || !f.verbose {
 				return err
@@ -178,6 +183,31 @@ func (st *state) run(cmd *cobra.Command, names []string, f runFlags) error {
 		st.code = ExitMismatch
 	}
 	return nil
+}
+
+// handoutMatrix runs the defense matrix over the attacks among
+// scenarios (each switch changed alone, as 'tlslab matrix' does), for the
+// handout's "which defenses mattered": about fourteen more runs per
+// attack, a few seconds for the whole catalog. Nil when no attack was
+// selected or the run was interrupted.
+func (st *state) handoutMatrix(ctx context.Context, runner lab.Runner, scenarios []lab.Scenario) *matrix.Result {
+	var attacks []lab.Scenario
+	for _, s := range scenarios {
+		if s.Attacker != "" && len(s.Requires) == 0 { // bridge scenarios run real programs: not in the matrix
+			attacks = append(attacks, s)
+		}
+	}
+	if len(attacks) == 0 {
+		return nil
+	}
+	fmt.Fprintf(st.stderr, "tlslab: running the defense matrix of %d attacks for the handout\n", len(attacks))
+	cells := runner
+	cells.Progress, cells.RealPeers, cells.PcapDir, cells.KeyLogDir, cells.PeerLogDir, cells.EmbedKeys = nil, lab.RealPeers{}, "", "", "", false
+	m := matrix.Runner{Cells: cells}.Run(ctx, attacks)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return &m
 }
 
 // completedRuns returns the scenarios and results of the runs that

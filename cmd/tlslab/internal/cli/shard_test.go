@@ -92,7 +92,9 @@ func TestShardStable(t *testing.T) {
 
 // TestMergeEqualsRun: the shards of a run, merged, give the report of the
 // whole run, byte for byte but for durations, in every format, and exit
-// as it does.
+// as it does; for the Markdown handout, but for what only a run can add
+// (its timelines and picture, the defense matrix), which shards do not
+// carry.
 func TestMergeEqualsRun(t *testing.T) {
 	for _, catalog := range []func() lab.Catalog{fakeCatalog, withMismatch} {
 		wantCode := ExitOK
@@ -103,6 +105,9 @@ func TestMergeEqualsRun(t *testing.T) {
 		for _, format := range runFormats {
 			whole := run(catalog(), "run", "--seed", "7", "--format", format)
 			merged := run(catalog(), append([]string{"merge", "--format", format}, files...)...)
+			if format == "markdown" {
+				whole.stdout = withoutRunOnlySections(t, whole.stdout)
+			}
 			if merged.code != whole.code || merged.code != wantCode {
 				t.Errorf("%s: merge exit %d, run exit %d, want %d\n%s", format, merged.code, whole.code, wantCode, merged.stderr)
 			}
@@ -180,4 +185,40 @@ func TestMergeErrors(t *testing.T) {
 func (o outcome) check(t *testing.T, name string, c check) {
 	t.Helper()
 	t.Run(name, func(t *testing.T) { c(t, o) })
+}
+
+// runOnlySections are the handout's paragraphs a run adds and a merge of
+// shards cannot: each runs from its bold title to the next bold title.
+var runOnlySections = []string{"**Which defenses mattered**", "**Picture**", "**Timeline**"}
+
+// withoutRunOnlySections removes them from a handout, and fails t unless
+// the timelines and the matrix were there (a picture needs messages
+// between hosts, which the fake catalog's runs have none of).
+func withoutRunOnlySections(t *testing.T, md string) string {
+	t.Helper()
+	var out []string
+	skipping := false
+	found := map[string]bool{}
+	for _, line := range strings.SplitAfter(md, "\n") {
+		if strings.HasPrefix(line, "**") {
+			skipping = false
+			for _, title := range runOnlySections {
+				if strings.HasPrefix(line, title) {
+					skipping, found[title] = true, true
+				}
+			}
+		}
+		if strings.HasPrefix(line, "## ") {
+			skipping = false
+		}
+		if !skipping {
+			out = append(out, line)
+		}
+	}
+	for _, title := range runOnlySections[:1] {
+		if !found[title] || !found["**Timeline**"] {
+			t.Errorf("the run's handout has no %s section:\n%s", title, md)
+		}
+	}
+	return strings.Join(out, "")
 }
