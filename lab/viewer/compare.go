@@ -55,7 +55,7 @@ func NewComparison(left, right *Recording, change, pageDir string) *Comparison {
 
 // FirstDifference returns the index in a of the first event b does not
 // have, and the index in b of the first event a does not have (-1 when
-// none). Events are compared by host, kind and text, with what changes
+// none); evidence lines are passed over. Events are compared by host, kind and text, with what changes
 // from run to run whatever the defenses (times, ephemeral ports, validity
 // dates, repeat counts) left out; the n-th occurrence of an event in a
 // pairs with the n-th in b, so events the two runs merely ordered
@@ -73,6 +73,9 @@ func FirstDifference(a, b timeline.Events) (int, int) {
 	first := func(ks []string, other map[string]int) int {
 		seen := make(map[string]int)
 		for i, k := range ks {
+			if ks[i] == "" {
+				continue
+			}
 			seen[k]++
 			if seen[k] > other[k] {
 				return i
@@ -83,10 +86,16 @@ func FirstDifference(a, b timeline.Events) (int, int) {
 	return first(ka, cb), first(kb, ca)
 }
 
+// keys are the events' comparison keys; an evidence line's is "": the
+// first difference is sought among what the wire and the TLS stacks
+// showed, not among the scenario's own account of it (which describes
+// the same handshake differently once it ended otherwise).
 func keys(events timeline.Events) []string {
 	ks := make([]string, len(events))
 	for i, e := range events {
-		ks[i] = eventKey(e)
+		if e.Kind != timeline.Evidence {
+			ks[i] = eventKey(e)
+		}
 	}
 	return ks
 }

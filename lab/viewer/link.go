@@ -94,7 +94,7 @@ const linkTolerance = 2 * time.Millisecond
 // isWire reports whether events of kind k are read from one frame each.
 func isWire(k timeline.Kind) bool {
 	switch k {
-	case timeline.ARP, timeline.DNS, timeline.TCP, timeline.TLS, timeline.Data:
+	case timeline.ARP, timeline.DNS, timeline.TCP, timeline.TLS, timeline.Data, timeline.Application:
 		return true
 	}
 	return false
@@ -116,6 +116,10 @@ func fits(e timeline.Event, f *Frame) bool {
 		return f.tls && f.From == e.Host && sentTo(e, f) && carries(e, f)
 	case timeline.Data:
 		return f.plain && f.From == e.Host && sentTo(e, f)
+	case timeline.Application:
+		// A message decrypted from the application data records of
+		// this frame.
+		return f.tls && f.From == e.Host && sentTo(e, f) && slices.ContainsFunc(f.Messages, func(u Unit) bool { return strings.Contains(u.Title, "application_data") })
 	case timeline.Certificate:
 		return f.tls && f.To == e.Host
 	}
