@@ -294,7 +294,9 @@ func TestServeInBrowser(t *testing.T) {
 	// Switch chain validation off, run again from the keyboard.
 	b.run(t, chromedp.SetValue(chromedp.CSS(`#sw-chain-validation`), "off"),
 		chromedp.Focus(chromedp.CSS(`#run`)), chromedp.KeyEvent(kb.Enter),
-		chromedp.WaitVisible(chromedp.Search(`//b[contains(text(), "changed")]`)))
+		// The new page marks the switch changed beside it (the old page's
+		// help text names the mark too, so wait for it at the switch).
+		chromedp.WaitVisible(chromedp.Search(`//label[select[@id="sw-chain-validation"]]/b[contains(text(), "changed")]`)))
 	badge := value(t, b, chromedp.Text(chromedp.CSS(`.verdict .badge`)))
 	sw := value(t, b, chromedp.Value(chromedp.CSS(`#sw-chain-validation`)))
 	if badge != "BROKEN" || sw != "off" {
