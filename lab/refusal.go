@@ -29,6 +29,7 @@ const (
 	DefenseDNSRandomization         = "dns-randomization"
 	DefenseDNSSECValidation         = "dnssec-validation"
 	DefenseARPPolicy                = "arp-policy"
+	DefenseDistrustList             = "distrust-list"
 )
 
 // DefenseNames returns every defense switch name in the order of
@@ -133,7 +134,10 @@ func ClassifyRefusal(err error) (defense string, ok bool) {
 		unknown     x509.UnknownAuthorityError
 		unknownP    *x509.UnknownAuthorityError
 	)
+	var distrusted *DistrustedError
 	switch {
+	case errors.As(err, &distrusted):
+		return DefenseDistrustList, true
 	case errors.As(err, &revoked):
 		return DefenseRevocation, true
 	case errors.As(err, &unavailable):
