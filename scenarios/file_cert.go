@@ -56,7 +56,7 @@ func (d *fileDecoder) certNames(m *mapping) ([]string, *FileError) {
 }
 
 // idnToASCII returns name with its Unicode labels as A-labels (IDNA 2008
-// lookup rules); an ASCII name is returned as it is. A wildcard label is
+// registration profile of x/net/idna); an ASCII name is returned as it is. A wildcard label is
 // kept.
 func idnToASCII(name string) (string, string) {
 	if isASCII(name) {
@@ -67,7 +67,7 @@ func idnToASCII(name string) (string, string) {
 	if strings.HasPrefix(name, "*.") {
 		wild, rest = "*.", name[2:]
 	}
-	ascii, err := idna.Lookup.ToASCII(rest)
+	ascii, err := idna.Registration.ToASCII(rest)
 	if err != nil {
 		return "", strings.TrimPrefix(err.Error(), "idna: ")
 	}

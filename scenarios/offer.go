@@ -103,4 +103,3 @@ func suiteFitsKey(name string, k pki.KeyType) bool {
 }
 
 func versionName(v uint16) string { return tls.VersionName(v) }
-
