@@ -292,7 +292,7 @@ func (s certSpec) describeIssued(caName string, leaf *x509.Certificate, now time
 	}
 	fmt.Fprintf(&b, "%scertificate for %s ", window, strings.Join(names, ", "))
 	switch {
-	case window != "" || wrongEKU:
+	case window != "" || wrongEKU || s.source == certOwn:
 		b.WriteString("issued by ")
 	case s.issuer == issuerMallory:
 		b.WriteString("forged by the attacker's CA ")
@@ -321,7 +321,7 @@ func (s certSpec) describeOptions(b *strings.Builder, leaf *x509.Certificate) {
 	if s.key != pki.KeyECDSAP256 {
 		fmt.Fprintf(b, ", %s key", s.key)
 	}
-	for _, o := range s.opts.describe(s.key) {
+	for _, o := range s.opts.describe() {
 		fmt.Fprintf(b, ", %s", o)
 	}
 	if s.dated {
@@ -430,7 +430,7 @@ func (s certSpec) text(server string) string {
 	if s.key != pki.KeyECDSAP256 {
 		opts = append(opts, s.key.String()+" key")
 	}
-	opts = append(opts, s.opts.describe(s.key)...)
+	opts = append(opts, s.opts.describe()...)
 	if s.revoked {
 		opts = append(opts, "revoked")
 	}

@@ -216,7 +216,7 @@ func unrelatedCertificates(now func() time.Time) ([][]byte, error) {
 }
 
 // describe lists what the options change, for reports and handouts.
-func (o certOptions) describe(key pki.KeyType) []string {
+func (o certOptions) describe() []string {
 	var out []string
 	if o.signature != "" {
 		out = append(out, "signed with "+strings.ToUpper(o.signature[:3])+"-"+o.signature[3:])

@@ -77,6 +77,7 @@ func (s certSpec) certificateChanges(server string) []lab.TopologyChange {
 	if s.revoked {
 		status = append(status, "revoked (keyCompromise) before alice connects")
 	}
+	status = append(status, s.opts.describe()...)
 	return []lab.TopologyChange{lab.AddCertificate(lab.CertificateDescription{
 		Holder: "mallory", Names: names, Purpose: purpose, Key: s.key.String(), Issuer: issuer,
 		Status: strings.Join(status, ", "),
