@@ -26,9 +26,12 @@ var featureReasons = map[string]string{
 	"certs/wildcard-idn-many-names.yaml": `(certificate for *.contoso.com, xn--bcher-kva.contoso.com, contoso.com, www.contoso.com, mail.contoso.com, ` +
 		`vpn.contoso.com, sip.contoso.com, lyncdiscover.contoso.com, meet.contoso.com, dialin.contoso.com, autodiscover.contoso.com, owa.contoso.com, ` +
 		`teams.contoso.com mis-issued by Contoso Issuing CA 01, common name contoso wildcard); alice completed TLS 1.3`,
-	"certs/leaf-only.yaml":       `alice: tls: failed to verify certificate: x509: certificate signed by unknown authority, in the TLS handshake`,
-	"certs/reversed-chain.yaml":  `alice: tls: failed to verify certificate: x509: certificate is not valid for any names, but wanted to match pool01.contoso.com`,
-	"certs/extra-unrelated.yaml": `(certificate for pool01.contoso.com mis-issued by Contoso Issuing CA 01, chain presented with two unrelated certificates appended); alice completed TLS 1.3`,
+	"certs/missing-intermediate.yaml": `alice: tls: failed to verify certificate: x509: certificate signed by unknown authority, in the TLS handshake`,
+	"certs/with-root.yaml":            `(certificate for pool01.contoso.com mis-issued by Contoso Issuing CA 01, presented with its root); alice completed TLS 1.3`,
+	"certs/rsa-1024-mis-issued.yaml":  `(certificate for pool01.contoso.com mis-issued by Contoso Issuing CA 01, RSA 1024 key); alice completed TLS 1.3`,
+	"certs/leaf-only.yaml":            `alice: tls: failed to verify certificate: x509: certificate signed by unknown authority, in the TLS handshake`,
+	"certs/reversed-chain.yaml":       `alice: tls: failed to verify certificate: x509: certificate is not valid for any names, but wanted to match pool01.contoso.com`,
+	"certs/extra-unrelated.yaml":      `(certificate for pool01.contoso.com mis-issued by Contoso Issuing CA 01, chain presented with two unrelated certificates appended); alice completed TLS 1.3`,
 	"certs/name-constrained-ca.yaml": `alice: tls: failed to verify certificate: x509: a root or intermediate certificate is not authorized to sign for this name: ` +
 		`DNS name "pool01.contoso.com" is not permitted by any constraint`,
 	"certs/leaf-claims-ca.yaml": `(certificate for pool01.contoso.com mis-issued by Contoso Issuing CA 01, basic constraints cA TRUE, key usage keyCertSign); alice completed TLS 1.3`,
