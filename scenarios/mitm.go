@@ -94,6 +94,11 @@ func (p mitmParams) scenario() lab.Scenario {
 		// A real client checks mallory's certificate, and a real server
 		// answers her upstream connection (lab.RealPeers).
 		s.RealPeers = lab.RealVictim | lab.RealServer
+		if len(p.distrusted) > 0 {
+			// A real client has no enterprise distrust list: in alice's
+			// place it would only say what it does without one.
+			s.RealPeers = lab.RealServer
+		}
 	}
 	return s
 }
