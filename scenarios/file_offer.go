@@ -72,7 +72,7 @@ func (d *fileDecoder) offer(n *yaml.Node, cert certSpec) (*tlsOffer, *FileError)
 		if !slices.ContainsFunc(s.SupportedVersions, func(v uint16) bool { return slices.Contains(o.versions, v) }) {
 			vs := make([]string, len(s.SupportedVersions))
 			for k, v := range s.SupportedVersions {
-				vs[k] = versionName(v)
+				vs[k] = tls.VersionName(v)
 			}
 			return nil, d.errAt(snodes[i], fieldPath(path, "cipher_suites"), "%s is defined for %s only, none of which versions offers", nm, strings.Join(vs, ", "))
 		}

@@ -101,5 +101,3 @@ func suiteFitsKey(name string, k pki.KeyType) bool {
 	}
 	return k.RSABits() == 0 // ECDHE_ECDSA: an ECDSA or Ed25519 key
 }
-
-func versionName(v uint16) string { return tls.VersionName(v) }
