@@ -49,6 +49,9 @@ type Defenses struct {
 	DNSSECValidation bool
 	// ARPPolicy is every host's ARP cache policy.
 	ARPPolicy netsim.ARPPolicy
+	// DistrustList: certificates on the enterprise's distrust list
+	// (TLSPolicy.Distrusted) are refused even when a machine trusts them.
+	DistrustList bool
 }
 
 // Hardened returns the defaults: every protection the trust model claims
@@ -73,6 +76,7 @@ func Hardened() Defenses {
 		DNSRandomization:         true,
 		DNSSECValidation:         false,
 		ARPPolicy:                netsim.ARPAcceptAny,
+		DistrustList:             true,
 	}
 }
 

@@ -36,6 +36,12 @@ type Env struct {
 	// (the Runner reports on the value it set).
 	Defenses Defenses
 
+	// Distrusted is the run's enterprise distrust list, empty at the
+	// start: a scenario adds the roots the enterprise distrusts, and every
+	// config of TLSPolicy refuses them while the distrust-list defense is
+	// on.
+	Distrusted DistrustList
+
 	// RealPeers are the real programs the Runner put in place of the
 	// scenario's simulated peers (Runner.RealPeers), within the roles the
 	// scenario offers; empty templates leave a peer simulated.
@@ -83,7 +89,7 @@ func newEnv(world *netsim.World, capture *netsim.Capture, keyLog io.Writer, rnd 
 // decisions to the run's Observer, if any. Topology presets and scenarios
 // build every TLS config of the defended deployment from it.
 func (e *Env) TLSPolicy() TLSPolicy {
-	return TLSPolicy{Defenses: e.Defenses, Now: e.World.Now, KeyLog: e.KeyLog, Observer: e.observer}
+	return TLSPolicy{Defenses: e.Defenses, Now: e.World.Now, KeyLog: e.KeyLog, Observer: e.observer, Distrusted: &e.Distrusted}
 }
 
 // Capture adds seg to the scenario's pcapng capture as one more interface,

@@ -2,9 +2,11 @@ package lab
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/tlslab/tlslab/actors/pki"
@@ -29,6 +31,7 @@ const (
 	DefenseDNSRandomization         = "dns-randomization"
 	DefenseDNSSECValidation         = "dnssec-validation"
 	DefenseARPPolicy                = "arp-policy"
+	DefenseDistrustList             = "distrust-list"
 )
 
 // DefenseNames returns every defense switch name in the order of
@@ -133,7 +136,10 @@ func ClassifyRefusal(err error) (defense string, ok bool) {
 		unknown     x509.UnknownAuthorityError
 		unknownP    *x509.UnknownAuthorityError
 	)
+	var distrusted *DistrustedError
 	switch {
+	case errors.As(err, &distrusted):
+		return DefenseDistrustList, true
 	case errors.As(err, &revoked):
 		return DefenseRevocation, true
 	case errors.As(err, &unavailable):
@@ -285,4 +291,26 @@ func (d Defenses) On(name string) bool {
 		return d.ARPPolicy != netsim.ARPAcceptAny
 	}
 	return s.Value(d) != "off"
+}
+
+// CipherSuiteDefense returns the defense switch that leaves suite out of
+// the clients' and servers' TLS 1.0-1.2 suites (TLSPolicy.CipherSuites),
+// for a peer that refused a handshake at that suite ("tls: server chose
+// an unconfigured cipher suite"): forward-secrecy-only for the static-RSA
+// key exchange suites it adds when off, min-tls-version for the ECDHE CBC
+// suites a floor below TLS 1.2 adds. ok is false for a suite no switch
+// ever allows (3DES, RC4, CBC with SHA-256): the lab's fixed policy
+// refuses it, which no switch can be credited with.
+func CipherSuiteDefense(suite uint16) (defense string, ok bool) {
+	off := Hardened()
+	off.ForwardSecrecyOnly = false
+	if slices.Contains(TLSPolicy{Defenses: off}.CipherSuites(), suite) && !slices.Contains(TLSPolicy{Defenses: Hardened()}.CipherSuites(), suite) {
+		return DefenseForwardSecrecyOnly, true
+	}
+	low := Hardened()
+	low.MinTLSVersion = tls.VersionTLS10
+	if slices.Contains(TLSPolicy{Defenses: low}.CipherSuites(), suite) && !slices.Contains(TLSPolicy{Defenses: Hardened()}.CipherSuites(), suite) {
+		return DefenseMinTLSVersion, true
+	}
+	return "", false
 }

@@ -89,6 +89,7 @@ func Switches() []DefenseSwitch {
 			Values: []string{netsim.ARPAcceptAny.String(), netsim.ARPAcceptSolicited.String(), netsim.ARPStaticOnly.String()},
 			get:    func(d Defenses) string { return d.ARPPolicy.String() },
 			set:    func(d *Defenses, v string) { d.ARPPolicy = arpPolicies[v] }},
+		boolSwitch(DefenseDistrustList, "roots on the enterprise distrust list are refused even when installed", func(d *Defenses) *bool { return &d.DistrustList }),
 	}
 }
 

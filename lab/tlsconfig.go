@@ -23,6 +23,10 @@ import (
 //     tls.RequireAnyClientCert) and VerifyConnection performs exactly the
 //     checks still on with crypto/x509, returning their errors as crypto/tls
 //     would: "tls: failed to verify certificate: x509: ...".
+//   - DistrustList: after verification, a chain holding a certificate on
+//     Distrusted (or one signed by its key) is refused with a
+//     *DistrustedError; with chain validation off, the chain the peer sent
+//     is judged.
 //   - Revocation: a *pki.Checker runs after verification, on the verified
 //     chain (or, with chain validation off, on the chain the peer sent).
 //   - ClientCertRequired: MTLS listeners require a client certificate
@@ -52,6 +56,9 @@ type TLSPolicy struct {
 	// Observer, when not nil, hears every certificate decision of the
 	// configs that verify peers (Env.TLSPolicy sets the run's).
 	Observer Observer
+	// Distrusted is the enterprise's distrust list, read at each
+	// handshake; nil distrusts nothing (Env.TLSPolicy sets the run's).
+	Distrusted *DistrustList
 }
 
 // Client returns the config of a TLS client (a user agent) that trusts
@@ -207,17 +214,19 @@ func (v *verifier) verifyChain(cs tls.ConnectionState) error {
 		// said whether that is acceptable.
 		return nil
 	}
-	chain := cs.PeerCertificates
-	if len(cs.VerifiedChains) > 0 {
-		chain = cs.VerifiedChains[0] // crypto/tls verified it
-	} else {
+	chains := cs.VerifiedChains // crypto/tls verified them
+	if len(chains) == 0 {
 		verified, err := v.check(cs, v.role(cs))
 		if err != nil {
 			return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
 		}
-		chain = verified
+		chains = [][]*x509.Certificate{verified}
 	}
-	return checkRevocation(v.rev, chain)
+	chains, err := v.p.checkDistrust(chains)
+	if err != nil {
+		return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+	}
+	return checkRevocation(v.rev, chains[0])
 }
 
 // role says which end this call runs at. A client-only config is always

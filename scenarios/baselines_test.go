@@ -103,7 +103,7 @@ func TestBaselineCatchesChangedDefault(t *testing.T) {
 		columns = append(columns, strings.TrimSuffix(cell, "]"))
 	}
 	want := []string{
-		"chain-validation off", "client-cert-required off", "dns-randomization off", "dnssec-validation on",
+		"chain-validation off", "client-cert-required off", "distrust-list off", "dns-randomization off", "dnssec-validation on",
 		"federation-allow-list off", "federation-srv-domain-match off", "forward-secrecy-only off", "hardened",
 		"hostname-check off", "min-tls-version TLS 1.0", "trusted-server-list off", "validity-check off",
 	}

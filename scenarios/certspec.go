@@ -1,11 +1,6 @@
 package scenarios
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -91,7 +86,10 @@ var certHolders = []string{"fe01", "fe02", "edge01", "edge01-external", "fabrika
 var keyTypes = []struct {
 	name string
 	key  pki.KeyType
-}{{"ecdsa-p256", pki.KeyECDSAP256}, {"rsa-2048", pki.KeyRSA2048}}
+}{
+	{"ecdsa-p256", pki.KeyECDSAP256}, {"ecdsa-p384", pki.KeyECDSAP384}, {"ecdsa-p521", pki.KeyECDSAP521}, {"ed25519", pki.KeyEd25519},
+	{"rsa-1024", pki.KeyRSA1024}, {"rsa-2048", pki.KeyRSA2048}, {"rsa-3072", pki.KeyRSA3072}, {"rsa-4096", pki.KeyRSA4096}, {"rsa-8192", pki.KeyRSA8192},
+}
 
 // ekuNames names the extended key usages as scenario files (and
 // attacker's reports) spell them.
@@ -148,12 +146,15 @@ type certSpec struct {
 	// before the victim connects; for certStolen, the topology revokes
 	// the holder's certificate at build time.
 	revoked bool
+	// opts are signature, subject layout, extensions and chain layout
+	// (not for certStolen).
+	opts certOptions
 }
 
 // plain reports whether the spec changes none of the issued certificate's
 // defaults (validity, usages, key).
 func (s certSpec) plain() bool {
-	return !s.dated && s.ekus == nil && s.key == pki.KeyECDSAP256
+	return !s.dated && s.ekus == nil && s.key == pki.KeyECDSAP256 && s.opts.isZero()
 }
 
 // perSNI reports whether build forges one certificate per name asked for.
@@ -233,15 +234,22 @@ func (s certSpec) build(w certWorld) (attacker.CertSource, *pki.CA, error) {
 	if s.perSNI() {
 		return attacker.ForgedByCA(ca, w.server), ca, nil
 	}
+	if ca, err = s.opts.issuingCA(ca); err != nil {
+		return nil, nil, err
+	}
 	req := s.request(now(), w.server)
 	if s.source == certOwn {
 		req.Organization = contosoOrg
 	}
+	s.opts.apply(&req, ca.Certificate().PublicKey)
 	cred, err := ca.Issue(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("scenarios: issuing the certificate mallory presents: %w", err)
 	}
-	if s.source == certOwn {
+	if cred.TLS.Certificate, err = s.opts.arrange(cred.TLS.Certificate, ca.Root()); err != nil {
+		return nil, nil, err
+	}
+	if s.source == certOwn && s.opts.isZero() {
 		return attacker.OwnCertificate(cred), ca, nil
 	}
 	return attacker.FixedCertificate(s.describeIssued(ca.Name(), cred.Leaf, now()), cred.TLS), ca, nil
@@ -278,9 +286,13 @@ func (s certSpec) describeIssued(caName string, leaf *x509.Certificate, now time
 		window = "not yet valid "
 	}
 	wrongEKU := s.ekus != nil && !slices.Contains(s.ekus, x509.ExtKeyUsageServerAuth) && !slices.Contains(s.ekus, x509.ExtKeyUsageAny)
-	fmt.Fprintf(&b, "%scertificate for %s ", window, strings.Join(leaf.DNSNames, ", "))
+	names := leaf.DNSNames
+	if len(names) == 0 {
+		names = []string{leaf.Subject.CommonName} // subject cn-only
+	}
+	fmt.Fprintf(&b, "%scertificate for %s ", window, strings.Join(names, ", "))
 	switch {
-	case window != "" || wrongEKU:
+	case window != "" || wrongEKU || s.source == certOwn:
 		b.WriteString("issued by ")
 	case s.issuer == issuerMallory:
 		b.WriteString("forged by the attacker's CA ")
@@ -309,6 +321,9 @@ func (s certSpec) describeOptions(b *strings.Builder, leaf *x509.Certificate) {
 	if s.key != pki.KeyECDSAP256 {
 		fmt.Fprintf(b, ", %s key", s.key)
 	}
+	for _, o := range s.opts.describe() {
+		fmt.Fprintf(b, ", %s", o)
+	}
 	if s.dated {
 		fmt.Fprintf(b, " (valid %s to %s)", leaf.NotBefore.UTC().Format(time.RFC3339), leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
@@ -318,48 +333,53 @@ func (s certSpec) describeOptions(b *strings.Builder, leaf *x509.Certificate) {
 // its options, at now.
 func (s certSpec) selfSigned(now time.Time, server string) (attacker.CertSource, error) {
 	names := s.dnsNames(server)
-	var key crypto.Signer
-	var err error
-	usage := x509.KeyUsageDigitalSignature
-	switch s.key {
-	case pki.KeyRSA2048:
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-		usage |= x509.KeyUsageKeyEncipherment
-	default:
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("scenarios: self-signed key: %w", err)
-	}
 	nb, na := now.Add(-time.Hour), now.AddDate(1, 0, 0)
 	if s.dated {
 		nb = now.Add(s.validFrom)
-		validFor := s.validFor
-		if validFor == 0 {
-			validFor = pki.DefaultCertValidity
-		}
-		na = nb.Add(validFor)
+		na = nb.Add(s.validForOrDefault())
 	}
 	ekus := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	if s.ekus != nil {
 		ekus = slices.Clone(s.ekus)
 	}
+	// The same request pki would issue, signed by its own key.
+	req := pki.CertRequest{DNSNames: names, KeyType: s.key}
+	s.opts.apply(&req, nil)
+	cn := names[0]
+	if req.CommonName != "" {
+		cn = req.CommonName
+	}
+	usage := x509.KeyUsageDigitalSignature
+	if s.key.RSABits() != 0 {
+		usage |= x509.KeyUsageKeyEncipherment
+	}
+	if req.SetKeyUsage {
+		usage = req.KeyUsage
+	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn}, DNSNames: names,
 		NotBefore: nb, NotAfter: na, KeyUsage: usage, ExtKeyUsage: ekus,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, fmt.Errorf("scenarios: self-signing a certificate for %v: %w", names, err)
+	switch s.opts.subject {
+	case pki.SubjectNoCN, pki.SubjectEmpty:
+		tmpl.Subject = pkix.Name{}
+	case pki.SubjectCNOnly:
+		tmpl.DNSNames = nil
 	}
-	leaf, err := x509.ParseCertificate(der)
+	switch s.opts.basic {
+	case pki.BasicEndEntity:
+		tmpl.BasicConstraintsValid = true
+	case pki.BasicCA:
+		tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
+	}
+	cert, err := s.opts.selfSignedCert(tmpl, s.key)
 	if err != nil {
 		return nil, err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "self-signed certificate for %s", strings.Join(names, ", "))
-	s.describeOptions(&b, leaf)
-	return attacker.FixedCertificate(b.String(), tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}), nil
+	s.describeOptions(&b, cert.Leaf)
+	return attacker.FixedCertificate(b.String(), cert), nil
 }
 
 // text describes the certificate for handouts (Scenario.Attacker),
@@ -410,6 +430,7 @@ func (s certSpec) text(server string) string {
 	if s.key != pki.KeyECDSAP256 {
 		opts = append(opts, s.key.String()+" key")
 	}
+	opts = append(opts, s.opts.describe()...)
 	if s.revoked {
 		opts = append(opts, "revoked")
 	}

@@ -18,9 +18,9 @@ import (
 
 // The keys of a scenario file, per mapping.
 var (
-	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair", "victim_cmd", "server_cmd"}
-	fileAttackKeys  = []string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation"}
-	fileCertKeys    = []string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}
+	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair", "victim_cmd", "server_cmd", "distrusted"}
+	fileAttackKeys  = []string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation", "offer"}
+	fileCertKeys    = append([]string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}, fileCertOptionKeys...)
 	fileTopologies  = []string{"contoso"}
 	fileVictims     = []string{"alice"}
 	fileServers     = []string{"pool01", "pool01.contoso.com"}
@@ -78,6 +78,9 @@ func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
 	}
 	a, err := d.attack(top)
 	if err != nil {
+		return lab.Scenario{}, err
+	}
+	if err := d.distrustedRoots(top, &a); err != nil {
 		return lab.Scenario{}, err
 	}
 	stoppedBy, err := d.stoppedBy(top, lab.Verdict(expected), en)
@@ -253,11 +256,17 @@ func (d *fileDecoder) attack(top *mapping) (fileAttack, *FileError) {
 		}
 	}
 	if dnsPos >= 0 {
+		if m.has("offer") {
+			return fileAttack{}, d.errAt(m.keys["offer"], "attacker.offer", "position %s does not support it yet; use position arp or gateway", pos)
+		}
 		return fileAttack{dns: &dnsParams{position: dnsPosition(dnsPos), cert: cert}}, nil
 	}
 	p := &mitmParams{
 		position: mitmPosition(slices.Index(mitmPositions, pos)), mode: mitmMode(slices.Index(mitmModes, mode)),
 		cert: cert, trustMallory: trusted, blockPKI: block,
+	}
+	if p.offer, err = d.attackOffer(m, pos, mode, cert); err != nil {
+		return fileAttack{}, err
 	}
 	return fileAttack{mitm: p}, nil
 }
@@ -299,19 +308,9 @@ func (d *fileDecoder) certificate(n *yaml.Node) (certSpec, *FileError) {
 		return certSpec{}, err
 	}
 	s.issuer = issuer
-	names, nodes, err := d.list(m, "names", "[pool01.contoso.com]")
-	if err != nil {
+	if s.names, err = d.certNames(m); err != nil {
 		return certSpec{}, err
 	}
-	if names != nil && len(names) == 0 {
-		return certSpec{}, d.errAt(m.values["names"], fieldPath(path, "names"), "empty list; list the DNS names the certificate holds, or leave names out")
-	}
-	for i, nm := range names {
-		if !fileDNSName.MatchString(nm) {
-			return certSpec{}, d.errAt(nodes[i], fieldPath(path, "names"), "%q is not a DNS name such as pool01.contoso.com (lowercase letters, digits, '-', dots)", nm)
-		}
-	}
-	s.names = names
 	if s.holder, _, err = d.oneOf(m, "from", s.source == certStolen, "certificate holder", certHolders); err != nil {
 		return certSpec{}, err
 	}
@@ -336,18 +335,13 @@ func (d *fileDecoder) certificate(n *yaml.Node) (certSpec, *FileError) {
 			s.ekus = append(s.ekus, ekuNames[j].eku)
 		}
 	}
-	keyNames := make([]string, len(keyTypes))
-	for i, k := range keyTypes {
-		keyNames[i] = k.name
-	}
-	key, kn, err := d.oneOf(m, "key", false, "key type", keyNames)
-	if err != nil {
+	if err := d.certKey(m, &s); err != nil {
 		return certSpec{}, err
 	}
-	if kn != nil {
-		s.key = keyTypes[slices.Index(keyNames, key)].key
-	}
 	if s.revoked, err = d.boolean(m, "revoked"); err != nil {
+		return certSpec{}, err
+	}
+	if err := d.certOptions(m, &s); err != nil {
 		return certSpec{}, err
 	}
 	return s, nil

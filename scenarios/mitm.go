@@ -63,6 +63,13 @@ type mitmParams struct {
 	// blockPKI makes mallory poison pki01's ARP cache too and reset
 	// alice's revocation queries to it (see rejectPKI).
 	blockPKI bool
+	// distrusted are the CAs (issuer keys, see issuers) on the
+	// enterprise distrust list, which the distrust-list defense refuses
+	// even where a machine trusts them.
+	distrusted []string
+	// offer, when set, is the TLS mallory's proxy offers alice instead of
+	// the mode's (see tlsOffer).
+	offer *tlsOffer
 }
 
 const (
@@ -87,6 +94,11 @@ func (p mitmParams) scenario() lab.Scenario {
 		// A real client checks mallory's certificate, and a real server
 		// answers her upstream connection (lab.RealPeers).
 		s.RealPeers = lab.RealVictim | lab.RealServer
+		if len(p.distrusted) > 0 {
+			// A real client has no enterprise distrust list: in alice's
+			// place it would only say what it does without one.
+			s.RealPeers = lab.RealServer
+		}
 	}
 	return s
 }
@@ -162,6 +174,9 @@ func (p mitmParams) run(ctx context.Context, env *lab.Env) error {
 			return err
 		}
 		defer stop()
+	}
+	if err := distrustRoots(env, c, m.ca, p.distrusted); err != nil {
+		return err
 	}
 	var certs attacker.CertSource
 	if p.usesCert() {
@@ -248,7 +263,11 @@ func (r *mitmRun) startProxies(ctx context.Context, certs attacker.CertSource) e
 	var cfgs []attacker.ProxyConfig
 	switch r.p.mode {
 	case modeTerminate:
-		cfgs = append(cfgs, attacker.ProxyConfig{Port: portTLS, Victim: attacker.VictimTLS{Certs: certs, KeyLogWriter: r.env.KeyLog}, Upstream: up})
+		v := attacker.VictimTLS{Certs: certs, KeyLogWriter: r.env.KeyLog}
+		if r.p.offer != nil {
+			v = r.p.offer.victim(certs, r.env.KeyLog)
+		}
+		cfgs = append(cfgs, attacker.ProxyConfig{Port: portTLS, Victim: v, Upstream: up})
 	case modeDowngrade:
 		v := attacker.Downgrade(certs, tls.VersionTLS10)
 		v.KeyLogWriter = r.env.KeyLog
@@ -353,6 +372,9 @@ func (r *mitmRun) observe(ctx context.Context, canary lab.Canary, res *sip.Resul
 			// plaintext is what stopped it. A TLS failure of any other
 			// kind (a time-out) credits nothing.
 			ev.Refused("alice", lab.DefenseTLSOnly, "%s", line)
+			return
+		}
+		if r.p.offer.noteSuiteRefusal(ev, a.Err, line) {
 			return
 		}
 		ev.NoteFailure("alice", a.Err, "%s", line)

@@ -65,6 +65,18 @@ var (
 		cert:         malloryCACert,
 		trustMallory: true,
 	}
+	mitmAttackerCADistrusted = mitmParams{
+		header: header{
+			name: "mitm/attacker-ca-installed-distrusted", labels: mitmPKILabels, expected: lab.Held, stoppedBy: lab.DefenseDistrustList,
+			summary: "Mallory Root CA is installed on alice's machine but on the enterprise distrust list: refused",
+			story: mitmSetting + "As mitm/attacker-ca-installed, Mallory Root CA is in alice's trust store; but the enterprise " +
+				"has put it on its distrust list (as Windows' disallowed store), pushed to every machine. The chain verifies, " +
+				"and the distrust list must refuse it all the same.",
+		},
+		cert:         malloryCACert,
+		trustMallory: true,
+		distrusted:   []string{issuerMallory},
+	}
 	mitmWrongName = mitmParams{
 		header: header{
 			name: "mitm/trusted-cert-wrong-name", labels: mitmPKILabels, expected: lab.Held, stoppedBy: lab.DefenseHostnameCheck,
@@ -235,7 +247,7 @@ var (
 // mitmCatalog lists the family's scenarios in catalog order.
 func mitmCatalog() []mitmParams {
 	return []mitmParams{
-		mitmSelfSigned, mitmAttackerCA, mitmAttackerCAInstalled, mitmWrongName, mitmNoHostnameCheck,
+		mitmSelfSigned, mitmAttackerCA, mitmAttackerCAInstalled, mitmAttackerCADistrusted, mitmWrongName, mitmNoHostnameCheck,
 		mitmMisIssued, mitmMisIssuedRevokedHard, mitmMisIssuedSoftBlocked, mitmMisIssuedHardBlocked, mitmStolenKey, mitmStolenKeyRevoked,
 		mitmExpired, mitmNotYetValid, mitmWrongEKU, mitmTLSStrip, mitmTLSStripFallback, mitmVersionDowngrade,
 		mitmRogueGateway, mitmPassthrough, mitmARPStatic,
@@ -280,6 +292,10 @@ func (p mitmParams) attackerText() string {
 	}
 	switch p.mode {
 	case modeTerminate:
+		if p.offer != nil {
+			fmt.Fprintf(&b, "; transparent proxy on %d offering %s and presenting %s", portTLS, p.offer.text(), p.cert.text(pool01Name))
+			break
+		}
 		fmt.Fprintf(&b, "; transparent proxy on %d presenting %s", portTLS, p.cert.text(pool01Name))
 	case modeDowngrade:
 		fmt.Fprintf(&b, "; transparent proxy on %d offering only TLS 1.0 and presenting %s", portTLS, p.cert.text(pool01Name))
@@ -290,6 +306,9 @@ func (p mitmParams) attackerText() string {
 	}
 	if p.trustMallory {
 		b.WriteString("; alice's trust store includes Mallory Root CA")
+	}
+	if len(p.distrusted) > 0 {
+		b.WriteString("; the enterprise distrust list holds " + distrustedNames(p.distrusted))
 	}
 	if p.blockPKI {
 		b.WriteString("; drops alice's OCSP and CRL queries to pki01 (10.0.0.80)")

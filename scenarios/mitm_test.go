@@ -141,6 +141,14 @@ var _ = Describe("mitm family", func() {
 			compromises: []lab.CompromiseKind{lab.CompromiseCanary, lab.CompromiseIdentity},
 		}),
 		mitmEntry(mitmCase{
+			name: "mitm/attacker-ca-installed-distrusted", verdict: lab.Held, stoppedBy: []string{"distrust-list"}, service: lab.ServiceDenied,
+			main: refused(`tls: failed to verify certificate: lab: certificate chains to "CN=Mallory Root CA,O=Mallory", ` +
+				`which is on the enterprise distrust list (disallowed store)`),
+			lines: []types.GomegaMatcher{arpPoisoned, Equal(notReached), Equal(nothing),
+				Equal("the enterprise distrust list (pushed to every machine, as Windows' disallowed store) holds Mallory Root CA"),
+				presented("CN=pool01.contoso.com", "CN=Mallory Root CA,O=Mallory", "certificate forged per SNI by the attacker's CA Mallory Root CA", badCert)},
+		}),
+		mitmEntry(mitmCase{
 			name: "mitm/trusted-cert-wrong-name", verdict: lab.Held, stoppedBy: []string{"hostname-check"}, service: lab.ServiceDenied,
 			main: refused("tls: failed to verify certificate: x509: certificate is valid for mallory.contoso.com, not pool01.contoso.com"),
 			lines: []types.GomegaMatcher{arpPoisoned, Equal(nothing),

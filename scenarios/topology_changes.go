@@ -77,6 +77,7 @@ func (s certSpec) certificateChanges(server string) []lab.TopologyChange {
 	if s.revoked {
 		status = append(status, "revoked (keyCompromise) before alice connects")
 	}
+	status = append(status, s.opts.describe()...)
 	return []lab.TopologyChange{lab.AddCertificate(lab.CertificateDescription{
 		Holder: "mallory", Names: names, Purpose: purpose, Key: s.key.String(), Issuer: issuer,
 		Status: strings.Join(status, ", "),
@@ -107,14 +108,16 @@ func (p mitmParams) topologyChanges() []lab.TopologyChange {
 		role = "ARP-spoofs " + victims + " (a router forwarding what she does not intercept)"
 	}
 	var services []string
-	switch p.mode {
-	case modeTerminate:
+	switch {
+	case p.mode == modeTerminate && p.offer != nil:
+		services = append(services, fmt.Sprintf("TLS proxy :%d offering %s (terminates alice's TLS, connects to fe01 over TLS)", portTLS, p.offer.text()))
+	case p.mode == modeTerminate:
 		services = append(services, fmt.Sprintf("TLS proxy :%d (terminates alice's TLS, connects to fe01 over TLS)", portTLS))
-	case modeDowngrade:
+	case p.mode == modeDowngrade:
 		services = append(services, fmt.Sprintf("TLS proxy :%d offering only TLS 1.0 (connects to fe01 over TLS)", portTLS))
-	case modePassthrough:
+	case p.mode == modePassthrough:
 		services = append(services, fmt.Sprintf("TCP relay :%d (alice's TLS to fe01, untouched)", portTLS))
-	case modeStrip:
+	case p.mode == modeStrip:
 		services = append(services, fmt.Sprintf("resets :%d after the ClientHello", portTLS),
 			fmt.Sprintf("plaintext SIP proxy :%d (connects to fe01 over TLS)", portPlain))
 	}
@@ -136,6 +139,9 @@ func (p mitmParams) topologyChanges() []lab.TopologyChange {
 	}
 	if p.trustMallory {
 		changes = append(changes, lab.TrustRoots("alice", "alice (her client: Mallory Root CA installed)", issuerName(issuerMallory)))
+	}
+	if len(p.distrusted) > 0 {
+		changes = append(changes, distrustChange(p.distrusted))
 	}
 	return changes
 }

@@ -29,7 +29,7 @@ func certInfo(leaf *x509.Certificate, source string) *CertInfo {
 		return nil
 	}
 	ci := &CertInfo{
-		Subject: leaf.Subject.String(), Issuer: leaf.Issuer.String(),
+		Subject: subjectText(leaf), Issuer: leaf.Issuer.String(),
 		DNSNames: slices.Clone(leaf.DNSNames), Serial: "0x" + leaf.SerialNumber.Text(16),
 		NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, Source: source,
 	}
@@ -131,4 +131,13 @@ func (h Handshake) clone() Handshake {
 		h.Alert = &a
 	}
 	return h
+}
+
+// subjectText is the leaf's subject as RFC 2253 prints it, or "(empty
+// subject)" for a certificate whose names are in its SAN only.
+func subjectText(leaf *x509.Certificate) string {
+	if s := leaf.Subject.String(); s != "" {
+		return s
+	}
+	return "(empty subject)"
 }

@@ -1,7 +1,6 @@
 package attacker
 
 import (
-	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
@@ -64,8 +63,8 @@ func (p *Proxy) noteForgedHandshake(c net.Conn) {
 	}
 	h := p.cfg.Host
 	what := "presenting its " + v.Certs.String()
-	if v.Legacy && v.MaxVersion != 0 {
-		what = fmt.Sprintf("offering only %s, %s", tls.VersionName(v.MaxVersion), what)
+	if offer := v.Offer(); offer != "" && (v.Legacy || len(v.CipherSuites) > 0) {
+		what = offer + ", " + what
 	}
 	h.World().NoteNext(func(frame []byte) bool { return tcpPayloadFrom(frame, from, to) },
 		fmt.Sprintf("%s: answered %s's TLS handshake as %s, %s", h.Name(), to.Addr(), from, what))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 )
 
 // VictimSide plays the server to the victim of an intercepted connection.
@@ -54,9 +55,40 @@ type VictimTLS struct {
 	// MaxVersion as a server that speaks nothing newer does: with a
 	// ServerHello selecting MaxVersion, which the client then refuses by
 	// its own version floor (crypto/tls, as a server, would instead abort
-	// the handshake itself). A client that offers MaxVersion gets the
-	// full handshake at it. Downgrade sets it.
+	// the handshake itself). Likewise a client that offers none of
+	// CipherSuites (below TLS 1.3) gets a ServerHello selecting the first,
+	// and refuses it ("tls: server chose an unconfigured cipher suite").
+	// A client that offers MaxVersion (and one of the suites) gets the
+	// full handshake. Downgrade sets it.
 	Legacy bool
+}
+
+// Offer says what the side offers, for reports: "offering only TLS 1.0",
+// "offering TLS 1.0 to TLS 1.2 with TLS_RSA_WITH_AES_128_CBC_SHA", or ""
+// for crypto/tls's defaults.
+func (v VictimTLS) Offer() string {
+	var b strings.Builder
+	switch {
+	case v.MaxVersion != 0 && (v.MinVersion == v.MaxVersion || v.MinVersion == 0 && v.Legacy):
+		b.WriteString("offering only " + tls.VersionName(v.MaxVersion))
+	case v.MinVersion != 0 && v.MaxVersion != 0:
+		b.WriteString("offering " + tls.VersionName(v.MinVersion) + " to " + tls.VersionName(v.MaxVersion))
+	case v.MinVersion != 0:
+		b.WriteString("offering " + tls.VersionName(v.MinVersion) + " and later")
+	case v.MaxVersion != 0:
+		b.WriteString("offering up to " + tls.VersionName(v.MaxVersion))
+	}
+	if len(v.CipherSuites) > 0 {
+		names := make([]string, len(v.CipherSuites))
+		for i, s := range v.CipherSuites {
+			names[i] = tls.CipherSuiteName(s)
+		}
+		if b.Len() == 0 {
+			b.WriteString("offering")
+		}
+		b.WriteString(" with " + strings.Join(names, ", "))
+	}
+	return b.String()
 }
 
 // Downgrade returns a VictimTLS that offers only version (e.g.
@@ -76,7 +108,7 @@ func (v VictimTLS) Accept(ctx context.Context, conn net.Conn, hs *Handshake) (ne
 	rec := newRecordingConn(conn, maxHandshakeRecord)
 	conn = rec
 	if v.Legacy && v.MaxVersion != 0 {
-		replayed, err := answerAsLegacyServer(conn, v.MaxVersion)
+		replayed, err := answerAsLegacyServer(conn, v.MaxVersion, v.CipherSuites)
 		if err != nil {
 			hs.Err = err.Error()
 			hs.Alert = peerAlert(rec.bytes(), err)

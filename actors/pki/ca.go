@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/big"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 )
@@ -94,6 +95,12 @@ type IntermediateConfig struct {
 	OCSPURL      string
 	CRLValidity  time.Duration
 	OCSPValidity time.Duration
+	// PermittedDNSDomains and ExcludedDNSDomains, when either is set, put
+	// a critical name constraints extension into the CA's certificate
+	// (RFC 5280 4.2.1.10): what it issues may only name hosts inside a
+	// permitted domain, and none inside an excluded one.
+	PermittedDNSDomains []string
+	ExcludedDNSDomains  []string
 }
 
 // CA is a certification authority, root or issuing: it holds its
@@ -280,6 +287,11 @@ func (ca *CA) NewIntermediate(cfg IntermediateConfig) (*CA, error) {
 		return nil, err
 	}
 	tmpl := caTemplate(serial, cfg.CommonName, cfg.Organization, notBefore, notBefore.Add(validity))
+	if len(cfg.PermittedDNSDomains)+len(cfg.ExcludedDNSDomains) > 0 {
+		tmpl.PermittedDNSDomainsCritical = true
+		tmpl.PermittedDNSDomains = slices.Clone(cfg.PermittedDNSDomains)
+		tmpl.ExcludedDNSDomains = slices.Clone(cfg.ExcludedDNSDomains)
+	}
 	ca.addRevocationInfo(tmpl, false, false)
 	cert, der, err := ca.sign(tmpl, &key.PublicKey)
 	if err != nil {

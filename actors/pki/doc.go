@@ -31,10 +31,14 @@
 //
 // Issue mints server, client or server+client certificates (Purpose), or
 // any chosen extended key usages for "wrong EKU" scenarios, with DNS and IP
-// names, any validity window (expired, not yet valid) and an ECDSA P-256 or
-// RSA 2048 key. The Credential it returns holds a tls.Certificate whose
-// chain runs from the leaf to the issuing CA (the root is not sent), the
-// parsed leaf, and the private key an attacker may steal.
+// names, any validity window (expired, not yet valid), an ECDSA (P-256,
+// P-384, P-521), Ed25519 or RSA (1024 to 8192 bits) key, a chosen signature
+// algorithm (SHA-1 included: crypto/x509 signs it, and refuses to verify
+// it), a subject layout (SubjectLayout: no CN, CN only, empty subject), key
+// usage and basic constraints. The Credential it returns holds a
+// tls.Certificate whose chain runs from the leaf to the issuing CA (the
+// root is not sent), the parsed leaf, and the private key an attacker may
+// steal. NewIntermediate can put name constraints on a sub-CA.
 //
 //	pool, err := issuing.Issue(pki.CertRequest{
 //		DNSNames: []string{"pool01.contoso.com", "contoso.com"},

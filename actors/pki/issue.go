@@ -2,13 +2,8 @@ package pki
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"net"
@@ -64,28 +59,6 @@ func (p Purpose) extKeyUsages() ([]x509.ExtKeyUsage, error) {
 	return nil, fmt.Errorf("pki: CertRequest.Purpose is %v; want PurposeServer, PurposeClient or PurposeServerClient", p)
 }
 
-// KeyType is the algorithm and size of an issued certificate's key.
-type KeyType int
-
-const (
-	// KeyECDSAP256 is ECDSA on NIST P-256 (the zero value).
-	KeyECDSAP256 KeyType = iota
-	// KeyRSA2048 is a 2048-bit RSA key, for scenarios that need RSA key
-	// transport (static-RSA key exchange).
-	KeyRSA2048
-)
-
-// String returns "ECDSA P-256" or "RSA 2048".
-func (k KeyType) String() string {
-	switch k {
-	case KeyECDSAP256:
-		return "ECDSA P-256"
-	case KeyRSA2048:
-		return "RSA 2048"
-	}
-	return "KeyType(" + strconv.Itoa(int(k)) + ")"
-}
-
 // CertRequest declares an end-entity certificate to issue.
 type CertRequest struct {
 	// CommonName is the subject common name; empty means the first DNS
@@ -109,13 +82,31 @@ type CertRequest struct {
 	// accepts for any purpose.
 	ExtKeyUsages []x509.ExtKeyUsage
 	// KeyType is the key to generate; the zero value is KeyECDSAP256. Key
-	// usage is DigitalSignature, plus KeyEncipherment for RSA.
+	// usage is DigitalSignature, plus KeyEncipherment for RSA, unless
+	// KeyUsage replaces it.
 	KeyType KeyType
 	// Key, when not nil, is the key to certify instead of a new one (a key
 	// its holder already has, as a certificate signing request carries
-	// it): an *ecdsa.PrivateKey on P-256 or an *rsa.PrivateKey of 2048
-	// bits, of KeyType.
+	// it), of KeyType: an *ecdsa.PrivateKey on its curve, an
+	// *rsa.PrivateKey of its size or an ed25519.PrivateKey.
 	Key crypto.Signer
+	// SignatureAlgorithm is the algorithm the CA signs with; zero lets
+	// crypto/x509 choose (ECDSA with SHA-256 for the lab's P-256 CAs).
+	// crypto/x509 signs with SHA-1 when asked (x509.ECDSAWithSHA1) but
+	// refuses to verify such a signature ("x509: cannot verify
+	// signature: insecure algorithm ECDSA-SHA1"); an algorithm that does
+	// not match the CA's key is Go's error from Issue.
+	SignatureAlgorithm x509.SignatureAlgorithm
+	// Subject is how the names go into the certificate; the zero value
+	// is SubjectCNAndSAN.
+	Subject SubjectLayout
+	// KeyUsage, when SetKeyUsage, replaces the key usage the key type
+	// implies, exactly as given; zero leaves the extension out.
+	KeyUsage    x509.KeyUsage
+	SetKeyUsage bool
+	// BasicConstraints is the basic constraints extension; the zero value
+	// is BasicEndEntity (cA FALSE).
+	BasicConstraints BasicConstraints
 	// NotBefore is the start of validity; zero means the CA's Now.
 	NotBefore time.Time
 	// NotAfter is the end of validity; zero means NotBefore plus
@@ -164,6 +155,9 @@ func (ca *CA) Issue(req CertRequest) (Credential, error) {
 	default:
 		return Credential{}, errors.New("pki: CertRequest has no CommonName, DNSNames or IPAddresses; a certificate needs at least one name")
 	}
+	if (req.Subject == SubjectNoCN || req.Subject == SubjectEmpty) && len(req.DNSNames)+len(ips) == 0 {
+		return Credential{}, fmt.Errorf("pki: CertRequest for %q: subject layout %v needs DNSNames or IPAddresses", cn, req.Subject)
+	}
 	notBefore := req.NotBefore
 	if notBefore.IsZero() {
 		notBefore = ca.clock()
@@ -186,25 +180,28 @@ func (ca *CA) Issue(req CertRequest) (Credential, error) {
 	if err != nil {
 		return Credential{}, err
 	}
+	if req.SetKeyUsage {
+		usage = req.KeyUsage
+	}
 	serial, err := ca.serials.next()
 	if err != nil {
 		return Credential{}, err
 	}
-	subject := pkix.Name{CommonName: cn}
-	if req.Organization != "" {
-		subject.Organization = []string{req.Organization}
-	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               subject,
-		DNSNames:              slices.Clone(req.DNSNames),
-		IPAddresses:           ips,
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              usage,
-		ExtKeyUsage:           ekus,
-		BasicConstraintsValid: true,
+		SerialNumber:       serial,
+		Subject:            req.Subject.subject(cn, req.Organization),
+		DNSNames:           slices.Clone(req.DNSNames),
+		IPAddresses:        ips,
+		NotBefore:          notBefore,
+		NotAfter:           notAfter,
+		KeyUsage:           usage,
+		ExtKeyUsage:        ekus,
+		SignatureAlgorithm: req.SignatureAlgorithm,
 	}
+	if req.Subject == SubjectCNOnly {
+		tmpl.DNSNames, tmpl.IPAddresses = nil, nil
+	}
+	req.BasicConstraints.apply(tmpl)
 	ca.addRevocationInfo(tmpl, req.OmitCRLDistributionPoint, req.OmitOCSPServer)
 	leaf, der, err := ca.sign(tmpl, key.Public())
 	if err != nil {
@@ -219,44 +216,6 @@ func (ca *CA) Issue(req CertRequest) (Credential, error) {
 		Leaf: leaf,
 		Key:  key,
 	}, nil
-}
-
-// generateKey makes a key of type t and returns the key usage it allows.
-// requestKey returns req.Key, checked against req.KeyType, or a new key of
-// that type, with the key usage its certificate gets.
-func requestKey(req CertRequest, cn string) (crypto.Signer, x509.KeyUsage, error) {
-	if req.Key == nil {
-		return generateKey(req.KeyType, cn)
-	}
-	switch k := req.Key.(type) {
-	case *ecdsa.PrivateKey:
-		if req.KeyType == KeyECDSAP256 && k.Curve == elliptic.P256() {
-			return k, x509.KeyUsageDigitalSignature, nil
-		}
-	case *rsa.PrivateKey:
-		if req.KeyType == KeyRSA2048 && k.N.BitLen() == 2048 {
-			return k, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, nil
-		}
-	}
-	return nil, 0, fmt.Errorf("pki: CertRequest for %q: Key is a %T, not a %v key", cn, req.Key, req.KeyType)
-}
-
-func generateKey(t KeyType, cn string) (crypto.Signer, x509.KeyUsage, error) {
-	switch t {
-	case KeyECDSAP256:
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, 0, fmt.Errorf("pki: generate key for %q: %w", cn, err)
-		}
-		return key, x509.KeyUsageDigitalSignature, nil
-	case KeyRSA2048:
-		key, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return nil, 0, fmt.Errorf("pki: generate key for %q: %w", cn, err)
-		}
-		return key, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, nil
-	}
-	return nil, 0, fmt.Errorf("pki: CertRequest for %q: KeyType is %v; want KeyECDSAP256 or KeyRSA2048", cn, t)
 }
 
 // ServerRequest declares a TLS server certificate for IssueServer.

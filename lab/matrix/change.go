@@ -59,7 +59,7 @@ var (
 // Changes returns the matrix's columns after the hardened one, in the
 // order of lab.Defenses.Settings: every switch of lab.Hardened() weakened
 // on its own (revocation twice: soft-fail and off), then DNSSEC validation
-// and static ARP switched on.
+// and static ARP switched on, and last the distrust list switched off.
 //
 // The minimum TLS version is lowered to TLS 1.0, the lowest version the
 // lab's TLS stack speaks: nothing an attacker can offer lies below that
@@ -84,5 +84,6 @@ func Changes() []Change {
 		{Switch: lab.DefenseDNSRandomization, To: "off", Short: "dnsrand-", AppliesTo: []lab.Label{lab.LabelDNS}},
 		{Switch: lab.DefenseDNSSECValidation, To: "on", Short: "+dnssec", Strengthens: true, AppliesTo: []lab.Label{lab.LabelDNS}},
 		{Switch: lab.DefenseARPPolicy, To: netsim.ARPStaticOnly.String(), Short: "+arpstatic", Strengthens: true, AppliesTo: []lab.Label{lab.LabelARP}},
+		{Switch: lab.DefenseDistrustList, To: "off", Short: "distrust-", AppliesTo: certificateAttacks},
 	}
 }

@@ -138,6 +138,7 @@ func TestMatrixFindings(t *testing.T) {
 		"dns-randomization: decisive for no attack",
 		"dnssec-validation: [dnssec-validation on] dns/poison",
 		"arp-policy: decisive for no attack",
+		"distrust-list: decisive for no attack",
 	}
 	if !slices.Equal(decisive, wantDecisive) {
 		t.Errorf("decisive:\n%s\nwant:\n%s", strings.Join(decisive, "\n"), strings.Join(wantDecisive, "\n"))
@@ -159,6 +160,7 @@ func TestMatrixFindings(t *testing.T) {
 		"decisive-for-none: federation-allow-list: decisive for no attack",
 		"decisive-for-none: dns-randomization: decisive for no attack",
 		"decisive-for-none: arp-policy: decisive for no attack",
+		"decisive-for-none: distrust-list: decisive for no attack",
 	}
 	if got := matrixtest.FindingLines(res.Findings()); !slices.Equal(got, wantFindings) {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantFindings, "\n"))

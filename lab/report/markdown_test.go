@@ -103,6 +103,7 @@ With the hostname check off, Alice accepts any name.
 - tls-only: on — no plaintext SIP fallback
 - min-tls-version: TLS 1.2 — lowest TLS version accepted
 - forward-secrecy-only: on — only ECDHE key exchange, no static RSA
+- distrust-list: on — roots on the enterprise distrust list are refused even when installed
 
 Not bearing on it, and left hardened: client-cert-required, trusted-server-list, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, arp-policy.
 
@@ -143,6 +144,7 @@ Labels: mitm, revocation
 - validity-check: on — certificates must be inside their validity period — refused too
 - revocation: hard-fail — CRL and OCSP checks (off, soft-fail, hard-fail) — **decisive**: refused first
 - arp-policy: accept-any — which ARP messages may change ARP caches — refused (not credited)
+- distrust-list: on — roots on the enterprise distrust list are refused even when installed
 
 Not bearing on it, and left hardened: client-cert-required, trusted-server-list, tls-only, min-tls-version, forward-secrecy-only, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation.
 
@@ -183,7 +185,7 @@ Alice registers over TLS
 
 - none of the switches
 
-Not bearing on it, and left hardened: chain-validation, hostname-check, validity-check, revocation, client-cert-required, trusted-server-list, tls-only, min-tls-version, forward-secrecy-only, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, arp-policy.
+Not bearing on it, and left hardened: chain-validation, hostname-check, validity-check, revocation, client-cert-required, trusted-server-list, tls-only, min-tls-version, forward-secrecy-only, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, arp-policy, distrust-list.
 
 **Verdict:** passed, expected passed: matches. Service: intact. Seed 9, replay with ‵tlslab run baseline/tls --seed 9‵.
 
