@@ -352,6 +352,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	}
 	if env.RealPeers.Victim != "" {
 		v, err := realVictimSends(ctx, env, c, netip.AddrPort{}, cfg.Resolver)
+		r.awaitGenuine(ctx)
 		if r.blind != nil {
 			_ = r.race.stop()
 		}
@@ -368,6 +369,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	}
 	canary := env.NewCanary("alice")
 	res, sendErr := client.SendMessage(ctx, dnsDave, fmt.Sprintf("alice to %s: code word %s", dnsDave, canary))
+	r.awaitGenuine(ctx)
 	if r.blind != nil {
 		// mallory floods until alice is done: she knows when alice looks
 		// up (she sent her the meeting invite), not what alice asks.
@@ -587,6 +589,20 @@ func (r *dnsRun) observeRealVictim(ctx context.Context, v *realVictim) {
 			ev.RefusedByAlert("alice", "mallory", vs.Alert.Description, vs.Alert.Name, vs.Alert.Plaintext, v.res.Program(), v.diag)
 		}
 	}
+}
+
+// awaitGenuine waits, with mallory on the path, until dns01's own
+// answers to the queries she forged for (held back dnsQueryHold) have
+// crossed contoso-lan, or eventWait passes: the run's capture and
+// timeline then show the genuine answer after the forgery, as a resolver
+// met it (DNSSEC takes it; a plain stub has already taken the forgery).
+func (r *dnsRun) awaitGenuine(ctx context.Context) {
+	if r.spoofer == nil {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, eventWait)
+	defer cancel()
+	r.spoofer.AwaitGenuineAnswers(wctx)
 }
 
 // noteSessions waits for mallory's pool's sessions to end and records

@@ -58,14 +58,15 @@ func TestTimelineGolden(t *testing.T) {
 
 // The on-path DNS forgeries are marked from the wire alone (their answer
 // crosses the segment before alice's query does), placed right after the
-// query they answer, and sent by nobody the wire can name; with DNSSEC the
-// genuine signed answer follows them.
+// query they answer, and sent by nobody the wire can name; dns01's genuine
+// answer follows them (the run waits for it), signed with DNSSEC.
 func TestTimelineForgedDNSAnswer(t *testing.T) {
 	catalog := Catalog()
 	for _, tc := range []struct {
 		name    string
 		genuine bool
-	}{{"dns/on-path-spoof", false}, {"dns/dnssec-on-path-spoof", true}} {
+		signed  bool
+	}{{"dns/on-path-spoof", true, false}, {"dns/dnssec-on-path-spoof", true, true}} {
 		t.Run(strings.ReplaceAll(tc.name, "/", "-"), func(t *testing.T) {
 			s, err := catalog.Lookup(tc.name)
 			if err != nil {
@@ -78,7 +79,10 @@ func TestTimelineForgedDNSAnswer(t *testing.T) {
 			const query = "DNS query pool01.contoso.com A -> 10.0.0.53 (dns01)"
 			const forged = "DNS answer pool01.contoso.com A -> 10.0.0.10 (alice): NOERROR: A 10.0.0.66 " +
 				"(forged as 10.0.0.53 (dns01): it crossed the wire before the query it answers)"
-			const genuine = "DNS answer pool01.contoso.com A -> 10.0.0.10 (alice): NOERROR: A 10.0.0.11, A 10.0.0.12, RRSIG(A)"
+			genuine := "DNS answer pool01.contoso.com A -> 10.0.0.10 (alice): NOERROR: A 10.0.0.11, A 10.0.0.12"
+			if tc.signed {
+				genuine += ", RRSIG(A)"
+			}
 			qi, fi, gi := -1, -1, -1
 			for i, e := range tl {
 				switch {
@@ -105,7 +109,7 @@ func TestTimelineForgedDNSAnswer(t *testing.T) {
 			if tc.genuine && gi <= fi {
 				t.Errorf("genuine answer at %d, forged at %d; want the genuine one after it", gi, fi)
 			}
-			if tc.genuine {
+			if tc.signed {
 				// The resolver's refusal is placed at the forgery it
 				// refused, not when the scenario wrote it down.
 				const dropped = "evidence: resolver dropped the forged answer from 10.0.0.53:53 to its query A pool01.contoso.com (ID "
@@ -113,9 +117,6 @@ func TestTimelineForgedDNSAnswer(t *testing.T) {
 				if di < 0 || di <= fi || di >= gi || tl[di].At != tl[fi].At || tl[di].Recorded <= tl[di].At {
 					t.Errorf("the refusal at %d (of %d events), forged answer at %d, genuine at %d; want it between them, at the forgery's time and recorded later", di, len(tl), fi, gi)
 				}
-			}
-			if !tc.genuine && gi >= 0 {
-				t.Errorf("genuine answer at %d; the run ends before dns01 answers the held query", gi)
 			}
 			for i := 1; i < len(tl); i++ {
 				if tl[i].At < tl[i-1].At {

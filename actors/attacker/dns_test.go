@@ -253,6 +253,22 @@ func TestDNSSpoofer(t *testing.T) {
 				if reached == r.drop {
 					t.Errorf("query reached the name server: %v, want %v", reached, !r.drop)
 				}
+				// A spoofer on the segment sees the real answer to each
+				// query it forged for pass, unless it dropped the queries.
+				if r.hook {
+					ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+					n, ok := sp.AwaitGenuineAnswers(ctx)
+					cancel()
+					forged := 0
+					for _, q := range sp.Questions() {
+						if q.Forged {
+							forged++
+						}
+					}
+					if r.drop && (ok || n != 0) || !r.drop && (!ok || n != forged) {
+						t.Errorf("AwaitGenuineAnswers = %d, %v; %d queries forged for, dropped %v", n, ok, forged, r.drop)
+					}
+				}
 				// Other names pass untouched.
 				if r.wantErr == "" {
 					if _, err := lookup(t, res, "missing.contoso.com"); !errors.Is(err, dns.ErrNoSuchHost) {

@@ -1,6 +1,7 @@
 package attacker
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"slices"
@@ -53,8 +54,9 @@ type DNSSpoofer struct {
 
 	mu        sync.Mutex
 	questions []DNSQuestion
-	answered  map[queryKey]bool     // queries forged for, so forwarded copies can be dropped
-	held      map[netsim.Timer]bool // queries held back (HoldQueries), until released or detached
+	answered  map[queryKey]bool // queries forged for, so forwarded copies can be dropped
+	genuine   map[queryKey]bool // of those, the ones whose real answer passed the hook
+	changed   chan struct{}     // closed and replaced when genuine grows
 }
 
 // NewDNSSpoofer returns a spoofer; it does nothing until attached.
@@ -66,7 +68,7 @@ func NewDNSSpoofer(cfg DNSSpoofConfig) (*DNSSpoofer, error) {
 	if cfg.HoldQueries < 0 {
 		return nil, &ConfigError{"DNSSpoofConfig.HoldQueries", "is negative"}
 	}
-	return &DNSSpoofer{cfg: cfg, answered: map[queryKey]bool{}}, nil
+	return &DNSSpoofer{cfg: cfg, answered: map[queryKey]bool{}, genuine: map[queryKey]bool{}, changed: make(chan struct{})}, nil
 }
 
 // AttachNIC spoofs from the attacker's interface nic: queries other hosts
@@ -132,6 +134,7 @@ func (s *DNSSpoofer) spoof(f *netsim.Frame, nic *netsim.NIC, inject func([]byte)
 		return netsim.Pass
 	}
 	defer p.put()
+	s.noteGenuine(p)
 	resp := s.forge(p)
 	if resp == nil {
 		return netsim.Pass
@@ -182,6 +185,45 @@ func (s *DNSSpoofer) forge(p *packet) func(nic *netsim.NIC, srcMAC, dstMAC net.H
 			return frame
 		}
 		return noteFrame(nic, frame, "forged DNS answer %s (query ID %d from %s)", dnsAnswerText(m), q.Id, client)
+	}
+}
+
+// noteGenuine records a name server's own answer to a query the spoofer
+// forged for, as it passes a segment hook (the forgery left first).
+func (s *DNSSpoofer) noteGenuine(p *packet) {
+	if !p.isUDP() || p.udp.SrcPort != 53 || len(p.udp.Payload) < 2 {
+		return
+	}
+	id := uint16(p.udp.Payload[0])<<8 | uint16(p.udp.Payload[1])
+	key := queryKey{netip.AddrPortFrom(p.dst(), uint16(p.udp.DstPort)), netip.AddrPortFrom(p.src(), 53), id}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.answered[key] && !s.genuine[key] {
+		s.genuine[key] = true
+		close(s.changed)
+		s.changed = make(chan struct{})
+	}
+}
+
+// AwaitGenuineAnswers waits until the name server's own answer to every
+// query the spoofer forged for has crossed the segment it is attached to
+// (AttachSegment, AttachSegmentVia; a held query's answer comes
+// HoldQueries later), and reports how many there were; ok is false when
+// ctx ended first. A spoofer on a NIC, or one that drops the queries,
+// sees no real answer: it waits for ctx.
+func (s *DNSSpoofer) AwaitGenuineAnswers(ctx context.Context) (n int, ok bool) {
+	for {
+		s.mu.Lock()
+		n, want, changed := len(s.genuine), len(s.answered), s.changed
+		s.mu.Unlock()
+		if n == want {
+			return n, true
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return n, false
+		}
 	}
 }
 
