@@ -1,0 +1,174 @@
+package scenarios
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tlslab/tlslab/lab"
+)
+
+// catalogTextDiffers lists the file forms whose handout text (Scenario
+// Attacker, and the topology option that quotes it) is written from the
+// file's certificate spec rather than the catalog's hand-written phrase:
+// the same certificate, described in certSpec.text's words.
+var catalogTextDiffers = map[string]bool{
+	"mtls/missing-client-auth-eku": true,
+}
+
+// catalogTwins returns the catalog's scenarios that have a file form
+// under examples/catalog (all but the opt-in bridge family, which runs
+// real programs), by name.
+func catalogTwins() map[string]lab.Scenario {
+	out := map[string]lab.Scenario{}
+	for _, s := range Catalog() {
+		if !strings.HasPrefix(s.Name, "bridge/") {
+			out[s.Name] = s
+		}
+	}
+	return out
+}
+
+// Every catalog scenario has a file form, examples/catalog/FAMILY/NAME.yaml,
+// that declares what its Go twin declares and, run, gives the same
+// verdict, service and decisive defense. With -short only the
+// declarations are compared.
+func TestFileCatalogTwins(t *testing.T) {
+	twins := catalogTwins()
+	paths, err := filepath.Glob(filepath.Join("examples", "catalog", "*", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, path := range paths {
+		name := filepath.Base(filepath.Dir(path)) + "/" + strings.TrimSuffix(filepath.Base(path), ".yaml")
+		seen[name] = true
+		twin, ok := twins[name]
+		if !ok {
+			t.Errorf("%s: no catalog scenario %s", path, name)
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := LoadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareDeclarations(t, s, twin)
+			if testing.Short() {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			got := lab.Runner{Seed: 1}.Run(ctx, s)
+			want := lab.Runner{Seed: 1}.Run(ctx, twin)
+			if got.Err != nil || want.Err != nil {
+				t.Fatalf("file run error %v, twin run error %v\nfile evidence:\n%s", got.Err, want.Err, strings.Join(got.Evidence, "\n"))
+			}
+			if got.Verdict != want.Verdict || got.Service != want.Service || decisive(got) != decisive(want) {
+				t.Errorf("file: %s, service %s, decisive %q; twin: %s, service %s, decisive %q\nfile evidence:\n%s",
+					got.Verdict, got.Service, decisive(got), want.Verdict, want.Service, decisive(want), strings.Join(got.Evidence, "\n"))
+			}
+			t.Logf("file %s/%s/%q twin %s/%s/%q in %v", got.Verdict, got.Service, decisive(got), want.Verdict, want.Service, decisive(want), got.Duration)
+			if !got.OK {
+				t.Errorf("file result %s does not match its expectation %s", got.Outcome(), got.ExpectedOutcome())
+			}
+		})
+	}
+	for name := range twins {
+		if !seen[name] {
+			t.Errorf("catalog scenario %s has no file examples/catalog/%s.yaml", name, name)
+		}
+	}
+}
+
+// decisive is a held result's decisive defense, "" otherwise.
+func decisive(r lab.Result) string {
+	if len(r.StoppedBy) == 0 {
+		return ""
+	}
+	return r.StoppedBy[0]
+}
+
+// compareDeclarations checks that the file declares what its twin does:
+// catalog entry, expectation, defenses, attacker text and topology.
+func compareDeclarations(t *testing.T, s, twin lab.Scenario) {
+	t.Helper()
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != twin.Name || s.Summary != twin.Summary || s.Story != twin.Story || !slices.Equal(s.Labels, twin.Labels) {
+		t.Errorf("entry %q %q %v\nwant %q %q %v", s.Name, s.Summary, s.Labels, twin.Name, twin.Summary, twin.Labels)
+	}
+	if s.Expected != twin.Expected || s.StoppedBy != twin.StoppedBy {
+		t.Errorf("expected %s (%s), want %s (%s)", s.Expected, s.StoppedBy, twin.Expected, twin.StoppedBy)
+	}
+	if got, want := s.DefensesFor().Diff(lab.Hardened()), twin.DefensesFor().Diff(lab.Hardened()); !slices.Equal(got, want) {
+		t.Errorf("defenses %q, want %q", got, want)
+	}
+	if s.RealPeers != twin.RealPeers {
+		t.Errorf("RealPeers %v, want %v", s.RealPeers, twin.RealPeers)
+	}
+	if catalogTextDiffers[twin.Name] {
+		return
+	}
+	if s.Attacker != twin.Attacker {
+		t.Errorf("Attacker\n got %q\nwant %q", s.Attacker, twin.Attacker)
+	}
+	if !reflect.DeepEqual(s.Topology, twin.Topology) {
+		t.Errorf("Topology\n got %#v\nwant %#v", s.Topology, twin.Topology)
+	}
+}
+
+// Labels a catalog file leaves out are derived from its attack as the
+// catalog would list them.
+func TestFileCatalogDerivedLabels(t *testing.T) {
+	twins := catalogTwins()
+	paths, err := filepath.Glob(filepath.Join("examples", "catalog", "*", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range paths {
+		name := filepath.Base(filepath.Dir(path)) + "/" + strings.TrimSuffix(filepath.Base(path), ".yaml")
+		twin, ok := twins[name]
+		if !ok || strings.HasPrefix(name, "mitm/") || strings.HasPrefix(name, "dns/") && !strings.Contains(name, "federation") {
+			continue // the MITM and DNS forms derive labels by their own rule (TestFileSameAsCatalog)
+		}
+		data := readWithoutLabels(t, path)
+		s, err := ParseFile(path, data)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if !sameSet(s.Labels, twin.Labels) {
+			t.Errorf("%s: derived labels %v, catalog lists %v", name, s.Labels, twin.Labels)
+		}
+	}
+}
+
+// readWithoutLabels returns the file at path without its labels: line.
+func readWithoutLabels(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, "labels:") {
+			kept = append(kept, l)
+		}
+	}
+	return []byte(strings.Join(kept, "\n"))
+}
+
+func sameSet(a, b []lab.Label) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}

@@ -1,0 +1,202 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/tlslab/tlslab/actors/pki"
+	"github.com/tlslab/tlslab/lab/contoso"
+)
+
+// A scenario file's hosts: mapping changes the contoso preset per host,
+// in the terms of contoso.Config and of the families' own re-keying
+// switches, so a file declares what the catalog's Go params declare:
+//
+//	hosts:
+//	  fe01: {revoked: true}               # contoso.Config.Revoked
+//	  edge01: {trust_remove: [fabrikam-root]}
+//	  fe99: {insider: true}               # contoso.Config.Insiders
+//
+// Which keys a host takes is fixed by what the preset and the families
+// can change (fileHostKeys); which family takes which change is decided
+// by fileAttack.applyHosts.
+
+// fileHostKeys lists, per host of the preset, the keys its entry takes.
+var fileHostKeys = map[string][]string{
+	"alice":           {"trust_add"},
+	"fe01":            {"revoked", "key", "tls"},
+	"fe02":            {"revoked", "key"},
+	"edge01":          {"revoked", "trust_remove"},
+	"fabrikam-fe01":   {"revoked"},
+	"fabrikam-edge01": {"revoked", "key", "trust_remove"},
+	"fe99":            {"insider"},
+}
+
+// fileHostOrder is fileHostKeys' hosts in the order messages list them.
+var fileHostOrder = []string{"alice", "fe01", "fe02", "edge01", "fabrikam-fe01", "fabrikam-edge01", "fe99"}
+
+// fileTrustChanges lists, per host, the roots its trust store may gain
+// (trust_add) or lose (trust_remove).
+var fileTrustChanges = map[string][]string{
+	"alice":           {issuerMallory},
+	"edge01":          {"fabrikam-root"},
+	"fabrikam-edge01": {"contoso-root"},
+}
+
+// fileHostKeyTypes are the key types a host may be re-keyed with: RSA,
+// on a TLS 1.2 stack that prefers static RSA key exchange where the
+// forward-secrecy-only defense allows it (the eavesdrop families'
+// re-keying). ecdsa-p256 is the preset's own.
+var fileHostKeyTypes = []string{"ecdsa-p256", "rsa-2048"}
+
+// fileHosts is what a hosts: mapping declares; the zero value changes
+// nothing.
+type fileHosts struct {
+	// cfg holds the changes contoso.Config expresses: revocations, the
+	// Edges' omitted roots, insiders.
+	cfg contoso.Config
+	// trustMallory: Mallory Root CA in alice's trust store.
+	trustMallory bool
+	// rsa lists the hosts re-keyed with RSA (fe01, fe02, fabrikam-edge01).
+	rsa []string
+	// fe01NoTLS: fe01's TLS listener is down.
+	fe01NoTLS bool
+	// node is the hosts: value, for messages; nodes the per-host entries.
+	node  *yaml.Node
+	nodes map[string]*yaml.Node
+}
+
+// empty reports whether h changes nothing.
+func (h fileHosts) empty() bool { return h.node == nil }
+
+// hosts reads the optional hosts: mapping.
+func (d *fileDecoder) hosts(top *mapping) (fileHosts, *FileError) {
+	var h fileHosts
+	if !top.has("hosts") {
+		return h, nil
+	}
+	m, err := d.mapping(top.values["hosts"], "hosts", fileHostOrder)
+	if err != nil {
+		return h, err
+	}
+	h.node, h.nodes = m.node, map[string]*yaml.Node{}
+	for _, host := range m.order {
+		path := fieldPath("hosts", host)
+		e, err := d.mapping(m.values[host], path, fileHostKeys[host])
+		if err != nil {
+			return h, err
+		}
+		h.nodes[host] = m.keys[host]
+		if len(e.order) == 0 {
+			return h, d.errAt(m.keys[host], path, "no change; give one of %s, or leave %s out", joinComma(fileHostKeys[host]), host)
+		}
+		if err := d.hostEntry(e, host, &h); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
+}
+
+// hostEntry reads one host's changes into h.
+func (d *fileDecoder) hostEntry(e *mapping, host string, h *fileHosts) *FileError {
+	revoked, err := d.boolean(e, "revoked")
+	if err != nil {
+		return err
+	}
+	if revoked {
+		h.cfg.Revoked = append(h.cfg.Revoked, contoso.Revocation{Cert: host, Reason: pki.ReasonKeyCompromise})
+	}
+	key, kn, err := d.oneOf(e, "key", false, "key type", fileHostKeyTypes)
+	if err != nil {
+		return err
+	}
+	if kn != nil && key == "rsa-2048" {
+		h.rsa = append(h.rsa, host)
+	}
+	tlsState, tn, err := d.str(e, "tls", false, "on or off")
+	if err != nil {
+		return err
+	}
+	if tn != nil {
+		if tn.ShortTag() == "!!bool" {
+			tlsState = map[bool]string{true: "on", false: "off"}[tlsState == "true"]
+		}
+		if tlsState != "on" && tlsState != "off" {
+			return d.errAt(tn, fieldPath(e.path, "tls"), "got %s; want on or off%s", describeNode(tn), didYouMean(tlsState, []string{"on", "off"}))
+		}
+		h.fe01NoTLS = tlsState == "off"
+	}
+	for _, k := range []string{"trust_add", "trust_remove"} {
+		roots, nodes, err := d.list(e, k, "["+strings.Join(fileTrustChanges[host], ", ")+"]")
+		if err != nil {
+			return err
+		}
+		if roots != nil && len(roots) == 0 {
+			return d.errAt(e.values[k], fieldPath(e.path, k), "empty list; name the roots, or leave %s out", k)
+		}
+		for i, r := range roots {
+			if !slices.Contains(fileTrustChanges[host], r) {
+				what := map[string]string{"trust_add": "can gain", "trust_remove": "can lose"}[k]
+				return d.errAt(nodes[i], fieldPath(e.path, k), "%s's trust store %s only %s; got %q", host, what, joinComma(fileTrustChanges[host]), r)
+			}
+		}
+		switch {
+		case len(roots) == 0:
+		case host == "alice":
+			h.trustMallory = true
+		case host == "edge01":
+			h.cfg.ContosoEdgeOmitsFabrikamRoot = true
+		case host == "fabrikam-edge01":
+			h.cfg.FabrikamEdgeOmitsContosoRoot = true
+		}
+	}
+	insider, err := d.boolean(e, "insider")
+	if err != nil {
+		return err
+	}
+	if e.has("insider") && !insider {
+		return d.errAt(e.values["insider"], fieldPath(e.path, "insider"), "fe99 exists only as an insider; write insider: true, or leave fe99 out")
+	}
+	if insider {
+		h.cfg.Insiders = append(h.cfg.Insiders, mtlsInsider)
+	}
+	return nil
+}
+
+// merge returns cfg with h's contoso.Config changes added.
+func (h fileHosts) merge(cfg contoso.Config) contoso.Config {
+	cfg.Revoked = append(slices.Clone(cfg.Revoked), h.cfg.Revoked...)
+	cfg.Insiders = append(slices.Clone(cfg.Insiders), h.cfg.Insiders...)
+	cfg.ContosoEdgeOmitsFabrikamRoot = cfg.ContosoEdgeOmitsFabrikamRoot || h.cfg.ContosoEdgeOmitsFabrikamRoot
+	cfg.FabrikamEdgeOmitsContosoRoot = cfg.FabrikamEdgeOmitsContosoRoot || h.cfg.FabrikamEdgeOmitsContosoRoot
+	return cfg
+}
+
+// refuse is the error for a host change a family cannot make: the first
+// host entry that makes one of the changes the family does not take.
+func (d *fileDecoder) refuseHosts(h fileHosts, family string, allowed func(host string) string) *FileError {
+	for _, host := range fileHostOrder {
+		n, ok := h.nodes[host]
+		if !ok {
+			continue
+		}
+		if why := allowed(host); why != "" {
+			return d.errAt(n, fieldPath("hosts", host), "%s: %s", family, why)
+		}
+	}
+	return nil
+}
+
+// describe says which hosts h changes, for messages.
+func (h fileHosts) describe() string {
+	var out []string
+	for _, host := range fileHostOrder {
+		if _, ok := h.nodes[host]; ok {
+			out = append(out, host)
+		}
+	}
+	return fmt.Sprint(out)
+}
