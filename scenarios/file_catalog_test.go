@@ -172,3 +172,36 @@ func sameSet(a, b []lab.Label) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// A file's impair: applies to every family: each catalog file, delayed
+// on every link, still runs to its expected outcome and reports the
+// impairment it ran under.
+func TestFileCatalogImpair(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every catalog file")
+	}
+	paths, err := filepath.Glob(filepath.Join("examples", "catalog", "*", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("catalog files: %v, %d", err, len(paths))
+	}
+	for _, path := range paths {
+		t.Run(strings.TrimSuffix(path[len("examples/catalog/"):], ".yaml"), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := ParseFile(path, append(data, "impair: \"delay=3ms\"\n"...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res := lab.Runner{Seed: 2}.Run(ctx, s)
+			if res.Impair != "delay=3ms" || !res.OK {
+				t.Errorf("impair %q, outcome %s (expected %s), err %v; want delay=3ms and the expected outcome\nevidence:\n%s",
+					res.Impair, res.Outcome(), res.ExpectedOutcome(), res.Err, strings.Join(res.Evidence, "\n"))
+			}
+		})
+	}
+}

@@ -115,14 +115,14 @@ func (d *fileDecoder) place(top *mapping, pos string) (filePlace, *FileError) {
 	if n == nil || sn != nil && slices.ContainsFunc(filePlaces, func(p filePlace) bool { return p.position == pos && p.victim == victim }) {
 		n, field = sn, "server"
 	}
-	return filePlace{}, d.errAt(n, field, "position %s does not take %s; it takes %s", pos, describePlace(filePlace{victim: orAbsent(vn, victim), server: orAbsent(sn, server)}), strings.Join(valid, ", or "))
-}
-
-func orAbsent(n *yaml.Node, v string) string {
-	if n == nil {
-		return ""
+	var given []string
+	if vn != nil {
+		given = append(given, "victim "+victim)
 	}
-	return v
+	if sn != nil {
+		given = append(given, "server "+server)
+	}
+	return filePlace{}, d.errAt(n, field, "position %s does not take %s; it takes %s", pos, strings.Join(given, " with "), strings.Join(valid, ", or "))
 }
 
 // describePlace says "victim alice with server pool01", "no victim with
@@ -148,12 +148,20 @@ func (d *fileDecoder) only(m *mapping, what string, allowed ...string) *FileErro
 	return nil
 }
 
+// fileTopHints say where each family key of the root mapping applies.
+var fileTopHints = map[string]string{
+	"to":         "alice writes to a chosen recipient only with position tap or without an attacker (a baseline)",
+	"federation": "the federation mode is chosen only with position internet or without an attacker (a baseline)",
+	"messages":   "only position tap counts alice's messages",
+	"hosts":      "per-host changes apply with positions arp (alice and pool01), gateway, tap and internet, and without an attacker (a baseline)",
+}
+
 // onlyTop refuses the family keys of the root mapping that what does not
 // use (the catalog keys, name to impair, are every family's).
 func (d *fileDecoder) onlyTop(top *mapping, what string, uses ...string) *FileError {
 	for _, k := range []string{"to", "federation", "messages", "hosts"} {
 		if top.has(k) && !slices.Contains(uses, k) {
-			return d.errAt(top.keys[k], k, "%s does not use it", what)
+			return d.errAt(top.keys[k], k, "%s does not use it; %s", what, fileTopHints[k])
 		}
 	}
 	return nil
