@@ -205,3 +205,43 @@ func TestFileCatalogImpair(t *testing.T) {
 		})
 	}
 }
+
+// familyExampleReasons is, per example of examples/families, the exact
+// evidence its run must carry.
+var familyExampleReasons = map[string]string{
+	"insider-edge01-list-off.yaml": "fabrikam-fe01: accepted an injected message: MESSAGE from alice@contoso.com to carol@fabrikam.com carrying mallory's canary",
+	"insider-fe01-serverauth-only.yaml": "fe01: tls: failed to verify certificate: x509: certificate specifies an incompatible key usage, " +
+		"in the inbound handshake from 10.0.0.99 on the mtls listener",
+	"tap-fe02-stolen-rsa.yaml":              "with fe02's stolen key: TLS 1.2 TLS_RSA_WITH_AES_128_GCM_SHA256",
+	"mitm-stolen-fe01-revoked-by-host.yaml": `alice: pki: certificate "fe01.contoso.com" (serial `,
+}
+
+// The family examples (what the catalog does not cover: other MTLS
+// targets, other stolen keys, revocation by the topology) run to their
+// expected verdict with their exact evidence.
+func TestFileFamilyExamples(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("examples", "families", "*.yaml"))
+	if err != nil || len(paths) != len(familyExampleReasons) {
+		t.Fatalf("family examples: %v, %d files for %d reasons", err, len(paths), len(familyExampleReasons))
+	}
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			reason, ok := familyExampleReasons[filepath.Base(path)]
+			if !ok {
+				t.Fatalf("no expected reason for %s", path)
+			}
+			s, err := LoadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := lab.Runner{}.Run(t.Context(), s)
+			if res.Err != nil || !res.OK {
+				t.Fatalf("outcome %s, expected %s, err %v\nevidence:\n%s", res.Outcome(), res.ExpectedOutcome(), res.Err, strings.Join(res.Evidence, "\n"))
+			}
+			if !slices.ContainsFunc(res.Evidence, func(l string) bool { return strings.Contains(l, reason) }) {
+				t.Errorf("no evidence line contains %q\nevidence:\n%s", reason, strings.Join(res.Evidence, "\n"))
+			}
+		})
+	}
+}

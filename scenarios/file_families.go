@@ -49,6 +49,8 @@ var filePlaces = []filePlace{
 	{"dns-blind", "alice", "pool01", familyDNS},
 	{"tap", "alice", "", familyEavesdrop},
 	{"insider", "", "fe02", familyMTLS},
+	{"insider", "", "fe01", familyMTLS},
+	{"insider", "", "edge01", familyMTLS},
 	{"internet", "", "edge01", familyFederation},
 }
 

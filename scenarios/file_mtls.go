@@ -10,9 +10,10 @@ import (
 
 // The MTLS families in a scenario file:
 //
-//   - position insider (server fe02): mallory, on fe99.contoso.com, dials
-//     fe02's MTLS listener as a Front End and relays a forged MESSAGE to
-//     bob@contoso.com (mtlsParams). attacker.certificate is the client
+//   - position insider (server fe02, the default, fe01 or edge01):
+//     mallory, on fe99.contoso.com, dials the server's MTLS listener as a
+//     Front End and relays a forged MESSAGE to a user it serves
+//     (mtlsParams, mtlsServers). attacker.certificate is the client
 //     certificate she presents; without it she presents none. source own
 //     with no issuer and no names is fe99's own enterprise certificate.
 //   - position arp with victim fe01 and server fe02: mallory ARP-spoofs
@@ -20,11 +21,17 @@ import (
 //     certificate for fe02.contoso.com (mtlsRelayParams).
 
 // mtlsPosedAs is the Front End whose name a certificate for the insider
-// holds by default: a name fe02's trusted server list holds.
-const mtlsPosedAs = "fe01.contoso.com"
+// holds by default: another server of the topology, which the target's
+// trusted server list holds.
+func mtlsPosedAs(target string) string {
+	if target == "fe01" {
+		return "fe02.contoso.com"
+	}
+	return "fe01.contoso.com"
+}
 
 // insiderAttack reads a position insider attacker.
-func (d *fileDecoder) insiderAttack(top, m *mapping) (fileAttack, *FileError) {
+func (d *fileDecoder) insiderAttack(top, m *mapping, target string) (fileAttack, *FileError) {
 	const what = "position insider (mallory's Front End on fe99)"
 	if err := d.only(m, what, "position", "certificate"); err != nil {
 		return fileAttack{}, err
@@ -32,7 +39,11 @@ func (d *fileDecoder) insiderAttack(top, m *mapping) (fileAttack, *FileError) {
 	if err := d.onlyTop(top, what); err != nil {
 		return fileAttack{}, err
 	}
+	if target == mtlsTarget {
+		target = "" // the catalog's
+	}
 	p := &mtlsParams{
+		target:   target,
 		cert:     func(*lab.Env, *contoso.Deployment) (*tls.Certificate, string, error) { return nil, "", nil },
 		certText: "no client certificate",
 	}
@@ -44,12 +55,13 @@ func (d *fileDecoder) insiderAttack(top, m *mapping) (fileAttack, *FileError) {
 		return fileAttack{}, err
 	}
 	if s.source == certStolen && s.revoked {
-		return fileAttack{}, d.errAt(m.keys["certificate"], "attacker.certificate", "position insider cannot present a revoked stolen certificate: fe02's topology is fixed (fe99 as insider); steal it unrevoked, or use position arp")
+		return fileAttack{}, d.errAt(m.keys["certificate"], "attacker.certificate", "position insider cannot present a revoked stolen certificate: its topology is fixed (fe99 as insider); steal it unrevoked, or use position arp")
 	}
 	if s.source == certOwn && s.issuer == "" && s.names == nil && s.plain() && !s.revoked {
 		p.cert, p.certText = mtlsInsiderCert, "fe99's valid server+client certificate from Contoso Issuing CA 01"
 	} else {
-		p.cert, p.certText = s.clientCert(), s.text(mtlsPosedAs)
+		posedAs := mtlsPosedAs(target)
+		p.cert, p.certText = s.clientCert(posedAs), s.text(posedAs)
 	}
 	return fileAttack{mtls: p, mtlsCert: &s}, nil
 }
@@ -58,13 +70,13 @@ func (d *fileDecoder) insiderAttack(top, m *mapping) (fileAttack, *FileError) {
 // running world as the MITM family builds the one it presents: Mallory
 // Root CA is the topology's attacker CA, and the certificate is the one
 // the source gives for its first name.
-func (s certSpec) clientCert() func(*lab.Env, *contoso.Deployment) (*tls.Certificate, string, error) {
+func (s certSpec) clientCert(posedAs string) func(*lab.Env, *contoso.Deployment) (*tls.Certificate, string, error) {
 	return func(env *lab.Env, c *contoso.Deployment) (*tls.Certificate, string, error) {
-		certs, ca, err := s.build(certWorld{env: env, c: c, server: mtlsPosedAs, mallory: c.CA("attacker")})
+		certs, ca, err := s.build(certWorld{env: env, c: c, server: posedAs, mallory: c.CA("attacker")})
 		if err != nil {
 			return nil, "", err
 		}
-		name := s.dnsNames(mtlsPosedAs)[0]
+		name := s.dnsNames(posedAs)[0]
 		if s.revoked && s.source != certStolen {
 			if err := revokeCert(env, ca, certs, name); err != nil {
 				return nil, "", err
@@ -77,7 +89,7 @@ func (s certSpec) clientCert() func(*lab.Env, *contoso.Deployment) (*tls.Certifi
 		if cert == nil {
 			return nil, "", errors.New("scenarios: the certificate source gave no certificate")
 		}
-		return cert, s.text(mtlsPosedAs), nil
+		return cert, s.text(posedAs), nil
 	}
 }
 

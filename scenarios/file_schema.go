@@ -24,7 +24,7 @@ var (
 	fileCertKeys   = []string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}
 	fileTopologies = []string{"contoso"}
 	fileVictims    = []string{"alice", "fe01", "edge01"}
-	fileServers    = []string{"pool01", "pool01.contoso.com", "fe02", "edge01", "fabrikam-edge01"}
+	fileServers    = []string{"pool01", "pool01.contoso.com", "fe01", "fe02", "edge01", "fabrikam-edge01"}
 	fileVerdicts   = []string{string(lab.Held), string(lab.Broken), string(lab.Passed)}
 	filePositions  = append(append(slices.Clone(mitmPositions), dnsPositions...), "tap", "insider", "internet")
 	// fileMITMKeys are the attacker keys of the MITM and DNS families.
@@ -244,7 +244,7 @@ func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileEr
 	case familyEavesdrop:
 		return d.tapAttack(top, m, hosts)
 	case familyMTLS:
-		return d.insiderAttack(top, m)
+		return d.insiderAttack(top, m, place.server)
 	case familyMTLSRelay:
 		return d.relayAttack(top, m)
 	case familyFederation:
