@@ -207,13 +207,16 @@ func TestFileCatalogImpair(t *testing.T) {
 }
 
 // familyExampleReasons is, per example of examples/families, the exact
-// evidence its run must carry.
-var familyExampleReasons = map[string]string{
-	"insider-edge01-list-off.yaml": "fabrikam-fe01: accepted an injected message: MESSAGE from alice@contoso.com to carol@fabrikam.com carrying mallory's canary",
-	"insider-fe01-serverauth-only.yaml": "fe01: tls: failed to verify certificate: x509: certificate specifies an incompatible key usage, " +
-		"in the inbound handshake from 10.0.0.99 on the mtls listener",
-	"tap-fe02-stolen-rsa.yaml":              "with fe02's stolen key: TLS 1.2 TLS_RSA_WITH_AES_128_GCM_SHA256",
-	"mitm-stolen-fe01-revoked-by-host.yaml": `alice: pki: certificate "fe01.contoso.com" (serial `,
+// evidence its run must carry: fragments that one evidence line holds
+// together (a serial number or a time stands between them).
+var familyExampleReasons = map[string][]string{
+	"insider-edge01-list-off.yaml": {"fabrikam-fe01: accepted an injected message: MESSAGE from alice@contoso.com to carol@fabrikam.com carrying mallory's canary"},
+	"insider-fe01-serverauth-only.yaml": {"fe01: tls: failed to verify certificate: x509: certificate specifies an incompatible key usage, " +
+		"in the inbound handshake from 10.0.0.99 on the mtls listener"},
+	"tap-fe02-stolen-rsa.yaml":              {"mallory: decrypted 10.0.0.11:", "-> 10.0.0.12:5062 with fe02's stolen key: TLS 1.2 TLS_RSA_WITH_AES_128_GCM_SHA256"},
+	"mitm-stolen-fe01-revoked-by-host.yaml": {`alice: pki: certificate "fe01.contoso.com" (serial `, "reason keyCompromise (OCSP http://pki.contoso.com/ocsp), in the TLS handshake with pool01.contoso.com (10.0.0.11:5061)"},
+	"dns-on-path-trusted-attacker-ca.yaml":  {`alice: revocation: OCSP http://10.0.0.66/ocsp: "pool01.contoso.com" (serial `, ") good"},
+	"rogue-dns-trusted-ca-revoked.yaml":     {`alice: pki: certificate "pool01.contoso.com" (serial `, "reason keyCompromise (OCSP http://10.0.0.66/ocsp), in the TLS handshake with pool01.contoso.com (10.0.0.66:5061)"},
 }
 
 // The family examples (what the catalog does not cover: other MTLS
@@ -239,8 +242,11 @@ func TestFileFamilyExamples(t *testing.T) {
 			if res.Err != nil || !res.OK {
 				t.Fatalf("outcome %s, expected %s, err %v\nevidence:\n%s", res.Outcome(), res.ExpectedOutcome(), res.Err, strings.Join(res.Evidence, "\n"))
 			}
-			if !slices.ContainsFunc(res.Evidence, func(l string) bool { return strings.Contains(l, reason) }) {
-				t.Errorf("no evidence line contains %q\nevidence:\n%s", reason, strings.Join(res.Evidence, "\n"))
+			holds := func(l string) bool {
+				return !slices.ContainsFunc(reason, func(f string) bool { return !strings.Contains(l, f) })
+			}
+			if !slices.ContainsFunc(res.Evidence, holds) {
+				t.Errorf("no evidence line contains all of %q\nevidence:\n%s", reason, strings.Join(res.Evidence, "\n"))
 			}
 		})
 	}

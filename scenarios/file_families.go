@@ -155,7 +155,7 @@ var fileTopHints = map[string]string{
 	"to":         "alice writes to a chosen recipient only with position tap or without an attacker (a baseline)",
 	"federation": "the federation mode is chosen only with position internet or without an attacker (a baseline)",
 	"messages":   "only position tap counts alice's messages",
-	"hosts":      "per-host changes apply with positions arp (alice and pool01), gateway, tap and internet, and without an attacker (a baseline)",
+	"hosts":      "per-host changes apply with positions arp (alice and pool01), gateway, tap and internet, alice's trust_add with the DNS positions too, and without an attacker (a baseline)",
 }
 
 // onlyTop refuses the family keys of the root mapping that what does not

@@ -256,17 +256,15 @@ func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileEr
 	if err := d.only(m, what, fileMITMKeys...); err != nil {
 		return fileAttack{}, err
 	}
-	if place.family == familyDNS {
-		err = d.onlyTop(top, what)
-	} else {
-		err = d.onlyTop(top, what, "hosts")
-	}
-	if err != nil {
+	if err := d.onlyTop(top, what, "hosts"); err != nil {
 		return fileAttack{}, err
 	}
 	if err := d.refuseHosts(hosts, what, func(host string) string {
-		if host == "alice" {
+		switch {
+		case host == "alice":
 			return "" // trust_add: Mallory Root CA installed, as trusted_by_victim
+		case place.family == familyDNS:
+			return "the DNS family builds the preset unchanged; it takes only alice's trust_add"
 		}
 		return topologyOnly(hosts)(host)
 	}); err != nil {
@@ -286,9 +284,6 @@ func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileEr
 	trusted, err := d.boolean(m, "trusted_by_victim")
 	if err != nil {
 		return fileAttack{}, err
-	}
-	if trusted && dnsPos >= 0 {
-		return fileAttack{}, d.errAt(m.keys["trusted_by_victim"], "attacker.trusted_by_victim", "position %s does not support it; use position arp or gateway", pos)
 	}
 	block, err := d.boolean(m, "block_revocation")
 	if err != nil {
@@ -310,7 +305,7 @@ func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileEr
 		}
 	}
 	if dnsPos >= 0 {
-		return fileAttack{dns: &dnsParams{position: dnsPosition(dnsPos), cert: cert}}, nil
+		return fileAttack{dns: &dnsParams{position: dnsPosition(dnsPos), cert: cert, trustMallory: trusted || hosts.trustMallory}}, nil
 	}
 	p := &mitmParams{
 		topology: hosts.merge(contoso.Config{}),
