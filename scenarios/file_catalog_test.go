@@ -216,6 +216,7 @@ var familyExampleReasons = map[string][]string{
 	"tap-fe02-stolen-rsa.yaml":              {"mallory: decrypted 10.0.0.11:", "-> 10.0.0.12:5062 with fe02's stolen key: TLS 1.2 TLS_RSA_WITH_AES_128_GCM_SHA256"},
 	"mitm-stolen-fe01-revoked-by-host.yaml": {`alice: pki: certificate "fe01.contoso.com" (serial `, "reason keyCompromise (OCSP http://pki.contoso.com/ocsp), in the TLS handshake with pool01.contoso.com (10.0.0.11:5061)"},
 	"dns-on-path-trusted-attacker-ca.yaml":  {`alice: revocation: OCSP http://10.0.0.66/ocsp: "pool01.contoso.com" (serial `, ") good"},
+	"mitm-alice-soft-fail-blocked.yaml":     {`alice: revocation: "pool01.contoso.com" (serial `, ") unavailable, soft-fail accepted: OCSP http://pki.contoso.com/ocsp"},
 	"rogue-dns-trusted-ca-revoked.yaml":     {`alice: pki: certificate "pool01.contoso.com" (serial `, "reason keyCompromise (OCSP http://10.0.0.66/ocsp), in the TLS handshake with pool01.contoso.com (10.0.0.66:5061)"},
 }
 

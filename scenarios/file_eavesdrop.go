@@ -78,7 +78,7 @@ func (d *fileDecoder) tapAttack(top, m *mapping, hosts fileHosts) (fileAttack, *
 	}
 	p := &eavesdropAttackParams{topology: hosts.merge(contoso.Config{}), segment: segment, to: to, home: homeOf(to)}
 	if err := d.refuseHosts(hosts, what, func(host string) string {
-		if host == "alice" {
+		if host == "alice" && hosts.trustMallory {
 			return "alice's trust store plays no part in a passive tap"
 		}
 		return ""

@@ -107,8 +107,8 @@ func (d *fileDecoder) federationMode(top *mapping, cfg contoso.Config) (contoso.
 func topologyOnly(h fileHosts) func(host string) string {
 	return func(host string) string {
 		switch {
-		case host == "alice":
-			return "alice's trust store gains a root only for position arp or gateway (trust_add)"
+		case host == "alice" && h.trustMallory:
+			return "alice's trust store gains Mallory Root CA (trust_add) only where mallory presents a certificate to her: positions arp, gateway and the DNS ones"
 		case slices.Contains(h.rsa, host) || host == "fe01" && h.fe01NoTLS:
 			return "re-keying a server (key) or stopping its TLS (tls) is for position tap"
 		}

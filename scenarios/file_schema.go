@@ -261,10 +261,10 @@ func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileEr
 	}
 	if err := d.refuseHosts(hosts, what, func(host string) string {
 		switch {
+		case place.family == familyDNS && (host != "alice" || len(hosts.cfg.RevocationModes) > 0):
+			return "the DNS family builds the preset unchanged; it takes only alice's trust_add"
 		case host == "alice":
 			return "" // trust_add: Mallory Root CA installed, as trusted_by_victim
-		case place.family == familyDNS:
-			return "the DNS family builds the preset unchanged; it takes only alice's trust_add"
 		}
 		return topologyOnly(hosts)(host)
 	}); err != nil {

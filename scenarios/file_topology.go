@@ -1,7 +1,7 @@
 package scenarios
 
 import (
-	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -19,6 +19,7 @@ import (
 //	  fe01: {revoked: true}               # contoso.Config.Revoked
 //	  edge01: {trust_remove: [fabrikam-root]}
 //	  fe99: {insider: true}               # contoso.Config.Insiders
+//	  alice: {revocation: soft-fail}      # contoso.Config.RevocationModes
 //
 // Which keys a host takes is fixed by what the preset and the families
 // can change (fileHostKeys); which family takes which change is decided
@@ -26,12 +27,12 @@ import (
 
 // fileHostKeys lists, per host of the preset, the keys its entry takes.
 var fileHostKeys = map[string][]string{
-	"alice":           {"trust_add"},
-	"fe01":            {"revoked", "key", "tls"},
-	"fe02":            {"revoked", "key"},
-	"edge01":          {"revoked", "trust_remove"},
-	"fabrikam-fe01":   {"revoked"},
-	"fabrikam-edge01": {"revoked", "key", "trust_remove"},
+	"alice":           {"trust_add", "revocation"},
+	"fe01":            {"revoked", "key", "tls", "revocation"},
+	"fe02":            {"revoked", "key", "revocation"},
+	"edge01":          {"revoked", "trust_remove", "revocation"},
+	"fabrikam-fe01":   {"revoked", "revocation"},
+	"fabrikam-edge01": {"revoked", "key", "trust_remove", "revocation"},
 	"fe99":            {"insider"},
 }
 
@@ -153,6 +154,24 @@ func (d *fileDecoder) hostEntry(e *mapping, host string, h *fileHosts) *FileErro
 			h.cfg.FabrikamEdgeOmitsContosoRoot = true
 		}
 	}
+	mode, mn, err := d.str(e, "revocation", false, "hard-fail, soft-fail or off")
+	if err != nil {
+		return err
+	}
+	if mn != nil {
+		if mn.ShortTag() == "!!bool" && mode == "false" {
+			mode = "off"
+		}
+		m, perr := pki.ParseRevocationMode(mode)
+		if perr != nil {
+			valid := []string{"hard-fail", "soft-fail", "off"}
+			return d.errAt(mn, fieldPath(e.path, "revocation"), "got %s; want %s%s", describeNode(mn), orList(valid), didYouMean(mode, valid))
+		}
+		if h.cfg.RevocationModes == nil {
+			h.cfg.RevocationModes = map[string]pki.RevocationMode{}
+		}
+		h.cfg.RevocationModes[host] = m
+	}
 	insider, err := d.boolean(e, "insider")
 	if err != nil {
 		return err
@@ -170,6 +189,13 @@ func (d *fileDecoder) hostEntry(e *mapping, host string, h *fileHosts) *FileErro
 func (h fileHosts) merge(cfg contoso.Config) contoso.Config {
 	cfg.Revoked = append(slices.Clone(cfg.Revoked), h.cfg.Revoked...)
 	cfg.Insiders = append(slices.Clone(cfg.Insiders), h.cfg.Insiders...)
+	if len(h.cfg.RevocationModes) > 0 {
+		cfg.RevocationModes = maps.Clone(cfg.RevocationModes)
+		if cfg.RevocationModes == nil {
+			cfg.RevocationModes = map[string]pki.RevocationMode{}
+		}
+		maps.Copy(cfg.RevocationModes, h.cfg.RevocationModes)
+	}
 	cfg.ContosoEdgeOmitsFabrikamRoot = cfg.ContosoEdgeOmitsFabrikamRoot || h.cfg.ContosoEdgeOmitsFabrikamRoot
 	cfg.FabrikamEdgeOmitsContosoRoot = cfg.FabrikamEdgeOmitsContosoRoot || h.cfg.FabrikamEdgeOmitsContosoRoot
 	return cfg
@@ -188,15 +214,4 @@ func (d *fileDecoder) refuseHosts(h fileHosts, family string, allowed func(host 
 		}
 	}
 	return nil
-}
-
-// describe says which hosts h changes, for messages.
-func (h fileHosts) describe() string {
-	var out []string
-	for _, host := range fileHostOrder {
-		if _, ok := h.nodes[host]; ok {
-			out = append(out, host)
-		}
-	}
-	return fmt.Sprint(out)
 }

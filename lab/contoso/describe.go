@@ -2,6 +2,7 @@ package contoso
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -97,6 +98,9 @@ func (cfg Config) options() []string {
 	}
 	for _, r := range cfg.Revoked {
 		out = append(out, fmt.Sprintf("revoked before start: certificate of %s, reason %v", r.Cert, r.Reason))
+	}
+	for _, host := range slices.Sorted(maps.Keys(cfg.RevocationModes)) {
+		out = append(out, fmt.Sprintf("revocation checking on %s: %v, whatever the revocation defense says", host, cfg.RevocationModes[host]))
 	}
 	return out
 }

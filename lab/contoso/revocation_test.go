@@ -3,6 +3,7 @@ package contoso
 import (
 	"context"
 	"crypto/x509"
+	"slices"
 	"testing"
 
 	"github.com/tlslab/tlslab/actors/pki"
@@ -38,5 +39,36 @@ func TestContosoPublicCARevocationFromLAN(t *testing.T) {
 	}}
 	if res := (lab.Runner{}).Run(context.Background(), s); res.Err != nil {
 		t.Fatal(res.Err)
+	}
+}
+
+// Config.RevocationModes sets a host's own revocation mode; the others
+// follow the run's defense, and a host the topology lacks is refused.
+func TestContosoRevocationModes(t *testing.T) {
+	cfg := Config{RevocationModes: map[string]pki.RevocationMode{"alice": pki.RevocationOff, "edge01": pki.RevocationSoftFail}}
+	s := lab.Scenario{Name: "x/revocation-modes", Summary: "s", Expected: lab.Passed, Run: func(ctx context.Context, env *lab.Env) error {
+		c, err := cfg.Build(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for host, want := range map[string]pki.RevocationMode{"alice": pki.RevocationOff, "edge01": pki.RevocationSoftFail, "fe01": pki.RevocationHardFail} {
+			if got := c.checker(host).Mode; got != want {
+				t.Errorf("%s checks revocation %v, want %v", host, got, want)
+			}
+		}
+		env.Evidence.Delivered("alice", "checked")
+		return nil
+	}}
+	if res := (lab.Runner{}).Run(context.Background(), s); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	want := "revocation checking on alice: off, whatever the revocation defense says"
+	if opts := cfg.options(); !slices.Contains(opts, want) {
+		t.Errorf("options %q lack %q", opts, want)
+	}
+	bad := Config{RevocationModes: map[string]pki.RevocationMode{"fe03": pki.RevocationOff}}
+	if err := bad.Validate(); err == nil || err.Error() != `lab: contoso: RevocationModes names host "fe03", which the topology does not have` {
+		t.Errorf("Validate: %v", err)
 	}
 }
