@@ -252,3 +252,51 @@ func TestFileFamilyExamples(t *testing.T) {
 		})
 	}
 }
+
+// hosts: changes reach the declared topology (what show prints) and the
+// built one: fe01's certificate issued with an RSA key and alice checking
+// revocation soft-fail, in a MITM file whose mallory presents fe01's
+// stolen certificate.
+func TestFileHostChanges(t *testing.T) {
+	data := []byte(`name: training/rsa-fe01
+summary: x
+hosts:
+  fe01: {key: rsa-2048}
+  alice: {revocation: soft-fail}
+  edge01: {key: rsa-2048, trust_remove: [fabrikam-root]}
+attacker:
+  position: arp
+  certificate: {source: stolen, from: fe01}
+expected: broken
+`)
+	s, err := ParseFile("rsa-fe01.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := s.Topology.Describe(lab.Hardened())
+	keys := map[string]string{}
+	for _, c := range desc.Certificates {
+		keys[c.Holder] = c.Key
+	}
+	for holder, want := range map[string]string{"fe01": "RSA 2048", "edge01": "RSA 2048", "edge01-external": "RSA 2048", "fe02": "ECDSA P-256"} {
+		if keys[holder] != want {
+			t.Errorf("%s's certificate key %q, want %q", holder, keys[holder], want)
+		}
+	}
+	for _, want := range []string{
+		"revocation checking on alice: soft-fail, whatever the revocation defense says",
+		"contoso's Edge imports Fabrikam Root CA: no",
+	} {
+		if !slices.Contains(desc.Options, want) {
+			t.Errorf("options %q lack %q", desc.Options, want)
+		}
+	}
+	res := lab.Runner{}.Run(t.Context(), s)
+	if !res.OK || res.Verdict != lab.Broken {
+		t.Fatalf("outcome %s, err %v", res.Outcome(), res.Err)
+	}
+	const accepted = `alice: accepted the attacker as "pool01.contoso.com": completed the TLS 1.3 handshake with mallory, certificate CN=fe01.contoso.com,O=Contoso`
+	if !slices.Contains(res.Evidence, accepted+" issued by CN=Contoso Issuing CA 01,O=Contoso") {
+		t.Errorf("no evidence line %q\nevidence:\n%s", accepted, strings.Join(res.Evidence, "\n"))
+	}
+}

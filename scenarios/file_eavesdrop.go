@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab/contoso"
 )
 
@@ -76,7 +77,18 @@ func (d *fileDecoder) tapAttack(top, m *mapping, hosts fileHosts) (fileAttack, *
 		}
 		return fileAttack{office: &eavesdropParams{}}, nil
 	}
+	// The tap re-keys listeners itself (key), rather than the topology.
+	keys := hosts.keys
+	hosts.keys = nil
 	p := &eavesdropAttackParams{topology: hosts.merge(contoso.Config{}), segment: segment, to: to, home: homeOf(to)}
+	for _, host := range fileHostOrder {
+		k, ok := keys[host]
+		switch {
+		case !ok || k == pki.KeyECDSAP256:
+		case k != pki.KeyRSA2048 || !slices.Contains(fileStolenKeys, host):
+			return fileAttack{}, d.errAt(hosts.nodes[host], "hosts."+host+".key", "position tap re-keys only fe01, fe02 and fabrikam-edge01, and only with rsa-2048 (on TLS 1.2, preferring static RSA key exchange where allowed)")
+		}
+	}
 	if err := d.refuseHosts(hosts, what, func(host string) string {
 		if host == "alice" && hosts.trustMallory {
 			return "alice's trust store plays no part in a passive tap"
@@ -85,7 +97,7 @@ func (d *fileDecoder) tapAttack(top, m *mapping, hosts fileHosts) (fileAttack, *
 	}); err != nil {
 		return fileAttack{}, err
 	}
-	rsa := func(host string) bool { return slices.Contains(hosts.rsa, host) }
+	rsa := func(host string) bool { return keys[host] == pki.KeyRSA2048 }
 	switch {
 	case hosts.fe01NoTLS && rsa("fe01"):
 		return fileAttack{}, d.errAt(hosts.nodes["fe01"], "hosts.fe01", "fe01 is either re-keyed with RSA (key) or without TLS (tls: off), not both")

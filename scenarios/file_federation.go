@@ -109,8 +109,8 @@ func topologyOnly(h fileHosts) func(host string) string {
 		switch {
 		case host == "alice" && h.trustMallory:
 			return "alice's trust store gains Mallory Root CA (trust_add) only where mallory presents a certificate to her: positions arp, gateway and the DNS ones"
-		case slices.Contains(h.rsa, host) || host == "fe01" && h.fe01NoTLS:
-			return "re-keying a server (key) or stopping its TLS (tls) is for position tap"
+		case host == "fe01" && h.fe01NoTLS:
+			return "stopping fe01's TLS listener (tls: off) is for position tap"
 		}
 		return ""
 	}

@@ -30,8 +30,8 @@ var fileHostKeys = map[string][]string{
 	"alice":           {"trust_add", "revocation"},
 	"fe01":            {"revoked", "key", "tls", "revocation"},
 	"fe02":            {"revoked", "key", "revocation"},
-	"edge01":          {"revoked", "trust_remove", "revocation"},
-	"fabrikam-fe01":   {"revoked", "revocation"},
+	"edge01":          {"revoked", "key", "trust_remove", "revocation"},
+	"fabrikam-fe01":   {"revoked", "key", "revocation"},
 	"fabrikam-edge01": {"revoked", "key", "trust_remove", "revocation"},
 	"fe99":            {"insider"},
 }
@@ -47,11 +47,15 @@ var fileTrustChanges = map[string][]string{
 	"fabrikam-edge01": {"contoso-root"},
 }
 
-// fileHostKeyTypes are the key types a host may be re-keyed with: RSA,
-// on a TLS 1.2 stack that prefers static RSA key exchange where the
-// forward-secrecy-only defense allows it (the eavesdrop families'
-// re-keying). ecdsa-p256 is the preset's own.
-var fileHostKeyTypes = []string{"ecdsa-p256", "rsa-2048"}
+// fileHostCerts are the certificates of the topology a host's key:
+// changes (contoso.Config.KeyTypes): an Edge's internal and external ones.
+var fileHostCerts = map[string][]string{
+	"fe01":            {"fe01"},
+	"fe02":            {"fe02"},
+	"edge01":          {"edge01", "edge01-external"},
+	"fabrikam-fe01":   {"fabrikam-fe01"},
+	"fabrikam-edge01": {"fabrikam-edge01", "fabrikam-edge01-external"},
+}
 
 // fileHosts is what a hosts: mapping declares; the zero value changes
 // nothing.
@@ -61,8 +65,11 @@ type fileHosts struct {
 	cfg contoso.Config
 	// trustMallory: Mallory Root CA in alice's trust store.
 	trustMallory bool
-	// rsa lists the hosts re-keyed with RSA (fe01, fe02, fabrikam-edge01).
-	rsa []string
+	// keys are the key types hosts: names, by host. Position tap
+	// re-keys a listener with RSA instead (eavesdropAttackParams); the
+	// other forms issue the host's certificates with them
+	// (contoso.Config.KeyTypes).
+	keys map[string]pki.KeyType
 	// fe01NoTLS: fe01's TLS listener is down.
 	fe01NoTLS bool
 	// node is the hosts: value, for messages; nodes the per-host entries.
@@ -110,12 +117,19 @@ func (d *fileDecoder) hostEntry(e *mapping, host string, h *fileHosts) *FileErro
 	if revoked {
 		h.cfg.Revoked = append(h.cfg.Revoked, contoso.Revocation{Cert: host, Reason: pki.ReasonKeyCompromise})
 	}
-	key, kn, err := d.oneOf(e, "key", false, "key type", fileHostKeyTypes)
+	keyNames := make([]string, len(keyTypes))
+	for i, k := range keyTypes {
+		keyNames[i] = k.name
+	}
+	key, kn, err := d.oneOf(e, "key", false, "key type", keyNames)
 	if err != nil {
 		return err
 	}
-	if kn != nil && key == "rsa-2048" {
-		h.rsa = append(h.rsa, host)
+	if kn != nil {
+		if h.keys == nil {
+			h.keys = map[string]pki.KeyType{}
+		}
+		h.keys[host] = keyTypes[slices.Index(keyNames, key)].key
 	}
 	tlsState, tn, err := d.str(e, "tls", false, "on or off")
 	if err != nil {
@@ -189,6 +203,17 @@ func (d *fileDecoder) hostEntry(e *mapping, host string, h *fileHosts) *FileErro
 func (h fileHosts) merge(cfg contoso.Config) contoso.Config {
 	cfg.Revoked = append(slices.Clone(cfg.Revoked), h.cfg.Revoked...)
 	cfg.Insiders = append(slices.Clone(cfg.Insiders), h.cfg.Insiders...)
+	if len(h.keys) > 0 {
+		cfg.KeyTypes = maps.Clone(cfg.KeyTypes)
+		if cfg.KeyTypes == nil {
+			cfg.KeyTypes = map[string]pki.KeyType{}
+		}
+		for host, k := range h.keys {
+			for _, cert := range fileHostCerts[host] {
+				cfg.KeyTypes[cert] = k
+			}
+		}
+	}
 	if len(h.cfg.RevocationModes) > 0 {
 		cfg.RevocationModes = maps.Clone(cfg.RevocationModes)
 		if cfg.RevocationModes == nil {

@@ -51,6 +51,11 @@ type Config struct {
 	// Revoked lists certificates the issuing CA revokes right after
 	// issuing them, before any server starts.
 	Revoked []Revocation
+	// KeyTypes sets, per certificate (named as Revoked names them: "fe01",
+	// "edge01-external", ...), the type of the key it is issued with;
+	// certificates not listed get pki's default (ECDSA P-256). nil
+	// changes nothing.
+	KeyTypes map[string]pki.KeyType
 	// RevocationModes sets, per host that verifies certificates (alice,
 	// fe01, fe02, edge01, fabrikam-edge01, fabrikam-fe01), the revocation
 	// mode its checker uses in place of the run's Revocation defense, as
@@ -174,6 +179,11 @@ func (cfg Config) Validate() error {
 				keys = append(keys, c.key)
 			}
 			return fmt.Errorf("lab: contoso: Revoked names certificate %q; the topology has %s", r.Cert, strings.Join(keys, ", "))
+		}
+	}
+	for _, cert := range slices.Sorted(maps.Keys(cfg.KeyTypes)) {
+		if p.cert(cert) == nil {
+			return fmt.Errorf("lab: contoso: KeyTypes names certificate %q, which the topology does not have", cert)
 		}
 	}
 	for _, host := range slices.Sorted(maps.Keys(cfg.RevocationModes)) {

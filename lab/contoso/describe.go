@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
 )
 
@@ -53,7 +52,7 @@ func (cfg Config) Describe(d lab.Defenses) lab.TopologyDescription {
 			status = "revoked at build time, reason " + c.revoked.String()
 		}
 		td.Certificates = append(td.Certificates, lab.CertificateDescription{
-			Holder: c.key, Names: c.names, Purpose: c.purpose.String(), Key: pki.KeyECDSAP256.String(),
+			Holder: c.key, Names: c.names, Purpose: c.purpose.String(), Key: c.keyType.String(),
 			Issuer: p.ca(c.ca).name, Status: status,
 		})
 	}

@@ -72,3 +72,43 @@ func TestContosoRevocationModes(t *testing.T) {
 		t.Errorf("Validate: %v", err)
 	}
 }
+
+// Config.KeyTypes issues a certificate with the key type it names, and
+// the topology description says so; a certificate the topology lacks is
+// refused.
+func TestContosoKeyTypes(t *testing.T) {
+	cfg := Config{KeyTypes: map[string]pki.KeyType{"fe01": pki.KeyRSA2048}}
+	s := lab.Scenario{Name: "x/key-types", Summary: "s", Expected: lab.Passed, Run: func(ctx context.Context, env *lab.Env) error {
+		c, err := cfg.Build(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		fe01, _ := c.Credential("fe01")
+		fe02, _ := c.Credential("fe02")
+		if got, want := fe01.Leaf.PublicKeyAlgorithm, x509.RSA; got != want {
+			t.Errorf("fe01's key %v, want %v", got, want)
+		}
+		if got, want := fe02.Leaf.PublicKeyAlgorithm, x509.ECDSA; got != want {
+			t.Errorf("fe02's key %v, want %v", got, want)
+		}
+		env.Evidence.Delivered("alice", "checked")
+		return nil
+	}}
+	if res := (lab.Runner{}).Run(context.Background(), s); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	var key string
+	for _, cd := range cfg.Describe(lab.Hardened()).Certificates {
+		if cd.Holder == "fe01" {
+			key = cd.Key
+		}
+	}
+	if key != pki.KeyRSA2048.String() {
+		t.Errorf("described fe01 key %q, want %q", key, pki.KeyRSA2048)
+	}
+	bad := Config{KeyTypes: map[string]pki.KeyType{"fe03": pki.KeyRSA2048}}
+	if err := bad.Validate(); err == nil || err.Error() != `lab: contoso: KeyTypes names certificate "fe03", which the topology does not have` {
+		t.Errorf("Validate: %v", err)
+	}
+}
