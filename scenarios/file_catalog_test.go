@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -21,23 +22,35 @@ var catalogTextDiffers = map[string]bool{
 	"mtls/missing-client-auth-eku": true,
 }
 
-// catalogTwins returns the catalog's scenarios that have a file form
-// under examples/catalog (all but the opt-in bridge family, which runs
-// real programs), by name.
+// catalogTwins returns the catalog's scenarios by name: each has a file
+// form under examples/catalog.
 func catalogTwins() map[string]lab.Scenario {
 	out := map[string]lab.Scenario{}
 	for _, s := range Catalog() {
-		if !strings.HasPrefix(s.Name, "bridge/") {
-			out[s.Name] = s
-		}
+		out[s.Name] = s
 	}
 	return out
+}
+
+// requireTools skips t when a program s requires is missing, and fails
+// it instead when CI=true (the bridge family runs real programs).
+func requireTools(t *testing.T, s lab.Scenario) {
+	t.Helper()
+	for _, p := range s.Requires {
+		if _, err := exec.LookPath(p); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s needs %s, which CI must have: %v", s.Name, p, err)
+			}
+			t.Skipf("%s needs %s: %v", s.Name, p, err)
+		}
+	}
 }
 
 // Every catalog scenario has a file form, examples/catalog/FAMILY/NAME.yaml,
 // that declares what its Go twin declares and, run, gives the same
 // verdict, service and decisive defense. With -short only the
-// declarations are compared.
+// declarations are compared. The bridge family's twins run real programs
+// (skipped where missing, unless CI=true).
 func TestFileCatalogTwins(t *testing.T) {
 	twins := catalogTwins()
 	paths, err := filepath.Glob(filepath.Join("examples", "catalog", "*", "*.yaml"))
@@ -63,6 +76,7 @@ func TestFileCatalogTwins(t *testing.T) {
 			if testing.Short() {
 				return
 			}
+			requireTools(t, twin)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			got := lab.Runner{Seed: 1}.Run(ctx, s)
@@ -111,8 +125,8 @@ func compareDeclarations(t *testing.T, s, twin lab.Scenario) {
 	if got, want := s.DefensesFor().Diff(lab.Hardened()), twin.DefensesFor().Diff(lab.Hardened()); !slices.Equal(got, want) {
 		t.Errorf("defenses %q, want %q", got, want)
 	}
-	if s.RealPeers != twin.RealPeers {
-		t.Errorf("RealPeers %v, want %v", s.RealPeers, twin.RealPeers)
+	if s.RealPeers != twin.RealPeers || !slices.Equal(s.Requires, twin.Requires) {
+		t.Errorf("RealPeers %v, Requires %q; want %v, %q", s.RealPeers, s.Requires, twin.RealPeers, twin.Requires)
 	}
 	if catalogTextDiffers[twin.Name] {
 		return
@@ -136,8 +150,8 @@ func TestFileCatalogDerivedLabels(t *testing.T) {
 	for _, path := range paths {
 		name := filepath.Base(filepath.Dir(path)) + "/" + strings.TrimSuffix(filepath.Base(path), ".yaml")
 		twin, ok := twins[name]
-		if !ok || strings.HasPrefix(name, "mitm/") || strings.HasPrefix(name, "dns/") && !strings.Contains(name, "federation") {
-			continue // the MITM and DNS forms derive labels by their own rule (TestFileSameAsCatalog)
+		if !ok || strings.HasPrefix(name, "mitm/") || strings.HasPrefix(name, "dns/") && !strings.Contains(name, "federation") || strings.HasPrefix(name, "bridge/") {
+			continue // the MITM and DNS forms derive labels by their own rule (TestFileSameAsCatalog); the bridge family lists its base's
 		}
 		data := readWithoutLabels(t, path)
 		s, err := ParseFile(path, data)
@@ -185,6 +199,9 @@ func TestFileCatalogImpair(t *testing.T) {
 		t.Fatalf("catalog files: %v, %d", err, len(paths))
 	}
 	for _, path := range paths {
+		if strings.Contains(path, "/bridge/") {
+			continue // the same attacks as their bases, with real programs
+		}
 		t.Run(strings.TrimSuffix(path[len("examples/catalog/"):], ".yaml"), func(t *testing.T) {
 			t.Parallel()
 			data, err := os.ReadFile(path)
