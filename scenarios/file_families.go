@@ -140,6 +140,36 @@ func describePlace(p filePlace) string {
 	return v + " with " + s
 }
 
+// fileFamilyAttackKeys are the attacker keys only the families of this
+// file take (the MITM and DNS forms refuse them).
+var fileFamilyAttackKeys = []string{"segment", "stolen_key", "sender", "actor"}
+
+// clientSideKeys refuses what the MITM and DNS forms (alice against
+// pool01) do not take: the other families' attacker and root keys, and
+// the hosts changes their params cannot make.
+func (d *fileDecoder) clientSideKeys(top, m *mapping, place filePlace, hosts fileHosts) *FileError {
+	what := "position " + place.position
+	for _, k := range fileFamilyAttackKeys {
+		if m.has(k) {
+			return d.errAt(m.keys[k], fieldPath(m.path, k), "%s does not use it; it is for %s", what, map[string]string{
+				"segment": "position tap", "stolen_key": "position tap", "sender": "position internet", "actor": "position internet",
+			}[k])
+		}
+	}
+	if err := d.onlyTop(top, what, "hosts"); err != nil {
+		return err
+	}
+	return d.refuseHosts(hosts, what, func(host string) string {
+		switch {
+		case place.family == familyDNS && (host != "alice" || len(hosts.cfg.RevocationModes) > 0):
+			return "the DNS family builds the preset unchanged; it takes only alice's trust_add"
+		case host == "alice":
+			return "" // trust_add: Mallory Root CA installed, as trusted_by_victim
+		}
+		return topologyOnly(hosts)(host)
+	})
+}
+
 // only refuses the keys of m not in allowed: they mean nothing for what.
 func (d *fileDecoder) only(m *mapping, what string, allowed ...string) *FileError {
 	for _, k := range m.order {

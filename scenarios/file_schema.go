@@ -19,16 +19,14 @@ import (
 
 // The keys of a scenario file, per mapping.
 var (
-	fileKeys       = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair", "victim_cmd", "server_cmd", "to", "federation", "messages", "hosts"}
-	fileAttackKeys = []string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation", "segment", "stolen_key", "sender", "actor"}
-	fileCertKeys   = []string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}
-	fileTopologies = []string{"contoso"}
-	fileVictims    = []string{"alice", "fe01", "edge01"}
-	fileServers    = []string{"pool01", "pool01.contoso.com", "fe01", "fe02", "edge01", "fabrikam-edge01"}
-	fileVerdicts   = []string{string(lab.Held), string(lab.Broken), string(lab.Passed)}
-	filePositions  = append(append(slices.Clone(mitmPositions), dnsPositions...), "tap", "insider", "internet")
-	// fileMITMKeys are the attacker keys of the MITM and DNS families.
-	fileMITMKeys    = []string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation"}
+	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair", "victim_cmd", "server_cmd", "to", "federation", "messages", "hosts"}
+	fileAttackKeys  = append([]string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation"}, fileFamilyAttackKeys...)
+	fileCertKeys    = []string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}
+	fileTopologies  = []string{"contoso"}
+	fileVictims     = []string{"alice", "fe01", "edge01"}
+	fileServers     = []string{"pool01", "pool01.contoso.com", "fe01", "fe02", "edge01", "fabrikam-edge01"}
+	fileVerdicts    = []string{string(lab.Held), string(lab.Broken), string(lab.Passed)}
+	filePositions   = append(append(slices.Clone(mitmPositions), dnsPositions...), "tap", "insider", "internet")
 	fileNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$`)
 	fileDNSName     = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
@@ -252,22 +250,7 @@ func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileEr
 	case familyDNSFederation:
 		return d.srvAttack(top, m)
 	}
-	what := "position " + pos
-	if err := d.only(m, what, fileMITMKeys...); err != nil {
-		return fileAttack{}, err
-	}
-	if err := d.onlyTop(top, what, "hosts"); err != nil {
-		return fileAttack{}, err
-	}
-	if err := d.refuseHosts(hosts, what, func(host string) string {
-		switch {
-		case place.family == familyDNS && (host != "alice" || len(hosts.cfg.RevocationModes) > 0):
-			return "the DNS family builds the preset unchanged; it takes only alice's trust_add"
-		case host == "alice":
-			return "" // trust_add: Mallory Root CA installed, as trusted_by_victim
-		}
-		return topologyOnly(hosts)(host)
-	}); err != nil {
+	if err := d.clientSideKeys(top, m, place, hosts); err != nil {
 		return fileAttack{}, err
 	}
 	mode, mn, err := d.oneOf(m, "mode", false, "mode", mitmModes)
