@@ -160,7 +160,7 @@ func TestFileLoadMissing(t *testing.T) {
 // FuzzParseFile: no input panics, and every failure is a *FileError with
 // a position that is not negative.
 func FuzzParseFile(f *testing.F) {
-	for _, glob := range []string{"examples/*.yaml", "testdata/malformed/*.yaml"} {
+	for _, glob := range []string{"examples/*.yaml", "examples/*/*.yaml", "examples/catalog/*/*.yaml", "testdata/malformed/*.yaml"} {
 		paths, _ := filepath.Glob(glob)
 		for _, p := range paths {
 			data, err := os.ReadFile(p)
