@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -83,6 +84,11 @@ type dnsParams struct {
 	// CA here, which runs no revocation service. A stolen certificate
 	// marked revoked is revoked by the topology (topologyConfig).
 	cert certSpec
+	// trustMallory has mallory create her own Mallory Root CA for the run,
+	// with its OCSP responder on her machine (http://10.0.0.66/ocsp, as
+	// the MITM family's), in place of the topology's attacker CA, and
+	// adds it to alice's trust store.
+	trustMallory bool
 }
 
 // dnsForged is a certificate forged per SNI by Mallory Root CA.
@@ -243,6 +249,9 @@ func (p dnsParams) attackerText() string {
 		b.WriteString("mallory (10.0.0.66) on contoso-lan, off the path, flooding alice with forged answers from dns01's address (query IDs 1-16, port 53000) saying pool01.contoso.com is 10.0.0.66")
 	}
 	fmt.Fprintf(&b, "; there she plays the pool on %d with %s, and a plaintext trap on %d", portTLS, p.cert.text(pool01Name), portPlain)
+	if p.trustMallory {
+		b.WriteString("; alice's trust store includes her Mallory Root CA, whose OCSP responder she runs on 10.0.0.66")
+	}
 	return b.String()
 }
 
@@ -283,14 +292,26 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 		return err
 	}
 	defer c.Close()
-	mallory, malloryNIC, err := c.AttachHost("mallory", "contoso-lan", dnsMalloryAddr, false)
+	malloryHost, malloryNIC, err := c.AttachHost("mallory", "contoso-lan", dnsMalloryAddr, false)
 	if err != nil {
 		return err
 	}
 	r := &dnsRun{p: p, env: env, c: c, resolver: c.Resolver("alice")}
 
+	attackerCA := c.CA("attacker")
+	var installed []*x509.Certificate
+	if p.trustMallory {
+		m := &mallory{host: malloryHost, nic: malloryNIC}
+		stop, err := m.startCA(env)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		attackerCA = m.ca
+		installed = append(installed, m.ca.Certificate())
+	}
 	// mallory's pool: TLS on 5061, and a plaintext trap on 5060.
-	certs, ca, err := p.cert.build(certWorld{env: env, c: c, server: contoso.Pool, mallory: c.CA("attacker")})
+	certs, ca, err := p.cert.build(certWorld{env: env, c: c, server: contoso.Pool, mallory: attackerCA})
 	if err != nil {
 		return err
 	}
@@ -305,7 +326,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	}{{contoso.PortSIPTLS, attacker.VictimTLS{Certs: certs, KeyLogWriter: env.KeyLog}}, {portPlain, attacker.VictimPlain{}}} {
 		px, err := attacker.NewProxy(attacker.ProxyConfig{
 			// A real victim program sends a canary line, not SIP: relayed raw.
-			Host: mallory, Port: side.port, SIP: env.RealPeers.Victim == "", Victim: sabotagedVictim(env, side.victim), Upstream: attacker.SIPResponder{},
+			Host: malloryHost, Port: side.port, SIP: env.RealPeers.Victim == "", Victim: sabotagedVictim(env, side.victim), Upstream: attacker.SIPResponder{},
 		})
 		if err != nil {
 			return err
@@ -317,14 +338,14 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 		r.proxies = append(r.proxies, px)
 	}
 
-	cfg, err := c.ClientConfig("alice", "alice@contoso.com")
+	cfg, err := c.ClientConfig("alice", "alice@contoso.com", installed...)
 	if err != nil {
 		return err
 	}
 	cfg.Timeout = dnsClientTimeout
 	switch p.position {
 	case dnsRogueServer:
-		stop, err := r.startRogue(ctx, mallory)
+		stop, err := r.startRogue(ctx, malloryHost)
 		if err != nil {
 			return err
 		}
@@ -343,7 +364,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 		}
 	case dnsBlind:
 		if !spooferSilent(env) {
-			stop, err := r.startBlind(ctx, mallory)
+			stop, err := r.startBlind(ctx, malloryHost)
 			if err != nil {
 				return err
 			}
@@ -351,7 +372,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 		}
 	}
 	if env.RealPeers.Victim != "" {
-		v, err := realVictimSends(ctx, env, c, netip.AddrPort{}, cfg.Resolver)
+		v, err := realVictimSends(ctx, env, c, netip.AddrPort{}, cfg.Resolver, installed...)
 		r.awaitGenuine(ctx)
 		if r.blind != nil {
 			_ = r.race.stop()

@@ -195,7 +195,7 @@ func TestFileRenamedConflicts(t *testing.T) {
 		{"new after old", "  trusted: true\n  trusted_by_victim: true\n",
 			`c.yaml:7:3: attacker.trusted_by_victim: already set on line 6 under its old name "trusted"; remove that one`},
 		{"bad table entry", "  not_a_key: true\n",
-			`c.yaml:6:3: attacker.not_a_key: unknown key "not_a_key"; valid keys here: ` + joinComma(fileAttackKeys)},
+			`c.yaml:6:3: attacker.not_a_key: unknown key "not_a_key"; valid keys here: ` + joinComma(fileAttackKeys) + ` (did you mean "stolen_key"?)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := "name: training/c\nsummary: x\nattacker:\n  position: arp\n  certificate: {source: forged, issuer: mallory-root}\n" + tc.attacker + "expected: broken\n"

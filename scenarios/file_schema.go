@@ -13,19 +13,20 @@ import (
 
 	"github.com/tlslab/tlslab/actors/realpeer"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
 
 // The keys of a scenario file, per mapping.
 var (
-	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair", "victim_cmd", "server_cmd", "distrusted"}
-	fileAttackKeys  = []string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation", "offer"}
+	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair", "victim_cmd", "server_cmd", "distrusted", "to", "federation", "messages", "hosts"}
+	fileAttackKeys  = append([]string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation", "offer"}, fileFamilyAttackKeys...)
 	fileCertKeys    = append([]string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}, fileCertOptionKeys...)
 	fileTopologies  = []string{"contoso"}
-	fileVictims     = []string{"alice"}
-	fileServers     = []string{"pool01", "pool01.contoso.com"}
-	fileVerdicts    = []string{string(lab.Held), string(lab.Broken)}
-	filePositions   = append(slices.Clone(mitmPositions), dnsPositions...)
+	fileVictims     = []string{"alice", "fe01", "edge01"}
+	fileServers     = []string{"pool01", "pool01.contoso.com", "fe01", "fe02", "edge01", "fabrikam-edge01"}
+	fileVerdicts    = []string{string(lab.Held), string(lab.Broken), string(lab.Passed)}
+	filePositions   = append(append(slices.Clone(mitmPositions), dnsPositions...), "tap", "insider", "internet")
 	fileNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$`)
 	fileDNSName     = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
@@ -59,11 +60,8 @@ func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
 	if err != nil {
 		return lab.Scenario{}, err
 	}
-	for _, k := range []struct{ key, what string }{{"topology", "topology preset"}, {"victim", "victim"}, {"server", "server"}} {
-		valid := map[string][]string{"topology": fileTopologies, "victim": fileVictims, "server": fileServers}[k.key]
-		if _, _, err := d.oneOf(top, k.key, false, k.what, valid); err != nil {
-			return lab.Scenario{}, err
-		}
+	if _, _, err := d.oneOf(top, "topology", false, "topology preset", fileTopologies); err != nil {
+		return lab.Scenario{}, err
 	}
 	expected, en, err := d.oneOf(top, "expected", true, "verdict", fileVerdicts)
 	if err != nil {
@@ -73,10 +71,19 @@ func (d *fileDecoder) scenario(root *yaml.Node) (lab.Scenario, *FileError) {
 	if err != nil {
 		return lab.Scenario{}, err
 	}
-	if !top.has("attacker") {
-		return lab.Scenario{}, d.errAt(top.node, "", "missing key %q; want a mapping with position, mode and certificate", "attacker")
+	hosts, err := d.hosts(top)
+	if err != nil {
+		return lab.Scenario{}, err
 	}
-	a, err := d.attack(top)
+	var a fileAttack
+	if top.has("attacker") {
+		if lab.Verdict(expected) == lab.Passed {
+			return lab.Scenario{}, d.errAt(en, "expected", "passed is the verdict of a scenario without an attacker (a baseline); with one, want held or broken")
+		}
+		a, err = d.attack(top, hosts)
+	} else {
+		a, err = d.baselineForm(top, lab.Verdict(expected), en, hosts)
+	}
 	if err != nil {
 		return lab.Scenario{}, err
 	}
@@ -202,20 +209,51 @@ func (d *fileDecoder) labels(top *mapping) ([]lab.Label, *FileError) {
 	return out, nil
 }
 
-// fileAttack is the attacker section, as the catalog's params.
+// fileAttack is the attacker section, as the catalog's params: exactly
+// one family's is set (file_families.go).
 type fileAttack struct {
-	mitm *mitmParams
-	dns  *dnsParams
+	mitm       *mitmParams
+	dns        *dnsParams
+	baseline   *baselineParams
+	office     *eavesdropParams
+	tap        *eavesdropAttackParams
+	mtls       *mtlsParams
+	relay      *mtlsRelayParams
+	federation *federationParams
+	srv        *dnsSRVParams
+	// mtlsCert is the client certificate spec of mtls (nil: none), for
+	// labels.
+	mtlsCert *certSpec
 }
 
-// attack reads the attacker mapping.
-func (d *fileDecoder) attack(top *mapping) (fileAttack, *FileError) {
+// attack reads the attacker mapping and dispatches to the family that
+// position, victim and server name.
+func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileError) {
 	m, err := d.mapping(top.values["attacker"], "attacker", fileAttackKeys)
 	if err != nil {
 		return fileAttack{}, err
 	}
 	pos, _, err := d.oneOf(m, "position", true, "position", filePositions)
 	if err != nil {
+		return fileAttack{}, err
+	}
+	place, err := d.place(top, pos)
+	if err != nil {
+		return fileAttack{}, err
+	}
+	switch place.family {
+	case familyEavesdrop:
+		return d.tapAttack(top, m, hosts)
+	case familyMTLS:
+		return d.insiderAttack(top, m, place.server)
+	case familyMTLSRelay:
+		return d.relayAttack(top, m)
+	case familyFederation:
+		return d.internetAttack(top, m, hosts)
+	case familyDNSFederation:
+		return d.srvAttack(top, m)
+	}
+	if err := d.clientSideKeys(top, m, place, hosts); err != nil {
 		return fileAttack{}, err
 	}
 	mode, mn, err := d.oneOf(m, "mode", false, "mode", mitmModes)
@@ -232,9 +270,6 @@ func (d *fileDecoder) attack(top *mapping) (fileAttack, *FileError) {
 	trusted, err := d.boolean(m, "trusted_by_victim")
 	if err != nil {
 		return fileAttack{}, err
-	}
-	if trusted && dnsPos >= 0 {
-		return fileAttack{}, d.errAt(m.keys["trusted_by_victim"], "attacker.trusted_by_victim", "position %s does not support it; use position arp or gateway", pos)
 	}
 	block, err := d.boolean(m, "block_revocation")
 	if err != nil {
@@ -259,11 +294,12 @@ func (d *fileDecoder) attack(top *mapping) (fileAttack, *FileError) {
 		if m.has("offer") {
 			return fileAttack{}, d.errAt(m.keys["offer"], "attacker.offer", "position %s does not support it yet; use position arp or gateway", pos)
 		}
-		return fileAttack{dns: &dnsParams{position: dnsPosition(dnsPos), cert: cert}}, nil
+		return fileAttack{dns: &dnsParams{position: dnsPosition(dnsPos), cert: cert, trustMallory: trusted || hosts.trustMallory}}, nil
 	}
 	p := &mitmParams{
+		topology: hosts.merge(contoso.Config{}),
 		position: mitmPosition(slices.Index(mitmPositions, pos)), mode: mitmMode(slices.Index(mitmModes, mode)),
-		cert: cert, trustMallory: trusted, blockPKI: block,
+		cert: cert, trustMallory: trusted || hosts.trustMallory, blockPKI: block,
 	}
 	if p.offer, err = d.attackOffer(m, pos, mode, cert); err != nil {
 		return fileAttack{}, err
@@ -441,6 +477,9 @@ func (d *fileDecoder) defenses(top *mapping) (func(*lab.Defenses), *FileError) {
 
 // labels derives the labels of a file scenario that lists none.
 func (a fileAttack) labels(defenses func(*lab.Defenses)) []lab.Label {
+	if out, ok := a.labelsOf(defenses); ok {
+		return out
+	}
 	var out []lab.Label
 	add := func(l lab.Label) {
 		if !slices.Contains(out, l) {
@@ -488,6 +527,9 @@ func (a fileAttack) labels(defenses func(*lab.Defenses)) []lab.Label {
 // params.
 func (a fileAttack) scenario(name, summary, story string, labels []lab.Label, expected lab.Verdict, defenses func(*lab.Defenses)) lab.Scenario {
 	h := header{name: name, summary: summary, story: story, labels: labels, expected: expected, defenses: defenses}
+	if s, ok := a.scenarioOf(h); ok {
+		return s
+	}
 	if a.dns != nil {
 		p := *a.dns
 		p.header = h

@@ -161,7 +161,7 @@ func TestFileLoadMissing(t *testing.T) {
 // position inside the file, and every note on a valid file has a position
 // and a message.
 func FuzzParseFile(f *testing.F) {
-	for _, glob := range []string{"examples/*.yaml", "testdata/malformed/*.yaml"} {
+	for _, glob := range []string{"examples/*.yaml", "examples/*/*.yaml", "examples/catalog/*/*.yaml", "testdata/malformed/*.yaml"} {
 		paths, _ := filepath.Glob(glob)
 		for _, p := range paths {
 			data, err := os.ReadFile(p)

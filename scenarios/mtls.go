@@ -32,6 +32,34 @@ type mtlsParams struct {
 	cert func(env *lab.Env, c *contoso.Deployment) (*tls.Certificate, string, error)
 	// certText says what cert presents, for handouts.
 	certText string
+	// target names the MTLS listener mallory dials (see mtlsServers);
+	// "" is fe02's, the catalog's.
+	target string
+}
+
+// mtlsServer is an MTLS listener mallory's insider can dial as a Front
+// End: the host that verifies her and records its refusal, its name and
+// address, the user her forged MESSAGE is for (whom alice's service check
+// writes to as well) and the Front End that would deliver it.
+type mtlsServer struct {
+	host, fqdn, addr, victim, home string
+}
+
+// mtlsServers are the listeners of the contoso preset that take MTLS
+// from Front Ends: each Front End's, and edge01's internal one, which
+// relays to federated partners.
+var mtlsServers = map[string]mtlsServer{
+	"fe02":   {host: mtlsTarget, fqdn: mtlsTargetFQDN, addr: mtlsTargetAddr, victim: mtlsVictim, home: mtlsTarget},
+	"fe01":   {host: "fe01", fqdn: "fe01.contoso.com", addr: "10.0.0.11:5062", victim: "dave@contoso.com", home: "fe01"},
+	"edge01": {host: "edge01", fqdn: "edge01.contoso.com", addr: "172.16.0.10:5062", victim: "carol@fabrikam.com", home: "fabrikam-fe01"},
+}
+
+// server is the listener p's mallory dials.
+func (p mtlsParams) server() mtlsServer {
+	if p.target == "" {
+		return mtlsServers[mtlsTarget]
+	}
+	return mtlsServers[p.target]
 }
 
 // mtlsInsider is the machine mallory controls.
@@ -168,8 +196,8 @@ func (p mtlsParams) scenario() lab.Scenario {
 // attackerText says, for handouts, where mallory's impersonated Front End
 // sits and which certificate it presents to fe02.
 func (p mtlsParams) attackerText() string {
-	return fmt.Sprintf("mallory on fe99.contoso.com (10.0.0.99) on contoso-lan, connecting to fe02's MTLS port (%s) as a Front End "+
-		"with %s, relaying a forged MESSAGE from alice@contoso.com to %s", mtlsTargetAddr, p.certText, mtlsVictim)
+	return fmt.Sprintf("mallory on fe99.contoso.com (10.0.0.99) on contoso-lan, connecting to "+p.server().host+"'s MTLS port (%s) as a Front End "+
+		"with %s, relaying a forged MESSAGE from alice@contoso.com to %s", p.server().addr, p.certText, p.server().victim)
 }
 
 // run: mallory impersonates a Front End to fe02; then alice's own message
@@ -197,6 +225,7 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 	// certificate: impairing mallory (host=mallory) impairs it.
 	insider.ImpairAs("mallory")
 	forged := env.NewCanary("mallory")
+	t := p.server()
 	var (
 		res       attacker.ImpersonationResult
 		connected bool
@@ -204,11 +233,11 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 	)
 	if env.Sabotage() == lab.SabotageNone {
 		if res, err = attacker.ImpersonateMTLS(ctx, attacker.MTLSImpersonation{
-			Dial: insider, Addr: mtlsTargetAddr, ServerName: mtlsTargetFQDN,
+			Dial: insider, Addr: t.addr, ServerName: t.fqdn,
 			Certificate: cert, CertSource: desc,
 			Message: attacker.ForgedMessage{
-				From: "alice@contoso.com", To: mtlsVictim,
-				Body:    fmt.Sprintf("alice to %s: code word %s", mtlsVictim, forged),
+				From: "alice@contoso.com", To: t.victim,
+				Body:    fmt.Sprintf("alice to %s: code word %s", t.victim, forged),
 				ViaHost: mtlsInsider.FQDN(), ViaPort: 5062,
 			},
 			Now: env.World.Now,
@@ -216,20 +245,20 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 			return err
 		}
 		connected = res.Connected
-		noteImpersonation(env, res, desc)
-	} else if connected, hangUp, err = sabotagedDial(ctx, env, "mallory", insider, mtlsTargetFQDN, mtlsTargetAddr); err != nil {
+		noteImpersonation(env, res, desc, t)
+	} else if connected, hangUp, err = sabotagedDial(ctx, env, "mallory", insider, t.fqdn, t.addr); err != nil {
 		return err
 	}
 	defer hangUp()
 
-	injected, accepted := findDelivery(c, mtlsTarget, forged)
-	legit, _, legitErr := aliceSends(ctx, env, c, mtlsVictim)
-	if d, ok := findDelivery(c, mtlsTarget, legit); ok {
+	injected, accepted := findDelivery(c, t.home, forged)
+	legit, _, legitErr := aliceSends(ctx, env, c, t.victim)
+	if d, ok := findDelivery(c, t.home, legit); ok {
 		env.Evidence.SetService(lab.ServiceIntact)
-		env.Evidence.At(d.Time).Notef(mtlsTarget, "service check: %s", describeDelivery(d))
+		env.Evidence.At(d.Time).Notef(t.home, "service check: %s", describeDelivery(d))
 	} else {
 		env.Evidence.SetService(lab.ServiceDenied)
-		env.Evidence.Notef("alice", "service check: the canary did not reach %s: %v", mtlsVictim, errOrNothing(legitErr))
+		env.Evidence.Notef("alice", "service check: the canary did not reach %s: %v", t.victim, errOrNothing(legitErr))
 	}
 	hangUp()
 
@@ -238,18 +267,18 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 		if peer == "" {
 			peer = "a peer without a certificate"
 		}
-		env.Evidence.Notef(mtlsTarget, "%s", describeDelivery(injected))
-		env.Evidence.InjectionAccepted(mtlsTarget, fmt.Sprintf("MESSAGE from %s to %s carrying mallory's canary, relayed by %s from %s (%s verified: %v)",
+		env.Evidence.Notef(t.home, "%s", describeDelivery(injected))
+		env.Evidence.InjectionAccepted(t.home, fmt.Sprintf("MESSAGE from %s to %s carrying mallory's canary, relayed by %s from %s (%s verified: %v)",
 			injected.From, injected.To, peer, hostOnly(injected.Peer.Addr), injected.Peer.Transport, injected.Peer.Verified))
 		return nil
 	}
 	if !connected {
 		return nil
 	}
-	refusal, ok := awaitInboundRejection(ctx, c, mtlsTarget, mtlsInsider.Addr)
+	refusal, ok := awaitInboundRejection(ctx, c, t.host, mtlsInsider.Addr)
 	if !ok {
-		noteRejections(env, c, mtlsTarget)
-		return fmt.Errorf("scenarios: %s: %s neither delivered mallory's MESSAGE nor recorded refusing it (%s)", p.name, mtlsTarget, res.Err)
+		noteRejections(env, c, t.host)
+		return fmt.Errorf("scenarios: %s: %s neither delivered mallory's MESSAGE nor recorded refusing it (%s)", p.name, t.host, res.Err)
 	}
 	noteRejection(env, refusal)
 	return nil
@@ -259,25 +288,25 @@ func (p mtlsParams) run(ctx context.Context, env *lab.Env) error {
 // server accepting the TCP connection (in position), the certificate
 // presented once the attacker's handshake completed (presented) or that
 // none was, and how the forged MESSAGE ended.
-func noteImpersonation(env *lab.Env, res attacker.ImpersonationResult, desc string) {
+func noteImpersonation(env *lab.Env, res attacker.ImpersonationResult, desc string, t mtlsServer) {
 	if res.Connected {
 		env.Evidence.Reached("mallory", lab.MilestoneInPosition, "%s (%s) accepted her TCP connection from %v",
-			mtlsTargetFQDN, mtlsTargetAddr, res.Local)
+			t.fqdn, t.addr, res.Local)
 	}
 	switch {
 	case res.Presented != nil && res.Handshake.Completed:
 		env.Evidence.Reached("mallory", lab.MilestonePresented, "presented %s (%s, issued by %s, extended key usage %s) to %s (%s)",
-			desc, res.Presented.Subject, res.Presented.Issuer, ekuList(res.Presented.ExtKeyUsage), mtlsTargetFQDN, mtlsTargetAddr)
+			desc, res.Presented.Subject, res.Presented.Issuer, ekuList(res.Presented.ExtKeyUsage), t.fqdn, t.addr)
 	case res.Presented != nil:
 		env.Evidence.Notef("mallory", "did not get to present %s (%s) to %s (%s): %s",
-			desc, res.Presented.Subject, mtlsTargetFQDN, mtlsTargetAddr, res.Handshake.Err)
+			desc, res.Presented.Subject, t.fqdn, t.addr, res.Handshake.Err)
 	default:
-		env.Evidence.Notef("mallory", "presented no client certificate to %s (%s)", mtlsTargetFQDN, mtlsTargetAddr)
+		env.Evidence.Notef("mallory", "presented no client certificate to %s (%s)", t.fqdn, t.addr)
 	}
 	if res.Answered {
-		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s answered %d %s", mtlsVictim, res.Status, res.Reason)
+		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s answered %d %s", t.victim, res.Status, res.Reason)
 	} else {
-		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s failed: %s", mtlsVictim, res.Err)
+		env.Evidence.Notef("mallory", "forged MESSAGE from alice@contoso.com to %s failed: %s", t.victim, res.Err)
 	}
 }
 

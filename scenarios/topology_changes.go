@@ -206,7 +206,13 @@ func (p dnsParams) topologyChanges() []lab.TopologyChange {
 	case dnsBlind:
 		role = "off the path: floods alice with answers forged as dns01's, pool01.contoso.com A " + mallory
 	}
+	if p.trustMallory {
+		services = append(services, "HTTP :80 (OCSP of Mallory Root CA)")
+	}
 	changes = append(changes, malloryHost("contoso-lan", dnsMalloryAddr, role, services...))
+	if p.trustMallory {
+		changes = append(changes, malloryRootCA(), lab.TrustRoots("alice", "alice (her client: Mallory Root CA installed)", issuerName(issuerMallory)))
+	}
 	return append(changes, p.cert.certificateChanges(pool01Name)...)
 }
 

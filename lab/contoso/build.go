@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -29,6 +30,8 @@ type Deployment struct {
 
 	timeout    time.Duration
 	revTimeout time.Duration
+	// revModes overrides d.Revocation per host (Config.RevocationModes).
+	revModes map[string]pki.RevocationMode
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -69,6 +72,7 @@ func (cfg Config) Build(ctx context.Context, env *lab.Env) (_ *Deployment, err e
 		tls:        env.TLSPolicy(),
 		timeout:    cfg.Timeout,
 		revTimeout: cfg.RevocationTimeout,
+		revModes:   maps.Clone(cfg.RevocationModes),
 		segments:   map[string]*netsim.Segment{},
 		hosts:      map[string]*netsim.Host{},
 		cas:        map[string]*pki.CA{},

@@ -2,7 +2,9 @@ package contoso
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,18 @@ type Config struct {
 	// Revoked lists certificates the issuing CA revokes right after
 	// issuing them, before any server starts.
 	Revoked []Revocation
+	// KeyTypes sets, per certificate (named as Revoked names them: "fe01",
+	// "edge01-external", ...), the type of the key it is issued with;
+	// certificates not listed get pki's default (ECDSA P-256). nil
+	// changes nothing.
+	KeyTypes map[string]pki.KeyType
+	// RevocationModes sets, per host that verifies certificates (alice,
+	// fe01, fe02, edge01, fabrikam-edge01, fabrikam-fe01), the revocation
+	// mode its checker uses in place of the run's Revocation defense, as
+	// a machine configured apart from the enterprise policy would. Hosts
+	// not listed follow the defense; nil changes nothing. Build only
+	// reads it.
+	RevocationModes map[string]pki.RevocationMode
 	// Timeout bounds each SIP exchange (dial, handshake, request and
 	// answer); zero means DefaultTimeout.
 	Timeout time.Duration
@@ -165,6 +179,16 @@ func (cfg Config) Validate() error {
 				keys = append(keys, c.key)
 			}
 			return fmt.Errorf("lab: contoso: Revoked names certificate %q; the topology has %s", r.Cert, strings.Join(keys, ", "))
+		}
+	}
+	for _, cert := range slices.Sorted(maps.Keys(cfg.KeyTypes)) {
+		if p.cert(cert) == nil {
+			return fmt.Errorf("lab: contoso: KeyTypes names certificate %q, which the topology does not have", cert)
+		}
+	}
+	for _, host := range slices.Sorted(maps.Keys(cfg.RevocationModes)) {
+		if p.host(host) == nil {
+			return fmt.Errorf("lab: contoso: RevocationModes names host %q, which the topology does not have", host)
 		}
 	}
 	addrs := map[netip.Addr]string{}

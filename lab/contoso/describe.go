@@ -2,10 +2,10 @@ package contoso
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
-	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/lab"
 )
 
@@ -52,7 +52,7 @@ func (cfg Config) Describe(d lab.Defenses) lab.TopologyDescription {
 			status = "revoked at build time, reason " + c.revoked.String()
 		}
 		td.Certificates = append(td.Certificates, lab.CertificateDescription{
-			Holder: c.key, Names: c.names, Purpose: c.purpose.String(), Key: pki.KeyECDSAP256.String(),
+			Holder: c.key, Names: c.names, Purpose: c.purpose.String(), Key: c.keyType.String(),
 			Issuer: p.ca(c.ca).name, Status: status,
 		})
 	}
@@ -97,6 +97,9 @@ func (cfg Config) options() []string {
 	}
 	for _, r := range cfg.Revoked {
 		out = append(out, fmt.Sprintf("revoked before start: certificate of %s, reason %v", r.Cert, r.Reason))
+	}
+	for _, host := range slices.Sorted(maps.Keys(cfg.RevocationModes)) {
+		out = append(out, fmt.Sprintf("revocation checking on %s: %v, whatever the revocation defense says", host, cfg.RevocationModes[host]))
 	}
 	return out
 }

@@ -89,7 +89,8 @@ func (c *Deployment) serveRevocation(hp hostPlan) error {
 }
 
 // checker returns the revocation checker of a host that verifies
-// certificates: the mode of the defenses, queries dialled from the host
+// certificates: the mode of the defenses (or the host's own, from
+// Config.RevocationModes), queries dialled from the host
 // through its resolver, the World's clock, observations into the
 // topology's log under the host's name.
 func (c *Deployment) checker(name string) *pki.Checker {
@@ -97,8 +98,12 @@ func (c *Deployment) checker(name string) *pki.Checker {
 		return ch
 	}
 	h := c.hosts[name]
+	mode, ok := c.revModes[name]
+	if !ok {
+		mode = c.d.Revocation
+	}
 	ch := &pki.Checker{
-		Mode:    c.d.Revocation,
+		Mode:    mode,
 		Dial:    c.dialer(h, c.resolvers[name]),
 		Now:     c.env.World.Now,
 		Timeout: c.revTimeout,

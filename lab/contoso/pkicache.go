@@ -93,7 +93,7 @@ func buildPKI(p *contosoPlan, now time.Time) (*builtPKI, error) {
 	for _, cp := range p.certs {
 		ca := b.cas[cp.ca]
 		cred, err := ca.Issue(pki.CertRequest{
-			DNSNames: cp.names, Purpose: cp.purpose, Organization: organizations[p.host(cp.host).org],
+			DNSNames: cp.names, Purpose: cp.purpose, Organization: organizations[p.host(cp.host).org], KeyType: cp.keyType,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("lab: contoso: issuing %s's certificate: %w", cp.key, err)
@@ -128,7 +128,7 @@ func (p *contosoPlan) pkiKey() string {
 		if cp.revoked != nil {
 			revoked = fmt.Sprint(int(*cp.revoked))
 		}
-		fmt.Fprintf(&b, "cert %q %q %q %d %q %s %q\n", cp.key, cp.host, cp.names, cp.purpose, cp.ca, revoked, organizations[p.host(cp.host).org])
+		fmt.Fprintf(&b, "cert %q %q %q %d %q %s %q %d\n", cp.key, cp.host, cp.names, cp.purpose, cp.ca, revoked, organizations[p.host(cp.host).org], cp.keyType)
 	}
 	return b.String()
 }

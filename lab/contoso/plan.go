@@ -128,6 +128,7 @@ type certPlan struct {
 	purpose pki.Purpose
 	ca      string
 	revoked *pki.RevocationReason
+	keyType pki.KeyType // Config.KeyTypes; the zero value is pki's default
 }
 
 type trustPlan struct {
@@ -299,6 +300,9 @@ func (cfg Config) plan() *contosoPlan {
 		certPlan{key: certFabrikamEdge, host: hostFabrikamEdge, names: []string{"edge01.fabrikam.com"}, purpose: mtls, ca: caFabrikamIssuing},
 		certPlan{key: certFabrikamEdgeExt, host: hostFabrikamEdge, names: []string{"sip.fabrikam.com"}, purpose: mtls, ca: externalCA[orgFabrikam]},
 	)
+	for i := range p.certs {
+		p.certs[i].keyType = cfg.KeyTypes[p.certs[i].key]
+	}
 	for _, r := range cfg.Revoked {
 		for i := range p.certs {
 			if p.certs[i].key == r.Cert {
