@@ -89,6 +89,9 @@ type dnsParams struct {
 	// the MITM family's), in place of the topology's attacker CA, and
 	// adds it to alice's trust store.
 	trustMallory bool
+	// topology changes the preset (a scenario file's hosts: key types,
+	// revocations, revocation modes); the zero value is the preset.
+	topology contoso.Config
 }
 
 // dnsForged is a certificate forged per SNI by Mallory Root CA.
@@ -259,9 +262,9 @@ func (p dnsParams) attackerText() string {
 // stolen certificate mallory presents revoked at build time when the spec
 // says so (as mitmParams.topologyConfig does), whatever her position.
 func (p dnsParams) topologyConfig() contoso.Config {
-	var cfg contoso.Config
+	cfg := p.topology
 	if p.cert.source == certStolen && p.cert.revoked {
-		cfg.Revoked = []contoso.Revocation{{Cert: p.cert.holder, Reason: pki.ReasonKeyCompromise}}
+		cfg.Revoked = append(slices.Clone(cfg.Revoked), contoso.Revocation{Cert: p.cert.holder, Reason: pki.ReasonKeyCompromise})
 	}
 	return cfg
 }

@@ -236,6 +236,7 @@ var familyExampleReasons = map[string][]string{
 	"mitm-stolen-fe01-revoked-by-host.yaml": {`alice: pki: certificate "fe01.contoso.com" (serial `, "reason keyCompromise (OCSP http://pki.contoso.com/ocsp), in the TLS handshake with pool01.contoso.com (10.0.0.11:5061)"},
 	"dns-on-path-trusted-attacker-ca.yaml":  {`alice: revocation: OCSP http://10.0.0.66/ocsp: "pool01.contoso.com" (serial `, ") good"},
 	"mitm-alice-soft-fail-blocked.yaml":     {`alice: revocation: "pool01.contoso.com" (serial `, ") unavailable, soft-fail accepted: OCSP http://pki.contoso.com/ocsp"},
+	"dns-on-path-alice-revocation-off.yaml": {`alice: accepted the attacker as "pool01.contoso.com": mallory's machine 10.0.0.66:5061 completed the TLS handshake with certificate CN=pool01.contoso.com issued by CN=Contoso Issuing CA 01,O=Contoso`},
 	"rogue-dns-trusted-ca-revoked.yaml":     {`alice: pki: certificate "pool01.contoso.com" (serial `, "reason keyCompromise (OCSP http://10.0.0.66/ocsp), in the TLS handshake with pool01.contoso.com (10.0.0.66:5061)"},
 }
 

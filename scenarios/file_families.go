@@ -161,8 +161,6 @@ func (d *fileDecoder) clientSideKeys(top, m *mapping, place filePlace, hosts fil
 	}
 	return d.refuseHosts(hosts, what, func(host string) string {
 		switch {
-		case place.family == familyDNS && (host != "alice" || len(hosts.cfg.RevocationModes) > 0):
-			return "the DNS family builds the preset unchanged; it takes only alice's trust_add"
 		case host == "alice":
 			return "" // trust_add: Mallory Root CA installed, as trusted_by_victim
 		}
@@ -185,7 +183,7 @@ var fileTopHints = map[string]string{
 	"to":         "alice writes to a chosen recipient only with position tap or without an attacker (a baseline)",
 	"federation": "the federation mode is chosen only with position internet or without an attacker (a baseline)",
 	"messages":   "only position tap counts alice's messages",
-	"hosts":      "per-host changes apply with positions arp (alice and pool01), gateway, tap and internet, alice's trust_add with the DNS positions too, and without an attacker (a baseline)",
+	"hosts":      "per-host changes apply with positions arp (alice and pool01), gateway, the DNS ones, tap and internet, and without an attacker (a baseline)",
 }
 
 // onlyTop refuses the family keys of the root mapping that what does not

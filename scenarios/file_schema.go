@@ -294,7 +294,8 @@ func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileEr
 		if m.has("offer") {
 			return fileAttack{}, d.errAt(m.keys["offer"], "attacker.offer", "position %s does not support it yet; use position arp or gateway", pos)
 		}
-		return fileAttack{dns: &dnsParams{position: dnsPosition(dnsPos), cert: cert, trustMallory: trusted || hosts.trustMallory}}, nil
+		return fileAttack{dns: &dnsParams{position: dnsPosition(dnsPos), cert: cert, trustMallory: trusted || hosts.trustMallory,
+			topology: hosts.merge(contoso.Config{})}}, nil
 	}
 	p := &mitmParams{
 		topology: hosts.merge(contoso.Config{}),
