@@ -92,6 +92,11 @@ type dnsParams struct {
 	// topology changes the preset (a scenario file's hosts: key types,
 	// revocations, revocation modes); the zero value is the preset.
 	topology contoso.Config
+	// distrusted are the CAs (issuer keys) on the enterprise distrust
+	// list (lab.Defenses.DistrustList); offer, when set, is the TLS
+	// mallory's pool offers alice (see mitmParams).
+	distrusted []string
+	offer      *tlsOffer
 }
 
 // dnsForged is a certificate forged per SNI by Mallory Root CA.
@@ -233,8 +238,12 @@ func (p dnsParams) scenario() lab.Scenario {
 	s := p.header.scenario(p.attackerText(), lab.WithChanges(p.topologyConfig(), p.topologyChanges()...), p.run)
 	if p.position != dnsBlind {
 		// A real client reaches the pool through alice's resolver
-		// (lab.RealPeers: {addr} resolved as it starts, or {proxy}).
+		// (lab.RealPeers: {addr} resolved as it starts, or {proxy}); a
+		// real client has no enterprise distrust list.
 		s.RealPeers = lab.RealVictim
+		if len(p.distrusted) > 0 {
+			s.RealPeers = 0
+		}
 	}
 	return s
 }
@@ -313,10 +322,17 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 		attackerCA = m.ca
 		installed = append(installed, m.ca.Certificate())
 	}
+	if err := distrustRoots(env, c, attackerCA, p.distrusted); err != nil {
+		return err
+	}
 	// mallory's pool: TLS on 5061, and a plaintext trap on 5060.
 	certs, ca, err := p.cert.build(certWorld{env: env, c: c, server: contoso.Pool, mallory: attackerCA})
 	if err != nil {
 		return err
+	}
+	tlsSide := attacker.VictimTLS{Certs: certs, KeyLogWriter: env.KeyLog}
+	if p.offer != nil {
+		tlsSide = p.offer.victim(certs, env.KeyLog)
 	}
 	if p.cert.revoked && p.cert.source != certStolen {
 		if err := revokeCert(env, ca, certs, contoso.Pool); err != nil {
@@ -326,7 +342,7 @@ func (p dnsParams) run(ctx context.Context, env *lab.Env) error {
 	for _, side := range []struct {
 		port   uint16
 		victim attacker.VictimSide
-	}{{contoso.PortSIPTLS, attacker.VictimTLS{Certs: certs, KeyLogWriter: env.KeyLog}}, {portPlain, attacker.VictimPlain{}}} {
+	}{{contoso.PortSIPTLS, tlsSide}, {portPlain, attacker.VictimPlain{}}} {
 		px, err := attacker.NewProxy(attacker.ProxyConfig{
 			// A real victim program sends a canary line, not SIP: relayed raw.
 			Host: malloryHost, Port: side.port, SIP: env.RealPeers.Victim == "", Victim: sabotagedVictim(env, side.victim), Upstream: attacker.SIPResponder{},
@@ -691,7 +707,10 @@ func (r *dnsRun) observe(ctx context.Context, canary lab.Canary, res *sip.Result
 	for _, a := range res.Attempts {
 		switch {
 		case a.Err != nil && a.Transport == sip.TransportTLS && a.Addr.Addr() == me:
-			ev.NoteFailure("alice", a.Err, "%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
+			line := fmt.Sprintf("%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
+			if !r.p.offer.noteSuiteRefusal(ev, a.Err, line) {
+				ev.NoteFailure("alice", a.Err, "%s", line)
+			}
 		case a.Err != nil && a.Transport == sip.TransportTLS && a.Addr.IsValid():
 			ev.Notef("alice", "%v, in the TLS handshake with %s (%v)", a.Err, a.Target, a.Addr)
 		case a.Err != nil:

@@ -6,7 +6,8 @@ import (
 
 // distrustedRoots reads distrusted: the CAs on the enterprise
 // distrust list, by issuer key (the preset's CAs and mallory-root). The
-// MITM positions take it; mallory-root needs her CA in the run.
+// MITM and DNS positions take it; at a MITM position mallory-root needs
+// her CA in the run.
 func (d *fileDecoder) distrustedRoots(top *mapping, a *fileAttack) *FileError {
 	const key = "distrusted"
 	names, nodes, err := d.list(top, key, "[mallory-root]")
@@ -16,8 +17,8 @@ func (d *fileDecoder) distrustedRoots(top *mapping, a *fileAttack) *FileError {
 	if len(names) == 0 {
 		return d.errAt(top.values[key], key, "empty list; list the CAs the enterprise distrusts, e.g. [mallory-root], or leave distrusted out")
 	}
-	if a.mitm == nil {
-		return d.errAt(top.keys[key], key, "position %s does not support it yet; use position arp or gateway", a.dns.position)
+	if a.mitm == nil && a.dns == nil {
+		return d.errAt(top.keys[key], key, "this attack does not take it; a MITM or DNS position (arp, gateway, rogue-dns, dns-on-path, dns-blind) does")
 	}
 	valid := issuerKeys()
 	var out []string
@@ -27,10 +28,16 @@ func (d *fileDecoder) distrustedRoots(top *mapping, a *fileAttack) *FileError {
 			return d.errAt(nodes[i], key, "unknown CA %q; valid: %s%s", n, joinComma(valid), didYouMean(n, valid))
 		case slices.Contains(out, n):
 			return d.errAt(nodes[i], key, "%q is listed twice", n)
-		case n == issuerMallory && !a.mitm.malloryCA():
+		case n == issuerMallory && a.mitm != nil && !a.mitm.malloryCA():
 			return d.errAt(nodes[i], key, "mallory runs no CA in this scenario; mallory-root exists only with trusted_by_victim or a certificate from issuer mallory-root")
 		}
 		out = append(out, n)
+	}
+	if a.dns != nil {
+		// At the DNS positions mallory's CA is always in the run (the
+		// topology's attacker CA, or her own with trusted_by_victim).
+		a.dns.distrusted = out
+		return nil
 	}
 	a.mitm.distrusted = out
 	return nil

@@ -44,6 +44,10 @@ var featureReasons = map[string]string{
 		`which is on the enterprise distrust list (disallowed store)`,
 	"distrust/distrust-list-off.yaml": `alice: accepted the attacker as "pool01.contoso.com": completed the TLS 1.3 handshake with mallory, ` +
 		`certificate CN=pool01.contoso.com issued by CN=Mallory Root CA,O=Mallory`,
+	"offer/dns-on-path-static-rsa-refused.yaml": `alice: tls: server chose an unconfigured cipher suite, in the TLS handshake with pool01.contoso.com (10.0.0.66:5061) ` +
+		`(mallory chose TLS_RSA_WITH_AES_128_GCM_SHA256)`,
+	"distrust/rogue-dns-distrusted-root.yaml": `alice: tls: failed to verify certificate: lab: certificate chains to "CN=Mallory Root CA,O=Mallory", ` +
+		`which is on the enterprise distrust list (disallowed store), in the TLS handshake with pool01.contoso.com (10.0.0.66:5061)`,
 	"distrust/compromised-issuing-ca.yaml": `alice: tls: failed to verify certificate: lab: certificate chains to "CN=Contoso Issuing CA 01,O=Contoso", ` +
 		`which is on the enterprise distrust list (disallowed store)`,
 }

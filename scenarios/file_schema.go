@@ -291,11 +291,12 @@ func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileEr
 		}
 	}
 	if dnsPos >= 0 {
-		if m.has("offer") {
-			return fileAttack{}, d.errAt(m.keys["offer"], "attacker.offer", "position %s does not support it yet; use position arp or gateway", pos)
+		offer, err := d.attackOffer(m, pos, mode, cert)
+		if err != nil {
+			return fileAttack{}, err
 		}
 		return fileAttack{dns: &dnsParams{position: dnsPosition(dnsPos), cert: cert, trustMallory: trusted || hosts.trustMallory,
-			topology: hosts.merge(contoso.Config{})}}, nil
+			topology: hosts.merge(contoso.Config{}), offer: offer}}, nil
 	}
 	p := &mitmParams{
 		topology: hosts.merge(contoso.Config{}),
