@@ -202,3 +202,49 @@ func TestServerConfigErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestRenewAtT1 keeps a lease with Maintain: at half the lease time on the
+// World clock the client renews it by unicast, and the server extends it
+// from then; once the server is gone, the lease runs out unrenewed.
+func TestRenewAtT1(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLab(t)
+		events := newEventLog()
+		cfg := contoso(l.dc)
+		cfg.OnEvent = events.add
+		srv := serve(t, cfg)
+		nic := l.client(t, "alice")
+		ccfg := dhcp.ClientConfig{NIC: nic}
+		start := time.Now()
+		lease, err := dhcp.Acquire(t.Context(), ccfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events.wait(t, dhcp.Offered)
+		events.wait(t, dhcp.Acked)
+		renewed := make(chan *dhcp.Config, 4)
+		done := make(chan error, 1)
+		go func() { done <- dhcp.Maintain(t.Context(), ccfg, lease, func(c *dhcp.Config) { renewed <- c }) }()
+
+		r := <-renewed
+		if ev := events.wait(t, dhcp.Acked); !ev.At.Equal(start.Add(30 * time.Minute)) {
+			t.Errorf("renewal ACK at %v, want T1 = %v", ev.At, start.Add(30*time.Minute))
+		}
+		if !r.Obtained.Equal(start.Add(30*time.Minute)) || r.Addr != lease.Addr || r.Server != lease.Server {
+			t.Errorf("renewed lease %+v, want %v from %v obtained at T1", *r, lease.Addr, lease.Server)
+		}
+		if got := srv.Leases(); len(got) != 1 || !got[0].Expires.Equal(start.Add(90*time.Minute)) {
+			t.Errorf("server lease after renewal %+v, want it to run until %v", got, start.Add(90*time.Minute))
+		}
+		// The server goes away; renewals fail and the lease runs out.
+		l.dc.Down()
+		err = <-done
+		if !errors.Is(err, dhcp.ErrLeaseExpired) {
+			t.Fatalf("Maintain = %v, want ErrLeaseExpired", err)
+		}
+		if !time.Now().Equal(start.Add(90 * time.Minute)) {
+			t.Errorf("Maintain gave up at %v, want the expiry %v", time.Now(), start.Add(90*time.Minute))
+		}
+		l.dc.Up()
+	})
+}

@@ -54,6 +54,10 @@
 // and WPAD URL, and nothing in DHCP itself tells the two apart; only the
 // switch (DHCP snooping) can.
 //
+// Renew extends a lease by unicast with the server that granted it (the
+// RENEWING state); Maintain does so at T1, half the lease, on the World
+// clock, and reports ErrLeaseExpired when the lease runs out unrenewed.
+//
 // # Time
 //
 // Leases, offer holds and the client's timeouts run on the World clock of
