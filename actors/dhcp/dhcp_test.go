@@ -10,6 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/insomniacslk/dhcp/dhcpv4"
+
 	"github.com/tlslab/tlslab/actors/dhcp"
 )
 
@@ -130,7 +132,7 @@ func TestRogueServerFirstOfferWins(t *testing.T) {
 		// The real server offered too, then saw the REQUEST naming the
 		// rogue and took its offer back.
 		realEvents.wait(t, dhcp.Offered)
-		realEvents.wait(t, dhcp.Declined)
+		realEvents.wait(t, dhcp.Withdrawn)
 		if leases := real.Leases(); len(leases) != 0 {
 			t.Errorf("real server leases %+v, want none", leases)
 		}
@@ -246,5 +248,64 @@ func TestRenewAtT1(t *testing.T) {
 			t.Errorf("Maintain gave up at %v, want the expiry %v", time.Now(), start.Add(90*time.Minute))
 		}
 		l.dc.Up()
+	})
+}
+
+// TestNakAndRelease sends the server two messages the client package does
+// not: a REQUEST for an address outside the pool (an INIT-REBOOT client
+// back from another network), which draws a NAK, and a RELEASE, which
+// frees the lease.
+func TestNakAndRelease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLab(t)
+		events := newEventLog()
+		cfg := contoso(l.dc)
+		cfg.OnEvent = events.add
+		srv := serve(t, cfg)
+		nic := l.client(t, "alice")
+		lease, err := dhcp.Acquire(t.Context(), dhcp.ClientConfig{NIC: nic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events.wait(t, dhcp.Offered)
+		events.wait(t, dhcp.Acked)
+
+		pc, err := nic.Host().ListenPacket("udp", ":68")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		send := func(m *dhcpv4.DHCPv4, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pc.WriteTo(m.ToBytes(), &net.UDPAddr{IP: net.IPv4(10, 0, 0, 10), Port: 67}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		send(dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeRequest), dhcpv4.WithHwAddr(nic.MAC()),
+			dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IPv4(10, 0, 0, 250)))))
+		if ev := events.wait(t, dhcp.Naked); ev.Addr.String() != "10.0.0.250" {
+			t.Errorf("NAK for %v, want 10.0.0.250", ev.Addr)
+		}
+		buf := make([]byte, 1500)
+		n, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := dhcpv4.FromBytes(buf[:n]); err != nil || m.MessageType() != dhcpv4.MessageTypeNak {
+			t.Errorf("reply %v, %v; want a NAK", m, err)
+		}
+		if got := srv.Leases(); len(got) != 1 || got[0].Addr != lease.Addr.Addr() {
+			t.Errorf("leases after the NAK %+v, want alice's intact", got)
+		}
+
+		send(dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeRelease), dhcpv4.WithHwAddr(nic.MAC()),
+			dhcpv4.WithClientIP(net.IP(lease.Addr.Addr().AsSlice()))))
+		events.wait(t, dhcp.Released)
+		if got := srv.Leases(); len(got) != 0 {
+			t.Errorf("leases after RELEASE %+v, want none", got)
+		}
 	})
 }

@@ -61,9 +61,10 @@ const (
 	Naked EventKind = "nak"
 	// Released: the client gave its lease back (DHCPRELEASE).
 	Released EventKind = "release"
-	// Declined: the client chose another server's offer, so the server
-	// took back the address it had offered.
-	Declined EventKind = "declined"
+	// Withdrawn: the client chose another server's offer (its REQUEST
+	// names that server), so the server took back the address it had
+	// offered.
+	Withdrawn EventKind = "withdrawn"
 )
 
 // Event is one thing a server did, at Event.At on the World clock.
@@ -184,7 +185,7 @@ func (s *Server) handle(req *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, Event) {
 	case dhcpv4.MessageTypeRequest:
 		if sid := req.ServerIdentifier(); sid != nil && !sid.Equal(net.IP(s.id.AsSlice())) {
 			if addr, ok := s.pool.withdraw(mac, now); ok {
-				return nil, event(Declined, now, mac, addr)
+				return nil, event(Withdrawn, now, mac, addr)
 			}
 			return nil, Event{} // the client chose another server
 		}
