@@ -49,7 +49,12 @@
 // comes from impairments (Impairment.Loss, Partition, Corrupt, a Rate's
 // queue) and from hooks. Host.ListenPacket and
 // DialContext("udp", ...) give UDP sockets on which a miekg/dns server and
-// client run unchanged. netsim resolves no names: that is the DNS actors' job.
+// client run unchanged. They also send and receive broadcasts
+// (255.255.255.255 and a subnet's directed broadcast) and IPv4 multicast
+// (MulticastConn.JoinGroup, Host.ListenMulticastUDP), which routers never
+// forward; a NIC added with NICConfig.Unaddressed lets its host send from
+// 0.0.0.0 until NIC.SetAddr configures it, as a DHCP client does (see
+// udp_broadcast.go). netsim resolves no names: that is the DNS actors' job.
 //
 //	ln, _ := pool.Listen("tcp", ":5061")
 //	conn, _ := alice.DialContext(ctx, "tcp", "10.0.0.20:5061")
