@@ -91,6 +91,11 @@ type ResolverConfig struct {
 	// Querier sends the fallback queries. Required when LLMNR or NBTNS is
 	// on; NewNetQuerier builds the one over a host.
 	Querier Querier
+	// SearchList is the DNS suffix search list (the primary DNS suffix
+	// first, e.g. "contoso.com"). A single-label name is asked of DNS with
+	// each suffix appended in turn, never bare, as Windows does; names with
+	// a dot are asked as given. Empty: every name is asked as given.
+	SearchList []string
 	// Suffix is the NetBIOS suffix NBT-NS asks for; the zero value is
 	// SuffixWorkstation, what a host name lookup asks.
 	Suffix byte
@@ -100,7 +105,8 @@ type ResolverConfig struct {
 	OnStep func(Step)
 }
 
-// Resolver resolves names as a Windows client does: DNS first; when DNS
+// Resolver resolves names as a Windows client does: DNS first (a
+// single-label name with each suffix of the search list); when DNS
 // denies the name (NXDOMAIN or no such record: the error's NotFound is
 // true), LLMNR if on, then NBT-NS if on and the name fits NetBIOS (one
 // label of at most 15 characters). The first answer of a fallback wins,
@@ -147,12 +153,11 @@ func (r *Resolver) record(s Step) {
 }
 
 // LookupNetIP resolves host as described on Resolver. An IP literal goes to
-// DNS, which returns it as is. The fallbacks answer IPv4 only: for network
+// DNS only (which returns it as is). The fallbacks answer IPv4 only: for network
 // "ip6" they are not asked.
 func (r *Resolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
-	addrs, dnsErr := r.cfg.DNS.LookupNetIP(ctx, network, host)
-	r.record(Step{Protocol: DNS, Name: host, Addrs: addrs, Err: dnsErr})
-	if dnsErr == nil || !Denied(dnsErr) || network == "ip6" || ctx.Err() != nil {
+	addrs, dnsErr := r.lookupDNS(ctx, network, host)
+	if _, err := netip.ParseAddr(host); err == nil || dnsErr == nil || !Denied(dnsErr) || network == "ip6" || ctx.Err() != nil {
 		return addrs, dnsErr
 	}
 	if r.cfg.LLMNR {
@@ -170,6 +175,30 @@ func (r *Resolver) LookupNetIP(ctx context.Context, network, host string) ([]net
 		}
 	}
 	return nil, dnsErr
+}
+
+// lookupDNS asks DNS for host, through the search list for a single-label
+// name, recording each question, and returns the first answer, the first
+// error that is not a denial, or the last denial.
+func (r *Resolver) lookupDNS(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	names := []string{host}
+	bare := strings.TrimSuffix(host, ".")
+	if _, notIP := netip.ParseAddr(host); notIP != nil && !strings.Contains(bare, ".") && len(r.cfg.SearchList) > 0 {
+		names = names[:0]
+		for _, suffix := range r.cfg.SearchList {
+			names = append(names, bare+"."+strings.Trim(suffix, "."))
+		}
+	}
+	var err error
+	for _, name := range names {
+		var addrs []netip.Addr
+		addrs, err = r.cfg.DNS.LookupNetIP(ctx, network, name)
+		r.record(Step{Protocol: DNS, Name: name, Addrs: addrs, Err: err})
+		if err == nil || !Denied(err) {
+			return addrs, err
+		}
+	}
+	return nil, err
 }
 
 // LookupSRV asks DNS only (LLMNR and NBT-NS have no SRV records) and

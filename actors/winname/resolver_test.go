@@ -215,3 +215,35 @@ func cmpOr(s, def string) string {
 	}
 	return s
 }
+
+// A single-label name is asked of DNS with each search suffix, never bare;
+// the link is asked the bare name only when every suffix is denied.
+func TestResolverSearchList(t *testing.T) {
+	dnsTable := fakeDNS{addrs: map[string][]netip.Addr{"pool01.contoso.com": {poolAddr}}}
+	q := &fakeQuerier{llmnr: map[string]netip.Addr{"fileserv": attackerAddr, "pool01": attackerAddr}}
+	r, err := winname.NewResolver(winname.ResolverConfig{DNS: dnsTable, LLMNR: true, Querier: q,
+		SearchList: []string{"corp.contoso.com", ".contoso.com."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if addrs, err := r.LookupNetIP(t.Context(), "ip4", "pool01"); err != nil || !slices.Equal(addrs, []netip.Addr{poolAddr}) {
+		t.Errorf("pool01: %v, %v", addrs, err)
+	}
+	if addrs, err := r.LookupNetIP(t.Context(), "ip4", "fileserv"); err != nil || !slices.Equal(addrs, []netip.Addr{attackerAddr}) {
+		t.Errorf("fileserv: %v, %v", addrs, err)
+	}
+	if _, err := r.LookupNetIP(t.Context(), "ip4", "10.0.0.1"); err == nil {
+		t.Error("the fake DNS answered an address literal")
+	}
+	want := []string{
+		"DNS pool01.corp.contoso.com: dns: lookup pool01.corp.contoso.com: no such host",
+		"DNS pool01.contoso.com: [10.0.0.80]",
+		"DNS fileserv.corp.contoso.com: dns: lookup fileserv.corp.contoso.com: no such host",
+		"DNS fileserv.contoso.com: dns: lookup fileserv.contoso.com: no such host",
+		"LLMNR fileserv: [10.0.0.66] from 10.0.0.66:5355",
+		"DNS 10.0.0.1: dns: lookup 10.0.0.1: no such host", // asked as given, and of no one else
+	}
+	if got := stepStrings(r.Steps()); !slices.Equal(got, want) {
+		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
