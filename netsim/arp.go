@@ -178,7 +178,7 @@ func (c *arpCache) enqueue(nic *NIC, ip netip.Addr, frame []byte) {
 }
 
 func (c *arpCache) request(nic *NIC, ip netip.Addr) {
-	nic.transmit(encodeARP(layers.ARPRequest, nic.mac, nic.prefix.Addr(), zeroMAC, ip, broadcastMAC))
+	nic.transmit(encodeARP(layers.ARPRequest, nic.mac, nic.Prefix().Addr(), zeroMAC, ip, broadcastMAC))
 }
 
 // retry re-sends a request, or gives up and drops the waiting packets.
@@ -229,11 +229,11 @@ func (c *arpCache) input(nic *NIC, arp *layers.ARP) {
 	sender := netip.AddrFrom4([4]byte(arp.SourceProtAddress))
 	target := netip.AddrFrom4([4]byte(arp.DstProtAddress))
 	senderMAC := net.HardwareAddr(arp.SourceHwAddress)
-	forUs := target == nic.prefix.Addr()
+	forUs := target == nic.Prefix().Addr()
 	if arp.Operation == layers.ARPRequest && forUs && sender != target {
 		nic.transmit(encodeARP(layers.ARPReply, nic.mac, target, senderMAC, sender, senderMAC))
 	}
-	if !sender.IsValid() || sender.IsUnspecified() || !nic.prefix.Contains(sender) || sender == nic.prefix.Addr() {
+	if !sender.IsValid() || sender.IsUnspecified() || !nic.Prefix().Contains(sender) || sender == nic.Prefix().Addr() {
 		return
 	}
 	c.mu.Lock()
@@ -414,7 +414,7 @@ func (s *Segment) attachARP(n *NIC) {
 		a.watchers = make(map[*NIC]struct{})
 		a.picked = make(map[*NIC]struct{})
 	}
-	addr := n.prefix.Addr()
+	addr := n.Prefix().Addr()
 	a.byAddr[addr] = append(a.byAddr[addr], n)
 	if n.cfg.Promiscuous {
 		a.watchers[n] = struct{}{}

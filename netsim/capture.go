@@ -107,7 +107,7 @@ func (c *Capture) AttachSegment(s *Segment) error {
 // AttachNIC captures the frames a NIC sends and receives on a new
 // interface named "host/ethN".
 func (c *Capture) AttachNIC(n *NIC) error {
-	return c.attach(n.name, "NIC "+n.name+" ("+n.prefix.String()+")", n.host.world, func(t Tap) func() { return n.AddTap(t) })
+	return c.attach(n.name, "NIC "+n.name+" ("+n.Prefix().String()+")", n.host.world, func(t Tap) func() { return n.AddTap(t) })
 }
 
 func (c *Capture) attach(name, description string, world *World, install func(Tap) func()) error {

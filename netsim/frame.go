@@ -42,14 +42,19 @@ type ipv4Header struct {
 	srcMAC, dstMAC net.HardwareAddr
 	src, dst       netip.Addr
 	id             uint16
+	ttl            uint8 // zero means defaultTTL
 }
 
 func (e *frameEncoder) setIPv4(h *ipv4Header, proto layers.IPProtocol) {
 	e.eth = layers.Ethernet{SrcMAC: h.srcMAC, DstMAC: h.dstMAC, EthernetType: layers.EthernetTypeIPv4}
 	e.src, e.dst = h.src.As4(), h.dst.As4()
+	ttl := h.ttl
+	if ttl == 0 {
+		ttl = defaultTTL
+	}
 	e.ip = layers.IPv4{
 		Version:  4,
-		TTL:      defaultTTL,
+		TTL:      ttl,
 		Id:       h.id,
 		Flags:    layers.IPv4DontFragment,
 		Protocol: proto,

@@ -113,7 +113,7 @@ func (h *Host) Addr() netip.Addr {
 	if len(h.nics) == 0 {
 		return netip.Addr{}
 	}
-	return h.nics[0].prefix.Addr()
+	return h.nics[0].Prefix().Addr()
 }
 
 // nicFor returns the NIC that owns addr, or nil.
@@ -121,7 +121,7 @@ func (h *Host) nicFor(addr netip.Addr) *NIC {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for _, n := range h.nics {
-		if n.prefix.Addr() == addr {
+		if n.Prefix().Addr() == addr {
 			return n
 		}
 	}

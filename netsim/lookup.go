@@ -32,7 +32,7 @@ func (w *World) NICsByAddr(addr netip.Addr) []*NIC {
 	var nics []*NIC
 	for _, h := range w.Hosts() {
 		for _, n := range h.NICs() {
-			if n.prefix.Addr() == addr {
+			if n.Prefix().Addr() == addr {
 				nics = append(nics, n)
 			}
 		}

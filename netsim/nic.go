@@ -32,6 +32,12 @@ type NICConfig struct {
 	// Promiscuous makes the NIC accept frames for any destination MAC, so
 	// its host sees traffic the switch floods to it (as a sniffer would).
 	Promiscuous bool
+	// Unaddressed starts the NIC without an IPv4 address, as a DHCP client's
+	// interface starts: Addr must be left zero, the NIC's address reads as
+	// 0.0.0.0, it has no connected route, and its host can still send and
+	// receive UDP broadcasts (see udp_broadcast.go). NIC.SetAddr gives it an
+	// address later.
+	Unaddressed bool
 }
 
 // maxQueuedFrames bounds a NIC's receive queue; frames beyond it are
@@ -46,7 +52,7 @@ type NIC struct {
 	index  int
 	name   string
 	mac    net.HardwareAddr
-	prefix netip.Prefix
+	prefix atomic.Pointer[netip.Prefix] // see Prefix and SetAddr
 	cfg    NICConfig
 
 	mu       sync.Mutex
@@ -86,7 +92,12 @@ type queuedFrame struct {
 // AddNIC attaches a new interface to seg and starts its receive loop. The
 // prefix's network becomes a directly connected route.
 func (h *Host) AddNIC(seg *Segment, cfg NICConfig) (*NIC, error) {
-	if !cfg.Addr.IsValid() || !cfg.Addr.Addr().Is4() {
+	if cfg.Unaddressed {
+		if cfg.Addr.IsValid() {
+			return nil, &ConfigError{What: "NIC address of host " + h.name, Problem: "an unaddressed NIC takes no address; leave Addr zero"}
+		}
+		cfg.Addr = unaddressed
+	} else if !cfg.Addr.IsValid() || !cfg.Addr.Addr().Is4() {
 		return nil, &ConfigError{What: "NIC address of host " + h.name, Problem: "needs an IPv4 address with prefix, e.g. 10.0.0.5/24"}
 	}
 	if seg.world != h.world {
@@ -101,14 +112,14 @@ func (h *Host) AddNIC(seg *Segment, cfg NICConfig) (*NIC, error) {
 	}
 	h.mu.Lock()
 	n := &NIC{
-		host:   h,
-		seg:    seg,
-		index:  len(h.nics),
-		mac:    append(net.HardwareAddr(nil), mac...),
-		prefix: cfg.Addr,
-		cfg:    cfg,
-		kick:   make(chan struct{}, 1),
+		host:  h,
+		seg:   seg,
+		index: len(h.nics),
+		mac:   append(net.HardwareAddr(nil), mac...),
+		cfg:   cfg,
+		kick:  make(chan struct{}, 1),
 	}
+	n.prefix.Store(&cfg.Addr)
 	n.name = h.name + "/eth" + itoa(n.index)
 	if h.imp != nil {
 		n.setImpairment(*h.imp, false)
@@ -116,7 +127,9 @@ func (h *Host) AddNIC(seg *Segment, cfg NICConfig) (*NIC, error) {
 		n.setImpairment(Impairment{Delay: cfg.Latency, Loss: cfg.Loss}, true)
 	}
 	h.nics = append(h.nics, n)
-	h.routes.addConnected(cfg.Addr.Masked(), n)
+	if !cfg.Unaddressed {
+		h.routes.addConnected(cfg.Addr.Masked(), n)
+	}
 	h.mu.Unlock()
 	seg.attach(n)
 	h.world.goTracked(n.receiveLoop)
@@ -135,11 +148,12 @@ func (n *NIC) Segment() *Segment { return n.seg }
 // MAC returns the NIC's hardware address.
 func (n *NIC) MAC() net.HardwareAddr { return n.mac }
 
-// Addr returns the NIC's IPv4 address.
-func (n *NIC) Addr() netip.Addr { return n.prefix.Addr() }
+// Addr returns the NIC's IPv4 address, 0.0.0.0 while it has none.
+func (n *NIC) Addr() netip.Addr { return n.Prefix().Addr() }
 
-// Prefix returns the NIC's address with its prefix length.
-func (n *NIC) Prefix() netip.Prefix { return n.prefix }
+// Prefix returns the NIC's address with its prefix length, 0.0.0.0/32
+// while it has none.
+func (n *NIC) Prefix() netip.Prefix { return *n.prefix.Load() }
 
 // Dropped returns how many frames the NIC discarded because its receive
 // queue was full.

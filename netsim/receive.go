@@ -60,6 +60,9 @@ func (r *receiver) inputIPv4(frame []byte, owned, pristine bool) (kept bool) {
 	dst := netip.AddrFrom4([4]byte(r.ip.DstIP.To4()))
 	h := r.host
 	if !h.isLocal(dst) && !r.intercepted(dst) {
+		if r.isGroupDst(dst) {
+			return r.inputGroup(dst, pristine) // never forwarded
+		}
 		if h.cfg.Forwarding {
 			h.forward(r.nic, frame)
 		}

@@ -30,6 +30,9 @@ func (h *Host) forward(in *NIC, frame []byte) {
 	if err != nil || p.local {
 		return
 	}
+	if p.nextHop == dst && isDirectedBroadcast(p.nic.Prefix(), dst) {
+		return // directed broadcasts are not forwarded (RFC 2644)
+	}
 	if len(frame) > ethHeaderLen+p.nic.seg.mtu {
 		return // would need fragmentation, and netsim sets DF
 	}

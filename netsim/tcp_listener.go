@@ -330,7 +330,7 @@ func (h *Host) dialTCP(ctx context.Context, raddr netip.AddrPort) (net.Conn, err
 		h.tcp.mu.Unlock()
 		return nil, opError("dial", "tcp", nil, remote, syscallError("connect", syscall.EADDRNOTAVAIL))
 	}
-	key := connKey{local: netip.AddrPortFrom(p.nic.prefix.Addr(), port), remote: raddr}
+	key := connKey{local: netip.AddrPortFrom(p.nic.Prefix().Addr(), port), remote: raddr}
 	c := h.newConn(key, p, stateSynSent)
 	h.tcp.conns[key] = c
 	h.tcp.ports[port]++

@@ -48,6 +48,7 @@ type udpConn struct {
 	closed   bool
 	readable chan struct{}
 	rd, wd   *deadline
+	groups   []netip.Addr // multicast groups joined (udp_broadcast.go)
 
 	encMu sync.Mutex
 	enc   frameEncoder
@@ -64,7 +65,8 @@ var (
 )
 
 // ListenPacket opens a UDP socket. network is "udp" or "udp4"; address is
-// ":port" or "ip:port" with one of the host's addresses (port 0 picks one).
+// ":port" or "ip:port" with one of the host's addresses, a broadcast
+// address or a multicast group (port 0 picks one; see udp_broadcast.go).
 // Datagrams larger than the path MTU fail with "message too long"; received
 // datagrams beyond the socket's buffer are dropped. The socket is safe for
 // concurrent use.
@@ -73,7 +75,7 @@ func (h *Host) ListenPacket(network, address string) (net.PacketConn, error) {
 		return nil, opError("listen", network, nil, nil, net.UnknownNetworkError(network))
 	}
 	la := callerAddr{network, address}
-	ap, err := h.parseBindAddr(address)
+	ap, err := h.parseUDPBindAddr(address)
 	if err != nil {
 		return nil, opError("listen", network, nil, la, err)
 	}
@@ -90,7 +92,7 @@ func (h *Host) dialUDP(raddr netip.AddrPort) (net.Conn, error) {
 	if err != nil {
 		return nil, opError("dial", "udp", nil, remote, err)
 	}
-	c, err := h.bindUDP(netip.AddrPortFrom(p.nic.prefix.Addr(), 0), raddr)
+	c, err := h.bindUDP(netip.AddrPortFrom(p.nic.Prefix().Addr(), 0), raddr)
 	if err != nil {
 		return nil, opError("dial", "udp", nil, remote, err)
 	}
@@ -149,6 +151,12 @@ func (h *Host) udpInput(src, dst netip.Addr, srcPort, dstPort uint16, payload []
 	if c.peer.IsValid() && c.peer != from {
 		return
 	}
+	c.enqueue(from, payload)
+}
+
+// enqueue queues a received datagram unless the socket is closed or its
+// buffer is full.
+func (c *udpConn) enqueue(from netip.AddrPort, payload []byte) {
 	c.mu.Lock()
 	if !c.closed && len(c.queue) < udpQueueDatagrams && c.queued+len(payload) <= udpQueueBytes {
 		c.queue = append(c.queue, datagram{from: from, data: payload})
@@ -214,17 +222,20 @@ func (c *udpConn) writeTo(b []byte, to netip.AddrPort) (int, error) {
 		return 0, c.opErr("write", deadlineError)
 	}
 	h := c.host
+	if isGroupAddr(to.Addr()) {
+		return c.writeGroup(b, to, h.groupNIC(c.local.Addr(), to.Addr()))
+	}
 	p, err := h.lookupPath(to.Addr())
 	if err != nil {
 		return 0, c.opErr("write", err)
 	}
+	if !p.local && p.nextHop == to.Addr() && isDirectedBroadcast(p.nic.Prefix(), p.nextHop) {
+		return c.writeGroup(b, to, p.nic)
+	}
 	if ipv4HeaderLen+udpHeaderLen+len(b) > p.nic.seg.mtu {
 		return 0, c.opErr("write", syscallError("sendto", syscall.EMSGSIZE))
 	}
-	src := c.local.Addr()
-	if src.IsUnspecified() {
-		src = p.nic.prefix.Addr()
-	}
+	src := sourceAddr(c.local.Addr(), p.nic)
 	ip, resolved := h.header(p, src, to.Addr())
 	c.encMu.Lock()
 	frame := c.enc.encodeUDP(&ip, c.local.Port(), to.Port(), b)
