@@ -3,10 +3,8 @@ package winname_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -123,11 +121,7 @@ func goServe(t *testing.T, what string, serve func(ctx context.Context) error) {
 func respond(t *testing.T, h *netsim.Host, cfg winname.ResponderConfig) *winname.Responder {
 	t.Helper()
 	r := newResponder(t, cfg)
-	llmnr, err := h.ListenPacket("udp", ":5355")
-	if err != nil {
-		t.Fatal(err)
-	}
-	nbns, err := h.ListenPacket("udp", ":137")
+	llmnr, nbns, err := winname.Listen(h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +152,3 @@ func stepStrings(steps []winname.Step) []string {
 	}
 	return s
 }
-
-var _ = filepath.Join
-var _ net.Addr

@@ -7,8 +7,8 @@ import (
 	"github.com/tlslab/tlslab/actors/winname"
 )
 
-// Over today's unicast-only wire, an NBNS query sent straight to the file
-// server (Broadcast set to its address) is answered by its responder.
+// NetQuerierConfig.Broadcast may name one host: the NBNS query then goes
+// to it by unicast (as to a WINS server), and its responder answers.
 func TestNBNSUnicastOverNetsim(t *testing.T) {
 	l := newLAN(t, lanConfig{})
 	fs := respond(t, l.fs, winname.ResponderConfig{Name: "fileserv", Addr: fileservAddr})
