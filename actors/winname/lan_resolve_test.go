@@ -1,8 +1,10 @@
 package winname_test
 
 import (
+	"cmp"
 	"errors"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,8 +21,10 @@ type resolveCase struct {
 	fileserv     bool // the file server runs its responder
 	poisoner     bool // the attacker runs a Responder-style responder
 	slowFileserv bool // the file server's link is slower than the attacker's
+	silentDNS    bool // the client's DNS server does not answer
 	host         string
-	want         netip.Addr // invalid: the lookup fails with DNS's NXDOMAIN
+	want         netip.Addr // invalid: the lookup fails with DNS's error
+	wantErr      error      // that error's cause; nil means dns.ErrNoSuchHost
 	wantSteps    []string
 	// poisonerAnswers is what the attacker's responder must have answered.
 	poisonerAnswers []string
@@ -29,7 +33,7 @@ type resolveCase struct {
 const deniedStep = "DNS fileserv.contoso.com: dns: lookup fileserv.contoso.com: no such host"
 
 func testResolve(t *testing.T, tc resolveCase) {
-	cfg := lanConfig{}
+	cfg := lanConfig{silentDNS: tc.silentDNS}
 	if tc.slowFileserv {
 		cfg.fileservLatency = 50 * time.Millisecond
 	}
@@ -48,10 +52,20 @@ func testResolve(t *testing.T, tc resolveCase) {
 			t.Errorf("LookupNetIP(%s) = %v, %v; want [%v]", tc.host, addrs, err, tc.want)
 		}
 	} else {
+		want := cmp.Or(tc.wantErr, dns.ErrNoSuchHost)
 		var le *dns.LookupError
-		if !errors.As(err, &le) || !errors.Is(err, dns.ErrNoSuchHost) || addrs != nil {
-			t.Errorf("LookupNetIP(%s) = %v, %v; want DNS's no such host", tc.host, addrs, err)
+		if !errors.As(err, &le) || !errors.Is(err, want) || addrs != nil {
+			t.Errorf("LookupNetIP(%s) = %v, %v; want DNS's %v", tc.host, addrs, err, want)
 		}
+	}
+	sent := 0
+	for _, s := range tc.wantSteps {
+		if !strings.HasPrefix(s, "DNS ") {
+			sent++
+		}
+	}
+	if n := l.linkQueries.Load(); (n == 0) != (sent == 0) {
+		t.Errorf("%d LLMNR or NBNS queries on the wire for %d link-local steps", n, sent)
 	}
 	if got := stepStrings(r.Steps()); !slices.Equal(got, tc.wantSteps) {
 		t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.wantSteps, "\n"))
@@ -98,6 +112,10 @@ func TestResolveOnLAN(t *testing.T) {
 		{"both off: DNS's error, and the poisoner hears nothing", resolveCase{
 			fileserv: true, poisoner: true, host: "fileserv",
 			wantSteps: []string{deniedStep},
+		}},
+		{"a DNS time-out does not fall back", resolveCase{
+			llmnr: true, nbtns: true, fileserv: true, poisoner: true, silentDNS: true, host: "fileserv", wantErr: os.ErrDeadlineExceeded,
+			wantSteps: []string{"DNS fileserv.contoso.com: dns: lookup fileserv.contoso.com: i/o timeout after 1 try"},
 		}},
 		{"an FQDN DNS answers never reaches the link", resolveCase{
 			llmnr: true, nbtns: true, fileserv: true, poisoner: true, host: "pool01.contoso.com", want: netip.MustParseAddr("10.0.0.80"),

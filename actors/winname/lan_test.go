@@ -5,8 +5,12 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/winname"
@@ -28,6 +32,7 @@ type lan struct {
 	seg                      *netsim.Segment
 	client, ns, fs, attacker *netsim.Host
 	stub                     *dns.Resolver
+	linkQueries              atomic.Int32 // UDP datagrams seen to port 5355 or 137
 }
 
 // lanConfig adjusts newLAN; the zero value is a plain LAN.
@@ -37,6 +42,9 @@ type lanConfig struct {
 	fileservLatency time.Duration
 	// pcap, when set, captures the segment into this file.
 	pcap string
+	// silentDNS points the client's stub at a host that runs no DNS
+	// server, with one short try: every lookup times out.
+	silentDNS bool
 }
 
 func newLAN(t *testing.T, cfg lanConfig) *lan {
@@ -44,6 +52,12 @@ func newLAN(t *testing.T, cfg lanConfig) *lan {
 	w := netsim.NewWorld(netsim.Config{Seed: 17})
 	t.Cleanup(func() { w.Close() })
 	l := &lan{w: w, seg: w.NewSegment("lan", netsim.SegmentConfig{})}
+	l.seg.AddTap(netsim.TapFunc(func(_ time.Time, frame []byte) {
+		p := gopacket.NewPacket(frame, layers.LayerTypeEthernet, gopacket.Default)
+		if udp, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP); ok && (udp.DstPort == 5355 || udp.DstPort == 137) {
+			l.linkQueries.Add(1)
+		}
+	}))
 	if cfg.pcap != "" {
 		f, err := os.Create(cfg.pcap)
 		if err != nil {
@@ -94,7 +108,12 @@ func newLAN(t *testing.T, cfg lanConfig) *lan {
 		t.Fatal(err)
 	}
 	goServe(t, "DNS server", func(ctx context.Context) error { return srv.Serve(ctx, pc, ln) })
-	l.stub, err = dns.NewResolver(dns.ResolverConfig{Net: l.client, Servers: []netip.AddrPort{netip.AddrPortFrom(nsAddr, 53)}})
+	stub := dns.ResolverConfig{Net: l.client, Servers: []netip.AddrPort{netip.AddrPortFrom(nsAddr, 53)}}
+	if cfg.silentDNS {
+		stub.Servers = []netip.AddrPort{netip.AddrPortFrom(attackerAddr, 53)}
+		stub.Timeout, stub.Retries = 100*time.Millisecond, -1
+	}
+	l.stub, err = dns.NewResolver(stub)
 	if err != nil {
 		t.Fatal(err)
 	}
