@@ -108,8 +108,8 @@ type ResolverConfig struct {
 // Resolver resolves names as a Windows client does: DNS first (a
 // single-label name with each suffix of the search list); when DNS
 // denies the name (NXDOMAIN or no such record: the error's NotFound is
-// true), LLMNR if on, then NBT-NS if on and the name fits NetBIOS (one
-// label of at most 15 characters). The first answer of a fallback wins,
+// true), LLMNR if on (the name as given, FQDNs too), then NBT-NS if on
+// and the name fits NetBIOS (one label of at most 15 characters). The first answer of a fallback wins,
 // whoever sent it: that is what a poisoner exploits. A DNS failure that is
 // not a denial (a time-out, SERVFAIL) does not fall back. When every step
 // fails the lookup fails with DNS's error. Each question is recorded as a
@@ -152,9 +152,9 @@ func (r *Resolver) record(s Step) {
 	}
 }
 
-// LookupNetIP resolves host as described on Resolver. An IP literal goes to
-// DNS only (which returns it as is). The fallbacks answer IPv4 only: for network
-// "ip6" they are not asked.
+// LookupNetIP resolves host as described on Resolver. An IP literal goes
+// to DNS only (which returns it as is). The fallbacks answer IPv4 only: for
+// network "ip6" they are not asked.
 func (r *Resolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	addrs, dnsErr := r.lookupDNS(ctx, network, host)
 	if _, err := netip.ParseAddr(host); err == nil || dnsErr == nil || !Denied(dnsErr) || network == "ip6" || ctx.Err() != nil {
