@@ -63,7 +63,7 @@ func TestProxyDemandsNTLM(t *testing.T) {
 			l := newLAN(t)
 			proxyRes := newResults()
 			proxyAuth := newServer(t, ntlm.ServerConfig{Users: tc.proxyUsers, Proxy: true, Rand: seeded(8), Now: l.w.Now,
-				Target: ntlm.Target{NetBIOSDomain: "CONTOSO", NetBIOSComputer: "PROXY"},
+				Target:   ntlm.Target{NetBIOSDomain: "CONTOSO", NetBIOSComputer: "PROXY"},
 				OnResult: proxyRes.onResult, OnCapture: proxyRes.onCapture})
 			serve(t, l.proxy, proxyAuth.Wrap(l.forwarder(t)), proxyAuth)
 			origin := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
