@@ -36,6 +36,11 @@
 //		Credential: alice,
 //	}}
 //
+// HTTPS (or SIP over TLS) through a proxy goes through a CONNECT tunnel,
+// whose 407 net/http cannot answer with NTLM; TunnelDialer opens the
+// tunnel and answers the proxy on the tunnel's own connection. Use its
+// DialContext as the dialer under http.Transport or crypto/tls.
+//
 // # Server
 //
 // Server.Wrap puts NTLM in front of an http.Handler: it challenges with
