@@ -78,7 +78,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		base = http.DefaultTransport
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-	resp, err := base.RoundTrip(t.attempt(req, nil))
+	first := req
+	if replayable {
+		var err error
+		if first, err = attempt(req, nil); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := base.RoundTrip(first)
 	answered := map[bool]bool{}
 	for err == nil && replayable {
 		proxy := resp.StatusCode == http.StatusProxyAuthRequired
@@ -99,8 +106,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		answered[proxy] = true
 		drain(resp)
-		resp, err = t.handshake(base, req, offer, h)
-		if err == nil && t.OnAnswer != nil {
+		var sentAuth bool
+		resp, sentAuth, err = t.handshake(base, req, offer, h)
+		if sentAuth && t.OnAnswer != nil {
 			t.OnAnswer(offer)
 		}
 	}
@@ -118,45 +126,62 @@ func headerFor(proxy bool) header {
 }
 
 // handshake sends NEGOTIATE, reads the CHALLENGE and sends AUTHENTICATE
-// with the original request. It returns the response to the AUTHENTICATE,
-// or the server's answer to the NEGOTIATE if that carried no CHALLENGE.
-func (t *Transport) handshake(base http.RoundTripper, req *http.Request, offer Offer, h header) (*http.Response, error) {
+// with the original request. It returns the response to the AUTHENTICATE
+// (sentAuth true), or the answer to the NEGOTIATE if that carried no
+// CHALLENGE.
+func (t *Transport) handshake(base http.RoundTripper, req *http.Request, offer Offer, h header) (resp *http.Response, sentAuth bool, err error) {
 	negotiate, err := ntlmssp.NewNegotiateMessage("", "")
 	if err != nil {
-		return nil, fmt.Errorf("ntlm: building NEGOTIATE: %w", err)
+		return nil, false, fmt.Errorf("ntlm: building NEGOTIATE: %w", err)
 	}
-	resp, err := base.RoundTrip(t.attempt(req, map[string]string{h.response: tokenHeader(offer.Scheme, negotiate)}))
+	r, err := attempt(req, map[string]string{h.response: tokenHeader(offer.Scheme, negotiate)})
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if resp, err = base.RoundTrip(r); err != nil {
+		return nil, false, err
 	}
 	challenge, ok := challengeToken(resp.Header.Values(h.challenge), offer.Scheme)
 	if !ok {
-		return resp, nil
+		return resp, false, nil
 	}
 	drain(resp)
-	var opts *ntlmssp.AuthenticateMessageOptions
-	if t.Workstation != "" {
-		opts = &ntlmssp.AuthenticateMessageOptions{WorkstationName: t.Workstation}
-	}
-	auth, err := ntlmssp.NewAuthenticateMessage(challenge, t.Credential.logonName(), t.Credential.Password.Reveal(), opts)
+	auth, err := authenticateMessage(challenge, t.Credential, t.Workstation)
 	if err != nil {
-		return nil, fmt.Errorf("ntlm: answering the CHALLENGE from %s: %w", req.URL.Host, err)
+		return nil, false, fmt.Errorf("ntlm: answering the CHALLENGE from %s: %w", req.URL.Host, err)
 	}
-	return base.RoundTrip(t.attempt(req, map[string]string{h.response: tokenHeader(offer.Scheme, auth)}))
+	if r, err = attempt(req, map[string]string{h.response: tokenHeader(offer.Scheme, auth)}); err != nil {
+		return nil, false, err
+	}
+	resp, err = base.RoundTrip(r)
+	return resp, err == nil, err
 }
 
-// attempt clones req with a fresh body and the given headers set.
-func (t *Transport) attempt(req *http.Request, set map[string]string) *http.Request {
+// authenticateMessage has go-ntlmssp answer challenge as cred from
+// workstation.
+func authenticateMessage(challenge []byte, cred Credential, workstation string) ([]byte, error) {
+	var opts *ntlmssp.AuthenticateMessageOptions
+	if workstation != "" {
+		opts = &ntlmssp.AuthenticateMessageOptions{WorkstationName: workstation}
+	}
+	return ntlmssp.NewAuthenticateMessage(challenge, cred.logonName(), cred.Password.Reveal(), opts)
+}
+
+// attempt clones req with a fresh body (from GetBody) and the given
+// headers set.
+func attempt(req *http.Request, set map[string]string) (*http.Request, error) {
 	r := req.Clone(req.Context())
 	if req.GetBody != nil {
-		if body, err := req.GetBody(); err == nil {
-			r.Body = body
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, fmt.Errorf("ntlm: replaying the request body: %w", err)
 		}
+		r.Body = body
 	}
 	for k, v := range set {
 		r.Header.Set(k, v)
 	}
-	return r
+	return r, nil
 }
 
 func tokenHeader(s Scheme, msg []byte) string {

@@ -105,10 +105,11 @@ func (d *TunnelDialer) connect(ctx context.Context, conn net.Conn, address strin
 					return nil, &RefusedError{Offer: offer, Err: err}
 				}
 			}
-			if resp, err = d.handshake(send, offer); err != nil {
+			var sentAuth bool
+			if resp, sentAuth, err = d.handshake(send, offer); err != nil {
 				return nil, err
 			}
-			if d.OnAnswer != nil {
+			if sentAuth && d.OnAnswer != nil {
 				d.OnAnswer(offer)
 			}
 		}
@@ -122,28 +123,26 @@ func (d *TunnelDialer) connect(ctx context.Context, conn net.Conn, address strin
 	return conn, nil
 }
 
-func (d *TunnelDialer) handshake(send func(string) (*http.Response, error), offer Offer) (*http.Response, error) {
+// handshake answers the proxy's NTLM demand on the CONNECT connection.
+// sentAuth says whether an AUTHENTICATE went out.
+func (d *TunnelDialer) handshake(send func(string) (*http.Response, error), offer Offer) (resp *http.Response, sentAuth bool, err error) {
 	negotiate, err := ntlmssp.NewNegotiateMessage("", "")
 	if err != nil {
-		return nil, fmt.Errorf("ntlm: building NEGOTIATE: %w", err)
+		return nil, false, fmt.Errorf("ntlm: building NEGOTIATE: %w", err)
 	}
-	resp, err := send(tokenHeader(offer.Scheme, negotiate))
-	if err != nil {
-		return nil, err
+	if resp, err = send(tokenHeader(offer.Scheme, negotiate)); err != nil {
+		return nil, false, err
 	}
 	challenge, ok := challengeToken(resp.Header.Values("Proxy-Authenticate"), offer.Scheme)
 	if !ok {
-		return resp, nil
+		return resp, false, nil
 	}
-	var opts *ntlmssp.AuthenticateMessageOptions
-	if d.Workstation != "" {
-		opts = &ntlmssp.AuthenticateMessageOptions{WorkstationName: d.Workstation}
-	}
-	auth, err := ntlmssp.NewAuthenticateMessage(challenge, d.Credential.logonName(), d.Credential.Password.Reveal(), opts)
+	auth, err := authenticateMessage(challenge, d.Credential, d.Workstation)
 	if err != nil {
-		return nil, fmt.Errorf("ntlm: answering the proxy's CHALLENGE: %w", err)
+		return nil, false, fmt.Errorf("ntlm: answering the proxy's CHALLENGE: %w", err)
 	}
-	return send(tokenHeader(offer.Scheme, auth))
+	resp, err = send(tokenHeader(offer.Scheme, auth))
+	return resp, err == nil, err
 }
 
 // bufferedConn is a tunnel whose first bytes the CONNECT reader already
