@@ -42,7 +42,7 @@ func TestExchangeTshark(t *testing.T) {
 		serve(t, l.web, webAuth.Wrap(whoami), webAuth)
 		proxyAuth := newServer(t, ntlm.ServerConfig{Users: []ntlm.Credential{alice}, Proxy: true, Rand: seeded(8), Now: l.w.Now,
 			Schemes: []ntlm.Scheme{ntlm.SchemeNegotiate},
-			Target: ntlm.Target{NetBIOSDomain: "CONTOSO", NetBIOSComputer: "PROXY"}})
+			Target:  ntlm.Target{NetBIOSDomain: "CONTOSO", NetBIOSComputer: "PROXY"}})
 		serve(t, l.proxy, proxyAuth.Wrap(l.forwarder(t)), proxyAuth)
 
 		direct := l.client(t, alice, "", nil)
