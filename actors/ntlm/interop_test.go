@@ -31,7 +31,11 @@ func TestLibraryResponseVerifies(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: go-ntlmssp: %v", tc.logon, err)
 		}
-		c, err := Capture(msg, sc)
+		seen, err := ServerChallenge(challenge)
+		if err != nil || seen != sc {
+			t.Fatalf("ServerChallenge = %x, %v; want %x", seen, err, sc)
+		}
+		c, err := Capture(msg, seen)
 		if err != nil {
 			t.Fatalf("%s: Capture: %v", tc.logon, err)
 		}
@@ -61,6 +65,9 @@ func TestParseAuthenticateRejects(t *testing.T) {
 	overflow[20+4] = 0xff // NtChallengeResponse offset far past the end
 	v1 := append([]byte(nil), good...)
 	v1[20], v1[21] = 24, 0 // an NTLMv1-sized NT response
+	if _, err := ServerChallenge(good); !errors.As(err, new(*MalformedError)) {
+		t.Errorf("ServerChallenge of an AUTHENTICATE: err = %v, want *MalformedError", err)
+	}
 	for _, tc := range []struct {
 		name    string
 		msg     []byte

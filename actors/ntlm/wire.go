@@ -183,3 +183,18 @@ func ParseAuthenticate(msg []byte) (Authenticate, error) {
 	}
 	return a, nil
 }
+
+// ServerChallenge returns the server challenge a CHALLENGE message
+// carries, for an eavesdropper who saw the exchange and pairs it with the
+// AUTHENTICATE that followed (Capture). It fails with *MalformedError for
+// anything but a CHALLENGE.
+func ServerChallenge(challenge []byte) ([8]byte, error) {
+	t, err := messageType(challenge)
+	if err != nil {
+		return [8]byte{}, err
+	}
+	if t != typeChallenge || len(challenge) < 32 {
+		return [8]byte{}, &MalformedError{fmt.Sprintf("message type %d of %d bytes is not a CHALLENGE", t, len(challenge))}
+	}
+	return [8]byte(challenge[24:32]), nil
+}
