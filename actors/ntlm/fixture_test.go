@@ -57,14 +57,18 @@ func (l *lan) dialer(h *netsim.Host) func(ctx context.Context, network, address 
 }
 
 // serve runs handler on h's port 80 until the test ends, wiring the NTLM
-// server's ConnState so closed connections are forgotten.
+// server's ConnState (if auth is not nil) so closed connections are
+// forgotten.
 func serve(t *testing.T, h *netsim.Host, handler http.Handler, auth *ntlm.Server) {
 	t.Helper()
 	ln, err := h.Listen("tcp", ":80")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: handler, ConnState: auth.ConnState}
+	srv := &http.Server{Handler: handler}
+	if auth != nil {
+		srv.ConnState = auth.ConnState
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -81,7 +81,7 @@ func TestProxyDemandsNTLM(t *testing.T) {
 			if tc.originAuth {
 				serve(t, l.web, originAuth.Wrap(origin), originAuth)
 			} else {
-				serve(t, l.web, origin, originAuth)
+				serve(t, l.web, origin, nil)
 			}
 			var answered []bool
 			c := l.client(t, tc.cred, "http://proxy.contoso.com:80", func(tr *ntlm.Transport) {

@@ -33,8 +33,9 @@ type ServerConfig struct {
 	// OnCapture and the request passed on unverified, as a rogue server or
 	// proxy that only wants the response does.
 	Users []Credential
-	// Rand draws the server challenges. Nil means crypto/rand; a scenario
-	// passes the run's seeded randomness.
+	// Rand draws the server challenges, one read at a time (it need not
+	// be safe for concurrent use). Nil means crypto/rand; a scenario passes
+	// the run's seeded randomness.
 	Rand io.Reader
 	// Now stamps the CHALLENGE's MsvAvTimestamp. Nil means time.Now; a
 	// scenario passes the World's clock.
@@ -171,7 +172,10 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 			s.refuse(w, status, challengeHdr)
 		case t == typeNegotiate:
 			var sc [8]byte
-			if _, err := io.ReadFull(s.cfg.Rand, sc[:]); err != nil {
+			s.mu.Lock() // Rand need not be safe for concurrent use
+			_, err := io.ReadFull(s.cfg.Rand, sc[:])
+			s.mu.Unlock()
+			if err != nil {
 				http.Error(w, "ntlm: drawing a server challenge: "+err.Error(), http.StatusInternalServerError)
 				return
 			}

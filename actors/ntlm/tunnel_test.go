@@ -79,7 +79,7 @@ func TestTunnelThroughNTLMProxy(t *testing.T) {
 			serve(t, l.proxy, proxyAuth.Wrap(l.connector(t)), proxyAuth)
 			serve(t, l.web, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				_, _ = io.WriteString(w, "hello through the tunnel")
-			}), proxyAuth)
+			}), nil)
 			dialer := &ntlm.TunnelDialer{Dial: l.dialer(l.alice), Proxy: "proxy.contoso.com:80",
 				Credential: tc.cred, Workstation: "ALICE-PC", Allow: tc.allow}
 			tr := &http.Transport{DialContext: dialer.DialContext}
