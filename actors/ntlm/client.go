@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/Azure/go-ntlmssp"
 )
 
 // Offer is a server's or proxy's demand for NTLM, as the client sees it
@@ -130,9 +128,9 @@ func headerFor(proxy bool) header {
 // (sentAuth true), or the answer to the NEGOTIATE if that carried no
 // CHALLENGE.
 func (t *Transport) handshake(base http.RoundTripper, req *http.Request, offer Offer, h header) (resp *http.Response, sentAuth bool, err error) {
-	negotiate, err := ntlmssp.NewNegotiateMessage("", "")
+	negotiate, err := NegotiateMessage()
 	if err != nil {
-		return nil, false, fmt.Errorf("ntlm: building NEGOTIATE: %w", err)
+		return nil, false, err
 	}
 	r, err := attempt(req, map[string]string{h.response: tokenHeader(offer.Scheme, negotiate)})
 	if err != nil {
@@ -146,25 +144,15 @@ func (t *Transport) handshake(base http.RoundTripper, req *http.Request, offer O
 		return resp, false, nil
 	}
 	drain(resp)
-	auth, err := authenticateMessage(challenge, t.Credential, t.Workstation)
+	auth, err := t.Credential.AnswerChallenge(challenge, t.Workstation)
 	if err != nil {
-		return nil, false, fmt.Errorf("ntlm: answering the CHALLENGE from %s: %w", req.URL.Host, err)
+		return nil, false, err
 	}
 	if r, err = attempt(req, map[string]string{h.response: tokenHeader(offer.Scheme, auth)}); err != nil {
 		return nil, false, err
 	}
 	resp, err = base.RoundTrip(r)
 	return resp, err == nil, err
-}
-
-// authenticateMessage has go-ntlmssp answer challenge as cred from
-// workstation.
-func authenticateMessage(challenge []byte, cred Credential, workstation string) ([]byte, error) {
-	var opts *ntlmssp.AuthenticateMessageOptions
-	if workstation != "" {
-		opts = &ntlmssp.AuthenticateMessageOptions{WorkstationName: workstation}
-	}
-	return ntlmssp.NewAuthenticateMessage(challenge, cred.logonName(), cred.Password.Reveal(), opts)
 }
 
 // attempt clones req with a fresh body (from GetBody) and the given

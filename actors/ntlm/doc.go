@@ -51,6 +51,14 @@
 // Every outcome goes to OnResult with a typed reason (ErrWrongPassword,
 // ErrUnknownUser, ErrNoChallenge, *MalformedError, *NotNTLMv2Error).
 //
+// # Without HTTP
+//
+// Protocols that carry NTLMSSP their own way (SIP, MS-SIPAE) use the
+// messages directly: NegotiateMessage and Credential.AnswerChallenge on
+// the client, Server.Challenge and Server.Authenticate on the server, the
+// caller keeping the server challenge between the two. Authenticate
+// reports to OnCapture and OnResult as Wrap does.
+//
 // # The attacker's view
 //
 // A Server with no Users is capture-only: it hands every AUTHENTICATE to

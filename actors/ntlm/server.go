@@ -171,17 +171,13 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 			s.report(Result{Err: err})
 			s.refuse(w, status, challengeHdr)
 		case t == typeNegotiate:
-			var sc [8]byte
-			s.mu.Lock() // Rand need not be safe for concurrent use
-			_, err := io.ReadFull(s.cfg.Rand, sc[:])
-			s.mu.Unlock()
+			challenge, sc, err := s.Challenge()
 			if err != nil {
-				http.Error(w, "ntlm: drawing a server challenge: "+err.Error(), http.StatusInternalServerError)
+				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
 			s.setConn(key, &connState{challenge: &sc})
-			w.Header().Set(challengeHdr, string(scheme)+" "+
-				base64.StdEncoding.EncodeToString(buildChallenge(sc, s.cfg.Target, s.cfg.Now())))
+			w.Header().Set(challengeHdr, string(scheme)+" "+base64.StdEncoding.EncodeToString(challenge))
 			w.WriteHeader(status)
 		case t == typeAuthenticate:
 			id, ok := s.authenticate(key, msg)
@@ -202,40 +198,24 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 }
 
 // authenticate checks an AUTHENTICATE against the challenge sent on the
-// connection key and records the outcome.
+// connection key; once verified, the connection is.
 func (s *Server) authenticate(key string, msg []byte) (Identity, bool) {
 	s.mu.Lock()
 	st := s.conns[key]
 	delete(s.conns, key)
 	s.mu.Unlock()
-	a, err := ParseAuthenticate(msg)
-	if err != nil {
-		s.report(Result{Err: err})
-		return Identity{}, false
-	}
-	res := Result{User: a.User, Domain: a.Domain, Workstation: a.Workstation}
 	if st == nil || st.challenge == nil {
-		res.Err = ErrNoChallenge
+		res := Result{Err: ErrNoChallenge}
+		if a, err := ParseAuthenticate(msg); err == nil {
+			res.User, res.Domain, res.Workstation = a.User, a.Domain, a.Workstation
+		}
 		s.report(res)
 		return Identity{}, false
 	}
-	c, err := capturedFrom(a, *st.challenge)
+	id, err := s.Authenticate(msg, *st.challenge)
 	if err != nil {
-		res.Err = err
-		s.report(res)
 		return Identity{}, false
 	}
-	if s.cfg.OnCapture != nil {
-		s.cfg.OnCapture(c)
-	}
-	if len(s.cfg.Users) > 0 {
-		res.Err = s.check(c)
-	}
-	s.report(res)
-	if res.Err != nil {
-		return Identity{}, false
-	}
-	id := Identity{User: a.User, Domain: a.Domain, Workstation: a.Workstation}
 	s.setConn(key, &connState{identity: &id})
 	return id, true
 }

@@ -65,3 +65,51 @@ func TestServerRefusesOutOfOrder(t *testing.T) {
 		t.Errorf("NewServer with Basic: err = %v", err)
 	}
 }
+
+// TestExchangeWithoutHTTP drives the three messages by hand, as SIP will:
+// the server's CHALLENGE answered by each credential is judged with the
+// server challenge the caller kept.
+func TestExchangeWithoutHTTP(t *testing.T) {
+	res := newResults()
+	s := newServer(t, ntlm.ServerConfig{Users: []ntlm.Credential{alice}, Rand: seeded(5), Target: fe01,
+		OnResult: res.onResult, OnCapture: res.onCapture})
+	if _, err := ntlm.NegotiateMessage(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cred    ntlm.Credential
+		wantErr error
+	}{
+		{alice, nil},
+		{ntlm.Credential{User: "ALICE", Domain: "CONTOSO", Password: alicePassword}, nil},
+		{ntlm.Credential{User: "alice", Domain: "CONTOSO", Password: ntlm.PasswordOf("guess")}, ntlm.ErrWrongPassword},
+		{ntlm.Credential{User: "alice", Domain: "FABRIKAM", Password: alicePassword}, ntlm.ErrUnknownUser},
+	} {
+		challenge, sc, err := s.Challenge()
+		if err != nil {
+			t.Fatal(err)
+		}
+		auth, err := tc.cred.AnswerChallenge(challenge, "ALICE-PC")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := s.Authenticate(auth, sc)
+		if !errors.Is(err, tc.wantErr) {
+			t.Errorf("%s: err = %v, want %v", tc.cred, err, tc.wantErr)
+		}
+		if err == nil && (id != ntlm.Identity{User: tc.cred.User, Domain: "CONTOSO", Workstation: "ALICE-PC"}) {
+			t.Errorf("%s: identity %+v", tc.cred, id)
+		}
+		if got := res.all(); len(got) != 1 || !errors.Is(got[0].Err, tc.wantErr) {
+			t.Errorf("%s: results %+v", tc.cred, got)
+		}
+		if c := <-res.captured; c.ServerChallenge != sc || !ntlm.Verify(c, tc.cred.Password) {
+			t.Errorf("%s: the capture does not verify with the password used", tc.cred)
+		}
+		if _, err := s.Authenticate(auth, [8]byte{}); tc.wantErr == nil && !errors.Is(err, ntlm.ErrWrongPassword) {
+			t.Errorf("%s: replayed against another challenge: err = %v, want ErrWrongPassword", tc.cred, err)
+		}
+		res.all()
+		<-res.captured
+	}
+}

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/Azure/go-ntlmssp"
 )
 
 // TunnelDialer opens TCP tunnels through an HTTP proxy with CONNECT and
@@ -126,9 +124,9 @@ func (d *TunnelDialer) connect(ctx context.Context, conn net.Conn, address strin
 // handshake answers the proxy's NTLM demand on the CONNECT connection.
 // sentAuth says whether an AUTHENTICATE went out.
 func (d *TunnelDialer) handshake(send func(string) (*http.Response, error), offer Offer) (resp *http.Response, sentAuth bool, err error) {
-	negotiate, err := ntlmssp.NewNegotiateMessage("", "")
+	negotiate, err := NegotiateMessage()
 	if err != nil {
-		return nil, false, fmt.Errorf("ntlm: building NEGOTIATE: %w", err)
+		return nil, false, err
 	}
 	if resp, err = send(tokenHeader(offer.Scheme, negotiate)); err != nil {
 		return nil, false, err
@@ -137,9 +135,9 @@ func (d *TunnelDialer) handshake(send func(string) (*http.Response, error), offe
 	if !ok {
 		return resp, false, nil
 	}
-	auth, err := authenticateMessage(challenge, d.Credential, d.Workstation)
+	auth, err := d.Credential.AnswerChallenge(challenge, d.Workstation)
 	if err != nil {
-		return nil, false, fmt.Errorf("ntlm: answering the proxy's CHALLENGE: %w", err)
+		return nil, false, err
 	}
 	resp, err = send(tokenHeader(offer.Scheme, auth))
 	return resp, err == nil, err
