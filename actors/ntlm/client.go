@@ -16,6 +16,7 @@ type Offer struct {
 	// Scheme is the scheme the client answers with.
 	Scheme Scheme
 	// Request is the request that was refused (its URL names the origin).
+	// Read it; do not modify it.
 	Request *http.Request
 }
 
@@ -78,6 +79,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	first := req
 	if replayable {
+		if req.Body != nil {
+			// Every attempt sends a copy from GetBody; the original is
+			// closed here, as the RoundTripper contract asks.
+			defer req.Body.Close()
+		}
 		var err error
 		if first, err = attempt(req, nil); err != nil {
 			return nil, err
