@@ -1,6 +1,7 @@
 package autodiscover_test
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -31,6 +32,8 @@ type discoverCase struct {
 	want     []string
 	wantPool string
 	wantErr  any // a pointer to the error type, for errors.As
+	// verify is the client's VerifyConnection (the lab's TLS policy).
+	verify func(tls.ConnectionState) error
 	// check, when not nil, checks more of the result.
 	check func(t *testing.T, res *autodiscover.Result)
 }
@@ -81,7 +84,7 @@ func testDiscover(t *testing.T, tc discoverCase) {
 	var seen []autodiscover.Step
 	res, err := autodiscover.Discover(t.Context(), autodiscover.Config{
 		SIPDomain: "contoso.com", Resolver: l.stub, Dialer: l.client, RootCAs: l.root.Pool(), Time: l.w.Now,
-		Policy: tc.policy, OnStep: func(s autodiscover.Step) { seen = append(seen, s) },
+		VerifyConnection: tc.verify, Policy: tc.policy, OnStep: func(s autodiscover.Step) { seen = append(seen, s) },
 	})
 	if tc.wantPool != "" {
 		if err != nil {
@@ -143,6 +146,23 @@ func TestDiscover(t *testing.T) {
 			zone: zoneAutodiscover, servers: frontEnd(true), policy: autodiscover.Policy{HTTPSOnly: true},
 			want:     []string{httpsIn + " @10.0.0.30:443 cert-ok pool01.contoso.com:5061 accepted: pool in the SIP domain"},
 			wantPool: "pool01.contoso.com:5061 via autodiscover",
+		}},
+		{"the lab's TLS policy refusing the connection fails the HTTPS steps", discoverCase{
+			zone: zoneAutodiscover + zoneSRV, servers: frontEnd(false), policy: autodiscover.Policy{HTTPSOnly: true, StrictDNSNaming: true},
+			verify: func(cs tls.ConnectionState) error { return errors.New("policy: refused") },
+			want: []string{
+				httpsIn + " @10.0.0.30:443 cert-rejected failed",
+				httpIn + " skipped: HTTPS only",
+				httpsOut + " @10.0.0.30:443 cert-rejected failed",
+				httpOut + " skipped: HTTPS only",
+				"SRV _sipinternaltls._tcp.contoso.com sip.contoso.com:5061 accepted: pool in the SIP domain",
+			},
+			wantPool: "sip.contoso.com:5061 via SRV",
+			check: func(t *testing.T, res *autodiscover.Result) {
+				if s := res.Steps[0]; s.Cert.Subject.CommonName != "lyncdiscoverinternal.contoso.com" || !strings.Contains(s.CertErr.Error(), "policy: refused") {
+					t.Errorf("first step: cert %q, %v", s.Cert.Subject.CommonName, s.CertErr)
+				}
+			},
 		}},
 		{"HTTP internal when HTTPS is not published and HTTP is allowed", discoverCase{
 			zone: zoneAutodiscover, servers: func(t *testing.T, l *lan) { serve(t, l.fe, 80, nil, nil, service(t, "pool01.contoso.com")) },

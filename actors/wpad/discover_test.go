@@ -1,11 +1,16 @@
 package wpad_test
 
 import (
+	"context"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tlslab/tlslab/actors/dhcp"
+	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/wpad"
+	"github.com/tlslab/tlslab/netsim"
 )
 
 const (
@@ -163,5 +168,51 @@ func TestDiscoverRecordsResolution(t *testing.T) {
 	want := []string{"DNS wpad.contoso.com: dns: lookup wpad.contoso.com: no such host", "LLMNR wpad: [10.0.0.66] from 10.0.0.66:5355"}
 	if !slices.Equal(got, want) {
 		t.Errorf("resolution %q, want %q", got, want)
+	}
+}
+
+// TestDiscoverFromDHCPLease has a laptop join the LAN by DHCP: the real
+// server's lease names the DNS server and the WPAD URL (option 252), and
+// WPAD follows that URL to the company's PAC file.
+func TestDiscoverFromDHCPLease(t *testing.T) {
+	l := newLAN(t, wpadRecord, "")
+	company := servePAC(t, l.proxy, companyPAC)
+	srv, err := dhcp.NewServer(dhcp.ServerConfig{
+		Host: l.ns, Subnet: netip.MustParsePrefix("10.0.0.0/24"),
+		PoolFirst: netip.MustParseAddr("10.0.0.100"), PoolLast: netip.MustParseAddr("10.0.0.199"),
+		DNS: []netip.Addr{nsAddr}, Domain: "contoso.com", WPAD: dhcpURL,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := l.ns.ListenPacket("udp", ":67")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goServe(t, "DHCP server", func(ctx context.Context) error { return srv.Serve(ctx, pc) })
+	laptop := l.w.NewHost("laptop", netsim.HostConfig{})
+	nic, err := laptop.AddNIC(l.seg, netsim.NICConfig{Unaddressed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease, err := dhcp.Acquire(t.Context(), dhcp.ClientConfig{NIC: nic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var servers []netip.AddrPort
+	for _, a := range lease.DNS {
+		servers = append(servers, netip.AddrPortFrom(a, 53))
+	}
+	stub, err := dns.NewResolver(dns.ResolverConfig{Net: laptop, Servers: servers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := wpad.Discover(t.Context(), wpad.DiscoverConfig{DHCPURL: lease.WPAD, Resolver: stub, Domain: lease.Domain, Dialer: laptop})
+	if err != nil || res.Source != wpad.SourceDHCP || res.URL != dhcpURL || res.PAC == nil {
+		t.Fatalf("Discover: %+v, %v; want the PAC of %s by DHCP", res, err, dhcpURL)
+	}
+	f := company.Fetches()
+	if len(f) != 1 || f[0].From.Addr() != lease.Addr.Addr() || f[0].Host != "wpad.contoso.com" {
+		t.Errorf("PAC server saw %+v, want one fetch from %v", f, lease.Addr.Addr())
 	}
 }
