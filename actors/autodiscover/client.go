@@ -9,7 +9,6 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/tlslab/tlslab/actors/dns"
@@ -101,7 +100,8 @@ type Result struct {
 // asked: with DeclinePrompts they decline and Discover fails with a
 // *DeclinedError (sign-in stops), otherwise the pool is used. When nothing
 // is found it fails with a *NotFoundError; when ctx ends, with ctx's error.
-// The Result (non-nil even on failure) holds every step.
+// The Result holds every step; it is nil only with a *ConfigError (a
+// config that cannot work: nothing was asked).
 func Discover(ctx context.Context, cfg Config) (*Result, error) {
 	d, err := newDiscovery(cfg)
 	if err != nil {
@@ -114,9 +114,7 @@ func Discover(ctx context.Context, cfg Config) (*Result, error) {
 type discovery struct {
 	cfg    Config
 	domain string
-
-	mu  sync.Mutex
-	res Result
+	res    Result
 }
 
 func newDiscovery(cfg Config) (*discovery, error) {

@@ -61,8 +61,10 @@ type Step struct {
 	// Asked is what was asked: the option-252 URL, or the name "wpad"
 	// (as given to the resolver).
 	Asked string
-	// Resolution is the name resolver's own steps for this lookup (DNS,
-	// LLMNR, NBT-NS), when the resolver is a *winname.Resolver.
+	// Resolution is the name resolver's own steps for this step's lookup
+	// (DNS, LLMNR, NBT-NS), when the resolver is a *winname.Resolver
+	// (concurrent lookups by others on the same resolver would show here
+	// too).
 	Resolution []winname.Step
 	// URL is the PAC URL fetched; empty when none was.
 	URL string
@@ -154,6 +156,25 @@ func Discover(ctx context.Context, cfg DiscoverConfig) (*Result, error) {
 			cfg.OnStep(s)
 		}
 	}
+	st, windows := cfg.Resolver.(stepper)
+	// lookup resolves name, keeping the Windows resolver's own steps.
+	lookup := func(step *Step, name string) (netip.Addr, error) {
+		before := 0
+		if windows {
+			before = len(st.Steps())
+		}
+		addrs, err := cfg.Resolver.LookupNetIP(ctx, "ip4", name)
+		if windows {
+			step.Resolution = st.Steps()[before:]
+		}
+		if err == nil && len(addrs) == 0 {
+			err = fmt.Errorf("no address for %s", name)
+		}
+		if err != nil {
+			return netip.Addr{}, err
+		}
+		return addrs[0], nil
+	}
 	dhcp := Step{Source: SourceDHCP, Asked: cfg.DHCPURL}
 	if cfg.DHCPURL == "" {
 		dhcp.Asked, dhcp.Err = "(lease)", errNoOption
@@ -164,10 +185,10 @@ func Discover(ctx context.Context, cfg DiscoverConfig) (*Result, error) {
 			err = fmt.Errorf("option 252 %q is not an http URL", cfg.DHCPURL)
 		}
 		if err == nil {
-			var addrs []netip.Addr
-			if addrs, err = cfg.Resolver.LookupNetIP(ctx, "ip4", u.Hostname()); err == nil {
+			var addr netip.Addr
+			if addr, err = lookup(&dhcp, u.Hostname()); err == nil {
 				dhcp.URL = u.String()
-				res.PAC, err = cfg.fetch(ctx, &dhcp, addrs[0], u)
+				res.PAC, err = cfg.fetch(ctx, &dhcp, addr, u)
 			}
 		}
 		dhcp.Err = err
@@ -181,38 +202,26 @@ func Discover(ctx context.Context, cfg DiscoverConfig) (*Result, error) {
 		return res, err
 	}
 	name := "wpad"
-	st, windows := cfg.Resolver.(stepper)
 	if !windows {
 		name = "wpad." + strings.Trim(cfg.Domain, ".")
 	}
-	before := 0
-	if windows {
-		before = len(st.Steps())
-	}
 	step := Step{Source: SourceDNS, Asked: name}
-	addrs, err := cfg.Resolver.LookupNetIP(ctx, "ip4", name)
+	addr, err := lookup(&step, name)
 	host := name
-	if windows {
-		step.Resolution = st.Steps()[before:]
-		if n := len(step.Resolution); n > 0 && err == nil {
-			last := step.Resolution[n-1]
-			switch last.Protocol {
-			case winname.LLMNR:
-				step.Source = SourceLLMNR
-			case winname.NBTNS:
-				step.Source = SourceNBTNS
-			default:
-				host = last.Name
-			}
+	if n := len(step.Resolution); n > 0 && err == nil {
+		switch last := step.Resolution[n-1]; last.Protocol {
+		case winname.LLMNR:
+			step.Source = SourceLLMNR
+		case winname.NBTNS:
+			step.Source = SourceNBTNS
+		default:
+			host = last.Name
 		}
-	}
-	if err == nil && len(addrs) == 0 {
-		err = fmt.Errorf("no address for %s", name)
 	}
 	if err == nil {
 		u := &url.URL{Scheme: "http", Host: strings.TrimSuffix(host, "."), Path: "/wpad.dat"}
 		step.URL = u.String()
-		res.PAC, err = cfg.fetch(ctx, &step, addrs[0], u)
+		res.PAC, err = cfg.fetch(ctx, &step, addr, u)
 	}
 	step.Err = err
 	record(step)
@@ -222,6 +231,7 @@ func Discover(ctx context.Context, cfg DiscoverConfig) (*Result, error) {
 	return res, ctx.Err()
 }
 
+// errNoOption is the DHCP step's failure when the lease has no URL.
 var errNoOption = fmt.Errorf("the lease has no option 252")
 
 // fetch GETs u from addr and compiles the answer, noting in step who
