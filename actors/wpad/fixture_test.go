@@ -1,0 +1,184 @@
+package wpad_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/netip"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/tlslab/tlslab/actors/dns"
+	"github.com/tlslab/tlslab/actors/winname"
+	"github.com/tlslab/tlslab/actors/wpad"
+	"github.com/tlslab/tlslab/netsim"
+)
+
+// Addresses on the test LAN.
+var (
+	clientAddr   = netip.MustParseAddr("10.0.0.10")
+	nsAddr       = netip.MustParseAddr("10.0.0.53")
+	attackerAddr = netip.MustParseAddr("10.0.0.66")
+	proxyAddr    = netip.MustParseAddr("10.0.0.80")
+	webAddr      = netip.MustParseAddr("10.0.0.90")
+)
+
+// lan is a /24 with a Windows client, its DNS server (contoso.com), the
+// company's proxy (also its WPAD host), a web server and an attacker.
+type lan struct {
+	w                              *netsim.World
+	seg                            *netsim.Segment
+	client, ns, proxy, web, attack *netsim.Host
+	stub                           *dns.Resolver
+}
+
+// newLAN builds the LAN; zone is the contoso.com zone's records, pcap,
+// when not empty, the file the segment is captured into.
+func newLAN(t *testing.T, zone, pcap string) *lan {
+	t.Helper()
+	w := netsim.NewWorld(netsim.Config{Seed: 17})
+	l := &lan{w: w, seg: w.NewSegment("lan", netsim.SegmentConfig{})}
+	if pcap != "" {
+		f, err := os.Create(pcap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := netsim.NewCapture(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.AttachSegment(l.seg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := c.Close(); err != nil {
+				t.Error(err)
+			}
+			f.Close()
+		})
+	}
+	t.Cleanup(func() { w.Close() })
+	add := func(name string, addr netip.Addr) *netsim.Host {
+		h := w.NewHost(name, netsim.HostConfig{})
+		if _, err := h.AddNIC(l.seg, netsim.NICConfig{Addr: netip.PrefixFrom(addr, 24)}); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	l.client, l.ns, l.proxy, l.web, l.attack = add("client", clientAddr), add("ns", nsAddr), add("proxy", proxyAddr), add("web", webAddr), add("attacker", attackerAddr)
+	z, err := dns.ParseZone("contoso.com", "proxy IN A 10.0.0.80\nweb IN A 10.0.0.90\n"+zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := dns.NewServer(dns.ServerConfig{Zones: []*dns.Zone{z}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := l.ns.ListenPacket("udp", ":53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := l.ns.Listen("tcp", ":53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goServe(t, "DNS server", func(ctx context.Context) error { return srv.Serve(ctx, pc, ln) })
+	if l.stub, err = dns.NewResolver(dns.ResolverConfig{Net: l.client, Servers: []netip.AddrPort{netip.AddrPortFrom(nsAddr, 53)}}); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// goServe runs serve until the test ends; cleanup stops it and checks that
+// it returned context.Canceled.
+func goServe(t *testing.T, what string, serve func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: Serve returned %v, want context.Canceled", what, err)
+		}
+	})
+}
+
+// windows returns the client's Windows resolver (search list contoso.com)
+// with LLMNR and NBT-NS as given.
+func (l *lan) windows(t *testing.T, llmnr, nbtns bool) *winname.Resolver {
+	t.Helper()
+	q, err := winname.NewNetQuerier(winname.NetQuerierConfig{Net: l.client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := winname.NewResolver(winname.ResolverConfig{DNS: l.stub, Querier: q, LLMNR: llmnr, NBTNS: nbtns, SearchList: []string{"contoso.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// poison runs a Responder-style poisoner on the attacker's host.
+func (l *lan) poison(t *testing.T) {
+	t.Helper()
+	r, err := winname.NewResponder(winname.ResponderConfig{Addr: attackerAddr, Policy: winname.AnswerEveryName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	llmnr, nbns, err := winname.Listen(l.attack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goServe(t, "poisoner", func(ctx context.Context) error { return r.Serve(ctx, llmnr, nbns) })
+}
+
+// servePAC serves script on h's port 80 and returns the server.
+func servePAC(t *testing.T, h *netsim.Host, script string) *wpad.PACServer {
+	t.Helper()
+	s, err := wpad.NewPACServer(wpad.PACServerConfig{Script: script})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveHTTP(t, h, 80, s)
+	return s
+}
+
+// serveHTTP runs handler on h's port until the test ends.
+func serveHTTP(t *testing.T, h *netsim.Host, port int, handler http.Handler) {
+	t.Helper()
+	ln, err := h.Listen("tcp", ":"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handler, ErrorLog: log.New(io.Discard, "", 0)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("%s:%d: Serve: %v", h.Name(), port, err)
+		}
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-done
+	})
+}
+
+// runProxy runs a proxy on the proxy host's port 8080.
+func (l *lan) runProxy(t *testing.T, auth wpad.Authenticator) *wpad.Proxy {
+	t.Helper()
+	p, err := wpad.NewProxy(wpad.ProxyConfig{Dialer: l.proxy, Resolver: l.stub, Authenticate: auth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := l.proxy.Listen("tcp", ":8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goServe(t, "proxy", func(ctx context.Context) error { return p.Serve(ctx, ln) })
+	return p
+}
