@@ -23,7 +23,8 @@ import (
 // first wire event fixes the origin (it is the capture's first frame of
 // its kind from its host). Each wire event then takes, in capture order,
 // the first fitting frame within linkTolerance of its time that no event
-// of another time took: several events share a frame only when they share
+// of another time took (and, failing that, the nearest fitting frame no
+// event took): several events share a frame only when they share
 // its time exactly (the records one frame completed), and a frame that
 // made no event (a repeated ARP reply, a router's copy, a segment in the
 // middle of a record) is passed over. Times alone could not tell
@@ -73,6 +74,30 @@ func linkEvents(events timeline.Events, frames []*Frame) []int {
 					break
 				}
 			}
+		}
+	}
+	// A wire event the tolerance left unlinked (a loaded machine stamps
+	// the capture later than the timeline's tap saw the frame) takes the
+	// nearest fitting frame no event took.
+	for i, e := range events {
+		if links[i] >= 0 || !isWire(e.Kind) {
+			continue
+		}
+		best, bestD := -1, time.Duration(0)
+		for j := range frames {
+			if _, ok := taken[j]; ok || !fits(e, frames[j]) {
+				continue
+			}
+			d := rel(j) - e.At
+			if d < 0 {
+				d = -d
+			}
+			if best < 0 || d < bestD {
+				best, bestD = j, d
+			}
+		}
+		if best >= 0 {
+			links[i], taken[best] = best, e.At
 		}
 	}
 	// Put the frames on the timeline's clock: a linked frame at its
