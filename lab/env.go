@@ -114,6 +114,17 @@ func (e *Env) Capture(seg *netsim.Segment) {
 	}
 }
 
+// Recorded reports whether the run's frames are being recorded: a pcapng
+// capture was asked for, or the run is observed (a timeline, a page).
+// A scenario may then wait for trailing traffic that changes no verdict
+// but that a recording should show (a genuine DNS answer arriving after a
+// forgery); unrecorded runs, such as the matrix's cells, need not.
+func (e *Env) Recorded() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.capture != nil || e.observer != nil
+}
+
 // detachCapture stops further Capture calls and returns the capture (maybe nil)
 // and the first attach error.
 func (e *Env) detachCapture() (*netsim.Capture, error) {
