@@ -2,13 +2,11 @@ package ntlm_test
 
 import (
 	"bytes"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tlslab/tlslab/actors/ntlm"
+	"github.com/tlslab/tlslab/internal/tsharktest"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -21,13 +19,7 @@ import (
 // CONTOSO\alice from ALICE-PC, and nothing malformed or warned about.
 // Without tshark it is skipped, except in CI (CI=true), where it fails.
 func TestExchangeTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tshark is not installed; CI must have it")
-		}
-		t.Skip("tshark not found")
-	}
+	tsharktest.Require(t)
 	var pcap bytes.Buffer
 	func() {
 		l := newLAN(t)
@@ -59,61 +51,38 @@ func TestExchangeTshark(t *testing.T) {
 			t.Fatal(err)
 		}
 	}()
-	file := filepath.Join(t.TempDir(), "ntlm.pcapng")
-	if err := os.WriteFile(file, pcap.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run := func(filter string, fields ...string) []string {
-		t.Helper()
-		args := []string{"-r", file, "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
-			"-Y", filter, "-T", "fields", "-E", "separator=;", "-E", "aggregator=,"}
-		for _, f := range fields {
-			args = append(args, "-e", f)
-		}
-		cmd := exec.CommandContext(t.Context(), tshark, args...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("tshark -Y %q: %v\n%s", filter, err, stderr.String())
-		}
-		if s := strings.TrimSpace(string(out)); s != "" {
-			return strings.Split(s, "\n")
-		}
-		return nil
-	}
-	if bad := run("_ws.malformed || _ws.expert.severity >= warning", "frame.number", "_ws.expert.message"); len(bad) != 0 {
-		t.Errorf("tshark finds malformed packets or warnings:\n%s", strings.Join(bad, "\n"))
-	}
+	file := tsharktest.WriteCapture(t, "ntlm.pcapng", pcap.Bytes())
+	run := func(filter string, fields ...string) []string { return tsharktest.Fields(t, file, filter, fields...) }
+	tsharktest.CheckClean(t, file, "")
 	// The header columns keep only their scheme; the tokens are the
 	// NTLMSSP fields that follow.
 	got := run("ntlmssp", "ip.src", "ip.dst", "http.response.code",
 		"http.authorization", "http.www_authenticate", "http.proxy_authorization", "http.proxy_authenticate",
 		"ntlmssp.messagetype", "ntlmssp.auth.domain", "ntlmssp.auth.username", "ntlmssp.auth.hostname")
 	for i, row := range got {
-		cols := strings.Split(row, ";")
+		cols := strings.Split(row, "|")
 		for j := 3; j < 7 && j < len(cols); j++ {
 			cols[j], _, _ = strings.Cut(cols[j], " ")
 		}
-		got[i] = strings.Join(cols, ";")
+		got[i] = strings.Join(cols, "|")
 	}
-	// src;dst;status;Authorization;WWW-Authenticate;Proxy-Authorization;Proxy-Authenticate;type;domain;user;host
+	// src|dst|status|Authorization|WWW-Authenticate|Proxy-Authorization|Proxy-Authenticate|type|domain|user|host
 	want := []string{
-		"10.0.0.20;10.0.0.80;;NTLM;;;;0x00000001;;;",
-		"10.0.0.80;10.0.0.20;401;;NTLM;;;0x00000002;;;",
-		"10.0.0.20;10.0.0.80;;NTLM;;;;0x00000003;CONTOSO;alice;ALICE-PC",
+		"10.0.0.20|10.0.0.80||NTLM||||0x00000001|||",
+		"10.0.0.80|10.0.0.20|401||NTLM|||0x00000002|||",
+		"10.0.0.20|10.0.0.80||NTLM||||0x00000003|CONTOSO|alice|ALICE-PC",
 		// The proxy offers only Negotiate: raw NTLMSSP inside it.
-		"10.0.0.20;10.0.0.8;;;;Negotiate;;0x00000001;;;",
-		"10.0.0.8;10.0.0.20;407;;;;Negotiate;0x00000002;;;",
-		"10.0.0.20;10.0.0.8;;;;Negotiate;;0x00000003;CONTOSO;alice;ALICE-PC",
+		"10.0.0.20|10.0.0.8||||Negotiate||0x00000001|||",
+		"10.0.0.8|10.0.0.20|407||||Negotiate|0x00000002|||",
+		"10.0.0.20|10.0.0.8||||Negotiate||0x00000003|CONTOSO|alice|ALICE-PC",
 		// The origin demands NTLM too: alice's second handshake crosses
 		// the authenticated proxy connection.
-		"10.0.0.20;10.0.0.8;;NTLM;;;;0x00000001;;;",
-		"10.0.0.8;10.0.0.80;;NTLM;;;;0x00000001;;;",
-		"10.0.0.80;10.0.0.8;401;;NTLM;;;0x00000002;;;",
-		"10.0.0.8;10.0.0.20;401;;NTLM;;;0x00000002;;;",
-		"10.0.0.20;10.0.0.8;;NTLM;;;;0x00000003;CONTOSO;alice;ALICE-PC",
-		"10.0.0.8;10.0.0.80;;NTLM;;;;0x00000003;CONTOSO;alice;ALICE-PC",
+		"10.0.0.20|10.0.0.8||NTLM||||0x00000001|||",
+		"10.0.0.8|10.0.0.80||NTLM||||0x00000001|||",
+		"10.0.0.80|10.0.0.8|401||NTLM|||0x00000002|||",
+		"10.0.0.8|10.0.0.20|401||NTLM|||0x00000002|||",
+		"10.0.0.20|10.0.0.8||NTLM||||0x00000003|CONTOSO|alice|ALICE-PC",
+		"10.0.0.8|10.0.0.80||NTLM||||0x00000003|CONTOSO|alice|ALICE-PC",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("tshark decodes NTLMSSP as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/winname"
+	"github.com/tlslab/tlslab/internal/tsharktest"
 )
 
 // resolveCase is one lookup by the client on the test LAN.
@@ -132,7 +133,7 @@ func TestResolveOnLAN(t *testing.T) {
 // malformed, no bad checksum. Without tshark it is skipped, except in CI
 // (CI=true), where it fails.
 func TestExchangeDecodesInTshark(t *testing.T) {
-	requireTshark(t)
+	tsharktest.Require(t)
 	file := filepath.Join(t.TempDir(), "winname.pcapng")
 	t.Run("capture", func(t *testing.T) {
 		l := newLAN(t, lanConfig{pcap: file})
@@ -150,7 +151,10 @@ func TestExchangeDecodesInTshark(t *testing.T) {
 		"NBNS|FILESERV<00>|",
 		"NBNS|FILESERV<00> (Workstation/Redirector)|10.0.0.20",
 	})
-	rows := tsharkFields(t, file, "llmnr || nbns", "ip.src", "ip.dst", "udp.srcport", "udp.dstport")
+	var rows [][]string
+	for _, line := range tsharktest.Fields(t, file, "llmnr || nbns", "ip.src", "ip.dst", "udp.srcport", "udp.dstport") {
+		rows = append(rows, strings.Split(line, "|"))
+	}
 	want := [][]string{
 		{"10.0.0.10", "224.0.0.252", "", "5355"},
 		{"10.0.0.20", "10.0.0.10", "5355", ""},

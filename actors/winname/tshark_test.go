@@ -1,11 +1,9 @@
 package winname_test
 
 import (
-	"bytes"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,44 +14,8 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/tlslab/tlslab/actors/winname"
+	"github.com/tlslab/tlslab/internal/tsharktest"
 )
-
-// requireTshark skips the test when tshark is not installed, except in CI
-// (CI=true), where its absence is a failure.
-func requireTshark(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("tshark"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tshark is not on PATH but CI=true: CI must install it (apt-get install -y tshark)")
-		}
-		t.Skip("tshark is not on PATH; install it (apt-get install tshark) to check the captures")
-	}
-}
-
-// tsharkFields returns, for each frame of file matching filter, the given
-// fields; it fails the test when tshark fails or complains.
-func tsharkFields(t *testing.T, file, filter string, fields ...string) [][]string {
-	t.Helper()
-	args := []string{"-r", file, "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-Y", filter, "-T", "fields", "-E", "separator=|", "-E", "aggregator=,"}
-	for _, f := range fields {
-		args = append(args, "-e", f)
-	}
-	cmd := exec.CommandContext(t.Context(), "tshark", args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("tshark %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	const root = `Running as user "root" and group "root". This could be dangerous.`
-	if s := strings.TrimSpace(strings.ReplaceAll(stderr.String(), root, "")); s != "" {
-		t.Errorf("tshark %s complained:\n%s", strings.Join(args, " "), s)
-	}
-	var rows [][]string
-	for line := range strings.Lines(stdout.String()) {
-		rows = append(rows, strings.Split(strings.TrimSuffix(line, "\n"), "|"))
-	}
-	return rows
-}
 
 // checkDecodes has tshark decode file and checks that it holds exactly
 // want (one line per frame: "protocol|name|address", address empty for a
@@ -62,15 +24,14 @@ func tsharkFields(t *testing.T, file, filter string, fields ...string) [][]strin
 func checkDecodes(t *testing.T, file string, want []string) {
 	t.Helper()
 	var got []string
-	for _, row := range tsharkFields(t, file, "llmnr || nbns", "_ws.col.Protocol", "dns.qry.name", "nbns.name", "dns.a", "nbns.addr") {
+	for _, line := range tsharktest.Fields(t, file, "llmnr || nbns", "_ws.col.Protocol", "dns.qry.name", "nbns.name", "dns.a", "nbns.addr") {
+		row := strings.Split(line, "|")
 		got = append(got, row[0]+"|"+row[1]+row[2]+"|"+row[3]+row[4])
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("tshark decodes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if bad := tsharkFields(t, file, "_ws.malformed || _ws.expert.severity >= warning", "frame.number", "_ws.expert.message"); len(bad) > 0 {
-		t.Errorf("tshark reports malformed frames or warnings: %q", bad)
-	}
+	tsharktest.CheckClean(t, file, "")
 }
 
 // udpFrame is an Ethernet/IPv4/UDP frame with correct lengths and checksums.
@@ -95,7 +56,7 @@ func udpFrame(t *testing.T, src, dst netip.AddrPort, dstMAC net.HardwareAddr, pa
 // tshark, a decoder nobody here wrote, read them back. Without tshark it is
 // skipped, except in CI (CI=true), where it fails.
 func TestMessagesDecodeInTshark(t *testing.T) {
-	requireTshark(t)
+	tsharktest.Require(t)
 	client := netip.MustParseAddrPort("10.0.0.10:50000")
 	owner := newResponder(t, winname.ResponderConfig{Name: "fileserv", Addr: fileservAddr})
 	poisoner := newResponder(t, winname.ResponderConfig{Addr: attackerAddr, Policy: winname.AnswerEveryName})

@@ -2,54 +2,15 @@ package wpad_test
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tlslab/tlslab/actors/wpad"
+	"github.com/tlslab/tlslab/internal/tsharktest"
 )
-
-// requireTshark skips the test when tshark is missing, except in CI
-// (CI=true), where it fails.
-func requireTshark(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("tshark"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tshark is not on PATH but CI=true: CI must install it (apt-get install -y tshark)")
-		}
-		t.Skip("tshark is not on PATH; install it (apt-get install tshark) to check the captures")
-	}
-}
-
-// tsharkFields returns, for each frame of file matching filter, the given
-// fields joined by "|"; it fails the test when tshark fails or complains.
-func tsharkFields(t *testing.T, file, filter string, fields ...string) []string {
-	t.Helper()
-	args := []string{"-r", file, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-Y", filter, "-T", "fields", "-E", "separator=|", "-E", "aggregator=,"}
-	for _, f := range fields {
-		args = append(args, "-e", f)
-	}
-	cmd := exec.CommandContext(t.Context(), "tshark", args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("tshark %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	const root = `Running as user "root" and group "root". This could be dangerous.`
-	if s := strings.TrimSpace(strings.ReplaceAll(stderr.String(), root, "")); s != "" {
-		t.Errorf("tshark %s complained:\n%s", strings.Join(args, " "), s)
-	}
-	var rows []string
-	for line := range strings.Lines(stdout.String()) {
-		rows = append(rows, strings.TrimSuffix(line, "\n"))
-	}
-	return rows
-}
 
 // TestPACAndProxyDecodeInTshark captures WPAD through DNS (the PAC fetch)
 // and a proxied GET and CONNECT, and has tshark decode them: the GET of
@@ -57,7 +18,7 @@ func tsharkFields(t *testing.T, file, filter string, fields ...string) []string 
 // absolute-form GET to the proxy, the CONNECT and its 200, nothing
 // malformed, no bad checksum, no expert warning.
 func TestPACAndProxyDecodeInTshark(t *testing.T) {
-	requireTshark(t)
+	tsharktest.Require(t)
 	file := filepath.Join(t.TempDir(), "wpad.pcapng")
 	t.Run("capture", func(t *testing.T) {
 		l := newLAN(t, wpadRecord, file)
@@ -84,7 +45,7 @@ func TestPACAndProxyDecodeInTshark(t *testing.T) {
 		}
 		conn.Close()
 	}) // the World and the capture are closed here
-	got := tsharkFields(t, file, "http", "ip.src", "http.host", "http.request.method", "http.request.uri", "http.response.code", "http.content_type")
+	got := tsharktest.Fields(t, file, "http", "ip.src", "http.host", "http.request.method", "http.request.uri", "http.response.code", "http.content_type")
 	want := []string{
 		"10.0.0.10|wpad.contoso.com|GET|/wpad.dat||",
 		"10.0.0.80||||200|application/x-ns-proxy-autoconfig",
@@ -100,10 +61,8 @@ func TestPACAndProxyDecodeInTshark(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("tshark decodes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if ok := tsharkFields(t, file, `tcp.srcport == 8080 && tcp.payload == "HTTP/1.1 200 Connection established\r\n\r\n"`, "frame.number"); len(ok) != 1 {
+	if ok := tsharktest.Fields(t, file, `tcp.srcport == 8080 && tcp.payload == "HTTP/1.1 200 Connection established\r\n\r\n"`, "frame.number"); len(ok) != 1 {
 		t.Errorf("the proxy's answer to CONNECT: %d frames, want 1", len(ok))
 	}
-	if bad := tsharkFields(t, file, "_ws.malformed || _ws.expert.severity >= warning", "frame.number", "_ws.col.Protocol", "_ws.expert.message"); len(bad) > 0 {
-		t.Errorf("tshark reports malformed frames or warnings:\n%s", strings.Join(bad, "\n"))
-	}
+	tsharktest.CheckClean(t, file, "")
 }
