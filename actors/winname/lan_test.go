@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/winname"
+	"github.com/tlslab/tlslab/internal/netsimtest"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -59,25 +59,8 @@ func newLAN(t *testing.T, cfg lanConfig) *lan {
 		}
 	}))
 	if cfg.pcap != "" {
-		f, err := os.Create(cfg.pcap)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := netsim.NewCapture(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.AttachSegment(l.seg); err != nil {
-			t.Fatal(err)
-		}
-		// Registered before w.Close, so it runs after it: the capture is
-		// closed once nothing can write to it any more.
-		t.Cleanup(func() {
-			if err := c.Close(); err != nil {
-				t.Error(err)
-			}
-			f.Close()
-		})
+		// Before w.Close is registered, so the capture closes after it.
+		netsimtest.CaptureToFile(t, l.seg, cfg.pcap)
 	}
 	add := func(name string, addr netip.Addr, latency time.Duration) *netsim.Host {
 		h := w.NewHost(name, netsim.HostConfig{})

@@ -7,13 +7,13 @@ import (
 	"log"
 	"net/http"
 	"net/netip"
-	"os"
 	"strconv"
 	"testing"
 
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/winname"
 	"github.com/tlslab/tlslab/actors/wpad"
+	"github.com/tlslab/tlslab/internal/netsimtest"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -42,23 +42,7 @@ func newLAN(t *testing.T, zone, pcap string) *lan {
 	w := netsim.NewWorld(netsim.Config{Seed: 17})
 	l := &lan{w: w, seg: w.NewSegment("lan", netsim.SegmentConfig{})}
 	if pcap != "" {
-		f, err := os.Create(pcap)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := netsim.NewCapture(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.AttachSegment(l.seg); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := c.Close(); err != nil {
-				t.Error(err)
-			}
-			f.Close()
-		})
+		netsimtest.CaptureToFile(t, l.seg, pcap)
 	}
 	t.Cleanup(func() { w.Close() })
 	add := func(name string, addr netip.Addr) *netsim.Host {

@@ -1,6 +1,7 @@
 // Package netsimtest gives tests outside netsim a connected TCP pair on a
 // simulated network, for exchanging real bytes (a TLS handshake, a line)
-// without a real socket. It is for tests only.
+// without a real socket, and a segment's capture into a pcapng file. It
+// is for tests only.
 package netsimtest
 
 import (
