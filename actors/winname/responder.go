@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 
@@ -88,6 +89,18 @@ func NewResponder(cfg ResponderConfig) (*Responder, error) {
 	}
 	cfg.Name = strings.TrimSuffix(cfg.Name, ".")
 	return &Responder{cfg: cfg}, nil
+}
+
+// forget removes the last record of a, an answer that could not be sent.
+func (r *Responder) forget(a Answer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.answers) - 1; i >= 0; i-- {
+		if r.answers[i] == a {
+			r.answers = slices.Delete(r.answers, i, i+1)
+			return
+		}
+	}
 }
 
 // Answers returns a copy of every answer sent so far, in order.
@@ -198,13 +211,17 @@ func (r *Responder) serveConn(pc net.PacketConn, proto Protocol) error {
 		if !ok {
 			continue
 		}
-		if _, err := pc.WriteTo(resp, from); err != nil {
-			continue // the querier may be gone; keep serving
-		}
+		// Recorded before it is sent: once the querier has the answer,
+		// Answers must already hold it (a test or a scenario reads it as
+		// soon as the lookup returns).
 		a := Answer{Protocol: proto, To: addrPort(from), Name: name, Addr: r.cfg.Addr}
 		r.mu.Lock()
 		r.answers = append(r.answers, a)
 		r.mu.Unlock()
+		if _, err := pc.WriteTo(resp, from); err != nil {
+			r.forget(a)
+			continue // the querier may be gone; keep serving
+		}
 		if r.cfg.OnAnswer != nil {
 			r.cfg.OnAnswer(a)
 		}

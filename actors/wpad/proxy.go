@@ -146,25 +146,68 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodConnect {
 		rec.Target = r.Host
 	}
+	// The request is recorded when its status is decided, before the
+	// answer leaves: a client that has the answer finds it in Requests.
+	noted := false
+	noteStatus := func(code int) {
+		if !noted {
+			noted, rec.Status = true, code
+			p.note(rec)
+		}
+	}
+	sw := &statusWriter{ResponseWriter: w, decided: noteStatus}
 	if p.cfg.Authenticate != nil {
 		user, challenge, ok := p.cfg.Authenticate(r)
 		if !ok {
 			for _, c := range challenge {
 				w.Header().Add("Proxy-Authenticate", c)
 			}
-			rec.Status = http.StatusProxyAuthRequired
-			p.note(rec)
-			http.Error(w, "proxy authentication required", http.StatusProxyAuthRequired)
+			http.Error(sw, "proxy authentication required", http.StatusProxyAuthRequired)
 			return
 		}
 		rec.User = user
 	}
+	var status int
 	if r.Method == http.MethodConnect {
-		rec.Status = p.connect(w, r)
+		status = p.connect(sw, r, noteStatus)
 	} else {
-		rec.Status = p.forward(w, r)
+		status = p.forward(sw, r)
 	}
-	p.note(rec)
+	noteStatus(status)
+}
+
+// statusWriter calls decided with the status of the answer just before
+// it is written (an implicit 200 included); it lets a CONNECT hijack the
+// connection.
+type statusWriter struct {
+	http.ResponseWriter
+	decided func(code int)
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.decided(code)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.decided(http.StatusOK)
+	return w.ResponseWriter.Write(b)
+}
+
+// Hijack hands the connection over, as the wrapped writer does.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("wpad: the connection cannot be hijacked")
+	}
+	return hj.Hijack()
+}
+
+// Flush sends what is buffered, when the wrapped writer can.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // dial connects to "host:port", resolving host with the Resolver.
@@ -192,8 +235,9 @@ func (p *Proxy) dial(ctx context.Context, hostport string) (net.Conn, error) {
 	return p.cfg.Dialer.DialContext(ctx, "tcp", net.JoinHostPort(ip.Unmap().String(), port))
 }
 
-// connect opens a tunnel to r.Host and returns the status answered.
-func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) int {
+// connect opens a tunnel to r.Host and returns the status answered;
+// decided hears the 200 before it is written on the hijacked connection.
+func (p *Proxy) connect(w http.ResponseWriter, r *http.Request, decided func(int)) int {
 	if _, _, err := net.SplitHostPort(r.Host); err != nil {
 		http.Error(w, "CONNECT needs host:port", http.StatusBadRequest)
 		return http.StatusBadRequest
@@ -224,6 +268,7 @@ func (p *Proxy) connect(w http.ResponseWriter, r *http.Request) int {
 	p.tunnels[down], p.tunnels[up] = struct{}{}, struct{}{}
 	p.wg.Add(2)
 	p.mu.Unlock()
+	decided(http.StatusOK)
 	if _, err := down.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
 		// The goroutines below see the closed connections and end.
 		down.Close()
