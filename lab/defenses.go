@@ -52,6 +52,44 @@ type Defenses struct {
 	// DistrustList: certificates on the enterprise's distrust list
 	// (TLSPolicy.Distrusted) are refused even when a machine trusts them.
 	DistrustList bool
+
+	// The discovery defenses: how a Windows client finds its pool and its
+	// proxy, and whom it answers with NTLM (see actors/autodiscover,
+	// actors/winname, actors/wpad, actors/ntlm).
+
+	// AutodiscoverHTTPSOnly: the client never asks the plain-HTTP
+	// autodiscover URLs (http://lyncdiscoverinternal.<domain>, ...).
+	AutodiscoverHTTPSOnly bool
+	// StrictDNSNaming: an SRV target inside the SIP domain counts only
+	// when it is the domain itself or sip.<domain> (the
+	// DisableStrictDNSNaming policy not set).
+	StrictDNSNaming bool
+	// TrustedDomainsEmpty: the client's Trusted Domain List
+	// (TrustModelData) is empty, so a pool outside the SIP domain needs
+	// the user's consent. Off, the list names the domain the scenario's
+	// attacker controls (a lapsed partner domain she registered).
+	TrustedDomainsEmpty bool
+	// DeclinePrompts: the user declines the client's prompts, for a
+	// certificate it cannot verify and for a pool outside the SIP
+	// domain. Off, the user clicks "Yes".
+	DeclinePrompts bool
+	// LLMNRNBTNSDisabled: the client never asks the link (LLMNR,
+	// NBT-NS) for a name DNS denied.
+	LLMNRNBTNSDisabled bool
+	// WPADDisabled: the client does not look for a proxy
+	// (automatically detect settings off).
+	WPADDisabled bool
+	// DHCPSnooping: the access switch drops DHCP server messages from
+	// ports other than the DHCP server's.
+	DHCPSnooping bool
+	// NTLMVerifiedServersOnly: the client answers an NTLM demand only
+	// from a server whose certificate it verified: never a plain-HTTP
+	// server, a proxy, or a server accepted at a prompt.
+	NTLMVerifiedServersOnly bool
+	// PoolPinning is a deployment choice rather than a defense: the
+	// client's pool is configured by hand and discovery is skipped.
+	// Hardened leaves it off, as Skype for Business deployments do.
+	PoolPinning bool
 }
 
 // Hardened returns the defaults: every protection the trust model claims
@@ -59,7 +97,10 @@ type Defenses struct {
 // the model assumes an enterprise LAN to be: resolvers randomise IDs and
 // ports but do not validate DNSSEC, and ARP caches accept any reply. The
 // model does not rely on those two, and scenarios turn them on to show what
-// they add.
+// they add. Discovery is hardened as the trust model's DNS claim needs it:
+// HTTPS-only autodiscover, strict DNS naming, no trusted outside domain,
+// prompts declined, no LLMNR, NBT-NS or WPAD, DHCP snooping, NTLM to
+// verified servers only; the pool is discovered, not pinned.
 func Hardened() Defenses {
 	return Defenses{
 		ChainValidation:          true,
@@ -77,6 +118,15 @@ func Hardened() Defenses {
 		DNSSECValidation:         false,
 		ARPPolicy:                netsim.ARPAcceptAny,
 		DistrustList:             true,
+		AutodiscoverHTTPSOnly:    true,
+		StrictDNSNaming:          true,
+		TrustedDomainsEmpty:      true,
+		DeclinePrompts:           true,
+		LLMNRNBTNSDisabled:       true,
+		WPADDisabled:             true,
+		DHCPSnooping:             true,
+		NTLMVerifiedServersOnly:  true,
+		PoolPinning:              false,
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// CompromiseKind names the three ways an attack can be shown to have worked.
+// CompromiseKind names the four ways an attack can be shown to have worked.
 type CompromiseKind string
 
 const (
@@ -17,6 +17,10 @@ const (
 	CompromiseIdentity CompromiseKind = "identity"
 	// CompromiseInjection: the victim accepted a message the attacker injected.
 	CompromiseInjection CompromiseKind = "injection"
+	// CompromiseCredential: the attacker obtained a user's credential: an
+	// NTLM response she captured verified against the user's planted
+	// password, or the password reached her in clear.
+	CompromiseCredential CompromiseKind = "credential"
 )
 
 // Compromise is one observed success of the attacker. Line is the evidence
@@ -185,6 +189,15 @@ func (e *Evidence) InjectionAccepted(victim, detail string) {
 		msg += ": " + detail
 	}
 	e.record(CompromiseInjection, victim, msg)
+}
+
+// CredentialObtained records a compromise: attacker obtained user's
+// credential. how says by what proof, e.g. "NTLMv2 response to her proxy's
+// 407 verifies with alice's password"; it may not be "". Record it only
+// from such a proof (ntlm.Verify with the planted password,
+// ntlm.Credential.FindCleartext), never from the exchange alone.
+func (e *Evidence) CredentialObtained(attacker, user, how string) {
+	e.record(CompromiseCredential, attacker, fmt.Sprintf("obtained %s's credential: %s", user, how))
 }
 
 // SetService records the victim's availability; the last call wins. Until it

@@ -28,6 +28,7 @@ const (
 	LabelMisconfig  Label = "misconfig"
 	LabelSIP        Label = "sip"
 	LabelBridge     Label = "bridge"
+	LabelDiscovery  Label = "discovery"
 )
 
 var labelDocs = []struct {
@@ -47,6 +48,7 @@ var labelDocs = []struct {
 	{LabelFederation, "traffic between partner domains"},
 	{LabelMisconfig, "a defense switched off or misconfigured"},
 	{LabelSIP, "SIP signalling: REGISTER and MESSAGE through pools and Edges"},
+	{LabelDiscovery, "how a Windows client finds its pool and proxy (DHCP, autodiscover, SRV, LLMNR/NBT-NS, WPAD) and the NTLM it answers"},
 	{LabelBridge, "real TLS programs (OpenSSL, GnuTLS) over a loopback bridge; opt-in: run by name or --label bridge"},
 }
 

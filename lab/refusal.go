@@ -32,6 +32,15 @@ const (
 	DefenseDNSSECValidation         = "dnssec-validation"
 	DefenseARPPolicy                = "arp-policy"
 	DefenseDistrustList             = "distrust-list"
+	DefenseAutodiscoverHTTPSOnly    = "autodiscover-https-only"
+	DefenseStrictDNSNaming          = "strict-dns-naming"
+	DefenseTrustedDomainsEmpty      = "trusted-domains-empty"
+	DefenseDeclinePrompts           = "decline-prompts"
+	DefenseLLMNRNBTNSDisabled       = "llmnr-nbtns-disabled"
+	DefenseWPADDisabled             = "wpad-disabled"
+	DefenseDHCPSnooping             = "dhcp-snooping"
+	DefenseNTLMVerifiedServersOnly  = "ntlm-verified-servers-only"
+	DefensePoolPinning              = "pool-pinning"
 )
 
 // DefenseNames returns every defense switch name in the order of
@@ -58,11 +67,13 @@ func IsDefense(name string) bool {
 
 // positioning reports whether the defense acts before the attacker is on
 // the victim's path (it refuses the spoofed ARP reply or forged DNS answer
-// itself), so it can only be credited against an attempt, never against an
+// itself, drops the rogue DHCP offer, or keeps the victim from asking the
+// link for a name or a proxy), so it can only be credited against an attempt, never against an
 // attacker already in position.
 func positioning(defense string) bool {
 	switch defense {
-	case DefenseARPPolicy, DefenseDNSSECValidation, DefenseDNSRandomization:
+	case DefenseARPPolicy, DefenseDNSSECValidation, DefenseDNSRandomization,
+		DefenseDHCPSnooping, DefenseLLMNRNBTNSDisabled, DefenseWPADDisabled:
 		return true
 	}
 	return false

@@ -90,6 +90,15 @@ func Switches() []DefenseSwitch {
 			get:    func(d Defenses) string { return d.ARPPolicy.String() },
 			set:    func(d *Defenses, v string) { d.ARPPolicy = arpPolicies[v] }},
 		boolSwitch(DefenseDistrustList, "roots on the enterprise distrust list are refused even when installed", func(d *Defenses) *bool { return &d.DistrustList }),
+		boolSwitch(DefenseAutodiscoverHTTPSOnly, "autodiscover is asked over HTTPS only, never plain HTTP", func(d *Defenses) *bool { return &d.AutodiscoverHTTPSOnly }),
+		boolSwitch(DefenseStrictDNSNaming, "an SRV target in the SIP domain must be the domain or sip.<domain>", func(d *Defenses) *bool { return &d.StrictDNSNaming }),
+		boolSwitch(DefenseTrustedDomainsEmpty, "the Trusted Domain List is empty: pools outside the SIP domain need consent", func(d *Defenses) *bool { return &d.TrustedDomainsEmpty }),
+		boolSwitch(DefenseDeclinePrompts, "the user declines certificate and outside-domain pool prompts", func(d *Defenses) *bool { return &d.DeclinePrompts }),
+		boolSwitch(DefenseLLMNRNBTNSDisabled, "clients never ask LLMNR or NBT-NS for a name DNS denied", func(d *Defenses) *bool { return &d.LLMNRNBTNSDisabled }),
+		boolSwitch(DefenseWPADDisabled, "clients do not look for a proxy with WPAD", func(d *Defenses) *bool { return &d.WPADDisabled }),
+		boolSwitch(DefenseDHCPSnooping, "the access switch drops DHCP offers from ports other than the DHCP server's", func(d *Defenses) *bool { return &d.DHCPSnooping }),
+		boolSwitch(DefenseNTLMVerifiedServersOnly, "NTLM is answered only to servers whose certificate verified", func(d *Defenses) *bool { return &d.NTLMVerifiedServersOnly }),
+		boolSwitch(DefensePoolPinning, "deployment: the pool is configured by hand, discovery skipped (off by default)", func(d *Defenses) *bool { return &d.PoolPinning }),
 	}
 }
 

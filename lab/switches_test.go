@@ -56,7 +56,7 @@ func TestDefensesOn(t *testing.T) {
 			off = append(off, n)
 		}
 	}
-	if want := []string{lab.DefenseDNSSECValidation, lab.DefenseARPPolicy}; !slices.Equal(off, want) {
+	if want := []string{lab.DefenseDNSSECValidation, lab.DefenseARPPolicy, lab.DefensePoolPinning}; !slices.Equal(off, want) {
 		t.Errorf("off in Hardened: %q, want %q", off, want)
 	}
 	if d.On("firewall") {

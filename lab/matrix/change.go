@@ -54,12 +54,15 @@ func (c Change) Applies(s lab.Scenario) bool {
 var (
 	certificateAttacks = []lab.Label{lab.LabelTLS, lab.LabelMTLS, lab.LabelPKI, lab.LabelRevocation}
 	handshakeAttacks   = []lab.Label{lab.LabelTLS, lab.LabelMTLS, lab.LabelEavesdrop}
+	discoveryAttacks   = []lab.Label{lab.LabelDiscovery}
 )
 
 // Changes returns the matrix's columns after the hardened one, in the
 // order of lab.Defenses.Settings: every switch of lab.Hardened() weakened
 // on its own (revocation twice: soft-fail and off), then DNSSEC validation
-// and static ARP switched on, and last the distrust list switched off.
+// and static ARP switched on, the distrust list switched off, and last the
+// discovery switches: each defense off, and the pool pinned (a deployment
+// choice that refuses nothing: it changes what the client asks).
 //
 // The minimum TLS version is lowered to TLS 1.0, the lowest version the
 // lab's TLS stack speaks: nothing an attacker can offer lies below that
@@ -85,5 +88,14 @@ func Changes() []Change {
 		{Switch: lab.DefenseDNSSECValidation, To: "on", Short: "+dnssec", Strengthens: true, AppliesTo: []lab.Label{lab.LabelDNS}},
 		{Switch: lab.DefenseARPPolicy, To: netsim.ARPStaticOnly.String(), Short: "+arpstatic", Strengthens: true, AppliesTo: []lab.Label{lab.LabelARP}},
 		{Switch: lab.DefenseDistrustList, To: "off", Short: "distrust-", AppliesTo: certificateAttacks},
+		{Switch: lab.DefenseAutodiscoverHTTPSOnly, To: "off", Short: "https-only-", AppliesTo: discoveryAttacks},
+		{Switch: lab.DefenseStrictDNSNaming, To: "off", Short: "strict-", AppliesTo: discoveryAttacks},
+		{Switch: lab.DefenseTrustedDomainsEmpty, To: "off", Short: "tdl-", AppliesTo: discoveryAttacks},
+		{Switch: lab.DefenseDeclinePrompts, To: "off", Short: "decline-", AppliesTo: discoveryAttacks},
+		{Switch: lab.DefenseLLMNRNBTNSDisabled, To: "off", Short: "+llmnr", AppliesTo: discoveryAttacks},
+		{Switch: lab.DefenseWPADDisabled, To: "off", Short: "+wpad", AppliesTo: discoveryAttacks},
+		{Switch: lab.DefenseDHCPSnooping, To: "off", Short: "snoop-", AppliesTo: discoveryAttacks},
+		{Switch: lab.DefenseNTLMVerifiedServersOnly, To: "off", Short: "ntlm-", AppliesTo: discoveryAttacks},
+		{Switch: lab.DefensePoolPinning, To: "on", Short: "+pin", Strengthens: true, AppliesTo: discoveryAttacks},
 	}
 }

@@ -139,6 +139,15 @@ func TestMatrixFindings(t *testing.T) {
 		"dnssec-validation: [dnssec-validation on] dns/poison",
 		"arp-policy: decisive for no attack",
 		"distrust-list: decisive for no attack",
+		"autodiscover-https-only: decisive for no attack",
+		"strict-dns-naming: decisive for no attack",
+		"trusted-domains-empty: decisive for no attack",
+		"decline-prompts: decisive for no attack",
+		"llmnr-nbtns-disabled: decisive for no attack",
+		"wpad-disabled: decisive for no attack",
+		"dhcp-snooping: decisive for no attack",
+		"ntlm-verified-servers-only: decisive for no attack",
+		"pool-pinning: decisive for no attack",
 	}
 	if !slices.Equal(decisive, wantDecisive) {
 		t.Errorf("decisive:\n%s\nwant:\n%s", strings.Join(decisive, "\n"), strings.Join(wantDecisive, "\n"))
@@ -161,6 +170,15 @@ func TestMatrixFindings(t *testing.T) {
 		"decisive-for-none: dns-randomization: decisive for no attack",
 		"decisive-for-none: arp-policy: decisive for no attack",
 		"decisive-for-none: distrust-list: decisive for no attack",
+		"decisive-for-none: autodiscover-https-only: decisive for no attack",
+		"decisive-for-none: strict-dns-naming: decisive for no attack",
+		"decisive-for-none: trusted-domains-empty: decisive for no attack",
+		"decisive-for-none: decline-prompts: decisive for no attack",
+		"decisive-for-none: llmnr-nbtns-disabled: decisive for no attack",
+		"decisive-for-none: wpad-disabled: decisive for no attack",
+		"decisive-for-none: dhcp-snooping: decisive for no attack",
+		"decisive-for-none: ntlm-verified-servers-only: decisive for no attack",
+		"decisive-for-none: pool-pinning: decisive for no attack",
 	}
 	if got := matrixtest.FindingLines(res.Findings()); !slices.Equal(got, wantFindings) {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantFindings, "\n"))
