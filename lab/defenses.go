@@ -76,6 +76,10 @@ type Defenses struct {
 	// LLMNRNBTNSDisabled: the client never asks the link (LLMNR,
 	// NBT-NS) for a name DNS denied.
 	LLMNRNBTNSDisabled bool
+	// LinkSingleLabelOnly: when LLMNR or NBT-NS is on, the client asks
+	// the link only for single-label names, as Windows does; an FQDN DNS
+	// denied is never multicast. Off, FQDNs are asked on the link too.
+	LinkSingleLabelOnly bool
 	// WPADDisabled: the client does not look for a proxy
 	// (automatically detect settings off).
 	WPADDisabled bool
@@ -123,6 +127,7 @@ func Hardened() Defenses {
 		TrustedDomainsEmpty:      true,
 		DeclinePrompts:           true,
 		LLMNRNBTNSDisabled:       true,
+		LinkSingleLabelOnly:      true,
 		WPADDisabled:             true,
 		DHCPSnooping:             true,
 		NTLMVerifiedServersOnly:  true,

@@ -37,6 +37,7 @@ const (
 	DefenseTrustedDomainsEmpty      = "trusted-domains-empty"
 	DefenseDeclinePrompts           = "decline-prompts"
 	DefenseLLMNRNBTNSDisabled       = "llmnr-nbtns-disabled"
+	DefenseLinkSingleLabelOnly      = "link-single-label-only"
 	DefenseWPADDisabled             = "wpad-disabled"
 	DefenseDHCPSnooping             = "dhcp-snooping"
 	DefenseNTLMVerifiedServersOnly  = "ntlm-verified-servers-only"
@@ -73,7 +74,7 @@ func IsDefense(name string) bool {
 func positioning(defense string) bool {
 	switch defense {
 	case DefenseARPPolicy, DefenseDNSSECValidation, DefenseDNSRandomization,
-		DefenseDHCPSnooping, DefenseLLMNRNBTNSDisabled, DefenseWPADDisabled:
+		DefenseDHCPSnooping, DefenseLLMNRNBTNSDisabled, DefenseLinkSingleLabelOnly, DefenseWPADDisabled, DefensePoolPinning:
 		return true
 	}
 	return false

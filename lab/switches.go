@@ -95,6 +95,7 @@ func Switches() []DefenseSwitch {
 		boolSwitch(DefenseTrustedDomainsEmpty, "the Trusted Domain List is empty: pools outside the SIP domain need consent", func(d *Defenses) *bool { return &d.TrustedDomainsEmpty }),
 		boolSwitch(DefenseDeclinePrompts, "the user declines certificate and outside-domain pool prompts", func(d *Defenses) *bool { return &d.DeclinePrompts }),
 		boolSwitch(DefenseLLMNRNBTNSDisabled, "clients never ask LLMNR or NBT-NS for a name DNS denied", func(d *Defenses) *bool { return &d.LLMNRNBTNSDisabled }),
+		boolSwitch(DefenseLinkSingleLabelOnly, "LLMNR and NBT-NS are asked only for single-label names, never an FQDN", func(d *Defenses) *bool { return &d.LinkSingleLabelOnly }),
 		boolSwitch(DefenseWPADDisabled, "clients do not look for a proxy with WPAD", func(d *Defenses) *bool { return &d.WPADDisabled }),
 		boolSwitch(DefenseDHCPSnooping, "the access switch drops DHCP offers from ports other than the DHCP server's", func(d *Defenses) *bool { return &d.DHCPSnooping }),
 		boolSwitch(DefenseNTLMVerifiedServersOnly, "NTLM is answered only to servers whose certificate verified", func(d *Defenses) *bool { return &d.NTLMVerifiedServersOnly }),

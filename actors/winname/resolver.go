@@ -96,6 +96,11 @@ type ResolverConfig struct {
 	// each suffix appended in turn, never bare, as Windows does; names with
 	// a dot are asked as given. Empty: every name is asked as given.
 	SearchList []string
+	// LinkMultiLabel asks LLMNR for names with a dot too (FQDNs), as some
+	// non-Windows stacks do. False is Windows: the link is asked only for
+	// single-label names, so a poisoner on the link never sees an FQDN
+	// lookup, whatever DNS says of it.
+	LinkMultiLabel bool
 	// Suffix is the NetBIOS suffix NBT-NS asks for; the zero value is
 	// SuffixWorkstation, what a host name lookup asks.
 	Suffix byte
@@ -108,8 +113,11 @@ type ResolverConfig struct {
 // Resolver resolves names as a Windows client does: DNS first (a
 // single-label name with each suffix of the search list); when DNS
 // denies the name (NXDOMAIN or no such record: the error's NotFound is
-// true), LLMNR if on (the name as given, FQDNs too), then NBT-NS if on
-// and the name fits NetBIOS (one label of at most 15 characters). The first answer of a fallback wins,
+// true), LLMNR if on, then NBT-NS if on and the name fits NetBIOS (one
+// label of at most 15 characters). As Windows, it asks the link only for
+// single-label names unless LinkMultiLabel is set. A denied name the link
+// is not asked for (both fallbacks off, or a multi-label name) is recorded
+// as an LLMNR step whose Err is a *NotAskedError saying why. The first answer of a fallback wins,
 // whoever sent it: that is what a poisoner exploits. A DNS failure that is
 // not a denial (a time-out, SERVFAIL) does not fall back. When every step
 // fails the lookup fails with DNS's error. Each question is recorded as a
@@ -160,9 +168,18 @@ func (r *Resolver) LookupNetIP(ctx context.Context, network, host string) ([]net
 	if _, err := netip.ParseAddr(host); err == nil || dnsErr == nil || !Denied(dnsErr) || network == "ip6" || ctx.Err() != nil {
 		return addrs, dnsErr
 	}
+	bare := strings.TrimSuffix(host, ".")
+	switch {
+	case !r.cfg.LLMNR && !r.cfg.NBTNS:
+		r.record(Step{Protocol: LLMNR, Name: bare, Err: &NotAskedError{Name: bare, Rule: FallbackOff}})
+		return nil, dnsErr
+	case strings.Contains(bare, ".") && !r.cfg.LinkMultiLabel:
+		r.record(Step{Protocol: LLMNR, Name: bare, Err: &NotAskedError{Name: bare, Rule: MultiLabel}})
+		return nil, dnsErr
+	}
 	if r.cfg.LLMNR {
-		from, addrs, err := r.cfg.Querier.QueryLLMNR(ctx, strings.TrimSuffix(host, "."))
-		r.record(Step{Protocol: LLMNR, Name: strings.TrimSuffix(host, "."), From: from, Addrs: addrs, Err: err})
+		from, addrs, err := r.cfg.Querier.QueryLLMNR(ctx, bare)
+		r.record(Step{Protocol: LLMNR, Name: bare, From: from, Addrs: addrs, Err: err})
 		if err == nil {
 			return addrs, nil
 		}
@@ -225,6 +242,32 @@ func Denied(err error) bool {
 	}
 	var de *net.DNSError
 	return errors.As(err, &de) && de.IsNotFound
+}
+
+// NotAskedRule is why a name DNS denied was not asked on the link.
+type NotAskedRule int
+
+const (
+	// FallbackOff: LLMNR and NBT-NS are both off.
+	FallbackOff NotAskedRule = iota + 1
+	// MultiLabel: the name has a dot, and the link is asked only for
+	// single-label names (ResolverConfig.LinkMultiLabel false).
+	MultiLabel
+)
+
+// NotAskedError is the Err of the step recorded when a name DNS denied was
+// not asked on the link: evidence that a poisoner listening there could not
+// have answered it.
+type NotAskedError struct {
+	Name string
+	Rule NotAskedRule
+}
+
+func (e *NotAskedError) Error() string {
+	if e.Rule == MultiLabel {
+		return "winname: " + e.Name + " not asked on the link: LLMNR and NBT-NS are asked only for single-label names"
+	}
+	return "winname: " + e.Name + " not asked on the link: LLMNR and NBT-NS are off"
 }
 
 // NoAnswerError is the error of a fallback query nobody answered validly.

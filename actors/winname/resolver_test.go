@@ -82,7 +82,7 @@ func TestResolverFallback(t *testing.T) {
 		"pool01.contoso.com": attackerAddr}
 	for _, tc := range []struct {
 		desc         string
-		llmnr, nbtns bool
+		llmnr, nbtns, multiLabel bool
 		llmnrTable   map[string]netip.Addr
 		nbnsTable    map[string]netip.Addr
 		network      string
@@ -113,9 +113,10 @@ func TestResolverFallback(t *testing.T) {
 				"NBT-NS FILESERV<00>: [10.0.0.20] from 10.0.0.20:137"},
 		},
 		{
-			desc: "both off: DNS's error", llmnrTable: everywhere, nbnsTable: everywhere,
+			desc: "both off: DNS's error, and the link not asked", llmnrTable: everywhere, nbnsTable: everywhere,
 			host: "fileserv", wantErr: dns.ErrNoSuchHost,
-			wantSteps: []string{"DNS fileserv: dns: lookup fileserv: no such host"},
+			wantSteps: []string{"DNS fileserv: dns: lookup fileserv: no such host",
+				"LLMNR fileserv: winname: fileserv not asked on the link: LLMNR and NBT-NS are off"},
 		},
 		{
 			desc: "nobody answers: DNS's error", llmnr: true, nbtns: true, host: "fileserv", wantErr: dns.ErrNoSuchHost,
@@ -131,7 +132,13 @@ func TestResolverFallback(t *testing.T) {
 			llmnrTable: everywhere, nbnsTable: everywhere, host: "slow", wantErr: os.ErrDeadlineExceeded,
 		},
 		{
-			desc: "an FQDN DNS denies goes to LLMNR but not to NBT-NS", llmnr: true, nbtns: true,
+			desc: "an FQDN DNS denies is not asked on the link, as Windows does", llmnr: true, nbtns: true,
+			llmnrTable: everywhere, nbnsTable: everywhere, host: "fileserv.contoso.com", wantErr: dns.ErrNoSuchHost,
+			wantSteps: []string{"DNS fileserv.contoso.com: dns: lookup fileserv.contoso.com: no such host",
+				"LLMNR fileserv.contoso.com: winname: fileserv.contoso.com not asked on the link: LLMNR and NBT-NS are asked only for single-label names"},
+		},
+		{
+			desc: "with LinkMultiLabel an FQDN DNS denies goes to LLMNR but not to NBT-NS", llmnr: true, nbtns: true, multiLabel: true,
 			nbnsTable: everywhere, host: "fileserv.contoso.com", wantErr: dns.ErrNoSuchHost,
 			wantAsked: []string{"LLMNR fileserv.contoso.com"},
 		},
@@ -144,7 +151,7 @@ func TestResolverFallback(t *testing.T) {
 			q := &fakeQuerier{llmnr: tc.llmnrTable, nbns: tc.nbnsTable}
 			var seen []winname.Step
 			r, err := winname.NewResolver(winname.ResolverConfig{DNS: dnsTable, LLMNR: tc.llmnr, NBTNS: tc.nbtns,
-				Querier: q, OnStep: func(s winname.Step) { seen = append(seen, s) }})
+				LinkMultiLabel: tc.multiLabel, Querier: q, OnStep: func(s winname.Step) { seen = append(seen, s) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +180,14 @@ func TestResolverFallback(t *testing.T) {
 					t.Errorf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.wantSteps, "\n"))
 				}
 			}
-			if len(steps) != 1+len(q.asked) {
+			notAsked := 0
+			for _, s := range steps {
+				var na *winname.NotAskedError
+				if errors.As(s.Err, &na) {
+					notAsked++
+				}
+			}
+			if len(steps) != 1+len(q.asked)+notAsked {
 				t.Errorf("%d steps for %d fallback questions", len(steps), len(q.asked))
 			}
 		})

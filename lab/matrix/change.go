@@ -93,6 +93,7 @@ func Changes() []Change {
 		{Switch: lab.DefenseTrustedDomainsEmpty, To: "off", Short: "tdl-", AppliesTo: discoveryAttacks},
 		{Switch: lab.DefenseDeclinePrompts, To: "off", Short: "decline-", AppliesTo: discoveryAttacks},
 		{Switch: lab.DefenseLLMNRNBTNSDisabled, To: "off", Short: "+llmnr", AppliesTo: discoveryAttacks},
+		{Switch: lab.DefenseLinkSingleLabelOnly, To: "off", Short: "+fqdn-link", AppliesTo: discoveryAttacks},
 		{Switch: lab.DefenseWPADDisabled, To: "off", Short: "+wpad", AppliesTo: discoveryAttacks},
 		{Switch: lab.DefenseDHCPSnooping, To: "off", Short: "snoop-", AppliesTo: discoveryAttacks},
 		{Switch: lab.DefenseNTLMVerifiedServersOnly, To: "off", Short: "ntlm-", AppliesTo: discoveryAttacks},

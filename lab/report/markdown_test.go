@@ -105,7 +105,7 @@ With the hostname check off, Alice accepts any name.
 - forward-secrecy-only: on — only ECDHE key exchange, no static RSA
 - distrust-list: on — roots on the enterprise distrust list are refused even when installed
 
-Not bearing on it, and left hardened: client-cert-required, trusted-server-list, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, arp-policy, autodiscover-https-only, strict-dns-naming, trusted-domains-empty, decline-prompts, llmnr-nbtns-disabled, wpad-disabled, dhcp-snooping, ntlm-verified-servers-only, pool-pinning.
+Not bearing on it, and left hardened: client-cert-required, trusted-server-list, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, arp-policy, autodiscover-https-only, strict-dns-naming, trusted-domains-empty, decline-prompts, llmnr-nbtns-disabled, link-single-label-only, wpad-disabled, dhcp-snooping, ntlm-verified-servers-only, pool-pinning.
 
 **Decisive:** none; no defense stopped the attack.
 
@@ -146,7 +146,7 @@ Labels: mitm, revocation
 - arp-policy: accept-any — which ARP messages may change ARP caches — refused (not credited)
 - distrust-list: on — roots on the enterprise distrust list are refused even when installed
 
-Not bearing on it, and left hardened: client-cert-required, trusted-server-list, tls-only, min-tls-version, forward-secrecy-only, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, autodiscover-https-only, strict-dns-naming, trusted-domains-empty, decline-prompts, llmnr-nbtns-disabled, wpad-disabled, dhcp-snooping, ntlm-verified-servers-only, pool-pinning.
+Not bearing on it, and left hardened: client-cert-required, trusted-server-list, tls-only, min-tls-version, forward-secrecy-only, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, autodiscover-https-only, strict-dns-naming, trusted-domains-empty, decline-prompts, llmnr-nbtns-disabled, link-single-label-only, wpad-disabled, dhcp-snooping, ntlm-verified-servers-only, pool-pinning.
 
 **Decisive:** revocation, the first defense seen refusing that the verdict credits.
 
@@ -185,7 +185,7 @@ Alice registers over TLS
 
 - none of the switches
 
-Not bearing on it, and left hardened: chain-validation, hostname-check, validity-check, revocation, client-cert-required, trusted-server-list, tls-only, min-tls-version, forward-secrecy-only, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, arp-policy, distrust-list, autodiscover-https-only, strict-dns-naming, trusted-domains-empty, decline-prompts, llmnr-nbtns-disabled, wpad-disabled, dhcp-snooping, ntlm-verified-servers-only, pool-pinning.
+Not bearing on it, and left hardened: chain-validation, hostname-check, validity-check, revocation, client-cert-required, trusted-server-list, tls-only, min-tls-version, forward-secrecy-only, federation-srv-domain-match, federation-allow-list, dns-randomization, dnssec-validation, arp-policy, distrust-list, autodiscover-https-only, strict-dns-naming, trusted-domains-empty, decline-prompts, llmnr-nbtns-disabled, link-single-label-only, wpad-disabled, dhcp-snooping, ntlm-verified-servers-only, pool-pinning.
 
 **Verdict:** passed, expected passed: matches. Service: intact. Seed 9, replay with ‵tlslab run baseline/tls --seed 9‵.
 
