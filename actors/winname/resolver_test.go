@@ -81,16 +81,16 @@ func TestResolverFallback(t *testing.T) {
 		"fileserv.contoso.com": fileservAddr, "slow": fileservAddr, "SLOW<00>": fileservAddr,
 		"pool01.contoso.com": attackerAddr}
 	for _, tc := range []struct {
-		desc         string
+		desc                     string
 		llmnr, nbtns, multiLabel bool
-		llmnrTable   map[string]netip.Addr
-		nbnsTable    map[string]netip.Addr
-		network      string
-		host         string
-		wantAddr     netip.Addr // invalid: the lookup fails
-		wantErr      error      // the error it fails with
-		wantAsked    []string
-		wantSteps    []string
+		llmnrTable               map[string]netip.Addr
+		nbnsTable                map[string]netip.Addr
+		network                  string
+		host                     string
+		wantAddr                 netip.Addr // invalid: the lookup fails
+		wantErr                  error      // the error it fails with
+		wantAsked                []string
+		wantSteps                []string
 	}{
 		{
 			desc: "LLMNR answers what DNS denies", llmnr: true, nbtns: true,
