@@ -106,7 +106,8 @@ type FrontEndConfig struct {
 // user homed on it (recording a Delivery), relays it over MTLS to the user's
 // home Front End, or, for another domain, to the Edge. On a client
 // connection a MESSAGE must come from the user registered on that
-// connection; from a server, MTLS and the trusted server list vouch for it.
+// connection (and, with FrontEndConfig.NTLM, authenticated on it); from a
+// server, MTLS and the trusted server list vouch for it.
 // Every refusal is recorded as a Rejection. Its methods are safe for
 // concurrent use.
 type FrontEnd struct {
