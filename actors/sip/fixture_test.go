@@ -233,6 +233,7 @@ const (
 type topo struct {
 	w   *netsim.World
 	now func() time.Time
+	lan *netsim.Segment // contoso's LAN, for captures
 
 	contosoCA, fabrikamCA, publicCA *testCA
 
@@ -264,6 +265,7 @@ func newTopo(t *testing.T) *topo {
 	lan := w.NewSegment("contoso-lan", netsim.SegmentConfig{})
 	inet := w.NewSegment("internet", netsim.SegmentConfig{})
 	fabLAN := w.NewSegment("fabrikam-lan", netsim.SegmentConfig{})
+	tp.lan = lan
 	host := func(name string, nics ...any) *netsim.Host {
 		h := w.NewHost(name, netsim.HostConfig{})
 		for i := 0; i < len(nics); i += 2 {

@@ -74,6 +74,21 @@ type FrontEndConfig struct {
 	// accepted as a server). Default false: the check is on.
 	SkipTrustedServerCheck bool
 
+	// NTLM, when set, makes clients authenticate with MS-SIPAE NTLM (see
+	// NTLMAuth for the exchange) before they register: on a client
+	// listener (TLS or plain), a REGISTER is answered 401 until its
+	// connection has authenticated, an AUTHENTICATE that does not verify
+	// is answered 403 and recorded as a Rejection with an *NTLMError, and
+	// a MESSAGE on a connection that has not authenticated is refused
+	// (403, recorded). The account must be the user registering (its
+	// user name is the address's user part, or the whole address). The
+	// challenge is kept per connection and named by its opaque; a verified
+	// connection stays authenticated until it closes. Message signatures
+	// (MS-SIPAE rspauth, crand, response) are not modelled. Pass an
+	// *ntlm.Server whose Users is the directory; nil (the default) means
+	// no user authentication, as the transport-only model.
+	NTLM NTLMAuthenticator
+
 	// Timeout bounds each exchange (handshake, request and answer, relay to
 	// the next hop) and each connection's idle time; zero means
 	// DefaultTimeout.
@@ -91,7 +106,8 @@ type FrontEndConfig struct {
 // user homed on it (recording a Delivery), relays it over MTLS to the user's
 // home Front End, or, for another domain, to the Edge. On a client
 // connection a MESSAGE must come from the user registered on that
-// connection; from a server, MTLS and the trusted server list vouch for it.
+// connection (and, with FrontEndConfig.NTLM, authenticated on it); from a
+// server, MTLS and the trusted server list vouch for it.
 // Every refusal is recorded as a Rejection. Its methods are safe for
 // concurrent use.
 type FrontEnd struct {
@@ -221,10 +237,16 @@ func (f *FrontEnd) handle(in *inbound, req *sipgo.Request) *sipgo.Response {
 }
 
 // register accepts a user of the pool's domain registering itself, and on
-// a client connection makes that user the connection's identity. The lab
-// models no user authentication (NTLM, Kerberos): the trust model under
-// test is the transport's, so any homed user may register.
+// a client connection makes that user the connection's identity. Without
+// FrontEndConfig.NTLM any homed user may register: the trust model under
+// test is the transport's. With it, a client connection must first
+// authenticate as the user's account.
 func (f *FrontEnd) register(in *inbound, req *sipgo.Request) *sipgo.Response {
+	if f.cfg.NTLM != nil && in.fromClient() && in.peer.Auth == nil {
+		if res := f.authenticateNTLM(in, req); res != nil {
+			return res
+		}
+	}
 	user := addressOf(req.To().Address)
 	if normalizeHost(req.To().Address.Host) != f.domain {
 		return f.node.refuse(in, req, sipgo.StatusForbidden, Rejection{
@@ -239,6 +261,11 @@ func (f *FrontEnd) register(in *inbound, req *sipgo.Request) *sipgo.Response {
 	if from := addressOf(req.From().Address); from != user {
 		return f.node.refuse(in, req, sipgo.StatusForbidden, Rejection{
 			Err: &RoutingError{Status: sipgo.StatusForbidden, Problem: fmt.Sprintf("%s may not register %s", from, user)},
+		})
+	}
+	if a := in.peer.Auth; a != nil && in.fromClient() && !accountMayRegister(a, user) {
+		return f.node.refuse(in, req, sipgo.StatusForbidden, Rejection{
+			Err: &RoutingError{Status: sipgo.StatusForbidden, Problem: fmt.Sprintf("%s account %s may not register %s", a.Scheme, a.Account(), user)},
 		})
 	}
 	if in.fromClient() {
@@ -260,6 +287,11 @@ func (f *FrontEnd) register(in *inbound, req *sipgo.Request) *sipgo.Response {
 // Edge. On a client connection the sender must be the user registered on
 // it; from servers, MTLS and the trusted server list vouch for the sender.
 func (f *FrontEnd) message(in *inbound, req *sipgo.Request) *sipgo.Response {
+	if in.fromClient() && f.cfg.NTLM != nil && in.peer.Auth == nil {
+		return f.node.refuse(in, req, sipgo.StatusForbidden, Rejection{
+			Err: &RoutingError{Status: sipgo.StatusForbidden, Problem: fmt.Sprintf("MESSAGE from %s on a connection that has not authenticated", addressOf(req.From().Address))},
+		})
+	}
 	if in.fromClient() {
 		if from := addressOf(req.From().Address); in.peer.User == "" || from != in.peer.User {
 			problem := fmt.Sprintf("MESSAGE from %s on a connection that has not registered", from)

@@ -23,6 +23,9 @@ type listenSpec struct {
 // goroutine touches it.
 type inbound struct {
 	peer PeerInfo
+	// ntlm is the MS-SIPAE security association whose CHALLENGE was sent
+	// on this connection and awaits its AUTHENTICATE; nil when none.
+	ntlm *ntlmAssociation
 }
 
 // fromClient reports whether the connection came in on a client listener.
@@ -266,6 +269,8 @@ func reasonPhrase(status int) string {
 		return "OK"
 	case sipgo.StatusBadRequest:
 		return "Bad Request"
+	case sipgo.StatusUnauthorized:
+		return "Unauthorized"
 	case sipgo.StatusForbidden:
 		return "Forbidden"
 	case sipgo.StatusNotFound:

@@ -117,7 +117,24 @@ type PeerInfo struct {
 	// connection when the record was made; "" before a REGISTER and on
 	// server listeners.
 	User string
+	// Auth is, on a client listener, the account the connection
+	// authenticated as (FrontEndConfig.NTLM) when the record was made; nil
+	// before it did, without NTLM, and on server listeners.
+	Auth *AuthInfo
 }
+
+// AuthInfo is the account a client connection proved with user
+// authentication (MS-SIPAE NTLM).
+type AuthInfo struct {
+	// Scheme is the authentication scheme, "NTLM".
+	Scheme string
+	// User, Domain and Workstation are the names the verified
+	// AUTHENTICATE carried: "alice", "CONTOSO", "ALICE-PC".
+	User, Domain, Workstation string
+}
+
+// Account is DOMAIN\user, or user without a domain.
+func (a AuthInfo) Account() string { return ntlmAccount(a.Domain, a.User) }
 
 // Delivery is the observable proof that a FrontEnd handed a MESSAGE to a
 // user homed on it. The lab has no recipient endpoints: the record is the
@@ -192,7 +209,9 @@ type Rejection struct {
 	Err error
 }
 
-// Registration records a REGISTER a FrontEnd accepted.
+// Registration records a REGISTER a FrontEnd accepted. With
+// FrontEndConfig.NTLM, Peer.Auth says which account authenticated the
+// connection and by which scheme.
 type Registration struct {
 	Time    time.Time
 	Node    string

@@ -65,18 +65,45 @@ func (s *Session) Info() ConnInfo { return s.info }
 func (s *Session) Attempts() []Attempt { return append([]Attempt(nil), s.attempts...) }
 
 // Register registers the user (REGISTER to its domain, Contact the
-// session's address) and waits for the answer. A final non-2xx answer is a
-// *StatusError inside an *OpError.
+// session's address) and waits for the answer. A server's MS-SIPAE NTLM
+// demand (401) is answered with ClientConfig.Credential, after
+// ClientConfig.AllowNTLM agreed, in two more REGISTERs on the same
+// connection. A final non-2xx answer is a *StatusError inside an
+// *OpError; a demand AllowNTLM refused is an *NTLMRefusedError inside
+// one.
 func (s *Session) Register(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	op := func(err error) error {
+		return &OpError{Node: s.c.User(), Op: string(sipgo.REGISTER), Peer: s.info.Target, Err: err}
+	}
+	req := s.newRegister(nil)
+	res, err := s.roundTrip(ctx, req)
+	if err == nil && res.StatusCode == sipgo.StatusUnauthorized {
+		res, err = s.answerNTLM(ctx, res)
+	}
+	switch {
+	case err != nil:
+		return op(err)
+	case res.StatusCode >= 300:
+		return op(statusError(req.Method, res))
+	}
+	return nil
+}
+
+// newRegister builds a REGISTER of the session's dialog (next CSeq, new
+// branch), with an Authorization header when auth is not nil.
+func (s *Session) newRegister(auth *NTLMAuth) *sipgo.Request {
 	via := viaFor(s.conn, s.info.Transport, s.c.ids.branch())
 	registrar := sipgo.Uri{Scheme: "sip", Host: s.c.domain}
 	req := newRequest(sipgo.REGISTER, registrar, s.c.user, &s.dlg, via, "", nil)
 	req.AppendHeader(&sipgo.ContactHeader{Address: s.contact()})
 	expires := sipgo.ExpiresHeader(3600)
 	req.AppendHeader(&expires)
-	return s.transact(ctx, req)
+	if auth != nil {
+		req.AppendHeader(sipgo.NewHeader("Authorization", auth.String()))
+	}
+	return req
 }
 
 // Message sends a MESSAGE with a text/plain body to the address to
@@ -111,14 +138,24 @@ func (s *Session) contact() sipgo.Uri {
 	return u
 }
 
-// transact sends req and waits for its final response. Called with s.mu
-// held.
+// transact sends req and waits for its final response: nil for 2xx, a
+// *StatusError inside an *OpError otherwise. Called with s.mu held.
 func (s *Session) transact(ctx context.Context, req *sipgo.Request) error {
-	op := func(err error) error {
+	res, err := s.roundTrip(ctx, req)
+	if err == nil && res.StatusCode >= 300 {
+		err = statusError(req.Method, res)
+	}
+	if err != nil {
 		return &OpError{Node: s.c.User(), Op: string(req.Method), Peer: s.info.Target, Err: err}
 	}
+	return nil
+}
+
+// roundTrip sends req and returns its final response, or the cause of
+// failing to get one. Called with s.mu held.
+func (s *Session) roundTrip(ctx context.Context, req *sipgo.Request) (*sipgo.Response, error) {
 	if s.closing.Load() {
-		return op(net.ErrClosed)
+		return nil, net.ErrClosed
 	}
 	w := newWatch(ctx, s.conn)
 	defer w.stop()
@@ -126,21 +163,18 @@ func (s *Session) transact(ctx context.Context, req *sipgo.Request) error {
 	defer s.conn.SetDeadline(time.Time{})
 	branch := branchOf(req)
 	if err := s.mc.write(req); err != nil {
-		return op(w.cause(err))
+		return nil, w.cause(err)
 	}
 	for {
 		msg, err := s.mc.read()
 		if err != nil {
-			return op(w.cause(err))
+			return nil, w.cause(err)
 		}
 		res, ok := msg.(*sipgo.Response)
 		if !ok || res.StatusCode < 200 || branchOf(res) != branch {
 			continue
 		}
-		if res.StatusCode >= 300 {
-			return op(statusError(req.Method, res))
-		}
-		return nil
+		return res, nil
 	}
 }
 
