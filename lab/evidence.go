@@ -244,6 +244,22 @@ func (a EvidenceAt) Reached(actor string, m Milestone, format string, args ...an
 	})
 }
 
+// Refused is Evidence.Refused for a refusal at the recorder's time.
+func (a EvidenceAt) Refused(host, defense, format string, args ...any) {
+	if !IsDefense(defense) {
+		panic("lab: Refused: " + defense + " is not a defense switch")
+	}
+	reason := fmt.Sprintf(format, args...)
+	var r Refusal
+	a.e.recordFactAt(a.t, host, reason, func(line string) {
+		r = Refusal{Defense: defense, Host: host, Reason: reason, Line: line}
+		a.e.refusals = append(a.e.refusals, r)
+	})
+	if a.e.refused != nil {
+		a.e.refused(r)
+	}
+}
+
 // Delivered is Evidence.Delivered for an event at the recorder's time.
 func (a EvidenceAt) Delivered(host, format string, args ...any) {
 	a.e.recordFactAt(a.t, host, fmt.Sprintf(format, args...), func(string) { a.e.delivered = true })

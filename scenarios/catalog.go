@@ -34,6 +34,7 @@ func Catalog() lab.Catalog {
 	c = append(c, mtlsFamily()...)
 	c = append(c, dnsFamily()...)
 	c = append(c, federationFamily()...)
+	c = append(c, discoveryFamily()...)
 	c = append(c, bridgeFamily(c)...)
 	return c
 }

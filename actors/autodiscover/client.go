@@ -42,6 +42,10 @@ type Config struct {
 	Resolver dns.NameResolver
 	// Dialer opens the autodiscover connections. Required.
 	Dialer Dialer
+	// TLS, when not nil, is the HTTPS steps' TLS config (cloned, with
+	// ServerName set to the URL's host) in place of RootCAs, Time and
+	// VerifyConnection: the lab's policy, with its switches.
+	TLS *tls.Config
 	// RootCAs are the roots the HTTPS steps trust; nil means the system
 	// roots (never wanted in the lab).
 	RootCAs *x509.CertPool

@@ -74,13 +74,17 @@ func (d *discovery) fetchRoot(ctx context.Context, u rootURL) (Step, bool) {
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if u.https {
-		tc := tls.Client(conn, &tls.Config{
-			ServerName:       u.host,
+		cfg := &tls.Config{
 			RootCAs:          d.cfg.RootCAs,
 			Time:             d.cfg.Time,
 			VerifyConnection: d.cfg.VerifyConnection,
 			MinVersion:       tls.VersionTLS12,
-		})
+		}
+		if d.cfg.TLS != nil {
+			cfg = d.cfg.TLS.Clone()
+		}
+		cfg.ServerName = u.host
+		tc := tls.Client(conn, cfg)
 		err := tc.HandshakeContext(ctx)
 		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
 			step.Cert = certs[0]

@@ -46,6 +46,8 @@ type Deployment struct {
 	frontEnds map[string]*sip.FrontEnd  // host -> server
 	edges     map[string]*sip.Edge      // host -> server
 	revs      revocationLog
+	// discovery is what Config.Discovery started; nil without it.
+	discovery *discoveryServices
 
 	closeOnce sync.Once
 	stops     []func() // run in reverse order by Close
@@ -95,7 +97,7 @@ func (cfg Config) Build(ctx context.Context, env *lab.Env) (_ *Deployment, err e
 			c.Close()
 		}
 	}()
-	for _, step := range []func() error{c.buildNetwork, c.buildPKI, c.buildDNS, c.buildSIP} {
+	for _, step := range []func() error{c.buildNetwork, c.buildPKI, c.buildDNS, c.buildDiscovery, c.buildSIP} {
 		if err := step(); err != nil {
 			return nil, err
 		}

@@ -63,6 +63,11 @@ type Config struct {
 	// not listed follow the defense; nil changes nothing. Build only
 	// reads it.
 	RevocationModes map[string]pki.RevocationMode
+	// Discovery, when not nil, adds what a Windows client's discovery
+	// meets: the autodiscover service, DHCP, a proxy with a PAC file and
+	// NTLM (see Discovery), and points the SRV records at sip.contoso.com.
+	// Nil leaves the preset as it is.
+	Discovery *Discovery
 	// Timeout bounds each SIP exchange (dial, handshake, request and
 	// answer); zero means DefaultTimeout.
 	Timeout time.Duration

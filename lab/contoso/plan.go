@@ -383,6 +383,9 @@ func (cfg Config) plan() *contosoPlan {
 		{"bob@contoso.com", "fe02.contoso.com", ""},
 		{"carol@fabrikam.com", "fe01.fabrikam.com", ""},
 	}
+	if cfg.Discovery != nil {
+		p.addDiscovery(*cfg.Discovery)
+	}
 	return p
 }
 

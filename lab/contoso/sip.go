@@ -95,6 +95,13 @@ func (c *Deployment) buildSIP() error {
 			if !c.d.TLSOnly {
 				cfg.PlainAddr = hostPort(fe.ip, sip.PortTCP)
 			}
+			if c.discovery != nil && org.domain == contosoDomain {
+				auth, err := c.ntlmServer(c.discovery, fe.host, false)
+				if err != nil {
+					return err
+				}
+				cfg.NTLM = auth
+			}
 			fe, err := sip.NewFrontEnd(cfg)
 			if err != nil {
 				return fmt.Errorf("lab: contoso: %s: %w", cfg.FQDN, err)

@@ -44,6 +44,28 @@ func defenseShort(defense string) string {
 		return "dnssec"
 	case lab.DefenseARPPolicy:
 		return "arp"
+	case lab.DefenseDistrustList:
+		return "distrust"
+	case lab.DefenseAutodiscoverHTTPSOnly:
+		return "https-only"
+	case lab.DefenseStrictDNSNaming:
+		return "strict"
+	case lab.DefenseTrustedDomainsEmpty:
+		return "tdl"
+	case lab.DefenseDeclinePrompts:
+		return "decline"
+	case lab.DefenseLLMNRNBTNSDisabled:
+		return "llmnr"
+	case lab.DefenseLinkSingleLabelOnly:
+		return "fqdn-link"
+	case lab.DefenseWPADDisabled:
+		return "wpad"
+	case lab.DefenseDHCPSnooping:
+		return "snoop"
+	case lab.DefenseNTLMVerifiedServersOnly:
+		return "ntlm"
+	case lab.DefensePoolPinning:
+		return "pin"
 	}
 	return defense
 }

@@ -1,0 +1,43 @@
+package contoso_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/lab/contoso"
+)
+
+// A hardened sign-in with DHCP finds the pool through autodiscover over
+// HTTPS, registers with NTLM and delivers; every step is recorded.
+func TestSignInHardened(t *testing.T) {
+	var steps []string
+	s := lab.Scenario{Name: "x/signin", Summary: "s", Expected: lab.Passed,
+		Run: func(ctx context.Context, env *lab.Env) error {
+			c, err := contoso.Config{Discovery: &contoso.Discovery{}}.Build(ctx, env)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			in := c.SignIn(ctx, contoso.SignInConfig{DHCP: true, To: "dave@contoso.com", Body: "hello"})
+			for _, st := range in.Steps() {
+				steps = append(steps, st.Phase+": "+st.Text+" ["+st.Defense+"]")
+			}
+			if in.Err != nil {
+				return in.Err
+			}
+			if n := len(c.FrontEnd("fe01").Deliveries()); n != 1 {
+				return fmt.Errorf("fe01 delivered %d", n)
+			}
+			in.Record(env.Evidence, false)
+			env.Evidence.Delivered("fe01", "delivered")
+			return nil
+		}}
+	res := lab.Runner{}.Run(context.Background(), s)
+	t.Log(strings.Join(steps, "\n"))
+	if res.Err != nil || res.Verdict != lab.Passed {
+		t.Fatalf("%v %v\n%s", res.Verdict, res.Err, strings.Join(res.Evidence, "\n"))
+	}
+}
