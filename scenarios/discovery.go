@@ -192,7 +192,8 @@ var (
 			name:    "discovery/wpad-rewrites-http-autodiscover",
 			labels:  []lab.Label{lab.LabelDiscovery, lab.LabelSIP, lab.LabelTLS},
 			summary: "mallory's WPAD proxy refuses HTTPS and answers plain-HTTP autodiscover herself, linking her workstation",
-			story: "As in discovery/wpad-llmnr-proxy-ntlm, Responder makes mallory alice's proxy, an open one. Her proxy " +
+			story: "As in discovery/wpad-llmnr-proxy-ntlm, Responder makes mallory alice's proxy, an open one; this time " +
+				"it answers NBT-NS only, after alice's LLMNR query for \"wpad\" went unanswered. Her proxy " +
 				"refuses every CONNECT to port 443 and answers plain-HTTP requests itself: autodiscover linking " +
 				discMalloryPC + ".contoso.com, whose autoenrolled certificate is good for servers. Alice's client asks " +
 				"autodiscover over HTTPS only: the plain-HTTP URLs are never asked, the chain goes on to SRV and " +
@@ -270,7 +271,7 @@ func (p discoveryParams) attackerText() string {
 	case discWPADNTLM:
 		return at + ": Responder answering every LLMNR and NBT-NS name, a PAC file on port 80 naming her proxy 10.0.0.66:8080, which demands NTLM"
 	case discWPADRewrite:
-		return at + " as " + discMalloryPC + ".contoso.com: Responder, a PAC file naming her open proxy 10.0.0.66:8080, which refuses HTTPS and answers plain-HTTP autodiscover linking her workstation, and the pool there"
+		return at + " as " + discMalloryPC + ".contoso.com: Responder (NBT-NS only), a PAC file naming her open proxy 10.0.0.66:8080, which refuses HTTPS and answers plain-HTTP autodiscover linking her workstation, and the pool there"
 	}
 	return fmt.Sprintf("discoveryAttack(%d)", int(p.attack))
 }

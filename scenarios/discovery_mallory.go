@@ -205,6 +205,9 @@ type mallorysLink struct {
 // itself and refusing HTTPS.
 type linkConfig struct {
 	pac, ntlm, rewrite bool
+	// nbnsOnly runs Responder with its LLMNR poisoner off: the PC's LLMNR
+	// query goes unanswered and NBT-NS answers.
+	nbnsOnly bool
 }
 
 // malloryPAC sends every URL to her proxy.
@@ -230,10 +233,14 @@ func (r *discoveryRun) startLink(ctx context.Context, cfg linkConfig) error {
 	if err != nil {
 		return err
 	}
+	if cfg.nbnsOnly {
+		llmnr.Close()
+		llmnr = nil
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = resp.Serve(sctx, llmnr, nbns) }()
-	r.stops = append(r.stops, func() { cancel(); llmnr.Close(); nbns.Close(); <-done })
+	r.stops = append(r.stops, func() { cancel(); <-done }) // Serve closes its sockets
 	if !cfg.pac {
 		return nil
 	}

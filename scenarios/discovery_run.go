@@ -157,7 +157,7 @@ func (r *discoveryRun) placeMallory(ctx context.Context) error {
 		if err := r.startAutodiscover(ctx, discRewritePort, nil, discMalloryPC+"."+contoso.Domain); err != nil {
 			return err
 		}
-		return r.startLink(ctx, linkConfig{pac: true, rewrite: true})
+		return r.startLink(ctx, linkConfig{pac: true, rewrite: true, nbnsOnly: true})
 	}
 	_ = env
 	return fmt.Errorf("scenarios: unknown discovery attack %d", r.p.attack)

@@ -385,4 +385,38 @@ var _ = Describe("captures, checked with tshark", Ordered, Label("tshark"), func
 		Expect(got[1]).To(ConsistOf("10.0.0.10\t10.0.0.11\t5061\tMESSAGE sip:bob@contoso.com SIP/2.0"))
 		Expect(got[2]).To(ContainElement(HaveSuffix(tokens["baseline/fe-to-fe-mtls"][0])), "the relayed body carries alice's canary")
 	})
+
+	It("decodes the discovery chain: DHCP, LLMNR, NBNS, PAC, NTLMSSP, HTTP autodiscover and TLS", func() {
+		keyed := func(name string) query {
+			res := results[name]
+			return query{pcap: res.Pcap, extra: slices.Concat(checksums, []string{"-o", "tls.keylog_file:" + res.KeyLog})}
+		}
+		with := func(q query, filter string, fields ...string) query { q.filter, q.fields = filter, fields; return q }
+		dhcp, wpadNTLM := keyed("discovery/rogue-dhcp-dns"), keyed("discovery/wpad-llmnr-proxy-ntlm")
+		nbns, http := keyed("discovery/wpad-rewrites-http-autodiscover"), keyed("discovery/autodiscover-http-downgrade-trusted-domain")
+		got := lines(
+			with(dhcp, "dhcp", "dhcp.option.dhcp", "dhcp.option.dhcp_server_id", "dhcp.option.domain_name_server"),
+			with(wpadNTLM, "llmnr", "dns.qry.name", "dns.a"),
+			with(wpadNTLM, "http.content_type", "http.content_type"),
+			with(wpadNTLM, "ntlmssp", "http.request.method", "ntlmssp.messagetype", "ntlmssp.auth.domain", "ntlmssp.auth.username"),
+			with(wpadNTLM, "tls.handshake.type == 1 && tcp.dstport == 8080", "tls.handshake.extensions_server_name"),
+			with(nbns, "nbns", "nbns.name", "nbns.addr"),
+			with(http, "http.request && tcp.dstport == 80 && ip.dst == 10.0.0.66", "http.host", "http.request.uri"),
+			with(http, "json.key == \"SipServerInternalAccess\"", "json.value.string"),
+			with(http, "tls.handshake.type == 1 && tcp.dstport == 5061", "tls.handshake.extensions_server_name"),
+		)
+		Expect(got[0]).To(ConsistOf("1\t\t", "2\t10.0.0.66\t10.0.0.66", "2\t10.0.0.53\t10.0.0.53", "3\t10.0.0.66\t", "5\t10.0.0.66\t10.0.0.66"),
+			"DISCOVER, mallory's OFFER naming her DNS, dns01's, the REQUEST and her ACK")
+		Expect(got[0][:2]).To(Equal([]string{"1\t\t", "2\t10.0.0.66\t10.0.0.66"}), "mallory's OFFER first")
+		Expect(got[1]).To(Equal([]string{"wpad\t", "wpad\t10.0.0.66"}), "alice's LLMNR query for wpad and Responder's answer")
+		Expect(got[2]).To(ContainElement("application/x-ns-proxy-autoconfig"), "mallory's PAC file")
+		Expect(got[2]).To(ContainElement("application/json"), "the autodiscover answer, decrypted from the tunnel")
+		Expect(got[3]).To(Equal([]string{"CONNECT\t0x00000001\t\t", "\t0x00000002\t\t", "CONNECT\t0x00000003\tCONTOSO\talice"}),
+			"NEGOTIATE, CHALLENGE and alice's AUTHENTICATE on the CONNECT to mallory's proxy")
+		Expect(got[4]).To(ContainElement("lyncdiscoverinternal.contoso.com"), "the autodiscover ClientHello inside the tunnel")
+		Expect(got[5]).To(Equal([]string{"WPAD<00>\t", "WPAD<00> (Workstation/Redirector)\t10.0.0.66"}), "alice's NBT-NS broadcast and Responder's answer")
+		Expect(got[6]).To(Equal([]string{"lyncdiscoverinternal.contoso.com\t/autodiscover/autodiscoverservice.svc/root"}), "plain-HTTP autodiscover to mallory")
+		Expect(got[7]).To(ContainElement(ContainSubstring("pool.contoso-lync.net")), "her answer links her pool")
+		Expect(got[8]).To(ContainElement("pool.contoso-lync.net"), "alice's ClientHello to mallory's pool")
+	})
 })
