@@ -100,12 +100,15 @@ func (s *SignIn) add(at time.Time, phase, defense, text string, cause error) {
 // recorded as that defense's refusal; without (a baseline), as a note.
 func (s *SignIn) Record(ev *lab.Evidence, attack bool) {
 	for _, st := range s.Steps() {
-		at := ev.At(st.At)
+		at, line := ev.At(st.At), st.Text
+		if !strings.HasPrefix(line, st.Phase+" ") {
+			line = st.Phase + ": " + line
+		}
 		if attack && st.Defense != "" {
-			at.Refused(hostAlice, st.Defense, "%s: %s", st.Phase, st.Text)
+			at.Refused(hostAlice, st.Defense, "%s", line)
 			continue
 		}
-		at.Notef(hostAlice, "%s: %s", st.Phase, st.Text)
+		at.Notef(hostAlice, "%s", line)
 	}
 }
 
