@@ -103,9 +103,12 @@ func TestBaselineCatchesChangedDefault(t *testing.T) {
 		columns = append(columns, strings.TrimSuffix(cell, "]"))
 	}
 	want := []string{
-		"chain-validation off", "client-cert-required off", "distrust-list off", "dns-randomization off", "dnssec-validation on",
+		"autodiscover-https-only off", "chain-validation off", "client-cert-required off", "decline-prompts off", "dhcp-snooping off",
+		"distrust-list off", "dns-randomization off", "dnssec-validation on",
 		"federation-allow-list off", "federation-srv-domain-match off", "forward-secrecy-only off", "hardened",
-		"hostname-check off", "min-tls-version TLS 1.0", "trusted-server-list off", "validity-check off",
+		"hostname-check off", "link-single-label-only off", "llmnr-nbtns-disabled off", "min-tls-version TLS 1.0",
+		"ntlm-verified-servers-only off", "pool-pinning on", "strict-dns-naming off", "trusted-domains-empty off",
+		"trusted-server-list off", "validity-check off", "wpad-disabled off",
 	}
 	if strings.Join(columns, ", ") != strings.Join(want, ", ") {
 		t.Errorf("flipped columns of %s:\n  %s\nwant:\n  %s", row, strings.Join(columns, ", "), strings.Join(want, ", "))
