@@ -36,10 +36,11 @@ const (
 	familyEavesdrop     fileFamily = "eavesdrop"      // eavesdropAttackParams, eavesdropParams
 	familyMTLS          fileFamily = "mtls"           // mtlsParams
 	familyFederation    fileFamily = "federation"     // federationParams
+	familyDiscovery     fileFamily = "discovery"      // discoveryParams
 )
 
 // filePlaces lists every combination, the default of each position first.
-var filePlaces = []filePlace{
+var filePlaces = append([]filePlace{
 	{"arp", "alice", "pool01", familyMITM},
 	{"arp", "fe01", "fe02", familyMTLSRelay},
 	{"gateway", "alice", "pool01", familyMITM},
@@ -52,6 +53,15 @@ var filePlaces = []filePlace{
 	{"insider", "", "fe01", familyMTLS},
 	{"insider", "", "edge01", familyMTLS},
 	{"internet", "", "edge01", familyFederation},
+}, discoveryPlaces()...)
+
+// discoveryPlaces are the discovery positions: victim alice, no server.
+func discoveryPlaces() []filePlace {
+	out := make([]filePlace, len(discoveryPositions))
+	for i, pos := range discoveryPositions {
+		out[i] = filePlace{pos, "alice", "", familyDiscovery}
+	}
+	return out
 }
 
 // fileRecipients are the users alice may write to (to:), with the Front
@@ -183,13 +193,14 @@ var fileTopHints = map[string]string{
 	"to":         "alice writes to a chosen recipient only with position tap or without an attacker (a baseline)",
 	"federation": "the federation mode is chosen only with position internet or without an attacker (a baseline)",
 	"messages":   "only position tap counts alice's messages",
+	"discovery":  "the discovery deployment applies only with the discovery positions (" + joinComma(discoveryPositions) + ")",
 	"hosts":      "per-host changes apply with positions arp (alice and pool01), gateway, the DNS ones, tap and internet, and without an attacker (a baseline)",
 }
 
 // onlyTop refuses the family keys of the root mapping that what does not
 // use (the catalog keys, name to impair, are every family's).
 func (d *fileDecoder) onlyTop(top *mapping, what string, uses ...string) *FileError {
-	for _, k := range []string{"to", "federation", "messages", "hosts"} {
+	for _, k := range []string{"to", "federation", "messages", "discovery", "hosts"} {
 		if top.has(k) && !slices.Contains(uses, k) {
 			return d.errAt(top.keys[k], k, "%s does not use it; %s", what, fileTopHints[k])
 		}
@@ -259,6 +270,10 @@ func (a fileAttack) scenarioOf(h header) (lab.Scenario, bool) {
 		p := *a.srv
 		p.header = h
 		return p.scenario(), true
+	case a.discovery != nil:
+		p := *a.discovery
+		p.header = h
+		return p.scenario(), true
 	}
 	return lab.Scenario{}, false
 }
@@ -323,6 +338,8 @@ func (a fileAttack) labelsOf(defenses func(*lab.Defenses)) ([]lab.Label, bool) {
 		return familyLabels(defenses, out...), true
 	case a.srv != nil:
 		return familyLabels(defenses, lab.LabelDNS, lab.LabelFederation, lab.LabelSIP, lab.LabelMITM), true
+	case a.discovery != nil:
+		return discoveryLabelsOf(a.discovery, defenses), true
 	}
 	return nil, false
 }

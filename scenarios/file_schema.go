@@ -19,14 +19,14 @@ import (
 
 // The keys of a scenario file, per mapping.
 var (
-	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair", "victim_cmd", "server_cmd", "distrusted", "to", "federation", "messages", "hosts"}
+	fileKeys        = []string{"name", "summary", "story", "labels", "topology", "victim", "server", "attacker", "defenses", "expected", "stopped_by", "impair", "victim_cmd", "server_cmd", "distrusted", "to", "federation", "messages", "discovery", "hosts"}
 	fileAttackKeys  = append([]string{"position", "mode", "certificate", "trusted_by_victim", "block_revocation", "offer"}, fileFamilyAttackKeys...)
 	fileCertKeys    = append([]string{"source", "issuer", "names", "from", "valid_from", "valid_for", "eku", "key", "revoked"}, fileCertOptionKeys...)
 	fileTopologies  = []string{"contoso"}
 	fileVictims     = []string{"alice", "fe01", "edge01"}
 	fileServers     = []string{"pool01", "pool01.contoso.com", "fe01", "fe02", "edge01", "fabrikam-edge01"}
 	fileVerdicts    = []string{string(lab.Held), string(lab.Broken), string(lab.Passed)}
-	filePositions   = append(append(slices.Clone(mitmPositions), dnsPositions...), "tap", "insider", "internet")
+	filePositions   = append(append(append(slices.Clone(mitmPositions), dnsPositions...), "tap", "insider", "internet"), discoveryPositions...)
 	fileNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$`)
 	fileDNSName     = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
@@ -221,6 +221,7 @@ type fileAttack struct {
 	relay      *mtlsRelayParams
 	federation *federationParams
 	srv        *dnsSRVParams
+	discovery  *discoveryParams
 	// mtlsCert is the client certificate spec of mtls (nil: none), for
 	// labels.
 	mtlsCert *certSpec
@@ -252,6 +253,8 @@ func (d *fileDecoder) attack(top *mapping, hosts fileHosts) (fileAttack, *FileEr
 		return d.internetAttack(top, m, hosts)
 	case familyDNSFederation:
 		return d.srvAttack(top, m)
+	case familyDiscovery:
+		return d.discoveryAttackForm(top, m, pos)
 	}
 	if err := d.clientSideKeys(top, m, place, hosts); err != nil {
 		return fileAttack{}, err
