@@ -92,6 +92,13 @@ func (cfg Config) options() []string {
 		out = append(out, fmt.Sprintf("%s: trusted server list %s; its Edge federates with %s",
 			org.domain, strings.Join(org.trustedServers(), ", "), strings.Join(org.partners, ", ")))
 	}
+	if d := cfg.Discovery; d != nil {
+		out = append(out,
+			"discovery: autodiscover records lyncdiscoverinternal/lyncdiscover published: "+yesNo(!d.NoAutodiscoverRecords)+
+				"; autodiscover over plain HTTP on fe01:80: "+yesNo(d.AutodiscoverHTTP)+"; DHCP option 252 (WPAD URL): "+yesNo(d.DHCPWPAD),
+			"discovery: SRV records point at sip.contoso.com; dns01 leases alice's PC 10.0.0.10 by DHCP and answers \"wpad\" with no such name; "+
+				"proxy01:8080 demands NTLM; the Front Ends demand NTLM on REGISTER; every user's password is a canary drawn per run")
+	}
 	for _, in := range cfg.Insiders {
 		out = append(out, fmt.Sprintf("insider: %s (%v), enterprise certificate, not in the trusted server list", in.FQDN(), in.Addr))
 	}

@@ -25,7 +25,7 @@ import (
 //     (leases on the World clock), without option 252;
 //   - proxy01 (10.0.0.8, proxy01.contoso.com) a web proxy on :8080 that
 //     demands NTLM, serving its PAC file on :80 (/proxy.pac, /wpad.dat);
-//     dns01 refuses to answer "wpad" (the global query block list of
+//     dns01 has no "wpad" record and answers no such name (as the global query block list of
 //     Windows DNS servers);
 //   - every user's password a credential canary drawn per run, verified
 //     by the Front Ends on REGISTER and by the proxy.
