@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	miekg "github.com/miekg/dns"
+
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/actors/sip"
@@ -42,6 +44,7 @@ type Deployment struct {
 	creds     map[string]pki.Credential
 	pools     map[string]*x509.CertPool // trust plan key -> roots
 	resolvers map[string]*dns.Resolver  // host -> its stub resolver
+	anchors   map[string][]miekg.RR     // host -> its resolver's DNSSEC trust anchors
 	checkers  map[string]*pki.Checker   // host -> its revocation checker
 	frontEnds map[string]*sip.FrontEnd  // host -> server
 	edges     map[string]*sip.Edge      // host -> server
@@ -81,6 +84,7 @@ func (cfg Config) Build(ctx context.Context, env *lab.Env) (_ *Deployment, err e
 		creds:      map[string]pki.Credential{},
 		pools:      map[string]*x509.CertPool{},
 		resolvers:  map[string]*dns.Resolver{},
+		anchors:    map[string][]miekg.RR{},
 		checkers:   map[string]*pki.Checker{},
 		frontEnds:  map[string]*sip.FrontEnd{},
 		edges:      map[string]*sip.Edge{},

@@ -71,6 +71,7 @@ func (c *Deployment) buildDNS() error {
 			return fmt.Errorf("lab: contoso: %s's resolver: %w", hp.name, err)
 		}
 		c.resolvers[hp.name] = r
+		c.anchors[hp.name] = anchors[serverAt[hp.resolver]]
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"strings"
@@ -36,6 +37,11 @@ type SignInConfig struct {
 	// trusted-domains-empty defense is off: the domain an attacker
 	// controls in the scenario. With the defense on it is ignored.
 	TrustedDomains []string
+	// LinkAttacked says an attacker answers LLMNR and NBT-NS on the link:
+	// a name DNS denied that the PC did not ask there
+	// (llmnr-nbtns-disabled, link-single-label-only) is then a refusal of
+	// her, where otherwise it is a plain note.
+	LinkAttacked bool
 	// WPADAttacked says an attacker offers the PC a proxy (answering
 	// "wpad", or option 252): the PC's not looking for one (wpad-disabled)
 	// is then a refusal of her, where otherwise it is a plain note.
@@ -164,8 +170,17 @@ func (c *Deployment) signIn(ctx context.Context, cfg SignInConfig, s *SignIn) er
 
 	// Name resolution.
 	txid, port := resolverPolicies(d)
+	// The PC's trust anchors are its own, whichever server DHCP named.
 	stub, err := dns.NewResolver(dns.ResolverConfig{Net: h, Servers: []netip.AddrPort{netip.AddrPortFrom(s.DNS, 53)},
-		TXID: txid, SourcePort: port, Timeout: dnsTimeout(c.timeout)})
+		TXID: txid, SourcePort: port, Timeout: dnsTimeout(c.timeout), TrustAnchors: c.anchors[hostAlice],
+		Rand: rand.NewPCG(c.env.World.Seed(), 0x5167e1),
+		OnDropped: func(d dns.DroppedAnswer) {
+			defense := ""
+			if d.Reason == dns.DropValidation {
+				defense = lab.DefenseDNSSECValidation
+			}
+			s.add(now(), "name", defense, "resolver dropped "+d.String(), nil)
+		}})
 	if err != nil {
 		return err
 	}
@@ -179,7 +194,7 @@ func (c *Deployment) signIn(ctx context.Context, cfg SignInConfig, s *SignIn) er
 		OnStep: func(st winname.Step) {
 			defense := ""
 			var na *winname.NotAskedError
-			if errors.As(st.Err, &na) {
+			if errors.As(st.Err, &na) && cfg.LinkAttacked {
 				defense = lab.DefenseLLMNRNBTNSDisabled
 				if na.Rule == winname.MultiLabel {
 					defense = lab.DefenseLinkSingleLabelOnly
@@ -394,8 +409,21 @@ func (c *Deployment) findProxy(ctx context.Context, s *SignIn, names *winname.Re
 // whether its certificate passed every check.
 func (c *Deployment) promptingTLS(base *tls.Config, decline bool, verified *sync.Map, note func(string)) *tls.Config {
 	cfg := base.Clone()
-	check := base.Clone()
 	userVerify := base.VerifyConnection
+	if decline {
+		// crypto/tls verifies as ever; reaching VerifyConnection means
+		// its checks passed.
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			var err error
+			if userVerify != nil {
+				err = userVerify(cs)
+			}
+			verified.Store(cs.ServerName, err == nil)
+			return err
+		}
+		return cfg
+	}
+	check := base.Clone()
 	cfg.InsecureSkipVerify = true
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		err := verifyLikeBase(check, cs, userVerify)
