@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/winname"
 	"github.com/tlslab/tlslab/actors/wpad"
+	"github.com/tlslab/tlslab/lab"
 	"github.com/tlslab/tlslab/lab/contoso"
 	"github.com/tlslab/tlslab/netsim"
 )
@@ -32,11 +34,16 @@ const discRewritePort = 8081
 const discDHCPRelease = 2 * time.Second
 
 // serveHTTP serves h on mallory's host at port, over TLS with certs when
-// not nil, until the run's stops.
-func (r *discoveryRun) serveHTTP(port uint16, certs attacker.CertSource, h http.Handler) error {
+// not nil, until the run's stops. An endpoint (where she takes what the
+// attack is after) breaks under the run's sabotage; what only puts her in
+// position (a PAC file) does not.
+func (r *discoveryRun) serveHTTP(port uint16, certs attacker.CertSource, h http.Handler, endpoint bool) error {
 	l, err := r.mallory.Listen("tcp", ":"+strconv.Itoa(int(port)))
 	if err != nil {
 		return err
+	}
+	if endpoint {
+		l = sabotagedListener(r.env, l)
 	}
 	if certs != nil {
 		l = tls.NewListener(l, &tls.Config{KeyLogWriter: r.env.KeyLog,
@@ -55,6 +62,45 @@ func (r *discoveryRun) serveHTTP(port uint16, certs attacker.CertSource, h http.
 	return nil
 }
 
+// sabotagedListener returns l under the run's sabotage: as it is, or
+// resetting every connection after its first bytes (proxy-refuses), or
+// reading every connection and never answering (proxy-hangs), as the
+// family's other endpoints do (sabotagedVictim).
+func sabotagedListener(env *lab.Env, l net.Listener) net.Listener {
+	switch env.Sabotage() {
+	case lab.SabotageProxyRefuses, lab.SabotageProxyHangs:
+		return &brokenListener{Listener: l, hang: env.Sabotage() == lab.SabotageProxyHangs}
+	}
+	return l
+}
+
+// brokenListener accepts connections and breaks each: it never hands one
+// to its server.
+type brokenListener struct {
+	net.Listener
+	hang bool
+}
+
+// Accept serves every connection brokenly until the listener closes,
+// then returns the error that closed it.
+func (b *brokenListener) Accept() (net.Conn, error) {
+	for {
+		c, err := b.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		go func() {
+			defer c.Close()
+			if b.hang {
+				_, _ = io.Copy(io.Discard, c) // until the client gives up or the World ends
+				return
+			}
+			var one [1]byte
+			_, _ = c.Read(one[:])
+		}()
+	}
+}
+
 // startAutodiscover runs mallory's autodiscover service on port, linking
 // pool.
 func (r *discoveryRun) startAutodiscover(_ context.Context, port uint16, certs attacker.CertSource, pool string) error {
@@ -64,7 +110,7 @@ func (r *discoveryRun) startAutodiscover(_ context.Context, port uint16, certs a
 	if err != nil {
 		return err
 	}
-	return r.serveHTTP(port, certs, svc)
+	return r.serveHTTP(port, certs, svc, true)
 }
 
 // mallorysDHCP is her DHCP server and the DNS server it names.
@@ -247,7 +293,7 @@ func (r *discoveryRun) startLink(ctx context.Context, cfg linkConfig) error {
 	if m.pac, err = wpad.NewPACServer(wpad.PACServerConfig{Script: malloryPAC}); err != nil {
 		return err
 	}
-	if err := r.serveHTTP(80, nil, m.pac); err != nil {
+	if err := r.serveHTTP(80, nil, m.pac, false); err != nil {
 		return err
 	}
 	var dialer wpad.Dialer = r.mallory
@@ -265,7 +311,10 @@ func (r *discoveryRun) startLink(ctx context.Context, cfg linkConfig) error {
 		}
 		h = auth.Wrap(m.proxy)
 	}
-	return r.serveHTTP(contoso.ProxyPort, nil, h)
+	// The proxy that demands NTLM is where she takes the credential: an
+	// endpoint. The open one only puts her on the path to her own
+	// autodiscover answer, which is the endpoint.
+	return r.serveHTTP(contoso.ProxyPort, nil, h, cfg.ntlm)
 }
 
 // rewritingDialer is mallory's proxy's way upstream: a tunnel to port

@@ -65,15 +65,17 @@ func (r *discoveryRun) observe(ctx context.Context, in *contoso.SignIn, canary l
 	if len(captured) == 0 {
 		ev.Notef("mallory", "captured no NTLM response")
 	}
-	found, bytes := 0, int64(0)
-	tokens := []string{canary.Token}
-	if !cred.Password.IsZero() {
-		tokens = append(tokens, cred.Password.Reveal())
-	}
+	found, clear, bytes := 0, 0, int64(0)
 	for _, px := range r.proxies {
-		rep := px.Report(tokens)
+		rep := px.Report([]string{canary.Token})
 		found += len(rep.Found)
 		bytes += rep.CapturedBytes
+		if !cred.Password.IsZero() {
+			clear += len(px.Report([]string{cred.Password.Reveal()}).Found)
+		}
+	}
+	if clear > 0 {
+		ev.CredentialObtained("mallory", "alice", fmt.Sprintf("alice's password in clear in the %d B she sent to her pool at %v", bytes, me))
 	}
 	ev.CanariesObtained("mallory", min(found, 1), 1, fmt.Sprintf("%d B alice sent to her pool at %v", bytes, me))
 

@@ -54,6 +54,7 @@ func (p discoveryParams) run(ctx context.Context, env *lab.Env) error {
 	in := c.SignIn(ctx, contoso.SignInConfig{
 		DHCP: true, To: dnsDave, Body: fmt.Sprintf("alice to %s: code word %s", dnsDave, canary),
 		TrustedDomains: []string{discMalloryDomain},
+		HTTPAttacked:   p.attack == discAutodiscoverHTTP || p.attack == discWPADRewrite,
 		LinkAttacked:   p.attack == discLinkPoison || p.attack == discWPADNTLM || p.attack == discWPADRewrite,
 		WPADAttacked:   p.attack == discWPADNTLM || p.attack == discWPADRewrite,
 	})

@@ -75,4 +75,11 @@ var _ = Describe("sabotaged attackers", Label("sabotage"), func() {
 // Edge's SRV domain check, which refuses a poisoned SRV answer's target
 // before dialling it.
 var beforeEndpointDefenses = []string{lab.DefenseARPPolicy, lab.DefenseDNSSECValidation,
-	lab.DefenseDNSRandomization, lab.DefenseFederationSRVDomainMatch}
+	lab.DefenseDNSRandomization, lab.DefenseFederationSRVDomainMatch,
+	// and the discovery client's rules, which refuse an answer or a
+	// step before dialling what it names: the plain-HTTP autodiscover
+	// URL, the SRV target, the pool outside the domain, the link, WPAD,
+	// the rogue DHCP offer, discovery itself for a pinned pool.
+	lab.DefenseAutodiscoverHTTPSOnly, lab.DefenseStrictDNSNaming, lab.DefenseDeclinePrompts,
+	lab.DefenseLLMNRNBTNSDisabled, lab.DefenseLinkSingleLabelOnly, lab.DefenseWPADDisabled,
+	lab.DefenseDHCPSnooping, lab.DefensePoolPinning}

@@ -3,7 +3,6 @@ package contoso
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -19,8 +18,8 @@ import (
 	"github.com/tlslab/tlslab/actors/ntlm"
 	"github.com/tlslab/tlslab/actors/sip"
 	"github.com/tlslab/tlslab/actors/winname"
-	"github.com/tlslab/tlslab/actors/wpad"
 	"github.com/tlslab/tlslab/lab"
+	"github.com/tlslab/tlslab/netsim"
 )
 
 // SignInConfig declares one sign-in of alice's PC, as a Windows Skype for
@@ -37,6 +36,11 @@ type SignInConfig struct {
 	// trusted-domains-empty defense is off: the domain an attacker
 	// controls in the scenario. With the defense on it is ignored.
 	TrustedDomains []string
+	// HTTPAttacked says an attacker answers plain-HTTP autodiscover: a
+	// plain-HTTP URL the PC skipped (autodiscover-https-only) whose name
+	// led to an address is then a refusal of her, where otherwise it is a
+	// plain note.
+	HTTPAttacked bool
 	// LinkAttacked says an attacker answers LLMNR and NBT-NS on the link:
 	// a name DNS denied that the PC did not ask there
 	// (llmnr-nbtns-disabled, link-single-label-only) is then a refusal of
@@ -107,7 +111,7 @@ func (s *SignIn) add(at time.Time, phase, defense, text string, cause error) {
 func (s *SignIn) Record(ev *lab.Evidence, attack bool) {
 	for _, st := range s.Steps() {
 		at, line := ev.At(st.At), st.Text
-		if !strings.HasPrefix(line, st.Phase+" ") {
+		if !strings.HasPrefix(line, st.Phase+" ") && !strings.HasPrefix(line, st.Phase+":") {
 			line = st.Phase + ": " + line
 		}
 		if attack && st.Defense != "" {
@@ -133,143 +137,186 @@ func (c *Deployment) SignIn(ctx context.Context, cfg SignInConfig) *SignIn {
 	return s
 }
 
+// signIn is one sign-in under way: the PC, its user, the policies the
+// defenses set, and where the steps go.
+type signIn struct {
+	c    *Deployment
+	cfg  SignInConfig
+	s    *SignIn
+	d    lab.Defenses
+	host *netsim.Host
+	cred ntlm.Credential
+	now  func() time.Time
+}
+
 func (c *Deployment) signIn(ctx context.Context, cfg SignInConfig, s *SignIn) error {
 	if c.discovery == nil {
 		return errors.New("lab: contoso: SignIn needs Config.Discovery")
 	}
-	now := c.env.World.Now
-	h := c.hosts[hostAlice]
-	cred := c.discovery.users[hostAlice]
-	d := c.d
-
-	// DHCP.
+	in := &signIn{c: c, cfg: cfg, s: s, d: c.d, host: c.hosts[hostAlice], cred: c.discovery.users[hostAlice], now: c.env.World.Now}
 	if cfg.DHCP {
-		lease, err := dhcp.Acquire(ctx, dhcp.ClientConfig{NIC: h.NICs()[0],
-			OnOffer: func(server, addr netip.Addr, taken bool) {
-				verb := "ignored (an earlier offer was taken)"
-				if taken {
-					verb = "taken"
-				}
-				s.add(now(), "dhcp", "", fmt.Sprintf("OFFER of %v from %v: %s", addr, server, verb), nil)
-			}})
-		if err != nil {
-			s.add(now(), "dhcp", "", "no lease: "+err.Error(), nil)
+		if err := in.lease(ctx); err != nil {
 			return err
 		}
-		s.Lease = lease
-		if len(lease.DNS) > 0 {
-			s.DNS = lease.DNS[0]
-		}
-		wpadURL := "none"
-		if lease.WPAD != "" {
-			wpadURL = lease.WPAD
-		}
-		s.add(now(), "dhcp", "", fmt.Sprintf("lease %v from %v: router %v, DNS %v, domain %q, WPAD (option 252) %s",
-			lease.Addr, lease.Server, lease.Router, lease.DNS, lease.Domain, wpadURL), nil)
 	}
+	names, err := in.resolver()
+	if err != nil {
+		return err
+	}
+	dialer := in.proxy(ctx, names)
+	base, err := c.ClientConfig(hostAlice, "alice@"+contosoDomain)
+	if err != nil {
+		return err
+	}
+	res, err := in.discover(ctx, names, dialer, base.TLS)
+	if err != nil {
+		return err
+	}
+	return in.send(ctx, base, names, res)
+}
 
-	// Name resolution.
-	txid, port := resolverPolicies(d)
-	// The PC's trust anchors are its own, whichever server DHCP named.
-	stub, err := dns.NewResolver(dns.ResolverConfig{Net: h, Servers: []netip.AddrPort{netip.AddrPortFrom(s.DNS, 53)},
-		TXID: txid, SourcePort: port, Timeout: dnsTimeout(c.timeout), TrustAnchors: c.anchors[hostAlice],
-		Rand: rand.NewPCG(c.env.World.Seed(), 0x5167e1),
+// step records one step at the World's time.
+func (in *signIn) step(phase, defense, text string, cause error) {
+	in.s.add(in.now(), phase, defense, text, cause)
+}
+
+// lease takes a DHCP lease, and with it the DNS server to ask.
+func (in *signIn) lease(ctx context.Context) error {
+	lease, err := dhcp.Acquire(ctx, dhcp.ClientConfig{NIC: in.host.NICs()[0],
+		OnOffer: func(server, addr netip.Addr, taken bool) {
+			verb := "ignored (an earlier offer was taken)"
+			if taken {
+				verb = "taken"
+			}
+			in.step("dhcp", "", fmt.Sprintf("OFFER of %v from %v: %s", addr, server, verb), nil)
+		}})
+	if err != nil {
+		in.step("dhcp", "", "no lease: "+err.Error(), nil)
+		return err
+	}
+	in.s.Lease = lease
+	if len(lease.DNS) > 0 {
+		in.s.DNS = lease.DNS[0]
+	}
+	wpadURL := "none"
+	if lease.WPAD != "" {
+		wpadURL = lease.WPAD
+	}
+	in.step("dhcp", "", fmt.Sprintf("lease %v from %v: router %v, DNS %v, domain %q, WPAD (option 252) %s",
+		lease.Addr, lease.Server, lease.Router, lease.DNS, lease.Domain, wpadURL), nil)
+	return nil
+}
+
+// resolver builds the PC's Windows resolver: its DNS stub (asking the
+// server the lease named, validating with the PC's own trust anchors),
+// then LLMNR and NBT-NS as the defenses allow.
+func (in *signIn) resolver() (*winname.Resolver, error) {
+	txid, port := resolverPolicies(in.d)
+	stub, err := dns.NewResolver(dns.ResolverConfig{Net: in.host, Servers: []netip.AddrPort{netip.AddrPortFrom(in.s.DNS, 53)},
+		TXID: txid, SourcePort: port, Timeout: dnsTimeout(in.c.timeout), TrustAnchors: in.c.anchors[hostAlice],
+		Rand: rand.NewPCG(in.c.env.World.Seed(), 0x5167e1),
 		OnDropped: func(d dns.DroppedAnswer) {
 			defense := ""
 			if d.Reason == dns.DropValidation {
 				defense = lab.DefenseDNSSECValidation
 			}
-			s.add(now(), "name", defense, "resolver dropped "+d.String(), nil)
+			in.step("name", defense, "resolver dropped "+d.String(), nil)
 		}})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	q, err := winname.NewNetQuerier(winname.NetQuerierConfig{Net: h})
+	q, err := winname.NewNetQuerier(winname.NetQuerierConfig{Net: in.host})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	names, err := winname.NewResolver(winname.ResolverConfig{DNS: stub, Querier: q,
-		LLMNR: !d.LLMNRNBTNSDisabled, NBTNS: !d.LLMNRNBTNSDisabled, LinkMultiLabel: !d.LinkSingleLabelOnly,
+	return winname.NewResolver(winname.ResolverConfig{DNS: stub, Querier: q,
+		LLMNR: !in.d.LLMNRNBTNSDisabled, NBTNS: !in.d.LLMNRNBTNSDisabled, LinkMultiLabel: !in.d.LinkSingleLabelOnly,
 		SearchList: []string{contosoDomain},
 		OnStep: func(st winname.Step) {
 			defense := ""
 			var na *winname.NotAskedError
-			if errors.As(st.Err, &na) && cfg.LinkAttacked {
+			if errors.As(st.Err, &na) && in.cfg.LinkAttacked {
 				defense = lab.DefenseLLMNRNBTNSDisabled
 				if na.Rule == winname.MultiLabel {
 					defense = lab.DefenseLinkSingleLabelOnly
 				}
 			}
-			s.add(now(), "name", defense, st.String(), nil)
+			in.step("name", defense, st.String(), nil)
 		}})
-	if err != nil {
-		return err
-	}
+}
 
-	// WPAD.
-	direct := autodiscover.Dialer(h)
-	if d.WPADDisabled {
+// proxy runs WPAD unless it is disabled and returns how autodiscover
+// connects: directly, or through the proxy the PAC file chose, answering
+// its NTLM demand as the defenses allow.
+func (in *signIn) proxy(ctx context.Context, names *winname.Resolver) autodiscover.Dialer {
+	if in.d.WPADDisabled {
 		defense := ""
-		if cfg.WPADAttacked {
+		if in.cfg.WPADAttacked {
 			defense = lab.DefenseWPADDisabled
 		}
-		s.add(now(), "wpad", defense, "automatic proxy detection is off: no proxy looked for (no option 252, no \"wpad\" lookup)", nil)
-	} else if proxy := c.findProxy(ctx, s, names, now); proxy != "" {
-		s.Proxy = proxy
-		direct = &ntlm.TunnelDialer{Dial: h.DialContext, Proxy: proxy, Credential: cred, Workstation: "ALICE-PC",
-			Allow: func(o ntlm.Offer) error {
-				if d.NTLMVerifiedServersOnly {
-					err := fmt.Errorf("refused to answer the NTLM demand of proxy %s: a proxy is not a server whose certificate was verified", proxy)
-					s.add(now(), "ntlm", lab.DefenseNTLMVerifiedServersOnly, err.Error(), nil)
-					return err
-				}
+		in.step("wpad", defense, "automatic proxy detection is off: no proxy looked for (no option 252, no \"wpad\" lookup)", nil)
+		return in.host
+	}
+	proxy := in.c.findProxy(ctx, in.s, names, in.now)
+	if proxy == "" {
+		return in.host
+	}
+	in.s.Proxy = proxy
+	return &ntlm.TunnelDialer{Dial: in.host.DialContext, Proxy: proxy, Credential: in.cred, Workstation: workstation,
+		Allow: func(ntlm.Offer) error {
+			if !in.d.NTLMVerifiedServersOnly {
 				return nil
-			},
-			OnAnswer: func(o ntlm.Offer) {
-				s.add(now(), "ntlm", "", fmt.Sprintf("answered proxy %s's NTLM demand as %s", proxy, cred), nil)
-			}}
-	}
+			}
+			err := fmt.Errorf("refused to answer the NTLM demand of proxy %s: a proxy is not a server whose certificate was verified", proxy)
+			in.step("ntlm", lab.DefenseNTLMVerifiedServersOnly, err.Error(), nil)
+			return err
+		},
+		OnAnswer: func(ntlm.Offer) {
+			in.step("ntlm", "", fmt.Sprintf("answered proxy %s's NTLM demand as %s", proxy, in.cred), nil)
+		}}
+}
 
-	// Autodiscover.
-	base, err := c.ClientConfig(hostAlice, "alice@"+contosoDomain)
-	if err != nil {
-		return err
-	}
+// discover runs the autodiscover chain under the defenses' policy.
+func (in *signIn) discover(ctx context.Context, names *winname.Resolver, dialer autodiscover.Dialer, tlsCfg *tls.Config) (*autodiscover.Result, error) {
+	d := in.d
 	policy := autodiscover.Policy{HTTPSOnly: d.AutodiscoverHTTPSOnly, StrictDNSNaming: d.StrictDNSNaming,
 		DeclinePrompts: d.DeclinePrompts}
 	if !d.TrustedDomainsEmpty {
-		policy.TrustedDomains = cfg.TrustedDomains
+		policy.TrustedDomains = in.cfg.TrustedDomains
 	}
 	if d.PoolPinning {
-		policy.PinnedPool = SIPName + fmt.Sprintf(":%d", PortSIPTLS)
+		policy.PinnedPool = net.JoinHostPort(SIPName, fmt.Sprint(PortSIPTLS))
 	}
 	reached := map[string]bool{} // autodiscover host -> its HTTPS step reached an address
-	res, err := autodiscover.Discover(ctx, autodiscover.Config{SIPDomain: contosoDomain, Resolver: names, Dialer: direct,
-		TLS: base.TLS, Time: now, StepTimeout: c.timeout, Policy: policy,
+	res, err := autodiscover.Discover(ctx, autodiscover.Config{SIPDomain: contosoDomain, Resolver: names, Dialer: dialer,
+		TLS: tlsCfg, Time: in.now, StepTimeout: autodiscoverStepTimeout(in.c.timeout), Policy: policy,
 		OnStep: func(st autodiscover.Step) {
 			host := urlHost(st.Asked)
 			if strings.HasPrefix(st.Asked, "https://") {
 				reached[host] = st.From.IsValid()
 			}
 			defense := discoveryDefense(st, d.PoolPinning)
-			if st.Verdict == autodiscover.Skipped && !reached[host] {
-				// Skipping HTTP for a name that led nowhere refuses
-				// nothing: only a name that answered could be abused.
+			if st.Verdict == autodiscover.Skipped && (!reached[host] || !in.cfg.HTTPAttacked) {
+				// Skipping HTTP refuses an attack only where one
+				// waits: a name that led to an address, with an
+				// attacker answering plain HTTP.
 				defense = ""
 			}
-			s.add(now(), "autodiscover", defense, st.String(), st.CertErr)
+			in.step("autodiscover", defense, st.String(), st.CertErr)
 		}})
-	s.Pool = res
-	if err != nil {
-		return err
-	}
+	in.s.Pool = res
+	return res, err
+}
 
-	// SIP.
+// send registers with the pool found, answering its NTLM demand as the
+// defenses allow, and sends the message.
+func (in *signIn) send(ctx context.Context, base sip.ClientConfig, names *winname.Resolver, res *autodiscover.Result) error {
+	d := in.d
 	verified := &sync.Map{} // server name -> true when its certificate verified
 	base.Resolver = names
 	base.Server = net.JoinHostPort(res.Pool, fmt.Sprint(res.Port))
-	base.Credential, base.Workstation = &cred, "ALICE-PC"
-	base.TLS = c.promptingTLS(base.TLS, d.DeclinePrompts, verified, func(text string) { s.add(now(), "tls", "", text, nil) })
+	base.Credential, base.Workstation = &in.cred, workstation
+	base.TLS = promptingTLS(base.TLS, d.DeclinePrompts, verified, func(text string) { in.step("tls", "", text, nil) })
 	base.AllowNTLM = func(o sip.NTLMOffer) error {
 		why := ""
 		switch {
@@ -281,203 +328,37 @@ func (c *Deployment) signIn(ctx context.Context, cfg SignInConfig, s *SignIn) er
 		}
 		if why != "" {
 			err := fmt.Errorf("refused to answer the NTLM demand of %s (%s): %s", o.Server, o.Addr, why)
-			s.add(now(), "ntlm", lab.DefenseNTLMVerifiedServersOnly, err.Error(), nil)
+			in.step("ntlm", lab.DefenseNTLMVerifiedServersOnly, err.Error(), nil)
 			return err
 		}
-		s.add(now(), "ntlm", "", fmt.Sprintf("answered the NTLM demand of %s (%s) as %s", o.Server, o.Addr, cred), nil)
+		in.step("ntlm", "", fmt.Sprintf("answered the NTLM demand of %s (%s) as %s", o.Server, o.Addr, in.cred), nil)
 		return nil
 	}
 	client, err := sip.NewClient(base)
 	if err != nil {
 		return err
 	}
-	s.Message, err = client.SendMessage(ctx, cfg.To, cfg.Body)
-	if err != nil && d.TLSOnly {
-		s.notePlaintextRefused(now(), s.Message)
-	}
-	if err != nil {
-		defense, _ := lab.ClassifyRefusal(err)
-		var refused *sip.NTLMRefusedError
-		if errors.As(err, &refused) {
-			defense = "" // recorded by AllowNTLM
-		}
-		s.add(now(), "sip", defense, err.Error(), err)
-		return err
-	}
-	s.add(now(), "sip", "", fmt.Sprintf("registered with %s and sent the message to %s", base.Server, cfg.To), nil)
-	return nil
-}
-
-// urlHost is the host of an autodiscover URL, "" for anything else.
-func urlHost(u string) string {
-	_, rest, ok := strings.Cut(u, "://")
-	if !ok {
-		return ""
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	return host
-}
-
-// notePlaintextRefused records, after SIP over TLS failed, that the client
-// did not fall back to plaintext SIP (tls-only) when a TLS attempt reached
-// an address and failed short of a certificate check: the pool's name led
-// somewhere, and a client allowed to would have tried port 5060 there.
-func (s *SignIn) notePlaintextRefused(at time.Time, res *sip.Result) {
-	if res == nil {
-		return
-	}
-	for _, a := range res.Attempts {
-		if a.Err == nil || a.Transport != sip.TransportTLS || !a.Addr.IsValid() {
-			continue
-		}
-		if _, cert := lab.ClassifyRefusal(a.Err); cert {
-			continue
-		}
-		s.add(at, "sip", lab.DefenseTLSOnly, fmt.Sprintf("no plaintext fallback to %s:5060 after TLS to %s (%v) failed: %v", a.Target, a.Target, a.Addr, a.Err), nil)
-		return
-	}
-}
-
-// loaded reports whether m holds key with the value true.
-func loaded(m *sync.Map, key string) bool {
-	v, ok := m.Load(key)
-	return ok && v == true
-}
-
-// discoveryDefense names the switch whose rule decided an autodiscover
-// step that refused something: HTTP skipped, a target refused by strict
-// naming, a prompt declined, a certificate refused, or discovery skipped
-// for a pinned pool.
-func discoveryDefense(st autodiscover.Step, pinned bool) string {
-	switch {
-	case st.Verdict == autodiscover.Skipped:
-		return lab.DefenseAutodiscoverHTTPSOnly
-	case st.Verdict == autodiscover.Refused:
-		return lab.DefenseStrictDNSNaming
-	case st.Verdict == autodiscover.Declined:
-		return lab.DefenseDeclinePrompts
-	case st.Kind == autodiscover.KindPinned && pinned:
-		return lab.DefensePoolPinning
-	case st.CertErr != nil:
-		if d, ok := lab.ClassifyRefusal(st.CertErr); ok {
-			return d
-		}
-	}
-	return ""
-}
-
-// findProxy runs WPAD and asks the PAC file found which proxy the
-// autodiscover URL takes; "" for none or DIRECT.
-func (c *Deployment) findProxy(ctx context.Context, s *SignIn, names *winname.Resolver, now func() time.Time) string {
-	url := ""
-	if s.Lease != nil {
-		url = s.Lease.WPAD
-	}
-	res, err := wpad.Discover(ctx, wpad.DiscoverConfig{DHCPURL: url, Resolver: names, Domain: contosoDomain,
-		Dialer: c.hosts[hostAlice], Timeout: c.timeout,
-		OnStep: func(st wpad.Step) { s.add(now(), "wpad", "", st.String(), nil) }})
-	if err != nil || res.PAC == nil {
-		s.add(now(), "wpad", "", "no PAC file found: no proxy", nil)
-		return ""
-	}
-	target := "https://" + autodiscover.InternalPrefix + "." + contosoDomain + autodiscover.RootPath
-	answer, err := res.PAC.FindProxyForURL(ctx, wpad.Env{MyIP: AliceAddr,
-		Resolve: func(ctx context.Context, host string) (netip.Addr, error) {
-			addrs, err := names.LookupNetIP(ctx, "ip4", host)
-			if err != nil || len(addrs) == 0 {
-				return netip.Addr{}, fmt.Errorf("no address for %s", host)
-			}
-			return addrs[0], nil
-		}}, target, autodiscover.InternalPrefix+"."+contosoDomain)
-	if err != nil {
-		s.add(now(), "wpad", "", fmt.Sprintf("PAC file from %s failed: %v", res.URL, err), nil)
-		return ""
-	}
-	dirs, err := wpad.ParseResult(answer)
-	if err != nil || len(dirs) == 0 || dirs[0].Kind != "PROXY" {
-		s.add(now(), "wpad", "", fmt.Sprintf("PAC file from %s (%s) says %q for %s: direct", res.URL, res.Source, answer, target), nil)
-		return ""
-	}
-	s.add(now(), "wpad", "", fmt.Sprintf("PAC file from %s (%s) says %q for %s: through %s", res.URL, res.Source, answer, target, dirs[0].Addr), nil)
-	return dirs[0].Addr
-}
-
-// promptingTLS returns the SIP client's TLS config: base as it is when the
-// user declines prompts (a certificate that fails is refused, as always);
-// otherwise base with a prompt the user accepts, so a certificate that fails
-// a check is used anyway and noted. verified learns, per server name,
-// whether its certificate passed every check.
-func (c *Deployment) promptingTLS(base *tls.Config, decline bool, verified *sync.Map, note func(string)) *tls.Config {
-	cfg := base.Clone()
-	userVerify := base.VerifyConnection
-	if decline {
-		// crypto/tls verifies as ever; reaching VerifyConnection means
-		// its checks passed.
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			var err error
-			if userVerify != nil {
-				err = userVerify(cs)
-			}
-			verified.Store(cs.ServerName, err == nil)
-			return err
-		}
-		return cfg
-	}
-	check := base.Clone()
-	cfg.InsecureSkipVerify = true
-	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		err := verifyLikeBase(check, cs, userVerify)
-		if err == nil {
-			verified.Store(cs.ServerName, true)
-			return nil
-		}
-		verified.Store(cs.ServerName, false)
-		if decline {
-			return err
-		}
-		note(fmt.Sprintf("the user accepted the certificate prompt for %s despite: %v", cs.ServerName, err))
+	in.s.Message, err = client.SendMessage(ctx, in.cfg.To, in.cfg.Body)
+	if err == nil {
+		in.step("sip", "", fmt.Sprintf("registered with %s and sent the message to %s", base.Server, in.cfg.To), nil)
 		return nil
 	}
-	return cfg
+	if d.TLSOnly {
+		in.s.notePlaintextRefused(in.now(), in.s.Message)
+	}
+	defense, _ := lab.ClassifyRefusal(err)
+	var refused *sip.NTLMRefusedError
+	if errors.As(err, &refused) {
+		defense = "" // recorded by AllowNTLM
+	}
+	in.step("sip", defense, err.Error(), err)
+	return err
 }
 
-// verifyLikeBase makes the checks base would have made on cs: the chain
-// and name (unless base skips them), then base's own VerifyConnection.
-func verifyLikeBase(base *tls.Config, cs tls.ConnectionState, verify func(tls.ConnectionState) error) error {
-	if !base.InsecureSkipVerify {
-		if len(cs.PeerCertificates) == 0 {
-			return errors.New("tls: the server sent no certificate")
-		}
-		chains, err := verifyChain(base, cs)
-		if err != nil {
-			return err
-		}
-		cs.VerifiedChains = chains
-	}
-	if verify != nil {
-		return verify(cs)
-	}
-	return nil
-}
+// autodiscoverStepTimeout bounds each autodiscover request: half the SIP
+// bound, so that a chain whose four URLs hang still leaves the sign-in
+// time to register within a run's deadline.
+func autodiscoverStepTimeout(timeout time.Duration) time.Duration { return timeout / 2 }
 
-// dnsTimeout is one DNS try's bound inside a step bounded by timeout.
-func dnsTimeout(timeout time.Duration) time.Duration {
-	return min(2*time.Second, timeout)
-}
-
-// verifyChain verifies cs's chain and name against cfg's roots and clock,
-// as crypto/tls's client does, with its error.
-func verifyChain(cfg *tls.Config, cs tls.ConnectionState) ([][]*x509.Certificate, error) {
-	opts := x509.VerifyOptions{Roots: cfg.RootCAs, DNSName: cs.ServerName, Intermediates: x509.NewCertPool()}
-	if cfg.Time != nil {
-		opts.CurrentTime = cfg.Time()
-	}
-	for _, cert := range cs.PeerCertificates[1:] {
-		opts.Intermediates.AddCert(cert)
-	}
-	chains, err := cs.PeerCertificates[0].Verify(opts)
-	if err != nil {
-		return nil, &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
-	}
-	return chains, nil
-}
+// workstation is alice's PC's NetBIOS name, sent in NTLM AUTHENTICATE.
+const workstation = "ALICE-PC"

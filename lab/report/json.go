@@ -54,7 +54,7 @@ type jsonResult struct {
 	Service           string          `json:"service"`
 	MainEvidence      string          `json:"main_evidence"`
 	Evidence          []string        `json:"evidence"`
-	Compromises       []string        `json:"compromises"` // kinds, in order: "canary", "identity", "injection"
+	Compromises       []string        `json:"compromises"` // kinds, in order: "canary", "identity", "injection", "credential"
 	Refusals          []jsonRefusal   `json:"refusals"`
 	Milestones        []jsonMilestone `json:"milestones"`
 	DurationMS        float64         `json:"duration_ms"`
