@@ -225,7 +225,12 @@ func (in *signIn) resolver() (*winname.Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := winname.NewNetQuerier(winname.NetQuerierConfig{Net: in.host})
+	// Windows 8 and later retry an unanswered LLMNR query after 410 ms
+	// and wait 410 ms more (MS-LLMNRP 3.1.2); NetBT broadcasts a name
+	// query three times, 750 ms apart (BcastNameQueryCount,
+	// BcastQueryTimeout).
+	q, err := winname.NewNetQuerier(winname.NetQuerierConfig{Net: in.host,
+		LLMNRTimeout: 410 * time.Millisecond, LLMNRTries: 2, NBNSTimeout: 750 * time.Millisecond, NBNSTries: 3})
 	if err != nil {
 		return nil, err
 	}
