@@ -43,7 +43,7 @@ func TestDiscoveryReasons(t *testing.T) {
 		{name: "discovery/llmnr-poisoning-fqdn-control", service: lab.ServiceIntact,
 			refusal: "alice: name: LLMNR lyncdiscoverinternal.contoso.com: winname: lyncdiscoverinternal.contoso.com not asked on the link: " +
 				"LLMNR and NBT-NS are asked only for single-label names"},
-		{name: "discovery/wpad-llmnr-proxy-ntlm", service: lab.ServiceIntact, broken: []string{credential}},
+		{name: "discovery/wpad-llmnr-proxy-ntlm", service: lab.ServiceIntact, broken: []string{credential, credential}}, // the autodiscover and web services tunnels
 		{name: "discovery/wpad-rewrites-http-autodiscover", service: lab.ServiceIntact,
 			refusal: "alice: autodiscover http://lyncdiscoverinternal.contoso.com" + root + ": skipped (HTTPS only)"},
 		{name: "discovery/rogue-registrar-ntlm", service: lab.ServiceDenied,

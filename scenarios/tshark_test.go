@@ -386,7 +386,7 @@ var _ = Describe("captures, checked with tshark", Ordered, Label("tshark"), func
 		Expect(got[2]).To(ContainElement(HaveSuffix(tokens["baseline/fe-to-fe-mtls"][0])), "the relayed body carries alice's canary")
 	})
 
-	It("decodes the discovery chain: DHCP, LLMNR, NBNS, PAC, NTLMSSP, HTTP autodiscover and TLS", func() {
+	It("decodes the discovery chain: DHCP, LLMNR, NBNS, PAC, NTLMSSP on the proxy and the web services, HTTP autodiscover and TLS", func() {
 		keyed := func(name string) query {
 			res := results[name]
 			return query{pcap: res.Pcap, extra: slices.Concat(checksums, []string{"-o", "tls.keylog_file:" + res.KeyLog})}
@@ -398,7 +398,7 @@ var _ = Describe("captures, checked with tshark", Ordered, Label("tshark"), func
 			with(dhcp, "dhcp", "dhcp.option.dhcp", "dhcp.option.dhcp_server_id", "dhcp.option.domain_name_server"),
 			with(wpadNTLM, "llmnr", "dns.qry.name", "dns.a"),
 			with(wpadNTLM, "http.content_type", "http.content_type"),
-			with(wpadNTLM, "ntlmssp", "http.request.method", "ntlmssp.messagetype", "ntlmssp.auth.domain", "ntlmssp.auth.username"),
+			with(wpadNTLM, "ntlmssp", "http.request.method", "ntlmssp.messagetype", "ntlmssp.auth.domain", "ntlmssp.auth.username", "http.host"),
 			with(wpadNTLM, "tls.handshake.type == 1 && tcp.dstport == 8080", "tls.handshake.extensions_server_name"),
 			with(nbns, "nbns", "nbns.name", "nbns.addr"),
 			with(http, "http.request && tcp.dstport == 80 && ip.dst == 10.0.0.66", "http.host", "http.request.uri"),
@@ -411,8 +411,10 @@ var _ = Describe("captures, checked with tshark", Ordered, Label("tshark"), func
 		Expect(got[1]).To(Equal([]string{"wpad\t", "wpad\t10.0.0.66"}), "alice's LLMNR query for wpad and Responder's answer")
 		Expect(got[2]).To(ContainElement("application/x-ns-proxy-autoconfig"), "mallory's PAC file")
 		Expect(got[2]).To(ContainElement("application/json"), "the autodiscover answer, decrypted from the tunnel")
-		Expect(got[3]).To(Equal([]string{"CONNECT\t0x00000001\t\t", "\t0x00000002\t\t", "CONNECT\t0x00000003\tCONTOSO\talice"}),
+		Expect(got[3]).To(ContainElements("CONNECT\t0x00000001\t\t\t10.0.0.11:443", "\t0x00000002\t\t\t", "CONNECT\t0x00000003\tCONTOSO\talice\t10.0.0.11:443"),
 			"NEGOTIATE, CHALLENGE and alice's AUTHENTICATE on the CONNECT to mallory's proxy")
+		Expect(got[3]).To(ContainElements("GET\t0x00000001\t\t\twebint.contoso.com", "GET\t0x00000003\tCONTOSO\talice\twebint.contoso.com"),
+			"alice's NTLM to the web services' user resource, decrypted from the tunnel with the key log")
 		Expect(got[4]).To(ContainElement("lyncdiscoverinternal.contoso.com"), "the autodiscover ClientHello inside the tunnel")
 		Expect(got[5]).To(Equal([]string{"WPAD<00>\t", "WPAD<00> (Workstation/Redirector)\t10.0.0.66"}), "alice's NBT-NS broadcast and Responder's answer")
 		Expect(got[6]).To(Equal([]string{"lyncdiscoverinternal.contoso.com\t/autodiscover/autodiscoverservice.svc/root"}), "plain-HTTP autodiscover to mallory")

@@ -73,6 +73,10 @@ type Result struct {
 	Port uint16
 	// Via is the kind of step that yielded it.
 	Via Kind
+	// UserLink is the "user" link of the autodiscover answer that yielded
+	// the pool (the user resource, which asks the user to authenticate);
+	// "" when the pool came another way or the answer had none.
+	UserLink string
 	// Steps are every step taken, in order.
 	Steps []Step
 }
@@ -148,6 +152,12 @@ func (d *discovery) record(s Step) {
 
 func (d *discovery) result(via Kind, pool string, port uint16) *Result {
 	d.res.Pool, d.res.Port, d.res.Via = pool, port, via
+	for i := len(d.res.Steps) - 1; via == KindAutodiscover && i >= 0; i-- {
+		if s := d.res.Steps[i]; s.Kind == KindAutodiscover && s.Pool == pool {
+			d.res.UserLink = s.UserLink
+			break
+		}
+	}
 	return &d.res
 }
 

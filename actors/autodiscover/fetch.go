@@ -116,6 +116,7 @@ func (d *discovery) fetchRoot(ctx context.Context, u rootURL) (Step, bool) {
 		return step, false
 	}
 	step.Pool, step.Port = normalize(access.FQDN), access.Port
+	step.UserLink = root.Links["user"].Href
 	if step.Port == 0 {
 		step.Port = PortSIPTLS
 	}

@@ -101,12 +101,45 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	return &Service{cfg: cfg}, nil
 }
 
+// UserPath is the path of the user resource the root's "user" link names.
+// Lync asks the client to authenticate there; the lab's deployments put
+// NTLM in front of it (ntlm.Server.Wrap), the Service itself does not.
+const UserPath = RootPath + "/oauth/user"
+
+// serveUser answers the user resource: the pools, as JSON.
+func (s *Service) serveUser(w http.ResponseWriter, r *http.Request) {
+	doc := struct {
+		SipServerInternalAccess *PoolAccess `json:"SipServerInternalAccess,omitempty"`
+		SipServerExternalAccess *PoolAccess `json:"SipServerExternalAccess,omitempty"`
+	}{}
+	if s.cfg.Internal.FQDN != "" {
+		in := s.cfg.Internal
+		doc.SipServerInternalAccess = &in
+	}
+	if s.cfg.External.FQDN != "" {
+		ex := s.cfg.External
+		doc.SipServerExternalAccess = &ex
+	}
+	body, _ := json.Marshal(doc)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		w.Write(body)
+	}
+}
+
 // ServeHTTP answers GET (and HEAD) of RootPath with the Root document as
-// application/json; any other path is 404, any other method 405. The
+// application/json, and of UserPath with the user resource (the pools);
+// any other path is 404, any other method 405. The
 // document's AccessLocation is "Internal" when the Host header names
 // lyncdiscoverinternal.*, "External" otherwise; "self" echoes the scheme
 // and host asked.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.EqualFold(strings.TrimSuffix(r.URL.Path, "/"), UserPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.serveUser(w, r)
+		return
+	}
 	if !strings.EqualFold(strings.TrimSuffix(r.URL.Path, "/"), RootPath) {
 		http.NotFound(w, r)
 		return

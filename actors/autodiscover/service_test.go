@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/tlslab/tlslab/actors/autodiscover"
@@ -41,5 +42,25 @@ func TestServiceAnswers(t *testing.T) {
 	}
 	if _, err := autodiscover.NewService(autodiscover.ServiceConfig{SIPDomain: "contoso.com"}); err == nil {
 		t.Error("NewService with no pool succeeded")
+	}
+}
+
+// The user resource the root links answers the pools too; the service
+// asks nobody to authenticate (deployments wrap it), and the path is
+// matched without regard to case, as IIS does.
+func TestServiceUserResource(t *testing.T) {
+	svc, err := autodiscover.NewService(autodiscover.ServiceConfig{SIPDomain: "contoso.com", WebServices: "webint.contoso.com",
+		Internal: autodiscover.PoolAccess{FQDN: "pool01.contoso.com", Port: 5061}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	svc.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://webint.contoso.com/Autodiscover/AutodiscoverService.svc/root/oauth/user?originalDomain=contoso.com", nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/json" ||
+		strings.TrimSpace(rec.Body.String()) != `{"SipServerInternalAccess":{"fqdn":"pool01.contoso.com","port":5061}}` {
+		t.Errorf("user resource: %d %q %s", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	if autodiscover.UserPath != autodiscover.RootPath+"/oauth/user" {
+		t.Errorf("UserPath %q", autodiscover.UserPath)
 	}
 }

@@ -100,6 +100,9 @@ type Step struct {
 	// Pool and Port are the candidate the step found; empty when none.
 	Pool string
 	Port uint16
+	// UserLink is the answer's "user" link (autodiscover steps that
+	// got one).
+	UserLink string
 	// Verdict is what came of it.
 	Verdict Verdict
 	// Reason explains the verdict in words (the policy rule that decided,

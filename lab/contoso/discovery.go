@@ -137,7 +137,7 @@ func (c *Deployment) ntlmServer(d *discoveryServices, host string, proxy bool) (
 // startAutodiscover serves autodiscover on fe01 (HTTPS, and HTTP when
 // configured) and on edge01's external side (HTTPS).
 func (c *Deployment) startAutodiscover(d *discoveryServices) error {
-	svc, err := autodiscover.NewService(autodiscover.ServiceConfig{SIPDomain: contosoDomain, WebServices: Pool,
+	svc, err := autodiscover.NewService(autodiscover.ServiceConfig{SIPDomain: contosoDomain, WebServices: WebServicesName,
 		Internal: autodiscover.PoolAccess{FQDN: Pool, Port: PortSIPTLS},
 		External: autodiscover.PoolAccess{FQDN: SIPName, Port: PortSIPTLS}})
 	if err != nil {
@@ -156,7 +156,15 @@ func (c *Deployment) startAutodiscover(d *discoveryServices) error {
 		if err != nil {
 			return err
 		}
-		if err := c.serveHTTP(site.host, netip.AddrPortFrom(site.ip, autodiscover.PortHTTPS), cfg, svc, nil); err != nil {
+		// The user resource asks for NTLM; the root answers anyone.
+		auth, err := c.ntlmServer(d, site.host, false)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/", svc)
+		mux.Handle(autodiscover.UserPath, auth.Wrap(svc))
+		if err := c.serveHTTP(site.host, netip.AddrPortFrom(site.ip, autodiscover.PortHTTPS), cfg, caseless(mux), auth); err != nil {
 			return err
 		}
 		if site.http {
@@ -166,6 +174,16 @@ func (c *Deployment) startAutodiscover(d *discoveryServices) error {
 		}
 	}
 	return nil
+}
+
+// caseless routes by the lower-cased path, as IIS matches
+// case-insensitively (clients ask /Autodiscover/AutodiscoverService.svc/...).
+func caseless(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = strings.ToLower(r.URL.Path)
+		h.ServeHTTP(w, r2)
+	})
 }
 
 // startDHCP runs dns01's DHCP server, leasing alice's PC its address.

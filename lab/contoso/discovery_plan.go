@@ -3,6 +3,7 @@ package contoso
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/tlslab/tlslab/actors/autodiscover"
 	"github.com/tlslab/tlslab/actors/pki"
@@ -15,7 +16,9 @@ import (
 // Microsoft documents it for strict DNS naming:
 //
 //   - autodiscover over HTTPS on fe01 (lyncdiscoverinternal.contoso.com,
-//     10.0.0.11:443) and on edge01's external side
+//     10.0.0.11:443), whose answer links the user resource on the web
+//     services name webint.contoso.com (fe01 too), behind NTLM; and on
+//     edge01's external side
 //     (lyncdiscover.contoso.com, 203.0.113.10:443), each with a web
 //     certificate naming both autodiscover names; no plain HTTP;
 //   - SRV _sipinternaltls._tcp and _sip._tls pointing at sip.contoso.com,
@@ -51,6 +54,9 @@ const (
 	// SIPName is the name the SRV records point at, under strict DNS
 	// naming.
 	SIPName = "sip.contoso.com"
+	// WebServicesName is the pool's internal web services FQDN, where the
+	// autodiscover answer's user link points (fe01, NTLM).
+	WebServicesName = "webint.contoso.com"
 	// The web certificates of the autodiscover service.
 	certFE01Web   = "fe01-web"
 	certEdge01Web = "edge01-web"
@@ -85,7 +91,7 @@ func (p *contosoPlan) addDiscovery(d Discovery) {
 		}
 	}
 	p.certs = append(p.certs,
-		certPlan{key: certFE01Web, host: hostFE01, names: autodiscover.WebNames(contosoDomain), purpose: pki.PurposeServer, ca: caContosoIssuing},
+		certPlan{key: certFE01Web, host: hostFE01, names: append(autodiscover.WebNames(contosoDomain), WebServicesName), purpose: pki.PurposeServer, ca: caContosoIssuing},
 		certPlan{key: certEdge01Web, host: hostEdge01, names: autodiscover.WebNames(contosoDomain), purpose: pki.PurposeServer, ca: caPublicIssuing})
 	for i := range p.zones {
 		z := &p.zones[i]
@@ -99,7 +105,8 @@ func (p *contosoPlan) addDiscovery(d Discovery) {
 					z.recs[j].data = "0 0 5061 " + SIPName + "."
 				}
 			}
-			z.recs = append(z.recs, zoneRecord{hostProxy01, "A", ipProxy01.String()})
+			z.recs = append(z.recs, zoneRecord{hostProxy01, "A", ipProxy01.String()},
+				zoneRecord{strings.TrimSuffix(WebServicesName, "."+contosoDomain), "A", ipFE01.String()})
 			if !d.NoAutodiscoverRecords {
 				z.recs = append(z.recs, zoneRecord{autodiscover.InternalPrefix, "A", ipFE01.String()})
 			}

@@ -5,9 +5,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -172,6 +175,9 @@ func (c *Deployment) signIn(ctx context.Context, cfg SignInConfig, s *SignIn) er
 	if err != nil {
 		return err
 	}
+	if res.UserLink != "" {
+		in.webSignIn(ctx, names, dialer, base.TLS, res.UserLink)
+	}
 	return in.send(ctx, base, names, res)
 }
 
@@ -311,6 +317,58 @@ func (in *signIn) discover(ctx context.Context, names *winname.Resolver, dialer 
 		}})
 	in.s.Pool = res
 	return res, err
+}
+
+// webSignIn asks the autodiscover answer's user resource, as the client
+// does to sign in to the pool's web services, answering its NTLM demand as
+// the defenses allow: only over HTTPS (the transport verified the
+// certificate) while ntlm-verified-servers-only is on. Its outcome is a
+// step; SIP sign-in goes on either way.
+func (in *signIn) webSignIn(ctx context.Context, names *winname.Resolver, dialer autodiscover.Dialer, tlsCfg *tls.Config, link string) {
+	u, err := url.Parse(link)
+	if err != nil {
+		in.step("web", "", fmt.Sprintf("user link %q: %v", link, err), nil)
+		return
+	}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := names.LookupNetIP(ctx, "ip4", host)
+		if err != nil || len(ips) == 0 {
+			return nil, fmt.Errorf("no address for %s: %v", host, err)
+		}
+		return dialer.DialContext(ctx, network, net.JoinHostPort(ips[0].String(), port))
+	}
+	base := &http.Transport{DialContext: dial, TLSClientConfig: tlsCfg.Clone(), DisableCompression: true}
+	defer base.CloseIdleConnections()
+	client := &http.Client{Timeout: autodiscoverStepTimeout(in.c.timeout), Transport: &ntlm.Transport{Base: base,
+		Credential: in.cred, Workstation: workstation,
+		Allow: func(o ntlm.Offer) error {
+			if !in.d.NTLMVerifiedServersOnly || o.Request.URL.Scheme == "https" {
+				return nil
+			}
+			err := fmt.Errorf("refused to answer the NTLM demand of %s: plain HTTP, the server is not authenticated", o.Request.URL.Host)
+			in.step("ntlm", lab.DefenseNTLMVerifiedServersOnly, err.Error(), nil)
+			return err
+		},
+		OnAnswer: func(o ntlm.Offer) {
+			in.step("ntlm", "", fmt.Sprintf("answered the NTLM demand of %s://%s as %s", o.Request.URL.Scheme, o.Request.URL.Host, in.cred), nil)
+		}}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		in.step("web", "", fmt.Sprintf("GET %s: %v", link, err), nil)
+		return
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		in.step("web", "", fmt.Sprintf("GET %s: %v", link, err), nil)
+		return
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	in.step("web", "", fmt.Sprintf("GET %s: %s", link, resp.Status), nil)
 }
 
 // send registers with the pool found, answering its NTLM demand as the

@@ -3,6 +3,7 @@ package contoso_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,6 +31,22 @@ func TestSignInHardened(t *testing.T) {
 			}
 			if n := len(c.FrontEnd("fe01").Deliveries()); n != 1 {
 				return fmt.Errorf("fe01 delivered %d", n)
+			}
+			// NTLM twice, both verified: the web services' user
+			// resource, then REGISTER.
+			results := c.NTLMResults()
+			if len(results) != 2 || results[0].Err != nil || results[1].Err != nil || results[0].User != "alice" || results[1].User != "alice" {
+				return fmt.Errorf("NTLM results %+v, want alice verified twice", results)
+			}
+			for _, want := range []string{
+				"dhcp: lease 10.0.0.10/24 from 10.0.0.53: router 10.0.0.1, DNS [10.0.0.53], domain \"contoso.com\", WPAD (option 252) none []",
+				"ntlm: answered the NTLM demand of https://webint.contoso.com as CONTOSO\\alice []",
+				"web: GET https://webint.contoso.com/Autodiscover/AutodiscoverService.svc/root/oauth/user?originalDomain=contoso.com: 200 OK []",
+				"sip: registered with pool01.contoso.com:5061 and sent the message to dave@contoso.com []",
+			} {
+				if !slices.Contains(steps, want) {
+					return fmt.Errorf("no step %q", want)
+				}
 			}
 			in.Record(env.Evidence, false)
 			env.Evidence.Delivered("fe01", "delivered")
