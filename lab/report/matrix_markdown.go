@@ -13,12 +13,14 @@ import (
 const matrixJudging = "" +
 	"How a cell is judged (see the README's Verdicts section):\n" +
 	"\n" +
-	"- **broken**: a compromise was seen: a canary in bytes the attacker obtained, or an attacker\n" +
-	"  identity or injected message the victim accepted.\n" +
+	"- **broken**: a compromise was seen: a canary in bytes the attacker obtained, an attacker\n" +
+	"  identity or injected message the victim accepted, or a credential she obtained (an NTLMv2\n" +
+	"  response that verifies with the user's planted password, or the password in clear).\n" +
 	"- **held (defense)**: a defense switch that is on in the cell was seen refusing, by name and exact\n" +
-	"  reason, an attack that was really carried out (the attacker in position, or, for static ARP,\n" +
-	"  DNSSEC and DNS randomisation, its spoofing attempted). The defense named is the first credited\n" +
-	"  refusal. A switch that the cell turns off is never credited.\n" +
+	"  reason, an attack that was really carried out (the attacker in position, or, for a positioning\n" +
+	"  defense, its attempt: static ARP, DNSSEC, DNS randomisation, DHCP snooping, the link and WPAD\n" +
+	"  switches, a pinned pool). The defense named is the first credited refusal. A switch that the\n" +
+	"  cell turns off is never credited.\n" +
 	"- **error**: anything else: the run failed, or its evidence was inconclusive (the attack was not\n" +
 	"  carried out, or no defense that is on was seen refusing it). Time-outs, resets and EOF are never\n" +
 	"  refusals.\n"
@@ -61,6 +63,7 @@ func WriteMatrixMarkdown(w io.Writer, m matrix.Result) error {
 	fmt.Fprintln(w)
 	fmt.Fprint(w, matrixReading)
 	fmt.Fprintln(w)
+	writeMatrixColumns(w, m)
 	fmt.Fprintln(w, "## What each attack depends on")
 	fmt.Fprintln(w)
 	for _, row := range m.Rows {
@@ -76,6 +79,27 @@ func WriteMatrixMarkdown(w io.Writer, m matrix.Result) error {
 		fmt.Fprintf(w, "- `%s` (%s): %s\n", row.Scenario.Name, cellText(row.Hardened), strings.Join(parts, "; "))
 	}
 	return writeMatrixSections(w, m, "## ", func(s string) string { return "`" + s + "`" })
+}
+
+// writeMatrixColumns explains each column: the switch it changes, from
+// what hardened value to what, and what the switch means (lab.Switches).
+func writeMatrixColumns(w io.Writer, m matrix.Result) {
+	fmt.Fprintln(w, "## The columns")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| Column | Hardened | Changed to | What the switch means |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	base := lab.Hardened()
+	if m.Base != nil {
+		base = *m.Base
+	}
+	for _, c := range m.Changes {
+		s, ok := lab.SwitchNamed(c.Switch)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", c.Name(), s.Value(base), c.To, markdownCell.Replace(s.Doc))
+	}
+	fmt.Fprintln(w)
 }
 
 // cellText is CellOutcome for people: an error says why, "error (no
@@ -120,3 +144,6 @@ func cellWords(row matrix.Row, c matrix.Cell) string {
 		return matrixWords(c.Result)
 	}
 }
+
+// markdownCell escapes what would end a table cell or open an HTML tag.
+var markdownCell = strings.NewReplacer("|", `\|`, "<", `\<`)

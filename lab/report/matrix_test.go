@@ -99,6 +99,9 @@ func TestWriteMatrixCells(t *testing.T) {
 		"| `dns/mislabelled` | held (chain-validation), denied | **broken, intact** ⚠ |",
 		"- `mitm/name` (held (hostname-check), service denied): hostname-check off → broken, service intact",
 		"- `eavesdrop/unstoppable` (broken, service intact): no single change alters it",
+		"## The columns\n\n| Column | Hardened | Changed to | What the switch means |\n|---|---|---|---|\n" +
+			"| chain-validation off | on | off | certificates must chain to a trusted root |\n" +
+			"| hostname-check off | on | off | the server certificate must name the host dialled |\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
