@@ -97,7 +97,9 @@ func (e *InconclusiveError) Error() string { return "inconclusive: " + e.Reason 
 //     nothing refused, else Error;
 //   - for an attack: Held if a refusal by a defense that is on in the run
 //     stopped the attack at the point it reached: a positioning defense
-//     (arp-policy, dnssec-validation, dns-randomization) is credited when
+//     (arp-policy, dnssec-validation, dns-randomization, dhcp-snooping,
+//     llmnr-nbtns-disabled, link-single-label-only, wpad-disabled,
+//     pool-pinning) is credited when
 //     the attack was attempted and never got in position, any other
 //     defense when the attacker was in position. Otherwise Error: "no
 //     defense observed" when the attacker was in position (or attempted
