@@ -82,7 +82,7 @@ func (r *discoveryRun) capture(proxy bool) (*ntlm.Server, error) {
 
 // placeMallory attaches her machine and starts what the attack needs.
 func (r *discoveryRun) placeMallory(ctx context.Context) error {
-	c, env := r.c, r.env
+	c := r.c
 	if h := c.Host(discMalloryPC); h != nil {
 		r.mallory, r.nic = h, h.NICs()[0]
 	} else {
@@ -161,7 +161,6 @@ func (r *discoveryRun) placeMallory(ctx context.Context) error {
 		}
 		return r.startLink(ctx, linkConfig{pac: true, rewrite: true, nbnsOnly: true})
 	}
-	_ = env
 	return fmt.Errorf("scenarios: unknown discovery attack %d", r.p.attack)
 }
 
