@@ -192,33 +192,24 @@ func (r *discoveryRun) spoof(f attacker.DNSForgery) error {
 // startPlainRegistrar runs her plaintext registrar on 5060, demanding
 // NTLM.
 func (r *discoveryRun) startPlainRegistrar(ctx context.Context) error {
-	auth, err := r.capture(false)
-	if err != nil {
-		return err
-	}
-	px, err := attacker.NewProxy(attacker.ProxyConfig{Host: r.mallory, Port: portPlain, SIP: true,
-		Victim: sabotagedVictim(r.env, attacker.VictimPlain{}), Upstream: attacker.SIPResponder{NTLM: auth, TargetName: contoso.SIPName}})
-	if err != nil {
-		return err
-	}
-	if err := px.Start(ctx); err != nil {
-		return err
-	}
-	r.stops = append(r.stops, func() { px.Close() })
-	r.proxies = append(r.proxies, px)
-	return nil
+	return r.startRegistrar(ctx, portPlain, attacker.VictimPlain{}, contoso.SIPName)
 }
 
-// startPool runs her SIP pool on 5061: TLS with certs, a registrar that
-// demands NTLM and captures the answer, and answers 200 to the rest.
+// startPool runs her SIP pool on 5061, TLS with certs.
 func (r *discoveryRun) startPool(ctx context.Context, certs attacker.CertSource) error {
+	return r.startRegistrar(ctx, contoso.PortSIPTLS, attacker.VictimTLS{Certs: certs, KeyLogWriter: r.env.KeyLog}, "")
+}
+
+// startRegistrar runs her registrar on port, playing victim to alice: it
+// demands NTLM on REGISTER (naming itself target, "" for what alice
+// dialled), captures the answer, and answers 200 to the rest.
+func (r *discoveryRun) startRegistrar(ctx context.Context, port uint16, victim attacker.VictimSide, target string) error {
 	auth, err := r.capture(false)
 	if err != nil {
 		return err
 	}
-	px, err := attacker.NewProxy(attacker.ProxyConfig{Host: r.mallory, Port: contoso.PortSIPTLS, SIP: true,
-		Victim:   sabotagedVictim(r.env, attacker.VictimTLS{Certs: certs, KeyLogWriter: r.env.KeyLog}),
-		Upstream: attacker.SIPResponder{NTLM: auth}})
+	px, err := attacker.NewProxy(attacker.ProxyConfig{Host: r.mallory, Port: port, SIP: true,
+		Victim: sabotagedVictim(r.env, victim), Upstream: attacker.SIPResponder{NTLM: auth, TargetName: target}})
 	if err != nil {
 		return err
 	}

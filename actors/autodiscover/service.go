@@ -108,19 +108,34 @@ const UserPath = RootPath + "/oauth/user"
 
 // serveUser answers the user resource: the pools, as JSON.
 func (s *Service) serveUser(w http.ResponseWriter, r *http.Request) {
-	doc := struct {
+	var doc struct {
 		SipServerInternalAccess *PoolAccess `json:"SipServerInternalAccess,omitempty"`
 		SipServerExternalAccess *PoolAccess `json:"SipServerExternalAccess,omitempty"`
-	}{}
+	}
+	doc.SipServerInternalAccess, doc.SipServerExternalAccess = s.pools()
+	writeJSON(w, r, doc)
+}
+
+// pools returns the configured pools, nil for a zero FQDN.
+func (s *Service) pools() (internal, external *PoolAccess) {
 	if s.cfg.Internal.FQDN != "" {
 		in := s.cfg.Internal
-		doc.SipServerInternalAccess = &in
+		internal = &in
 	}
 	if s.cfg.External.FQDN != "" {
 		ex := s.cfg.External
-		doc.SipServerExternalAccess = &ex
+		external = &ex
 	}
-	body, _ := json.Marshal(doc)
+	return internal, external
+}
+
+// writeJSON answers doc as uncached JSON (the body only for GET).
+func writeJSON(w http.ResponseWriter, r *http.Request, doc any) {
+	body, err := json.Marshal(doc)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
@@ -171,25 +186,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"xframe": {Href: web + "/Autodiscover/XFrame/XFrame.html"},
 		},
 	}
-	if s.cfg.Internal.FQDN != "" {
-		in := s.cfg.Internal
-		doc.SipServerInternalAccess = &in
-	}
-	if s.cfg.External.FQDN != "" {
-		ex := s.cfg.External
-		doc.SipServerExternalAccess = &ex
-	}
-	body, err := json.Marshal(doc)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
-		w.Write(body)
-	}
+	doc.SipServerInternalAccess, doc.SipServerExternalAccess = s.pools()
+	writeJSON(w, r, doc)
 }
 
 // normalize lower-cases a DNS name and drops its trailing dot.
