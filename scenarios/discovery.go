@@ -177,7 +177,7 @@ var (
 			labels:  []lab.Label{lab.LabelDiscovery, lab.LabelSIP, lab.LabelTLS},
 			summary: "Responder answers \"wpad\"; mallory's PAC file sends alice to her proxy, which demands NTLM",
 			story: "Alice's PC is as Windows ships it: LLMNR and NBT-NS on, proxy auto-detection on, NTLM answered to any " +
-				"intranet proxy. dns01 refuses \"wpad\" (the query block list), so the PC asks the link, and mallory's " +
+				"intranet proxy. dns01 answers \"wpad\" with no such name (the query block list), so the PC asks the link, and mallory's " +
 				"Responder answers. Her PAC file sends every URL to her proxy on 10.0.0.66:8080, which answers alice's " +
 				"CONNECT for autodiscover with 407 and NTLM. Alice answers: the NTLMv2 response verifies with her " +
 				"password, a credential mallory can crack or relay. The tunnel itself carries TLS to the real Front End, " +
