@@ -1,7 +1,6 @@
 package autodiscover_test
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/tlslab/tlslab/actors/autodiscover"
 	"github.com/tlslab/tlslab/actors/dns"
+	"github.com/tlslab/tlslab/actors/dns/dnstest"
 	"github.com/tlslab/tlslab/actors/pki"
 	"github.com/tlslab/tlslab/internal/netsimtest"
 	"github.com/tlslab/tlslab/netsim"
@@ -48,11 +48,7 @@ func newLAN(t *testing.T, zone, pcap string) *lan {
 	}
 	t.Cleanup(func() { w.Close() })
 	add := func(name string, addr netip.Addr) *netsim.Host {
-		h := w.NewHost(name, netsim.HostConfig{})
-		if _, err := h.AddNIC(l.seg, netsim.NICConfig{Addr: netip.PrefixFrom(addr, 24)}); err != nil {
-			t.Fatal(err)
-		}
-		return h
+		return netsimtest.AddHost(t, l.seg, w, name, addr, netsim.NICConfig{})
 	}
 	l.client, l.ns, l.fe, l.attack = add("client", clientAddr), add("ns", nsAddr), add("fe", feAddr), add("attacker", attackerAddr)
 	var err error
@@ -62,29 +58,7 @@ func newLAN(t *testing.T, zone, pcap string) *lan {
 	if l.rogue, err = pki.NewRootCA(pki.RootConfig{CommonName: "Rogue Root", Clock: w.Now}); err != nil {
 		t.Fatal(err)
 	}
-	z, err := dns.ParseZone("contoso.com", zone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := dns.NewServer(dns.ServerConfig{Zones: []*dns.Zone{z}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := l.ns.ListenPacket("udp", ":53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := l.ns.Listen("tcp", ":53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { done <- srv.Serve(ctx, pc, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
+	dnstest.Serve(t, l.ns, "contoso.com", zone)
 	if l.stub, err = dns.NewResolver(dns.ResolverConfig{Net: l.client, Servers: []netip.AddrPort{netip.AddrPortFrom(nsAddr, 53)}}); err != nil {
 		t.Fatal(err)
 	}

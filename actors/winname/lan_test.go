@@ -2,7 +2,6 @@ package winname_test
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/tlslab/tlslab/actors/dns"
+	"github.com/tlslab/tlslab/actors/dns/dnstest"
 	"github.com/tlslab/tlslab/actors/winname"
 	"github.com/tlslab/tlslab/internal/netsimtest"
 	"github.com/tlslab/tlslab/netsim"
@@ -63,59 +63,25 @@ func newLAN(t *testing.T, cfg lanConfig) *lan {
 		netsimtest.CaptureToFile(t, l.seg, cfg.pcap)
 	}
 	add := func(name string, addr netip.Addr, latency time.Duration) *netsim.Host {
-		h := w.NewHost(name, netsim.HostConfig{})
-		if _, err := h.AddNIC(l.seg, netsim.NICConfig{Addr: netip.PrefixFrom(addr, 24), Latency: latency}); err != nil {
-			t.Fatal(err)
-		}
-		return h
+		return netsimtest.AddHost(t, l.seg, w, name, addr, netsim.NICConfig{Latency: latency})
 	}
 	l.client = add("client", clientAddr, 0)
 	l.ns = add("ns", nsAddr, 0)
 	l.fs = add("fileserv", fileservAddr, cfg.fileservLatency)
 	l.attacker = add("attacker", attackerAddr, 0)
 
-	zone, err := dns.ParseZone("contoso.com", "pool01 IN A 10.0.0.80\n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := dns.NewServer(dns.ServerConfig{Zones: []*dns.Zone{zone}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := l.ns.ListenPacket("udp", ":53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := l.ns.Listen("tcp", ":53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	goServe(t, "DNS server", func(ctx context.Context) error { return srv.Serve(ctx, pc, ln) })
+	dnstest.Serve(t, l.ns, "contoso.com", "pool01 IN A 10.0.0.80\n")
 	stub := dns.ResolverConfig{Net: l.client, Servers: []netip.AddrPort{netip.AddrPortFrom(nsAddr, 53)}}
 	if cfg.silentDNS {
 		stub.Servers = []netip.AddrPort{netip.AddrPortFrom(attackerAddr, 53)}
 		stub.Timeout, stub.Retries = 100*time.Millisecond, -1
 	}
+	var err error
 	l.stub, err = dns.NewResolver(stub)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l
-}
-
-// goServe runs serve until the test ends; cleanup stops it and checks that
-// it returned context.Canceled.
-func goServe(t *testing.T, what string, serve func(ctx context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: Serve returned %v, want context.Canceled", what, err)
-		}
-	})
 }
 
 // respond runs a Responder for cfg on h, on LLMNR's and NBNS's ports,
@@ -127,7 +93,7 @@ func respond(t *testing.T, h *netsim.Host, cfg winname.ResponderConfig) *winname
 	if err != nil {
 		t.Fatal(err)
 	}
-	goServe(t, h.Name()+" responder", func(ctx context.Context) error { return r.Serve(ctx, llmnr, nbns) })
+	netsimtest.GoServe(t, h.Name()+" responder", func(ctx context.Context) error { return r.Serve(ctx, llmnr, nbns) })
 	return r
 }
 

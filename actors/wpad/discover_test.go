@@ -10,6 +10,7 @@ import (
 	"github.com/tlslab/tlslab/actors/dhcp"
 	"github.com/tlslab/tlslab/actors/dns"
 	"github.com/tlslab/tlslab/actors/wpad"
+	"github.com/tlslab/tlslab/internal/netsimtest"
 	"github.com/tlslab/tlslab/netsim"
 )
 
@@ -189,7 +190,7 @@ func TestDiscoverFromDHCPLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goServe(t, "DHCP server", func(ctx context.Context) error { return srv.Serve(ctx, pc) })
+	netsimtest.GoServe(t, "DHCP server", func(ctx context.Context) error { return srv.Serve(ctx, pc) })
 	laptop := l.w.NewHost("laptop", netsim.HostConfig{})
 	nic, err := laptop.AddNIC(l.seg, netsim.NICConfig{Unaddressed: true})
 	if err != nil {

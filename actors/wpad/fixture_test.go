@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tlslab/tlslab/actors/dns"
+	"github.com/tlslab/tlslab/actors/dns/dnstest"
 	"github.com/tlslab/tlslab/actors/winname"
 	"github.com/tlslab/tlslab/actors/wpad"
 	"github.com/tlslab/tlslab/internal/netsimtest"
@@ -46,49 +47,15 @@ func newLAN(t *testing.T, zone, pcap string) *lan {
 	}
 	t.Cleanup(func() { w.Close() })
 	add := func(name string, addr netip.Addr) *netsim.Host {
-		h := w.NewHost(name, netsim.HostConfig{})
-		if _, err := h.AddNIC(l.seg, netsim.NICConfig{Addr: netip.PrefixFrom(addr, 24)}); err != nil {
-			t.Fatal(err)
-		}
-		return h
+		return netsimtest.AddHost(t, l.seg, w, name, addr, netsim.NICConfig{})
 	}
 	l.client, l.ns, l.proxy, l.web, l.attack = add("client", clientAddr), add("ns", nsAddr), add("proxy", proxyAddr), add("web", webAddr), add("attacker", attackerAddr)
-	z, err := dns.ParseZone("contoso.com", "proxy IN A 10.0.0.80\nweb IN A 10.0.0.90\n"+zone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := dns.NewServer(dns.ServerConfig{Zones: []*dns.Zone{z}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := l.ns.ListenPacket("udp", ":53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := l.ns.Listen("tcp", ":53")
-	if err != nil {
-		t.Fatal(err)
-	}
-	goServe(t, "DNS server", func(ctx context.Context) error { return srv.Serve(ctx, pc, ln) })
+	dnstest.Serve(t, l.ns, "contoso.com", "proxy IN A 10.0.0.80\nweb IN A 10.0.0.90\n"+zone)
+	var err error
 	if l.stub, err = dns.NewResolver(dns.ResolverConfig{Net: l.client, Servers: []netip.AddrPort{netip.AddrPortFrom(nsAddr, 53)}}); err != nil {
 		t.Fatal(err)
 	}
 	return l
-}
-
-// goServe runs serve until the test ends; cleanup stops it and checks that
-// it returned context.Canceled.
-func goServe(t *testing.T, what string, serve func(ctx context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("%s: Serve returned %v, want context.Canceled", what, err)
-		}
-	})
 }
 
 // windows returns the client's Windows resolver (search list contoso.com)
@@ -117,7 +84,7 @@ func (l *lan) poison(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goServe(t, "poisoner", func(ctx context.Context) error { return r.Serve(ctx, llmnr, nbns) })
+	netsimtest.GoServe(t, "poisoner", func(ctx context.Context) error { return r.Serve(ctx, llmnr, nbns) })
 }
 
 // servePAC serves script on h's port 80 and returns the server.
@@ -163,6 +130,6 @@ func (l *lan) runProxy(t *testing.T, auth wpad.Authenticator) *wpad.Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goServe(t, "proxy", func(ctx context.Context) error { return p.Serve(ctx, ln) })
+	netsimtest.GoServe(t, "proxy", func(ctx context.Context) error { return p.Serve(ctx, ln) })
 	return p
 }
